@@ -1,0 +1,48 @@
+package io.imagescore.error;
+
+import io.grpc.Status;
+
+/**
+ * Stable, machine-readable error reasons (AIP-193 style). Each maps to one gRPC status code; per-image errors carry
+ * the name in {@code ImageError.code}, request errors carry it as {@code google.rpc.ErrorInfo.reason}.
+ */
+public enum ErrorCode {
+    // per-image
+    EMPTY_IMAGE(Status.Code.INVALID_ARGUMENT, false),
+    UNSUPPORTED_FORMAT(Status.Code.INVALID_ARGUMENT, false),
+    CORRUPT_IMAGE(Status.Code.INVALID_ARGUMENT, false),
+    IMAGE_TOO_LARGE(Status.Code.INVALID_ARGUMENT, false),
+    // request
+    INVALID_REQUEST(Status.Code.INVALID_ARGUMENT, false),
+    TOO_MANY_IMAGES(Status.Code.INVALID_ARGUMENT, false),
+    UNKNOWN_PACK(Status.Code.NOT_FOUND, false),
+    UNKNOWN_SCORE(Status.Code.NOT_FOUND, false),
+    UNKNOWN_HEAD_VERSION(Status.Code.NOT_FOUND, false),
+    UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
+    INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
+    OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
+    // pack / backend
+    INVALID_PACK(Status.Code.FAILED_PRECONDITION, false),
+    BACKEND_UNAVAILABLE(Status.Code.UNAVAILABLE, true),
+    MODEL_NOT_READY(Status.Code.UNAVAILABLE, true),
+    BACKEND_TIMEOUT(Status.Code.DEADLINE_EXCEEDED, true),
+    BACKEND_REJECTED(Status.Code.INVALID_ARGUMENT, false),
+    MODEL_OUTPUT_MISMATCH(Status.Code.INTERNAL, false),
+    INTERNAL(Status.Code.INTERNAL, false);
+
+    private final Status.Code status;
+    private final boolean retryable;
+
+    ErrorCode(Status.Code status, boolean retryable) {
+        this.status = status;
+        this.retryable = retryable;
+    }
+
+    public Status.Code status() {
+        return status;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+}

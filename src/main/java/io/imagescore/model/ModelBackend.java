@@ -1,0 +1,31 @@
+package io.imagescore.model;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a named model on a batch of tensors. Implementations: {@code model.onnx.OnnxBackend} (embedded ONNX Runtime,
+ * the default) and {@code model.triton.TritonBackend} (Triton over KServe-v2 gRPC). Chosen by {@code imagescore.backend}.
+ * Failures are {@link io.imagescore.error.ImageScoreException}s with a backend error code.
+ */
+public interface ModelBackend extends AutoCloseable {
+
+    /** "onnx" or "triton": reported in pack descriptions and metrics. */
+    String kind();
+
+    /** Prepares a model (creates the session, or checks Triton's metadata against the spec). Called once at start-up. */
+    void load(ModelSpec model);
+
+    /** True when every loaded model can serve. */
+    boolean ready();
+
+    /**
+     * Runs {@code modelId} on {@code inputs} (first dimension = batch, at most the model's max batch) and returns the
+     * requested outputs by name. {@code deadline} may be null (no deadline).
+     */
+    Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,68 @@
+package io.imagescore.model;
+
+import java.util.Arrays;
+
+/**
+ * A dense, row-major tensor as the backends exchange it: FP32 (images, embeddings, logits) or INT64 (token ids).
+ * Exactly one of {@code floats} / {@code longs} is non-null, matching {@code type}.
+ */
+public record Tensor(DataType type, long[] shape, float[] floats, long[] longs) {
+
+    public enum DataType { FP32, INT64 }
+
+    public Tensor {
+        shape = shape.clone();
+        long n = elementCount(shape);
+        int actual = type == DataType.FP32 ? floats.length : longs.length;
+        if (n != actual) {
+            throw new IllegalArgumentException("tensor shape " + Arrays.toString(shape) + " needs " + n + " elements, got " + actual);
+        }
+    }
+
+    public static Tensor ofFloats(long[] shape, float[] data) {
+        return new Tensor(DataType.FP32, shape, data, null);
+    }
+
+    public static Tensor ofLongs(long[] shape, long[] data) {
+        return new Tensor(DataType.INT64, shape, null, data);
+    }
+
+    public static long elementCount(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    /** Size of the first (batch) dimension. */
+    public int batchSize() {
+        return (int) shape[0];
+    }
+
+    /** Elements per batch row. */
+    public int rowLength() {
+        return (int) (elementCount(shape) / shape[0]);
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tensor t && type == t.type && Arrays.equals(shape, t.shape)
+                && Arrays.equals(floats, t.floats) && Arrays.equals(longs, t.longs);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(shape) + Arrays.hashCode(floats) + Arrays.hashCode(longs);
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + type + " " + Arrays.toString(shape) + "]";
+    }
+}
