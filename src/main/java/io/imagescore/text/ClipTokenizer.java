@@ -30,8 +30,9 @@ import java.util.zip.GZIPInputStream;
  *   <li>{@code html.unescape} twice, then whitespace cleaning: runs of Python-whitespace become one space, ends are
  *       stripped. OpenAI also runs {@code ftfy.fix_text} first; there is no Java ftfy and the golden reference skips it
  *       too, so mojibake repair, quote uncurling and full-width folding are not done here.</li>
- *   <li>NFC, then lower case with Python's {@code str.lower} rules ({@link String#toLowerCase(Locale)} with
- *       {@link Locale#ROOT} implements the same full mappings, including a word-final capital sigma).</li>
+ *   <li>NFC, then lower case with Python's {@code str.lower} rules (full mappings, CPython's word-final sigma).
+ *       Hugging Face lower-cases character by character and so never produces a final sigma; the golden file has no
+ *       Greek, so OpenAI's behaviour, which CLIP was trained with, is kept.</li>
  *   <li>CLIP's split pattern {@code <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+}
  *       (case-sensitive, as in Hugging Face's pre-tokenizer; on lower-cased text it only differs from OpenAI's
  *       IGNORECASE pattern for exotic case folds such as "'ſ").</li>
@@ -134,19 +135,23 @@ public final class ClipTokenizer {
         } catch (IOException e) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, "cannot read CLIP BPE merges from " + source + ": " + e.getMessage(), e);
         }
-        String[] lines = text.split("\n", -1);
-        if (lines.length < MERGE_COUNT + 1) {
-            throw new ImageScoreException(ErrorCode.INVALID_PACK, "CLIP BPE merges " + source + " has " + (lines.length - 1)
-                    + " merge lines, needs at least " + MERGE_COUNT);
-        }
+        // only lines 1..MERGE_COUNT are used; the file holds ~262k, so walk the newlines instead of splitting it all
         List<String[]> pairs = new ArrayList<>(MERGE_COUNT);
-        for (int i = 1; i <= MERGE_COUNT; i++) {
-            String[] pair = lines[i].trim().split("\\s+");
+        int lineStart = text.indexOf('\n') + 1;
+        for (int line = 1; line <= MERGE_COUNT; line++) {
+            if (lineStart <= 0 || lineStart >= text.length()) {
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, "CLIP BPE merges " + source + " has " + (line - 1)
+                        + " merge lines, needs at least " + MERGE_COUNT);
+            }
+            int lineEnd = text.indexOf('\n', lineStart);
+            String content = text.substring(lineStart, lineEnd < 0 ? text.length() : lineEnd);
+            String[] pair = content.trim().split("\\s+");
             if (pair.length != 2) {
-                throw new ImageScoreException(ErrorCode.INVALID_PACK, "CLIP BPE merges " + source + " line " + (i + 1)
-                        + " is not a pair: '" + lines[i] + "'");
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, "CLIP BPE merges " + source + " line " + (line + 1)
+                        + " is not a pair: '" + content + "'");
             }
             pairs.add(pair);
+            lineStart = lineEnd + 1;
         }
         return new ClipTokenizer(pairs, DEFAULT_CACHE_LIMIT);
     }
@@ -239,7 +244,72 @@ public final class ClipTokenizer {
             return collapseWhitespace(text).toLowerCase(Locale.ROOT);
         }
         String cleaned = collapseWhitespace(HtmlUnescaper.unescape(HtmlUnescaper.unescape(text)));
-        return Normalizer.normalize(cleaned, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+        return pythonLower(Normalizer.normalize(cleaned, Normalizer.Form.NFC));
+    }
+
+    /**
+     * Python's {@code str.lower()}. {@link String#toLowerCase(Locale)} with {@link Locale#ROOT} applies the same full
+     * mappings except for the capital sigma, whose Final_Sigma test Java does differently (it neither skips
+     * case-ignorable characters nor requires a cased letter before), so sigmas are decided here as CPython does.
+     */
+    static String pythonLower(String s) {
+        int sigma = s.indexOf('\u03A3');
+        if (sigma < 0) {
+            return s.toLowerCase(Locale.ROOT);
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        int from = 0;
+        for (; sigma >= 0; sigma = s.indexOf('\u03A3', from)) {
+            out.append(s.substring(from, sigma).toLowerCase(Locale.ROOT));
+            out.append(isFinalSigma(s, sigma) ? '\u03C2' : '\u03C3');
+            from = sigma + 1;
+        }
+        return out.append(s.substring(from).toLowerCase(Locale.ROOT)).toString();
+    }
+
+    /** CPython's {@code handle_capital_sigma}: \p{cased}\p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}). */
+    private static boolean isFinalSigma(String s, int i) {
+        int j = i;
+        int before = -1;
+        while (j > 0) {
+            int c = s.codePointBefore(j);
+            j -= Character.charCount(c);
+            if (!isCaseIgnorable(c)) {
+                before = c;
+                break;
+            }
+        }
+        if (before < 0 || !isCased(before)) {
+            return false;
+        }
+        j = i + 1;
+        while (j < s.length()) {
+            int c = s.codePointAt(j);
+            j += Character.charCount(c);
+            if (!isCaseIgnorable(c)) {
+                return !isCased(c);
+            }
+        }
+        return true;
+    }
+
+    /** Unicode Cased: Lu, Ll, Lt, Other_Lowercase, Other_Uppercase. */
+    private static boolean isCased(int c) {
+        return Character.isLowerCase(c) || Character.isUpperCase(c) || Character.isTitleCase(c);
+    }
+
+    /** Unicode Case_Ignorable: Mn, Me, Cf, Lm, Sk, or Word_Break MidLetter, MidNumLet, Single_Quote. */
+    private static boolean isCaseIgnorable(int c) {
+        int type = Character.getType(c);
+        if (type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK || type == Character.FORMAT
+                || type == Character.MODIFIER_LETTER || type == Character.MODIFIER_SYMBOL) {
+            return true;
+        }
+        return switch (c) {
+            case '\'', '.', ':', 0x00B7, 0x0387, 0x055F, 0x05F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52,
+                 0xFE55, 0xFF07, 0xFF0E, 0xFF1A -> true;
+            default -> false;
+        };
     }
 
     /** ASCII without '&': unescaping and NFC cannot change it. */

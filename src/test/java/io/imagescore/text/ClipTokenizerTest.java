@@ -130,6 +130,21 @@ class ClipTokenizerTest {
         assertThatThrownBy(() -> tokenizer.encode("x", 1)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /**
+     * Greek capital sigma lower-cases like Python's {@code str.lower()} (OpenAI's tokenizer): word-final "ς" (byte
+     * symbol id 480) only after a cased letter and not before one, case-ignorable characters skipped. Expected ids from
+     * a Python re-implementation of OpenAI's simple_tokenizer that also reproduces every golden case.
+     */
+    @Test
+    void capital_sigma_becomes_final_sigma_exactly_where_python_lower_does() {
+        assertThat(tokenizer.encode("\u039f\u0394\u039f\u03a3")).containsExactly(49406, 138, 123, 138, 112, 138, 123, 139, 480, 49407);
+        assertThat(tokenizer.encode("\u03a36")).containsExactly(49406, 139, 481, 277, 49407);
+        assertThat(tokenizer.encode("x6\u03a3")).containsExactly(49406, 343, 277, 139, 481, 49407);
+        assertThat(tokenizer.encode("\u039f\u0394\u039f\u03a3\u200b\u0391"))
+                .containsExactly(49406, 138, 123, 138, 112, 138, 123, 139, 481, 9844, 138, 365, 49407);
+        assertThat(tokenizer.encode("T\u200b\u03a3_m")).containsExactly(49406, 339, 9844, 139, 480, 318, 332, 49407);
+    }
+
     @Test
     void special_token_text_maps_to_the_special_ids_like_openai() {
         assertThat(tokenizer.encode("cat<|endoftext|>")).containsExactly(49406, 2368, 49407, 49407);
