@@ -1,0 +1,30 @@
+package io.imagescore.image;
+
+import java.util.Locale;
+
+/**
+ * One view of an image that the encoder sees; the embeddings of several views are averaged.
+ * {@code CENTER}: the pack's resize policy (e.g. CLIP: short side to S, centre crop). {@code WHOLE}: the whole image
+ * squashed to S×S. {@code GRID3}: a 3×3 grid of S×S crops at native resolution (no resize; quality needs native
+ * pixels). {@code *_FLIP}: the same, mirrored horizontally.
+ */
+public enum View {
+    CENTER, CENTER_FLIP, WHOLE, WHOLE_FLIP, GRID3, GRID3_FLIP;
+
+    /** Number of S×S tensors this view produces. */
+    public int tensorCount() {
+        return this == GRID3 || this == GRID3_FLIP ? 9 : 1;
+    }
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static View parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown view '" + s + "'; known: center, center_flip, whole, whole_flip, grid3, grid3_flip");
+        }
+    }
+}
