@@ -167,6 +167,40 @@ def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> d
     }
 
 
+def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, image_file: str | None) -> None:
+    """Writes the pack in the format io.imagescore.pack.PackLoader reads: pack.json (the image tower as the encoder)
+    and heads/<name>/1/head.json with the head's safetensors copied beside it (heads run in Java, as in every pack).
+    Without image_file the pack is Triton-only (the encoder lives only in the Triton repository)."""
+    encoder = {"file": image_file} if image_file else {}
+    encoder.update({
+        "triton_model": f"{spec.key}-image", "triton_version": "1", "max_batch": spec.image_max_batch,
+        "input": {"name": "pixel_values", "datatype": "FP32", "shape": [-1, 3, IMAGE_SIZE, IMAGE_SIZE]},
+        "outputs": [{"name": "image_embeds", "datatype": "FP32", "shape": [-1, spec.embed_dim]}],
+        "embedding_output": "image_embeds",
+        "preprocessing": {"size": IMAGE_SIZE, "resize": "clip", "mean": CLIP_MEAN, "std": CLIP_STD,
+                          "color_order": "RGB", "views": ["center"]},
+    })
+    pack = {"name": spec.key, "version": "1.0.0",
+            "description": f"OpenAI CLIP {spec.hub_id or spec.key} image tower as the encoder "
+                           f"({spec.embed_dim}-d image_embeds) with the LAION aesthetic head. Written by "
+                           "scripts/export_clip_onnx.py" + ("" if image_file else "; Triton-only: no local model file."),
+            "encoder": encoder}
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    (pack_dir / "pack.json").write_text(json.dumps(pack, indent=2) + "\n")
+    for head in spec.heads:
+        version_dir = pack_dir / "heads" / head.model_key / "1"
+        version_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(heads_dir / f"{head.file_stem}.safetensors", version_dir / "weights.safetensors")
+        head_json = {"type": head.kind, "weights": "weights.safetensors", "l2_normalize": True,
+                     "score": {"kind": "scalar", "range": list(head.score_range), "range_approximate": True,
+                               "higher_is_better": True, "unit": "LAION aesthetic rating",
+                               "description": f"LAION aesthetic predictor ({head.file_stem}) on the L2-normalised "
+                                              f"CLIP image embedding."}}
+        if head.kind == "mlp":
+            head_json["activation"] = "none"
+        (version_dir / "head.json").write_text(json.dumps(head_json, indent=2) + "\n")
+
+
 # ------------------------------------------------------------------------------------------------------ triton config
 
 _PBTXT_TYPES = {"FP32": "TYPE_FP32", "INT64": "TYPE_INT64"}
@@ -411,17 +445,20 @@ def main(argv=None) -> int:
     p.add_argument("--overwrite-config", action="store_true", help="replace existing config.pbtxt files")
     p.add_argument("--copy-mobilenet", type=Path, metavar="ONNX",
                    help="also copy the MobileNetV2 features model to <triton-repo>/mobilenetv2-default/1/model.onnx")
-    p.add_argument("--manifest-only", type=Path, metavar="FILE",
-                   help="write the pack-manifest template for --config to FILE and exit (no torch needed)")
+    p.add_argument("--manifest-only", action="store_true",
+                   help="write only the pack files (pack.json, heads, pack-manifest-template.json) into --pack-dir, "
+                        "without exporting: a Triton-only pack (no torch needed)")
     args = p.parse_args(argv)
     spec = SPECS[args.config]
     args.pack_dir = args.pack_dir or Path("packs") / spec.key / "1"
 
     if args.manifest_only:
-        results = ([] if args.heads_only else tower_results(spec)) + [head_result(spec, h) for h in spec.heads]
+        results = tower_results(spec) + [head_result(spec, h) for h in spec.heads]
         provenance = {"source": "template (no export ran)", "exporter": "scripts/export_clip_onnx.py"}
-        args.manifest_only.write_text(json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
-        print(f"wrote {args.manifest_only}")
+        write_pack(spec, args.pack_dir, args.heads_dir, None)
+        (args.pack_dir / "pack-manifest-template.json").write_text(
+            json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
+        print(f"wrote the Triton-only pack {args.pack_dir}")
         return 0
 
     import numpy as np
@@ -490,7 +527,8 @@ def main(argv=None) -> int:
             print(f"  copied {args.copy_mobilenet} -> {target}")
 
         out = args.pack_dir / "pack-manifest-template.json"
-        args.pack_dir.mkdir(parents=True, exist_ok=True)
+        write_pack(spec, args.pack_dir, args.heads_dir,
+                   "image.onnx" if any(r.model_key == "image" for r in results) else None)
         out.write_text(json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"{spec.key}: {len(results)} model(s) exported in {time.perf_counter() - started:.1f} s;"
               f" manifest {out}" + ("  [NOT VALIDATED: --no-validate]" if args.no_validate else ""))

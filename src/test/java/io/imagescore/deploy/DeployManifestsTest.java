@@ -1,6 +1,7 @@
 package io.imagescore.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
@@ -12,6 +13,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.imagescore.model.ModelSpec;
+import io.imagescore.model.TensorSpec;
+import io.imagescore.pack.HeadVersion;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +44,8 @@ class DeployManifestsTest {
     private static final Path DEPLOY = Path.of("deploy");
     private static final Path MODEL_REPO = Path.of("triton-model-repo");
     private static final Path SHARED = Path.of(System.getProperty("imagescore.shared", "../shared"));
+    /** The Triton-mode pack written by scripts/export_clip_onnx.py --manifest-only. */
+    private static final Path PACK = Path.of("packs/clip-vit-b32");
 
     /** The documented I/O of each Triton model: name -> (dtype, dims without the batch dim). */
     record Io(String name, String type, List<Long> dims) {}
@@ -187,7 +195,7 @@ class DeployManifestsTest {
             JsonNode port = c.path(probe).path("httpGet").path("port");
             assertThat(port.isMissingNode() || port.asInt() == 8080).as(probe + " port (Knative: omit or the serving port)").isTrue();
         }
-        assertThat(env(c)).containsEntry("IMAGESCORE_BACKEND", "triton").containsKey("QUARKUS_GRPC_CLIENTS_TRITON_HOST");
+        assertThat(env(c)).containsEntry("IMAGESCORE_BACKEND_KIND", "triton").containsKey("QUARKUS_GRPC_CLIENTS_TRITON_HOST");
     }
 
     @Test
@@ -273,7 +281,7 @@ class DeployManifestsTest {
         assertThat(DEPLOY.resolve(app.path("build").path("context").asText()).resolve(app.path("build").path("dockerfile").asText()))
                 .exists();
         JsonNode env = app.path("environment");
-        assertThat(env.path("IMAGESCORE_BACKEND").asText()).isEqualTo("triton");
+        assertThat(env.path("IMAGESCORE_BACKEND_KIND").asText()).isEqualTo("triton");
         assertThat(env.path("QUARKUS_GRPC_CLIENTS_TRITON_HOST").asText()).isEqualTo("triton");
         assertThat(triton.path("ports").toString()).contains(env.path("QUARKUS_GRPC_CLIENTS_TRITON_PORT").asText() + ":8001");
         assertThat(app.path("depends_on").path("triton").path("condition").asText()).isEqualTo("service_healthy");
@@ -392,7 +400,7 @@ class DeployManifestsTest {
 
     @Test
     void pack_manifest_template_agrees_with_the_model_configs() throws IOException {
-        JsonNode manifest = JsonMapper.builder().build().readTree(Path.of("scripts/pack-manifest-template.json").toFile());
+        JsonNode manifest = JsonMapper.builder().build().readTree(PACK.resolve("pack-manifest-template.json").toFile());
         assertThat(manifest.path("models").size()).isEqualTo(3);
         for (JsonNode model : manifest.path("models")) {
             Map<String, List<Object>> config = pbtxt(model.path("tritonName").asText());
@@ -414,10 +422,56 @@ class DeployManifestsTest {
     }
 
     @Test
+    void triton_mode_pack_loads_and_addresses_the_triton_image_tower_as_configured() throws IOException {
+        ModelPack pack = new PackLoader(SHARED.toAbsolutePath()).load(PACK);
+        ModelSpec encoder = pack.encoder();
+        assertThat(encoder.file()).as("Triton-only pack: no local model file").isNull();
+        Map<String, List<Object>> config = pbtxt(encoder.tritonName());
+        assertThat(encoder.maxBatch()).isBetween(1, Integer.parseInt(one(config, "max_batch_size")));
+        assertThat(encoder.inputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "input"));
+        assertThat(encoder.outputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "output"));
+        assertThat(pack.embeddingOutput()).isEqualTo("image_embeds");
+        assertThat(pack.preprocessing().size()).isEqualTo(224);
+    }
+
+    @Test
+    void triton_mode_pack_aesthetic_head_reproduces_the_golden_laion_scores() throws IOException {
+        ModelPack pack = new PackLoader(SHARED.toAbsolutePath()).load(PACK);
+        HeadVersion head = pack.heads().get("aesthetic").lastEntry().getValue();
+        JsonNode golden = JsonMapper.builder().build()
+                .readTree(SHARED.resolve("models/laion-aesthetic/golden-scores.json").toFile())
+                .path("sa_0_4_vit_b_32_linear").path("scores_for_rating0_to_9");
+        assertThat(golden.size()).isEqualTo(10);
+        for (int rating = 0; rating < 10; rating++) {
+            float[] embedding = readNpyFloats(SHARED.resolve("models/laion-aesthetic/reference-embeddings/vit_b_32/rating" + rating + ".npy"));
+            // raw (unnormalised) reference embedding: the head's l2_normalize must do the normalisation
+            assertThat(head.head().apply(embedding)[0]).as("rating " + rating).isCloseTo((float) golden.get(rating).asDouble(), within(1e-3f));
+        }
+    }
+
+    private static Io asIo(TensorSpec t) {
+        return new Io(t.name(), "TYPE_" + t.type().name(), t.shape().subList(1, t.shape().size()));
+    }
+
+    /** NumPy .npy v1/v2, little-endian float32, C order: the header is a Python dict literal we only check. */
+    private static float[] readNpyFloats(Path file) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int major = b.get(6);
+        int headerLen = major == 1 ? Short.toUnsignedInt(b.getShort(8)) : b.getInt(8);
+        int dataStart = (major == 1 ? 10 : 12) + headerLen;
+        String header = new String(b.array(), major == 1 ? 10 : 12, headerLen, java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(header).contains("'descr': '<f4'").contains("'fortran_order': False");
+        float[] out = new float[(b.capacity() - dataStart) / 4];
+        b.position(dataStart).asFloatBuffer().get(out);
+        return out;
+    }
+
+    @Test
     void containerfiles_use_glibc_bases_and_enable_native_access() throws IOException {
         String jvm = Files.readString(DEPLOY.resolve("Containerfile.jvm"));
-        assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED").containsPattern("FROM \\S+:25")
-                .doesNotContainIgnoringCase("alpine");
+        assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED").containsPattern("FROM \\S+:25");
+        // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
+        assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         String nativeFile = Files.readString(DEPLOY.resolve("Containerfile.native"));
         assertThat(nativeFile).containsPattern("FROM quay\\.io/quarkus/ubi9-quarkus-mandrel-builder-image:jdk-25 AS build")
                 .containsPattern("FROM \\S*ubi9/ubi-minimal").contains("-Dnative").contains("--enable-native-access=ALL-UNNAMED");
