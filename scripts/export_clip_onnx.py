@@ -237,7 +237,7 @@ def build_clip(spec: ClipSpec, random_init: bool, seed: int, hub_id: str | None)
         hub_id = hub_id or spec.hub_id
         if hub_id is None:
             raise SystemExit(f"--config {spec.key} has no published weights: use --random-init")
-        model = CLIPModel.from_pretrained(hub_id, torch_dtype=torch.float32)
+        model = CLIPModel.from_pretrained(hub_id).float()  # float32 whatever dtype the checkpoint declares
         source = hub_id
     model.eval()
     return model, source
@@ -434,7 +434,7 @@ def main(argv=None) -> int:
     p.add_argument("--hub-id", help="override the Hugging Face model id (or a local snapshot directory)")
     p.add_argument("--heads-dir", type=Path, default=Path("../shared/models/laion-aesthetic"))
     p.add_argument("--triton-repo", type=Path, default=Path("triton-model-repo"))
-    p.add_argument("--pack-dir", type=Path, help="default: packs/<pack-name>/1")
+    p.add_argument("--pack-dir", type=Path, help="default: packs/<pack-name>")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--tolerance", type=float, default=1e-4, help="max abs diff for the towers")
     p.add_argument("--head-tolerance", type=float, default=1e-5)
@@ -450,7 +450,7 @@ def main(argv=None) -> int:
                         "without exporting: a Triton-only pack (no torch needed)")
     args = p.parse_args(argv)
     spec = SPECS[args.config]
-    args.pack_dir = args.pack_dir or Path("packs") / spec.key / "1"
+    args.pack_dir = args.pack_dir or Path("packs") / spec.key
 
     if args.manifest_only:
         results = tower_results(spec) + [head_result(spec, h) for h in spec.heads]
