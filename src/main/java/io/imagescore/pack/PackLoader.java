@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.Head;
-import io.imagescore.head.LinearHead;
+import io.imagescore.head.HeadWeights;
 import io.imagescore.head.MlpHead;
 import io.imagescore.head.Safetensors;
 import io.imagescore.head.ScoreSpec;
@@ -169,9 +169,9 @@ public final class PackLoader {
         Head head;
         try {
             head = switch (type) {
-                case "linear" -> linear(weights, l2);
-                case "mlp" -> mlp(weights, l2, MlpHead.Activation.valueOf(h.optText("activation", "none").toUpperCase()));
-                case "softmax" -> new SoftmaxHead(weights.isEmpty() ? null : linear(weights, l2), classes.size(),
+                case "linear" -> HeadWeights.linear(weights, l2);
+                case "mlp" -> HeadWeights.mlp(weights, l2, MlpHead.Activation.valueOf(h.optText("activation", "none").toUpperCase()));
+                case "softmax" -> new SoftmaxHead(weights.isEmpty() ? null : HeadWeights.linear(weights, l2), classes.size(),
                         (float) h.optDouble("temperature", 1.0));
                 default -> throw invalid(file, "type '" + type + "' is not one of linear, mlp, softmax");
             };
@@ -209,41 +209,6 @@ public final class PackLoader {
         } catch (IllegalArgumentException e) {
             throw invalid(file, e.getMessage());
         }
-    }
-
-    private static LinearHead linear(Map<String, Safetensors.F32> w, boolean l2) {
-        Safetensors.F32 weight = require(w, "weight");
-        Safetensors.F32 bias = require(w, "bias");
-        return new LinearHead(weight.data(), bias.data(), weight.rows(), weight.cols(), l2);
-    }
-
-    private static MlpHead mlp(Map<String, Safetensors.F32> w, boolean l2, MlpHead.Activation activation) {
-        // LAION's keys are layers.{0,2,4,6,7}.{weight,bias}: the gaps are dropout/activation modules without weights.
-        TreeMap<Integer, MlpHead.Layer> layers = new TreeMap<>();
-        for (String key : w.keySet()) {
-            if (!key.matches("layers\\.\\d+\\.weight")) {
-                if (!key.matches("layers\\.\\d+\\.bias")) {
-                    throw new IllegalArgumentException("unexpected tensor '" + key + "' (mlp heads use layers.<i>.weight/bias)");
-                }
-                continue;
-            }
-            int i = Integer.parseInt(key.split("\\.")[1]);
-            Safetensors.F32 weight = w.get(key);
-            Safetensors.F32 bias = require(w, "layers." + i + ".bias");
-            layers.put(i, new MlpHead.Layer(weight.data(), bias.data(), weight.rows(), weight.cols()));
-        }
-        if (layers.isEmpty()) {
-            throw new IllegalArgumentException("mlp head has no layers.<i>.weight tensors");
-        }
-        return new MlpHead(new ArrayList<>(layers.values()), activation, l2);
-    }
-
-    private static Safetensors.F32 require(Map<String, Safetensors.F32> w, String key) {
-        Safetensors.F32 t = w.get(key);
-        if (t == null) {
-            throw new IllegalArgumentException("weights lack tensor '" + key + "' (have " + w.keySet() + ")");
-        }
-        return t;
     }
 
     private TensorSpec tensorSpec(Fields f) {
