@@ -18,6 +18,7 @@ import io.imagescore.model.TensorSpec;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
+import io.imagescore.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class DeployManifestsTest {
 
     private static final Path DEPLOY = Path.of("deploy");
     private static final Path MODEL_REPO = Path.of("triton-model-repo");
-    private static final Path SHARED = Path.of(System.getProperty("imagescore.shared", "../shared"));
+    private static final Path SHARED = Shared.dir();
     /** The Triton-mode pack written by scripts/export_clip_onnx.py --manifest-only. */
     private static final Path PACK = Path.of("packs/clip-vit-b32");
 
@@ -423,7 +424,7 @@ class DeployManifestsTest {
 
     @Test
     void triton_mode_pack_loads_and_addresses_the_triton_image_tower_as_configured() throws IOException {
-        ModelPack pack = new PackLoader(SHARED.toAbsolutePath()).load(PACK);
+        ModelPack pack = new PackLoader(SHARED).load(PACK);
         ModelSpec encoder = pack.encoder();
         assertThat(encoder.file()).as("Triton-only pack: no local model file").isNull();
         Map<String, List<Object>> config = pbtxt(encoder.tritonName());
@@ -436,14 +437,14 @@ class DeployManifestsTest {
 
     @Test
     void triton_mode_pack_aesthetic_head_reproduces_the_golden_laion_scores() throws IOException {
-        ModelPack pack = new PackLoader(SHARED.toAbsolutePath()).load(PACK);
+        ModelPack pack = new PackLoader(SHARED).load(PACK);
         HeadVersion head = pack.heads().get("aesthetic").lastEntry().getValue();
         JsonNode golden = JsonMapper.builder().build()
                 .readTree(SHARED.resolve("models/laion-aesthetic/golden-scores.json").toFile())
                 .path("sa_0_4_vit_b_32_linear").path("scores_for_rating0_to_9");
         assertThat(golden.size()).isEqualTo(10);
         for (int rating = 0; rating < 10; rating++) {
-            float[] embedding = readNpyFloats(SHARED.resolve("models/laion-aesthetic/reference-embeddings/vit_b_32/rating" + rating + ".npy"));
+            float[] embedding = Shared.npyFloats(SHARED.resolve("models/laion-aesthetic/reference-embeddings/vit_b_32/rating" + rating + ".npy"));
             // raw (unnormalised) reference embedding: the head's l2_normalize must do the normalisation
             assertThat(head.head().apply(embedding)[0]).as("rating " + rating).isCloseTo((float) golden.get(rating).asDouble(), within(1e-3f));
         }
@@ -451,19 +452,6 @@ class DeployManifestsTest {
 
     private static Io asIo(TensorSpec t) {
         return new Io(t.name(), "TYPE_" + t.type().name(), t.shape().subList(1, t.shape().size()));
-    }
-
-    /** NumPy .npy v1/v2, little-endian float32, C order: the header is a Python dict literal we only check. */
-    private static float[] readNpyFloats(Path file) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        int major = b.get(6);
-        int headerLen = major == 1 ? Short.toUnsignedInt(b.getShort(8)) : b.getInt(8);
-        int dataStart = (major == 1 ? 10 : 12) + headerLen;
-        String header = new String(b.array(), major == 1 ? 10 : 12, headerLen, java.nio.charset.StandardCharsets.US_ASCII);
-        assertThat(header).contains("'descr': '<f4'").contains("'fortran_order': False");
-        float[] out = new float[(b.capacity() - dataStart) / 4];
-        b.position(dataStart).asFloatBuffer().get(out);
-        return out;
     }
 
     @Test
