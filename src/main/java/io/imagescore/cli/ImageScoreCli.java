@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "Score, fit, evaluate, sort and batch-process images with imagescore model packs.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.imagescore.batch.BatchCommand.class,
+                io.imagescore.batch.MergeCommand.class,
         })
 public final class ImageScoreCli {
 
