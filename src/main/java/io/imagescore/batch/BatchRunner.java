@@ -136,13 +136,13 @@ public final class BatchRunner {
         n.put("format", settings.format().name().toLowerCase());
         n.put("chunk_size", settings.chunkSize());
         n.put("preprocess", settings.preprocess());
-        n.putPOJO("scores", settings.scores());
+        n.set("scores", JSON.valueToTree(settings.scores()));
         ObjectNode pack = n.putObject("pack");
         pack.put("name", info.packName()).put("version", info.packVersion()).put("hash", info.packHash())
                 .put("preprocessing_id", info.preprocessingId());
         ObjectNode s = n.putObject("schema");
-        s.putPOJO("scalars", schema.scalars());
-        s.putPOJO("classes", schema.classes());
+        s.set("scalars", JSON.valueToTree(schema.scalars()));
+        s.set("classes", JSON.valueToTree(schema.classes()));
         s.put("embedding", schema.embedding());
         return n;
     }

@@ -49,9 +49,27 @@ final class EmbeddedTarget implements ScoringTarget {
         this.mode = mode;
     }
 
+    /**
+     * ONNX Runtime 1.29 needs more than 4 MB of native stack on the thread that creates its environment (seen on an
+     * AMD EPYC host here: SIGSEGV without hs_err under the default 1 MB), so loading and inference run on threads
+     * with a 16 MB stack.
+     */
+    static final long ORT_STACK = 16L << 20;
+
     @Override
-    public Info connect() {
-        engine = new Engine(packDir, sharedDir, onnxThreads);
+    public Info connect() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread loader = Thread.ofPlatform().name("embedded-load").stackSize(ORT_STACK).start(() -> {
+            try {
+                engine = new Engine(packDir, sharedDir, onnxThreads);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        loader.join();
+        if (failure.get() != null) {
+            throw failure.get() instanceof Exception e ? e : new RuntimeException(failure.get());
+        }
         ModelPack pack = engine.pack();
         selections = ScoringPipeline.select(pack, scores);
         List<String> scalars = new ArrayList<>();
@@ -67,7 +85,7 @@ final class EmbeddedTarget implements ScoringTarget {
     @Override
     public void start(Dispatch dispatch) {
         for (int i = 0; i < workers; i++) {
-            threads.add(Thread.ofPlatform().name("embedded-worker-" + i).daemon().start(() -> work(dispatch)));
+            threads.add(Thread.ofPlatform().name("embedded-worker-" + i).stackSize(ORT_STACK).daemon().start(() -> work(dispatch)));
         }
     }
 
