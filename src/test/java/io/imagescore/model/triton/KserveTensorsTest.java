@@ -24,7 +24,7 @@ class KserveTensorsTest {
     @Test
     void int64_is_eight_little_endian_bytes_per_element() {
         byte[] raw = KserveTensors.encode(List.of(Tensor.ofLongs(new long[] {1, 1}, new long[] {49407})), "INT64").toByteArray();
-        assertThat(raw).containsExactly(0x7F, 0xC1, 0, 0, 0, 0, 0, 0);
+        assertThat(raw).containsExactly(0xFF, 0xC0, 0, 0, 0, 0, 0, 0); // 49407 = 0xC0FF
     }
 
     @Test
