@@ -32,6 +32,8 @@ final class ModelBatcher {
         final long enqueuedNanos = System.nanoTime();
         final String rowShapes;
         final CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+        /** The failure of the latest attempt while retries go on, so a caller timing out can say why. */
+        volatile String lastFailure;
 
         Pending(Map<String, Tensor> inputs, Set<String> outputs, int rows, long deadlineNanos) {
             this.inputs = inputs;

@@ -26,6 +26,7 @@ import io.imagescore.model.triton.v2.ServerReadyRequest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.jboss.logging.Logger;
@@ -78,6 +79,7 @@ public final class TritonBackend implements ModelBackend {
     private final ScheduledExecutorService scheduler;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
+    private final List<Meter> ownMeters = new ArrayList<>();
     private volatile boolean closed;
 
     public TritonBackend(TritonConfig config, MeterRegistry meters) {
@@ -91,10 +93,10 @@ public final class TritonBackend implements ModelBackend {
         for (String address : config.endpoints()) {
             TritonEndpoint ep = new TritonEndpoint(address, config);
             endpoints.add(ep);
-            Gauge.builder("imagescore.triton.breaker.state", ep, e -> breakerStateValue(e.breaker.getState()))
+            ownMeters.add(Gauge.builder("imagescore.triton.breaker.state", ep, e -> breakerStateValue(e.breaker.getState()))
                     .tag("endpoint", address)
                     .description("circuit breaker of a Triton endpoint: 0 closed, 1 open, 2 half-open, 3 other")
-                    .register(meters);
+                    .register(meters));
         }
     }
 
@@ -125,7 +127,7 @@ public final class TritonBackend implements ModelBackend {
             failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
                     "model " + spec.id() + " was reloaded"));
         }
-        LOG.infof("Triton model %s ready for %s on %s (input wire types %s, max batch %d)",
+        LOG.infof("%s ready for %s on %s (input wire types %s, max batch %d)",
                 tritonModel(spec), spec.id(), config.endpoints(), wireTypes, spec.maxBatch());
     }
 
@@ -309,7 +311,9 @@ public final class TritonBackend implements ModelBackend {
             return p.result.get(Math.max(0, p.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | CancellationException e) {
             m.errors(ErrorCode.BACKEND_TIMEOUT).increment();
-            throw timeout(m.spec, deadline);
+            ImageScoreException t = timeout(m.spec, deadline);
+            String last = p.lastFailure;
+            throw last == null ? t : new ImageScoreException(t.code(), t.getMessage() + "; last failure: " + last);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ImageScoreException ise) {
                 throw ise;
@@ -334,7 +338,7 @@ public final class TritonBackend implements ModelBackend {
 
     private static ImageScoreException timeout(ModelSpec spec, Instant deadline) {
         return new ImageScoreException(ErrorCode.BACKEND_TIMEOUT, tritonModel(spec) + " did not answer before the deadline"
-                + (deadline == null ? " (the backend's default request timeout)" : " " + deadline));
+                + (deadline == null ? "" : " " + deadline));
     }
 
     /** Returns the batch size. Rejects here what Triton would reject, with the same facts in the message. */
@@ -518,14 +522,16 @@ public final class TritonBackend implements ModelBackend {
             m.batcher.batchFinished();
             return;
         }
-        attempt(call, 1);
+        attempt(call, 1, null, null);
     }
 
-    private void attempt(BatchCall call, int attemptNo) {
+    /** {@code lastFailure}/{@code lastEndpoint}: what the previous attempt ended with, reported if time runs out. */
+    private void attempt(BatchCall call, int attemptNo, Throwable lastFailure, String lastEndpoint) {
         LoadedModel m = call.model;
         long remaining = call.deadlineNanos - System.nanoTime();
         if (remaining <= 0) {
-            call.finish(timeout(m.spec, null), null);
+            call.finish(lastFailure == null ? timeout(m.spec, null)
+                    : translate(lastFailure, m.spec, lastEndpoint, attemptNo - 1), null);
             return;
         }
         if (closed) {
@@ -557,11 +563,14 @@ public final class TritonBackend implements ModelBackend {
                     ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
                     m.roundTrip(Status.fromThrowable(t).getCode().name()).record(took, TimeUnit.NANOSECONDS);
                     if (retryable(t) && attemptNo < config.retry().maxAttempts() && !closed) {
+                        String failure = translate(t, m.spec, ep.address, attemptNo).getMessage();
+                        call.members.forEach(p -> p.lastFailure = failure);
                         long backoff = backoffNanos(attemptNo);
                         if (System.nanoTime() + backoff < call.deadlineNanos) {
                             m.retries.increment();
                             try {
-                                scheduler.schedule(() -> attempt(call, attemptNo + 1), backoff, TimeUnit.NANOSECONDS);
+                                scheduler.schedule(() -> attempt(call, attemptNo + 1, t, ep.address), backoff,
+                                        TimeUnit.NANOSECONDS);
                                 return;
                             } catch (RejectedExecutionException shuttingDown) {
                                 // fall through: report the failure we have
@@ -577,9 +586,14 @@ public final class TritonBackend implements ModelBackend {
         }
     }
 
-    /** Only UNAVAILABLE: grpc-java's code for connection failures and for Triton's "try again" answers. */
+    /**
+     * UNAVAILABLE (grpc-java's code for connection failures, Triton's for "try again") and CANCELLED: this backend never
+     * cancels its own RPCs, so a CANCELLED answer means the server or the connection dropped the stream (a Triton
+     * shutting down answers CANCELLED, a closed HTTP/2 stream RST_STREAM CANCEL). Inference is idempotent.
+     */
     private static boolean retryable(Throwable t) {
-        return Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE;
+        Status.Code code = Status.fromThrowable(t).getCode();
+        return code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED;
     }
 
     /** Exponential backoff with "equal jitter" (half fixed, half random) so synchronized clients spread out. */
@@ -659,6 +673,8 @@ public final class TritonBackend implements ModelBackend {
         models.values().forEach(m -> failAll(m.batcher.drain(), error));
         endpoints.forEach(TritonEndpoint::close);
         scheduler.shutdownNow();
+        // the gauges hold this backend's breakers: a successor on the same registry must be able to register its own
+        ownMeters.forEach(meters::remove);
     }
 
     // ---------------------------------------------------------------- per-model state

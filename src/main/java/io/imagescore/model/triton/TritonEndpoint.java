@@ -22,7 +22,7 @@ final class TritonEndpoint implements AutoCloseable {
      * included because a hung server shows up as nothing else.
      */
     private static final Set<Status.Code> SERVER_FAILURES = EnumSet.of(Status.Code.UNAVAILABLE,
-            Status.Code.DEADLINE_EXCEEDED, Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.DATA_LOSS);
+            Status.Code.CANCELLED, Status.Code.DEADLINE_EXCEEDED, Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.DATA_LOSS);
 
     final String address;
     final CircuitBreaker breaker;

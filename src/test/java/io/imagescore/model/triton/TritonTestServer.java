@@ -148,6 +148,7 @@ public final class TritonTestServer implements AutoCloseable {
     private final Faults faults = new Faults();
     private final List<StreamObserver<ModelInferResponse>> held = new CopyOnWriteArrayList<>();
     private final AtomicInteger inferCalls = new AtomicInteger();
+    private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean serverReady = true;
     private final Service service = new Service();
     private volatile Server server;
@@ -250,6 +251,19 @@ public final class TritonTestServer implements AutoCloseable {
             }
         }
         held.clear();
+    }
+
+    /** Waits until no ModelInfer is executing (held calls do not count), so late calls cannot leak into statistics. */
+    public void awaitIdle() {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (busy.get() > 0 && System.nanoTime() < until) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     public void resetStatistics() {
@@ -379,6 +393,15 @@ public final class TritonTestServer implements AutoCloseable {
         @Override
         public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
             inferCalls.incrementAndGet();
+            busy.incrementAndGet();
+            try {
+                modelInferWithFaults(request, out);
+            } finally {
+                busy.decrementAndGet();
+            }
+        }
+
+        private void modelInferWithFaults(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
             Duration latency = faults.latency;
             if (!latency.isZero()) {
                 try {
