@@ -84,7 +84,9 @@ final class ModelBatcher {
             inFlight--;
             ready = takeReadyBatches();
         }
-        ready.forEach(sender);
+        // handed off, not called here: a batch that fails at once (breaker open) finishes inside the sender, and
+        // calling back in would recurse once per queued batch
+        ready.forEach(batch -> timer.execute(() -> sender.accept(batch)));
     }
 
     /** Removes every queued request (on close); the caller fails them. */

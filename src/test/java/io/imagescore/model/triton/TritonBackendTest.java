@@ -71,6 +71,7 @@ class TritonBackendTest {
         server.awaitIdle();
         server.setModelReady("mobilenet", true);
         server.setServerReady(true);
+        server.answerWithTypedContents(false);
     }
 
     private TritonBackend backend(UnaryOperator<TritonConfig> edit) {
@@ -115,6 +116,14 @@ class TritonBackendTest {
         // the features are not trivially equal: four different photos give four different embeddings
         assertThat(KserveTensors.sliceRows(out.get("features"), 0, 1).floats())
                 .isNotEqualTo(KserveTensors.sliceRows(out.get("features"), 1, 1).floats());
+    }
+
+    @Test
+    void typed_contents_answers_decode_like_raw_ones() {
+        TritonBackend b = mobilenetBackend(c -> c);
+        server.answerWithTypedContents(true);
+        Map<String, Tensor> out = b.infer("test/mobilenet", Map.of("input", photos), Set.of("output"), in(30_000));
+        assertThat(maxAbsDiff(out.get("output").floats(), photosDirect.get("output"))).isLessThanOrEqualTo(1e-5f);
     }
 
     @Test

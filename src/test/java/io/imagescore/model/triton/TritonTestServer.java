@@ -150,6 +150,7 @@ public final class TritonTestServer implements AutoCloseable {
     private final AtomicInteger inferCalls = new AtomicInteger();
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean serverReady = true;
+    private volatile boolean typedAnswers;
     private final Service service = new Service();
     private volatile Server server;
     private final int port;
@@ -220,6 +221,11 @@ public final class TritonTestServer implements AutoCloseable {
 
     public void setServerReady(boolean ready) {
         serverReady = ready;
+    }
+
+    /** Answer in typed {@code contents} instead of raw bytes, as KServe servers other than Triton may. */
+    public void answerWithTypedContents(boolean on) {
+        typedAnswers = on;
     }
 
     /** ModelInfer calls received (answered, failed or held). */
@@ -576,9 +582,24 @@ public final class TritonTestServer implements AutoCloseable {
                         bytes.asFloatBuffer().put(f);
                         datatype = "FP32";
                     }
-                    b.addOutputsBuilder().setName(name).setDatatype(datatype)
+                    var tensor = b.addOutputsBuilder().setName(name).setDatatype(datatype)
                             .addAllShape(Arrays.stream(shape).boxed().toList());
-                    b.addRawOutputContents(ByteString.copyFrom(bytes.array()));
+                    if (typedAnswers) {
+                        ByteBuffer le = ByteBuffer.wrap(bytes.array()).order(ByteOrder.LITTLE_ENDIAN);
+                        var contents = InferTensorContents.newBuilder();
+                        if (datatype.equals("INT64")) {
+                            while (le.hasRemaining()) {
+                                contents.addInt64Contents(le.getLong());
+                            }
+                        } else {
+                            while (le.hasRemaining()) {
+                                contents.addFp32Contents(le.getFloat());
+                            }
+                        }
+                        tensor.setContents(contents);
+                    } else {
+                        b.addRawOutputContents(ByteString.copyFrom(bytes.array()));
+                    }
                 }
             }
             long ns = System.nanoTime() - start;
