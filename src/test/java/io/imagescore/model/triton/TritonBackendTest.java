@@ -9,6 +9,8 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
 import io.imagescore.model.TensorSpec;
+import io.imagescore.model.onnx.OnnxBackend;
+import io.imagescore.pack.PackLoader;
 import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
 import io.imagescore.model.triton.v2.InferBatchStatistics;
 import io.imagescore.model.triton.v2.ModelStatistics;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +35,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.imagescore.model.triton.TritonTestModels.directOrt;
 import static io.imagescore.model.triton.TritonTestModels.maxAbsDiff;
@@ -53,7 +59,8 @@ class TritonBackendTest {
         server = TritonTestServer.start()
                 .addModel("mobilenet", TritonTestModels.MOBILENET, 8)
                 .addModel("mobilenet_fp16", TritonTestModels.MOBILENET, 8, Set.of("input"))
-                .addModel("clip_text", TritonTestModels.CLIP_TEXT, 16);
+                .addModel("clip_text", TritonTestModels.CLIP_TEXT, 16)
+                .addModel("mobilenetv2-default", TritonTestModels.MOBILENET, maxBatchSizeOf("mobilenetv2-default"));
         photos = TritonTestModels.roomPhotos(4);
         photosDirect = directOrt(TritonTestModels.MOBILENET, "input", photos);
     }
@@ -116,6 +123,39 @@ class TritonBackendTest {
         // the features are not trivially equal: four different photos give four different embeddings
         assertThat(KserveTensors.sliceRows(out.get("features"), 0, 1).floats())
                 .isNotEqualTo(KserveTensors.sliceRows(out.get("features"), 1, 1).floats());
+    }
+
+    @Test
+    void the_default_pack_scores_through_triton_like_the_embedded_backend() {
+        ModelSpec encoder = new PackLoader(TritonTestModels.SHARED).load(Path.of("packs/mobilenetv2-default")).encoder();
+        TritonBackend triton = backend(c -> c);
+        triton.load(encoder);
+        try (OnnxBackend embedded = new OnnxBackend(new OnnxBackend.Config(1))) {
+            embedded.load(encoder);
+            Map<String, Tensor> viaTriton = triton.infer(encoder.id(), Map.of("input", photos), Set.of(), in(30_000));
+            Map<String, Tensor> inProcess = embedded.infer(encoder.id(), Map.of("input", photos), Set.of("features", "output"),
+                    in(30_000));
+            assertThat(viaTriton).containsOnlyKeys("features", "output");
+            for (String output : List.of("features", "output")) {
+                assertThat(viaTriton.get(output).shape()).isEqualTo(inProcess.get(output).shape());
+                assertThat(maxAbsDiff(viaTriton.get(output).floats(), inProcess.get(output).floats()))
+                        .as(output).isLessThanOrEqualTo(1e-5f);
+            }
+        }
+    }
+
+    /** max_batch_size from the project's own Triton model repository, so the stand-in serves what Triton would. */
+    private static int maxBatchSizeOf(String model) {
+        try {
+            String config = Files.readString(Path.of("triton-model-repo", model, "config.pbtxt"));
+            Matcher m = Pattern.compile("(?m)^max_batch_size:\\s*(\\d+)").matcher(config);
+            if (!m.find()) {
+                throw new IllegalStateException("no max_batch_size in " + model + "/config.pbtxt");
+            }
+            return Integer.parseInt(m.group(1));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
