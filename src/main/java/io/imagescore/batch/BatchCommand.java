@@ -85,6 +85,8 @@ public final class BatchCommand implements Callable<Integer> {
     Integer onnxThreads;
     @Option(names = "--max-attempts", defaultValue = "10", description = "attempts per image on transient errors before the run stops (default ${DEFAULT-VALUE})")
     int maxAttempts;
+    @Option(names = "--image-error-exit-code", defaultValue = "2", description = "exit code when the run completed but some images failed (default ${DEFAULT-VALUE}; 0 for schedulers that should not retry)")
+    int imageErrorExitCode;
     @Option(names = "--progress", defaultValue = "auto", description = "auto (bar on a terminal, else log lines), bar, log or none")
     String progress;
     @Option(names = "--log-every", defaultValue = "10", description = "seconds between progress log lines (default ${DEFAULT-VALUE})")
@@ -114,6 +116,6 @@ public final class BatchCommand implements Callable<Integer> {
         }
         BatchSummary summary = new BatchRunner(settings, target, System.err).run();
         summary.print(System.err);
-        return summary.exitCode();
+        return summary.exitCode() == 2 ? imageErrorExitCode : summary.exitCode();
     }
 }
