@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 io.imagescore.batch.BatchCommand.class,
                 io.imagescore.batch.MergeCommand.class,
+                io.imagescore.bench.LoadGenerator.class,
         })
 public final class ImageScoreCli {
 
