@@ -30,7 +30,7 @@ public record BatchSummary(long rows, long failed, Map<String, Long> errorsByCod
             while (root.getCause() != null && !(root instanceof ImageScoreException)) {
                 root = root.getCause();
             }
-            out.println("error: " + root.getMessage());
+            out.println("error: " + (root instanceof ImageScoreException ? "" : root.getClass().getName() + ": ") + root.getMessage());
             out.println("the output so far is safe; rerun the same command to resume");
         }
     }
