@@ -16,6 +16,11 @@ Run with /usr/bin/python3 (Debian's Pillow), not a pyenv python.
       Writes deterministic synthetic JPEGs (Pillow, quality 90, 4:2:0): gen-500x500.jpg, gen-1024x768.jpg,
       gen-4032x3024.jpg (noisy, about 2.6 MB: smooth files decode unrealistically fast).
 
+  pillow_reference.py corpus DIR
+      Writes the unusual inputs Java cannot encode itself, all showing the 64x48 quadrant test card (red, green /
+      blue, white): cmyk.jpg (Adobe CMYK), webp-lossy.webp, webp-lossless.webp, webp-alpha.webp (left half fully
+      transparent red, right half opaque blue), webp-exif6.webp (orientation 6), webp-animated.webp (red then blue).
+
   pillow_reference.py bench [--size 224] [--seconds 5] FILE...
       Single-core images/s of the reference pipeline (clip policy) per file, with and without draft.
 """
@@ -101,6 +106,33 @@ def generate(args):
         Image.fromarray(img).save(os.path.join(args.dir, f'gen-{w}x{h}.jpg'), 'JPEG', quality=90)
 
 
+def quadrants():
+    a = np.zeros((48, 64, 3), dtype=np.uint8)
+    a[:24, :32] = (255, 0, 0)
+    a[:24, 32:] = (0, 255, 0)
+    a[24:, :32] = (0, 0, 255)
+    a[24:, 32:] = (255, 255, 255)
+    return Image.fromarray(a)
+
+
+def corpus(args):
+    os.makedirs(args.dir, exist_ok=True)
+    card = quadrants()
+    out = lambda name: os.path.join(args.dir, name)
+    card.convert('CMYK').save(out('cmyk.jpg'), 'JPEG', quality=95)
+    card.save(out('webp-lossy.webp'), 'WEBP', quality=90)
+    card.save(out('webp-lossless.webp'), 'WEBP', lossless=True)
+    rgba = np.zeros((48, 64, 4), dtype=np.uint8)
+    rgba[:, :32] = (255, 0, 0, 0)
+    rgba[:, 32:] = (0, 0, 255, 255)
+    Image.fromarray(rgba).save(out('webp-alpha.webp'), 'WEBP', lossless=True)
+    exif = Image.Exif()
+    exif[274] = 6
+    card.save(out('webp-exif6.webp'), 'WEBP', lossless=True, exif=exif.tobytes())
+    frames = [Image.new('RGB', (64, 48), c) for c in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(out('webp-animated.webp'), 'WEBP', save_all=True, append_images=frames[1:], lossless=True, duration=100)
+
+
 def bench(args):
     mean, std = floats('0.485,0.456,0.406'), floats('0.229,0.224,0.225')
     print('file\tpillow_exact_img_s\tpillow_draft_img_s')
@@ -128,12 +160,14 @@ def main():
     r.add_argument('--draft', action='store_true')
     g = sub.add_parser('generate')
     g.add_argument('dir')
+    c = sub.add_parser('corpus')
+    c.add_argument('dir')
     b = sub.add_parser('bench')
     b.add_argument('--size', type=int, default=224)
     b.add_argument('--seconds', type=float, default=5)
     b.add_argument('files', nargs='+')
     args = p.parse_args()
-    {'reference': reference, 'generate': generate, 'bench': bench}[args.cmd](args)
+    {'reference': reference, 'generate': generate, 'corpus': corpus, 'bench': bench}[args.cmd](args)
 
 
 if __name__ == '__main__':

@@ -78,6 +78,13 @@ final class ImageDecoder {
                 return d;
             }
         }
+        if (format == ImageFormat.BMP && encoded.length >= 26) {
+            // the JDK's BMP reader validates the declared size against the data before it reports the size
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(encoded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            boolean os2 = header.getInt(14) == 12; // BITMAPCOREHEADER: 16-bit sizes
+            checkSize(os2 ? header.getShort(18) & 0xffff : Math.abs((long) header.getInt(18)),
+                    os2 ? header.getShort(20) & 0xffff : Math.abs((long) header.getInt(22)));
+        }
         RgbImage img = Orientation.apply(decodeImageIo(encoded, format), orientation);
         return new Decoded(img, img.width(), img.height(), 1, "imageio");
     }
@@ -108,7 +115,8 @@ final class ImageDecoder {
         } catch (TurboJpeg.DecodeException e) {
             throw corrupt("JPEG", e.getMessage(), null);
         }
-        if (result.warning() != null && result.warning().startsWith("Premature end of JPEG file")) {
+        if (result.warning() != null && (result.warning().startsWith("Premature end of JPEG file")
+                || result.warning().contains("contains no image"))) {
             // libjpeg pads a truncated file with grey; Pillow refuses it ("image file is truncated"), and so do we
             throw corrupt("JPEG", "the file is truncated (" + result.warning() + ")", null);
         }

@@ -20,23 +20,30 @@ final class PillowResampler {
     }
 
     /**
-     * Fixed-point filter of one axis: for output index i, taps {@code weights[i*ksize .. i*ksize+count[i])} apply to
-     * input indices {@code start[i] ..}.
+     * Fixed-point filter of one axis for outputs [from, from + n): for output i, taps
+     * {@code weights[(i-from)*ksize ..][0, count[i-from])} apply to input indices {@code start[i-from] ..}.
      */
-    record Kernel(int ksize, int[] start, int[] count, int[] weights) {
+    record Kernel(int from, int ksize, int[] start, int[] count, int[] weights) {
     }
 
     static Kernel kernel(int inSize, int outSize) {
+        return kernel(inSize, outSize, 0, outSize);
+    }
+
+    /** Only the outputs [from, to) of the filter, so a window of a huge upscale costs only the window. */
+    static Kernel kernel(int inSize, int outSize, int from, int to) {
         double scale = (double) inSize / outSize;
         double filterscale = Math.max(scale, 1.0);
         double support = BICUBIC_SUPPORT * filterscale;
         int ksize = (int) Math.ceil(support) * 2 + 1;
-        int[] start = new int[outSize];
-        int[] count = new int[outSize];
-        int[] weights = new int[outSize * ksize];
+        int n = to - from;
+        int[] start = new int[n];
+        int[] count = new int[n];
+        int[] weights = new int[n * ksize];
         double[] k = new double[ksize];
         double ss = 1.0 / filterscale;
-        for (int xx = 0; xx < outSize; xx++) {
+        for (int xx = from; xx < to; xx++) {
+            int i = xx - from;
             double center = (xx + 0.5) * scale;
             int xmin = (int) (center - support + 0.5);
             if (xmin < 0) {
@@ -55,14 +62,14 @@ final class PillowResampler {
             }
             for (int x = 0; x < xmax; x++) {
                 double v = ww != 0.0 ? k[x] / ww : k[x];
-                weights[xx * ksize + x] = v < 0
+                weights[i * ksize + x] = v < 0
                         ? (int) (-0.5 + v * (1 << PRECISION_BITS))
                         : (int) (0.5 + v * (1 << PRECISION_BITS));
             }
-            start[xx] = xmin;
-            count[xx] = xmax;
+            start[i] = xmin;
+            count[i] = xmax;
         }
-        return new Kernel(ksize, start, count, weights);
+        return new Kernel(from, ksize, start, count, weights);
     }
 
     /** Keys' cubic convolution with a = -0.5, evaluated in the same operation order as Pillow (same doubles). */
@@ -98,20 +105,20 @@ final class PillowResampler {
         if (!needHorizontal && !needVertical) {
             return src.crop(x0, y0, w, h);
         }
-        Kernel vertical = needVertical ? kernel(src.height(), outH) : null;
+        Kernel vertical = needVertical ? kernel(src.height(), outH, y0, y0 + h) : null;
         // source rows the requested output rows read
-        int firstRow = needVertical ? vertical.start()[y0] : y0;
-        int lastRow = needVertical ? vertical.start()[y0 + h - 1] + vertical.count()[y0 + h - 1] : y0 + h;
+        int firstRow = needVertical ? vertical.start()[0] : y0;
+        int lastRow = needVertical ? vertical.start()[h - 1] + vertical.count()[h - 1] : y0 + h;
 
         byte[] mid;
         int midStride;
         int midRowOrigin; // source row number of mid's row 0
         int midColOffset; // byte offset of the window's first column inside a mid row
         if (needHorizontal) {
-            Kernel horizontal = kernel(src.width(), outW);
+            Kernel horizontal = kernel(src.width(), outW, x0, x0 + w);
             midStride = w * 3;
             mid = new byte[(lastRow - firstRow) * midStride];
-            horizontalPass(src, horizontal, x0, w, firstRow, lastRow, mid);
+            horizontalPass(src, horizontal, w, firstRow, lastRow, mid);
             midRowOrigin = firstRow;
             midColOffset = 0;
         } else {
@@ -128,12 +135,11 @@ final class PillowResampler {
             return new RgbImage(w, h, out);
         }
         byte[] out = new byte[w * h * 3];
-        verticalPass(mid, midStride, midRowOrigin, midColOffset, vertical, y0, h, w * 3, out);
+        verticalPass(mid, midStride, midRowOrigin, midColOffset, vertical, h, w * 3, out);
         return new RgbImage(w, h, out);
     }
 
-    private static void horizontalPass(RgbImage src, Kernel kernel, int x0, int w, int firstRow, int lastRow,
-                                       byte[] mid) {
+    private static void horizontalPass(RgbImage src, Kernel kernel, int w, int firstRow, int lastRow, byte[] mid) {
         byte[] in = src.pixels();
         int inStride = src.stride();
         int ksize = kernel.ksize();
@@ -144,10 +150,10 @@ final class PillowResampler {
         for (int row = firstRow; row < lastRow; row++) {
             int inRow = row * inStride;
             int outPos = (row - firstRow) * midStride;
-            for (int xx = x0; xx < x0 + w; xx++) {
-                int n = count[xx];
-                int kOff = xx * ksize;
-                int p = inRow + start[xx] * 3;
+            for (int i = 0; i < w; i++) {
+                int n = count[i];
+                int kOff = i * ksize;
+                int p = inRow + start[i] * 3;
                 int s0 = HALF;
                 int s1 = HALF;
                 int s2 = HALF;
@@ -166,17 +172,17 @@ final class PillowResampler {
     }
 
     private static void verticalPass(byte[] mid, int midStride, int midRowOrigin, int midColOffset, Kernel kernel,
-                                     int y0, int h, int rowBytes, byte[] out) {
+                                     int h, int rowBytes, byte[] out) {
         int ksize = kernel.ksize();
         int[] start = kernel.start();
         int[] count = kernel.count();
         int[] weights = kernel.weights();
         int[] acc = new int[rowBytes];
-        for (int yy = y0; yy < y0 + h; yy++) {
+        for (int i = 0; i < h; i++) {
             java.util.Arrays.fill(acc, HALF);
-            int n = count[yy];
-            int kOff = yy * ksize;
-            int rowPos = (start[yy] - midRowOrigin) * midStride + midColOffset;
+            int n = count[i];
+            int kOff = i * ksize;
+            int rowPos = (start[i] - midRowOrigin) * midStride + midColOffset;
             // integer sums are order-independent, so taps may run in the outer loop (contiguous, vectorisable)
             for (int t = 0; t < n; t++, rowPos += midStride) {
                 int k = weights[kOff + t];
@@ -184,7 +190,7 @@ final class PillowResampler {
                     acc[j] += (mid[rowPos + j] & 0xff) * k;
                 }
             }
-            int outPos = (yy - y0) * rowBytes;
+            int outPos = i * rowBytes;
             for (int j = 0; j < rowBytes; j++) {
                 out[outPos + j] = clip8(acc[j]);
             }

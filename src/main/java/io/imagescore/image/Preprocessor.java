@@ -76,7 +76,7 @@ public class Preprocessor {
         TensorWriter writer = new TensorWriter(spec);
         RgbImage centre = null;
         RgbImage whole = null;
-        RgbImage gridBase = null;
+        List<RgbImage> grid = null;
         for (View view : views) {
             List<float[]> tensors = new ArrayList<>(view.tensorCount());
             boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
@@ -90,13 +90,9 @@ public class Preprocessor {
                     tensors.add(writer.write(whole, 0, 0, flip));
                 }
                 case GRID3, GRID3_FLIP -> {
-                    gridBase = gridBase != null ? gridBase : gridBase(img, spec.size());
-                    int s = spec.size();
-                    for (int gy = 0; gy < 3; gy++) {
-                        for (int gx = 0; gx < 3; gx++) {
-                            tensors.add(writer.write(gridBase, (gridBase.width() - s) * gx / 2,
-                                    (gridBase.height() - s) * gy / 2, flip));
-                        }
+                    grid = grid != null ? grid : grid(img, spec.size());
+                    for (RgbImage crop : grid) {
+                        tensors.add(writer.write(crop, 0, 0, flip));
                     }
                 }
             }
@@ -158,12 +154,21 @@ public class Preprocessor {
         return new RgbImage(s, s, canvas);
     }
 
-    /** Native pixels for grid crops; an image whose short side is below S is first brought up to S. */
-    private static RgbImage gridBase(RgbImage img, int s) {
-        if (Math.min(img.width(), img.height()) >= s) {
-            return img;
+    /**
+     * 3×3 S×S crops at native resolution, evenly spaced from corner to corner (overlapping on small images). An
+     * image whose short side is below S is first brought up to S (only the nine windows are computed).
+     */
+    static List<RgbImage> grid(RgbImage img, int s) {
+        boolean upscale = Math.min(img.width(), img.height()) < s;
+        int[] size = upscale ? shortSideTo(img.width(), img.height(), s) : new int[] {img.width(), img.height()};
+        List<RgbImage> crops = new ArrayList<>(9);
+        for (int gy = 0; gy < 3; gy++) {
+            for (int gx = 0; gx < 3; gx++) {
+                int x = (size[0] - s) * gx / 2;
+                int y = (size[1] - s) * gy / 2;
+                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s) : img.crop(x, y, s, s));
+            }
         }
-        int[] size = shortSideTo(img.width(), img.height(), s);
-        return PillowResampler.resize(img, size[0], size[1]);
+        return crops;
     }
 }

@@ -100,6 +100,7 @@ final class TurboJpeg {
 
     Header header(byte[] jpeg) throws DecodeException {
         MemorySegment handle = borrow();
+        boolean clean = false;
         try {
             int[] dims = new int[4];
             MemorySegment d = MemorySegment.ofArray(dims);
@@ -108,13 +109,17 @@ final class TurboJpeg {
             if (rc != 0) {
                 throw new DecodeException(errorText(handle));
             }
+            if (dims[0] <= 0 || dims[1] <= 0) { // a stream cut inside its header reads as "tables only"
+                throw new DecodeException("no image in the JPEG data (cut inside its header?)");
+            }
+            clean = true;
             return new Header(dims[0], dims[1], dims[3]);
         } catch (DecodeException e) {
             throw e;
         } catch (Throwable e) {
             throw new IllegalStateException("tjDecompressHeader3 failed", e);
         } finally {
-            handles.offer(handle);
+            giveBack(handle, clean);
         }
     }
 
@@ -125,10 +130,12 @@ final class TurboJpeg {
      */
     Result decode(byte[] jpeg, byte[] dst, int width, int height) throws DecodeException {
         MemorySegment handle = borrow();
+        boolean clean = false;
         try {
             int rc = (int) decompress2.invokeExact(handle, MemorySegment.ofArray(jpeg), (long) jpeg.length,
                     MemorySegment.ofArray(dst), width, width * 3, height, TJPF_RGB, 0);
             if (rc == 0) {
+                clean = true;
                 return new Result(null);
             }
             String text = errorText(handle);
@@ -142,7 +149,20 @@ final class TurboJpeg {
         } catch (Throwable e) {
             throw new IllegalStateException("tjDecompress2 failed", e);
         } finally {
+            giveBack(handle, clean);
+        }
+    }
+
+    /** A handle that saw an error or warning may keep libjpeg state (e.g. the warning flag): replace it. */
+    private void giveBack(MemorySegment handle, boolean clean) {
+        if (clean) {
             handles.offer(handle);
+            return;
+        }
+        try {
+            int ignored = (int) destroy.invokeExact(handle);
+        } catch (Throwable e) {
+            LOG.log(Level.FINE, "tjDestroy failed", e);
         }
     }
 
