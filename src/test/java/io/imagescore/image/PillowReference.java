@@ -20,8 +20,29 @@ final class PillowReference {
     static final String PYTHON = "/usr/bin/python3";
     static final Path SCRIPT = Path.of("scripts/pillow_reference.py");
 
-    /** One image's reference: status "ok" or Python's exception class; u8 = S×S×3 HWC; f32 = CHW. */
-    record Ref(Path image, String status, int width, int height, byte[] u8, float[] f32) {
+    /**
+     * One image's reference: status "ok" or Python's exception class; pixels read on demand (u8 = S×S×3 HWC,
+     * f32 = CHW), so a run over thousands of photos holds one at a time.
+     */
+    record Ref(Path image, String status, int width, int height, Path dir, int index) {
+        byte[] u8() {
+            try {
+                return Files.readAllBytes(dir.resolve(index + ".u8"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        float[] f32() {
+            try {
+                ByteBuffer fb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(index + ".f32"))).order(ByteOrder.LITTLE_ENDIAN);
+                float[] f = new float[fb.remaining() / 4];
+                fb.asFloatBuffer().get(f);
+                return f;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     private PillowReference() {
@@ -77,15 +98,7 @@ final class PillowReference {
             for (String line : manifest) {
                 String[] f = line.split("\t");
                 int i = Integer.parseInt(f[0]);
-                if (!f[1].equals("ok")) {
-                    refs.add(new Ref(images.get(i), f[1], 0, 0, null, null));
-                    continue;
-                }
-                byte[] u8 = Files.readAllBytes(out.resolve(i + ".u8"));
-                ByteBuffer fb = ByteBuffer.wrap(Files.readAllBytes(out.resolve(i + ".f32"))).order(ByteOrder.LITTLE_ENDIAN);
-                float[] f32 = new float[fb.remaining() / 4];
-                fb.asFloatBuffer().get(f32);
-                refs.add(new Ref(images.get(i), "ok", Integer.parseInt(f[2]), Integer.parseInt(f[3]), u8, f32));
+                refs.add(new Ref(images.get(i), f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]), out, i));
             }
             return refs;
         } catch (IOException e) {
