@@ -1,0 +1,24 @@
+package io.imagescore.api;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+@ConfigMapping(prefix = "imagescore.api")
+public interface ApiConfig {
+
+    /** Most images one Score request may carry; the inbound message limit must fit them. */
+    @WithDefault("64")
+    int maxImagesPerRequest();
+
+    /** Most images in flight on one ScoreStream (read but not yet answered). */
+    @WithDefault("64")
+    int streamWindow();
+
+    /** Images scored together from one stream (one encoder pass). */
+    @WithDefault("32")
+    int streamBatch();
+
+    /** Default number of top classes per distribution. */
+    @WithDefault("5")
+    int topK();
+}

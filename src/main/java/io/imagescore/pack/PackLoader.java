@@ -1,0 +1,453 @@
+package io.imagescore.pack;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.head.Head;
+import io.imagescore.head.HeadWeights;
+import io.imagescore.head.MlpHead;
+import io.imagescore.head.Safetensors;
+import io.imagescore.head.ScoreSpec;
+import io.imagescore.head.SoftmaxHead;
+import io.imagescore.image.PreprocessSpec;
+import io.imagescore.image.View;
+import io.imagescore.model.ModelSpec;
+import io.imagescore.model.Tensor;
+import io.imagescore.model.TensorSpec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Reads a pack directory: {@code pack.json} (encoder, preprocessing, class lists) and {@code heads/<name>/<version>/head.json}
+ * (+ safetensors weights). File paths may start with {@code ${shared}}, the configured shared-data directory.
+ * Every problem is an {@link ErrorCode#INVALID_PACK} error naming the file and what is wrong with it.
+ */
+public final class PackLoader {
+    public static final String MANIFEST = "pack.json";
+    public static final String HEAD_MANIFEST = "head.json";
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    private final Path sharedDir;
+
+    public PackLoader(Path sharedDir) {
+        this.sharedDir = sharedDir;
+    }
+
+    public ModelPack load(Path dir) {
+        Path manifestFile = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(manifestFile)) {
+            throw invalid(manifestFile, "missing: a pack directory needs a " + MANIFEST);
+        }
+        JsonNode m = readJson(manifestFile);
+        Fields top = new Fields(manifestFile, m, "", Set.of("name", "version", "description", "encoder", "class_lists"));
+        String name = top.text("name");
+        if (!name.matches("[a-z0-9][a-z0-9._-]*")) {
+            throw invalid(manifestFile, "name '" + name + "' must be lowercase letters, digits, '.', '_' or '-'");
+        }
+        String version = top.text("version");
+        Map<String, Path> hashed = new TreeMap<>();
+        hashed.put(MANIFEST, manifestFile);
+
+        Fields enc = top.object("encoder", Set.of("file", "triton_model", "triton_version", "max_batch", "input",
+                "outputs", "embedding_output", "preprocessing"));
+        Path modelFile = enc.has("file") ? resolveFile(dir, manifestFile, enc.text("file")) : null;
+        if (modelFile != null) {
+            hashed.put("encoder", modelFile);
+        }
+        TensorSpec input = tensorSpec(enc.object("input", Set.of("name", "datatype", "shape")));
+        List<TensorSpec> outputs = new ArrayList<>();
+        for (Fields o : enc.objects("outputs", Set.of("name", "datatype", "shape"))) {
+            outputs.add(tensorSpec(o));
+        }
+        String embeddingOutput = enc.text("embedding_output");
+        if (outputs.stream().noneMatch(o -> o.name().equals(embeddingOutput))) {
+            throw invalid(manifestFile, "encoder.embedding_output '" + embeddingOutput + "' is not one of encoder.outputs");
+        }
+        String tritonName = enc.has("triton_model") ? enc.text("triton_model") : name + "-encoder";
+        String tritonVersion = enc.has("triton_version") ? enc.text("triton_version") : "";
+        ModelSpec encoder = new ModelSpec(name + "/encoder", modelFile, tritonName, tritonVersion, List.of(input),
+                outputs, enc.integer("max_batch"));
+        PreprocessSpec preprocessing = preprocessSpec(enc.object("preprocessing",
+                Set.of("size", "resize", "mean", "std", "color_order", "views")));
+        if (!input.shape().equals(List.of(-1L, 3L, (long) preprocessing.size(), (long) preprocessing.size()))) {
+            throw invalid(manifestFile, "encoder.input shape " + input.shape() + " does not match preprocessing size "
+                    + preprocessing.size() + " (expected [-1, 3, S, S])");
+        }
+
+        Map<String, List<String>> classLists = new LinkedHashMap<>();
+        if (m.has("class_lists")) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.get("class_lists").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                Path f = resolveFile(dir, manifestFile, e.getValue().asText());
+                hashed.put("class_lists/" + e.getKey(), f);
+                classLists.put(e.getKey(), readLines(f));
+            }
+        }
+
+        Map<String, NavigableMap<String, HeadVersion>> heads = new LinkedHashMap<>();
+        Path headsDir = dir.resolve("heads");
+        for (Path headDir : sortedChildren(headsDir)) {
+            String headName = headDir.getFileName().toString();
+            NavigableMap<String, HeadVersion> versions = new TreeMap<>(ModelPack.VERSION_ORDER);
+            for (Path versionDir : sortedChildren(headDir)) {
+                HeadVersion hv = loadHead(headName, versionDir, outputs, embeddingOutput, classLists, preprocessing.views());
+                versions.put(hv.version(), hv);
+                hashed.put("heads/" + headName + "/" + hv.version(), versionDir);
+            }
+            if (!versions.isEmpty()) {
+                heads.put(headName, versions);
+            }
+        }
+        if (heads.isEmpty()) {
+            throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST + ")");
+        }
+        return new ModelPack(name, version, top.optText("description", ""), dir, contentHash(hashed), encoder,
+                embeddingOutput, preprocessing, classLists, heads);
+    }
+
+    /** Loads one head version directory; public so a fitted head can be added to a running pack. */
+    public HeadVersion loadHead(ModelPack pack, String headName, Path versionDir) {
+        return loadHead(headName, versionDir, pack.encoder().outputs(), pack.embeddingOutput(), pack.classLists(),
+                pack.preprocessing().views());
+    }
+
+    private HeadVersion loadHead(String headName, Path versionDir, List<TensorSpec> encoderOutputs, String embeddingOutput,
+                                 Map<String, List<String>> classLists, List<View> defaultViews) {
+        Path file = versionDir.resolve(HEAD_MANIFEST);
+        if (!Files.isRegularFile(file)) {
+            throw invalid(file, "missing: each head version directory needs a " + HEAD_MANIFEST);
+        }
+        Fields h = new Fields(file, readJson(file), "", Set.of("type", "input", "weights", "l2_normalize",
+                "temperature", "activation", "class_list", "classes", "score", "training"));
+        String version = versionDir.getFileName().toString();
+        String input = h.optText("input", embeddingOutput);
+        TensorSpec inputSpec = encoderOutputs.stream().filter(o -> o.name().equals(input)).findFirst()
+                .orElseThrow(() -> invalid(file, "input '" + input + "' is not an encoder output; choose one of "
+                        + encoderOutputs.stream().map(TensorSpec::name).toList()));
+        int inputDim = Math.toIntExact(inputSpec.shape().getLast());
+        boolean l2 = h.optBoolean("l2_normalize", false);
+        String type = h.text("type");
+        List<String> classes = List.of();
+        if (h.has("class_list")) {
+            classes = classLists.get(h.text("class_list"));
+            if (classes == null) {
+                throw invalid(file, "class_list '" + h.text("class_list") + "' is not declared in the pack's class_lists " + classLists.keySet());
+            }
+        } else if (h.has("classes")) {
+            classes = h.texts("classes");
+        }
+        Map<String, Safetensors.F32> weights = Map.of();
+        if (h.has("weights")) {
+            Path wf = versionDir.resolve(h.text("weights"));
+            try {
+                weights = Safetensors.read(wf);
+            } catch (IOException e) {
+                throw invalid(wf, e.getMessage());
+            }
+        }
+        Head head;
+        try {
+            head = switch (type) {
+                case "linear" -> HeadWeights.linear(weights, l2);
+                case "mlp" -> HeadWeights.mlp(weights, l2, MlpHead.Activation.valueOf(h.optText("activation", "none").toUpperCase()));
+                case "softmax" -> new SoftmaxHead(weights.isEmpty() ? null : HeadWeights.linear(weights, l2), classes.size(),
+                        (float) h.optDouble("temperature", 1.0));
+                default -> throw invalid(file, "type '" + type + "' is not one of linear, mlp, softmax");
+            };
+        } catch (IllegalArgumentException e) {
+            throw invalid(file, e.getMessage());
+        }
+        if (head.inputDim() != inputDim) {
+            throw invalid(file, "head takes " + head.inputDim() + " inputs but encoder output '" + input + "' has " + inputDim);
+        }
+        Fields s = h.object("score", Set.of("kind", "range", "range_approximate", "higher_is_better", "unit",
+                "description", "views"));
+        ScoreSpec.Kind kind = ScoreSpec.Kind.valueOf(s.text("kind").toUpperCase());
+        if (kind == ScoreSpec.Kind.CLASSES != type.equals("softmax")) {
+            throw invalid(file, "score.kind " + kind + " does not fit head type " + type);
+        }
+        if (kind == ScoreSpec.Kind.CLASSES && classes.isEmpty()) {
+            throw invalid(file, "a classes head needs class_list or classes");
+        }
+        if (kind == ScoreSpec.Kind.SCALAR && head.outputDim() != 1) {
+            throw invalid(file, "a scalar head must have one output, this one has " + head.outputDim());
+        }
+        List<Double> range = s.doubles("range");
+        if (range.size() != 2 || !(range.get(0) < range.get(1))) {
+            throw invalid(file, "score.range must be [min, max] with min < max");
+        }
+        List<View> views = s.has("views") ? s.texts("views").stream().map(v -> parseView(file, v)).toList() : defaultViews;
+        ScoreSpec spec = new ScoreSpec(headName, kind, range.get(0), range.get(1), s.optBoolean("range_approximate", false),
+                s.optBoolean("higher_is_better", true), s.optText("unit", ""), s.optText("description", ""), views, classes);
+        return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"));
+    }
+
+    private static View parseView(Path file, String v) {
+        try {
+            return View.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw invalid(file, e.getMessage());
+        }
+    }
+
+    private TensorSpec tensorSpec(Fields f) {
+        Tensor.DataType type;
+        try {
+            type = Tensor.DataType.valueOf(f.text("datatype"));
+        } catch (IllegalArgumentException e) {
+            throw f.error("datatype", "must be FP32 or INT64");
+        }
+        return new TensorSpec(f.text("name"), type, f.doubles("shape").stream().map(Double::longValue).toList());
+    }
+
+    private PreprocessSpec preprocessSpec(Fields p) {
+        try {
+            List<Double> mean = p.doubles("mean");
+            List<Double> std = p.doubles("std");
+            return new PreprocessSpec(p.integer("size"),
+                    PreprocessSpec.ResizePolicy.valueOf(p.text("resize").toUpperCase()),
+                    floats(mean), floats(std),
+                    PreprocessSpec.ColorOrder.valueOf(p.optText("color_order", "RGB").toUpperCase()),
+                    p.has("views") ? p.texts("views").stream().map(View::parse).toList() : List.of(View.CENTER));
+        } catch (IllegalArgumentException e) {
+            throw p.error("", e.getMessage());
+        }
+    }
+
+    private static float[] floats(List<Double> v) {
+        float[] f = new float[v.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = v.get(i).floatValue();
+        }
+        return f;
+    }
+
+    private Path resolveFile(Path dir, Path manifest, String value) {
+        String expanded = value.replace("${shared}", sharedDir.toString());
+        Path p = dir.resolve(expanded).normalize();
+        if (!Files.isRegularFile(p)) {
+            throw invalid(manifest, "file '" + value + "' not found (resolved to " + p.toAbsolutePath()
+                    + (value.contains("${shared}") ? "; set imagescore.shared-dir to the directory holding models/ and data/" : "") + ")");
+        }
+        return p;
+    }
+
+    private static List<String> readLines(Path f) {
+        try {
+            List<String> lines = Files.readAllLines(f).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+            if (lines.isEmpty()) {
+                throw invalid(f, "class list is empty");
+            }
+            return lines;
+        } catch (IOException e) {
+            throw invalid(f, "cannot read: " + e.getMessage());
+        }
+    }
+
+    private static JsonNode readJson(Path f) {
+        try {
+            JsonNode n = JSON.readTree(f.toFile());
+            if (n == null || !n.isObject()) {
+                throw invalid(f, "must hold a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw invalid(f, "not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() + " at line " + (j.getLocation() == null ? "?" : j.getLocation().getLineNr()) : e.getMessage()));
+        }
+    }
+
+    private static List<Path> sortedChildren(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isDirectory).sorted().toList();
+        } catch (IOException e) {
+            throw invalid(dir, "cannot list: " + e.getMessage());
+        }
+    }
+
+    /** sha256 over (logical name, sha256 of content) of every file, in name order. */
+    static String contentHash(Map<String, Path> files) {
+        MessageDigest all = sha256();
+        files.forEach((name, path) -> {
+            all.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            all.update((byte) 0);
+            all.update((Files.isDirectory(path) ? sha256Dir(path) : sha256File(path)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        });
+        return HexFormat.of().formatHex(all.digest());
+    }
+
+    static String sha256Dir(Path dir) {
+        Map<String, Path> files = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(Files::isRegularFile).forEach(f -> files.put(dir.relativize(f).toString(), f));
+        } catch (IOException e) {
+            throw invalid(dir, "cannot list: " + e.getMessage());
+        }
+        return contentHash(files);
+    }
+
+    public static String sha256File(Path f) {
+        MessageDigest md = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(f), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw invalid(f, "cannot read: " + e.getMessage());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ImageScoreException invalid(Path file, String problem) {
+        return new ImageScoreException(ErrorCode.INVALID_PACK, file + ": " + problem, Map.of("file", file.toString()), null);
+    }
+
+    /** Typed, strict access to one JSON object of a manifest: unknown keys and wrong types name the file and key. */
+    private record Fields(Path file, JsonNode node, String path, Set<String> allowed) {
+        Fields {
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!allowed.contains(k)) {
+                    throw invalid(file, "unknown key '" + path + k + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+                }
+            }
+        }
+
+        boolean has(String key) {
+            return node.has(key) && !node.get(key).isNull();
+        }
+
+        ImageScoreException error(String key, String problem) {
+            return invalid(file, (key.isEmpty() ? path.replaceAll("\\.$", "") : path + key) + ": " + problem);
+        }
+
+        JsonNode required(String key) {
+            if (!has(key)) {
+                throw error(key, "required");
+            }
+            return node.get(key);
+        }
+
+        String text(String key) {
+            JsonNode n = required(key);
+            if (!n.isTextual() || n.asText().isBlank()) {
+                throw error(key, "must be a non-empty string");
+            }
+            return n.asText();
+        }
+
+        String optText(String key, String dflt) {
+            return has(key) ? text(key) : dflt;
+        }
+
+        int integer(String key) {
+            JsonNode n = required(key);
+            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0) {
+                throw error(key, "must be a positive integer");
+            }
+            return n.asInt();
+        }
+
+        boolean optBoolean(String key, boolean dflt) {
+            if (!has(key)) {
+                return dflt;
+            }
+            if (!node.get(key).isBoolean()) {
+                throw error(key, "must be true or false");
+            }
+            return node.get(key).asBoolean();
+        }
+
+        double optDouble(String key, double dflt) {
+            if (!has(key)) {
+                return dflt;
+            }
+            if (!node.get(key).isNumber()) {
+                throw error(key, "must be a number");
+            }
+            return node.get(key).asDouble();
+        }
+
+        List<Double> doubles(String key) {
+            JsonNode n = required(key);
+            List<Double> out = new ArrayList<>();
+            for (JsonNode v : n) {
+                if (!v.isNumber()) {
+                    throw error(key, "must be a list of numbers");
+                }
+                out.add(v.asDouble());
+            }
+            if (!n.isArray() || out.isEmpty()) {
+                throw error(key, "must be a non-empty list of numbers");
+            }
+            return out;
+        }
+
+        List<String> texts(String key) {
+            JsonNode n = required(key);
+            List<String> out = new ArrayList<>();
+            for (JsonNode v : n) {
+                if (!v.isTextual()) {
+                    throw error(key, "must be a list of strings");
+                }
+                out.add(v.asText());
+            }
+            if (!n.isArray() || out.isEmpty()) {
+                throw error(key, "must be a non-empty list of strings");
+            }
+            return out;
+        }
+
+        Fields object(String key, Set<String> keys) {
+            JsonNode n = required(key);
+            if (!n.isObject()) {
+                throw error(key, "must be an object");
+            }
+            return new Fields(file, n, path + key + ".", keys);
+        }
+
+        List<Fields> objects(String key, Set<String> keys) {
+            JsonNode n = required(key);
+            if (!n.isArray() || n.isEmpty()) {
+                throw error(key, "must be a non-empty list of objects");
+            }
+            List<Fields> out = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                if (!n.get(i).isObject()) {
+                    throw error(key, "element " + i + " must be an object");
+                }
+                out.add(new Fields(file, n.get(i), path + key + "[" + i + "].", keys));
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.imagescore.pack;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.model.ModelBackend;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * The packs this server serves. Loaded at start-up (a broken pack stops the start with a message naming the file);
+ * each pack's encoder is loaded into the backend once. A pack is replaced atomically when a head version is added.
+ */
+@Startup
+@ApplicationScoped
+public class PackRegistry {
+    private static final Logger LOG = Logger.getLogger(PackRegistry.class);
+
+    @Inject
+    PackConfig config;
+    @Inject
+    ModelBackend backend;
+
+    private final Map<String, ModelPack> packs = new ConcurrentHashMap<>();
+    private final List<String> order = new ArrayList<>();
+    private PackLoader loader;
+    private volatile boolean loaded;
+
+    @PostConstruct
+    void loadAll() {
+        loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
+        for (Path dir : config.dirs()) {
+            ModelPack pack = loader.load(dir);
+            if (packs.putIfAbsent(pack.name(), pack) != null) {
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
+            }
+            backend.load(pack.encoder());
+            order.add(pack.name());
+            LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, backend %s)", pack.name(), pack.version(), dir,
+                    pack.contentHash().substring(0, 12), pack.heads().size(), backend.kind());
+        }
+        if (!packs.containsKey(config.defaultPack())) {
+            throw new ImageScoreException(ErrorCode.INVALID_PACK, "imagescore.packs.default-pack '" + config.defaultPack()
+                    + "' is not among the loaded packs " + order);
+        }
+        loaded = true;
+    }
+
+    public boolean loaded() {
+        return loaded;
+    }
+
+    public String defaultPack() {
+        return config.defaultPack();
+    }
+
+    public PackLoader loader() {
+        return loader;
+    }
+
+    /** The named pack, or the default for an empty name; unknown names get NOT_FOUND listing what exists. */
+    public ModelPack get(String name) {
+        String key = name == null || name.isEmpty() ? config.defaultPack() : name;
+        ModelPack pack = packs.get(key);
+        if (pack == null) {
+            throw new ImageScoreException(ErrorCode.UNKNOWN_PACK, "unknown pack '" + key + "'; this server serves " + order,
+                    Map.of("pack", key), null);
+        }
+        return pack;
+    }
+
+    public List<ModelPack> all() {
+        Map<String, ModelPack> ordered = new LinkedHashMap<>();
+        order.forEach(n -> ordered.put(n, packs.get(n)));
+        return List.copyOf(ordered.values());
+    }
+
+    /** Replaces a pack by a changed copy (e.g. with a new head version) atomically. */
+    public ModelPack update(String name, UnaryOperator<ModelPack> change) {
+        return packs.compute(name, (k, old) -> {
+            if (old == null) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_PACK, "unknown pack '" + name + "'");
+            }
+            return change.apply(old);
+        });
+    }
+}

@@ -1,0 +1,31 @@
+package io.imagescore.score;
+
+import java.util.List;
+
+/** The scores of one image. {@code embedding} is null unless requested. */
+public record ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
+                          float[] embedding) {
+
+    public record Scalar(String name, String version, double value) {
+    }
+
+    /** A class distribution: all probabilities in class order plus the labels. */
+    public record Classes(String name, String version, List<String> labels, float[] probabilities) {
+
+        /** Indices of the k most probable classes, most probable first; ties by lower index (deterministic). */
+        public int[] topK(int k) {
+            Integer[] idx = new Integer[probabilities.length];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = i;
+            }
+            java.util.Arrays.sort(idx, (a, b) -> probabilities[a] != probabilities[b]
+                    ? Float.compare(probabilities[b], probabilities[a]) : Integer.compare(a, b));
+            int n = Math.min(k, idx.length);
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = idx[i];
+            }
+            return out;
+        }
+    }
+}
