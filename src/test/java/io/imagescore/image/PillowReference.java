@@ -1,5 +1,7 @@
 package io.imagescore.image;
 
+import io.imagescore.testing.Shared;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -48,16 +50,12 @@ final class PillowReference {
     private PillowReference() {
     }
 
-    static Path shared() {
-        return Path.of(System.getProperty("imagescore.shared", "../shared"));
-    }
-
     /** every n-th file of the three photo sets (n = 1: all of them) */
     static List<Path> photos(int every) {
         List<Path> out = new ArrayList<>();
-        out.addAll(everyNth(shared().resolve("data/clive/images"), every));
-        out.addAll(everyNth(shared().resolve("data/rooms"), every));
-        out.addAll(everyNth(shared().resolve("data/clothing"), every));
+        out.addAll(everyNth(Shared.path("data/clive/images"), every));
+        out.addAll(everyNth(Shared.path("data/rooms"), every));
+        out.addAll(everyNth(Shared.path("data/clothing"), every));
         return out;
     }
 
