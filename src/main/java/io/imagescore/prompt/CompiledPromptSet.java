@@ -55,7 +55,7 @@ public final class CompiledPromptSet {
             index.put(texts.get(i), i);
         }
         for (PromptSet.Attribute a : spec.attributes()) {
-            if (a.isLevels()) {
+            if (a.hasLevels()) {
                 scores.add(new LevelScore(a, a.levels().stream().mapToInt(index::get).toArray(),
                         a.effectiveLevelValues().stream().mapToDouble(Double::doubleValue).toArray()));
             } else {

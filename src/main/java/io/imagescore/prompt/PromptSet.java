@@ -62,7 +62,7 @@ public record PromptSet(String description, String pack, List<Attribute> attribu
             levelValues = levelValues == null ? List.of() : List.copyOf(levelValues);
         }
 
-        public boolean isLevels() {
+        public boolean hasLevels() {
             return !levels.isEmpty();
         }
 
@@ -83,7 +83,7 @@ public record PromptSet(String description, String pack, List<Attribute> attribu
             if (calibration != null) {
                 return new double[] {calibration.min(), calibration.max()};
             }
-            if (isLevels()) {
+            if (hasLevels()) {
                 List<Double> v = effectiveLevelValues();
                 return new double[] {v.stream().mapToDouble(d -> d).min().orElseThrow(), v.stream().mapToDouble(d -> d).max().orElseThrow()};
             }
@@ -173,7 +173,7 @@ public record PromptSet(String description, String pack, List<Attribute> attribu
                     throw bad(pw, "repeats the pair ('" + p.positive() + "' / '" + p.negative() + "')");
                 }
             }
-            if (a.isLevels()) {
+            if (a.hasLevels()) {
                 if (a.levels().size() < 2) {
                     throw bad(where, "levels need at least 2 ordered prompts, got " + a.levels().size());
                 }
