@@ -13,8 +13,13 @@ import java.time.Duration;
 public class ScoreMetrics {
     public static final String STAGE_TIMER = "imagescore.stage";
 
+    private final MeterRegistry registry;
+
+    /** Also used without CDI (the CLI passes a SimpleMeterRegistry). */
     @Inject
-    MeterRegistry registry;
+    public ScoreMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     public void image(String pack) {
         Counter.builder("imagescore.images").description("Images received for scoring").tag("pack", pack)

@@ -41,18 +41,23 @@ import java.util.concurrent.Future;
 public class ScoringPipeline {
     private static final Logger LOG = Logger.getLogger(ScoringPipeline.class);
 
-    @Inject
-    ModelBackend backend;
-    @Inject
-    Preprocessor preprocessor;
-    @Inject
-    ScoreMetrics metrics;
+    private final ModelBackend backend;
+    private final Preprocessor preprocessor;
+    private final ScoreMetrics metrics;
 
     private final ExecutorService cpu = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
             Thread.ofPlatform().name("preprocess-", 0).daemon().factory());
 
+    /** Also used without CDI (the CLI's embedded mode). */
+    @Inject
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
+        this.backend = backend;
+        this.preprocessor = preprocessor;
+        this.metrics = metrics;
+    }
+
     @PreDestroy
-    void stop() {
+    public void stop() {
         cpu.shutdownNow();
     }
 
