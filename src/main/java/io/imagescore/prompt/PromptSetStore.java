@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  */
 public final class PromptSetStore {
     static final String ACTIVE = "ACTIVE";
-    static final ObjectMapper JSON = new ObjectMapper()
+    /** The JSON form of prompt sets and tuning reports (snake_case keys, ordered, strict on reading). */
+    public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -234,7 +235,7 @@ public final class PromptSetStore {
         return new ImageScoreException(ErrorCode.INTERNAL, "prompt-set store: " + f + ": " + problem);
     }
 
-    static byte[] toJson(Object o) {
+    public static byte[] toJson(Object o) {
         try {
             return JSON.writeValueAsBytes(o);
         } catch (IOException e) {
