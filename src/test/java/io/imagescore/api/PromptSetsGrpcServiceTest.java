@@ -20,6 +20,16 @@ import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.api.v1.ScoreResponse;
 import io.imagescore.api.v1.ZeroShotClassifier;
 import io.imagescore.api.v1.ActivatePromptSetVersionRequest;
+import io.imagescore.api.v1.LabelTuningGrpc;
+import io.imagescore.api.v1.RatedImage;
+import io.imagescore.api.v1.Rating;
+import io.imagescore.api.v1.TuneLabelsConfig;
+import io.imagescore.api.v1.TuneLabelsRequest;
+import io.imagescore.api.v1.TuneLabelsResponse;
+import io.imagescore.api.v1.TuningViewpoint;
+import io.imagescore.api.v1.ImageInput;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -135,10 +145,72 @@ class PromptSetsGrpcServiceTest {
         assertThat(got.getSpec()).isEqualTo(spec(true));
         assertThat(got.getActive()).isFalse();
         assertThat(sets.listPromptSets(ListPromptSetsRequest.newBuilder().setTenant("acme").build()).getPromptSetsList())
-                .singleElement().satisfies(s -> {
+                .filteredOn(s -> s.getName().equals("listing")).singleElement().satisfies(s -> {
                     assertThat(s.getVersionsList()).containsExactly("1", "2");
                     assertThat(s.getActiveVersion()).isEqualTo("1");
                 });
+    }
+
+    /**
+     * TuneLabels over gRPC: ratings planted as the rank of each photo under the tiny model's "Bright photo." pair
+     * (measured through Score); tuning must choose that pair, store a calibrated version, and Score with it must
+     * order the photos the same way on the 1–4 scale.
+     */
+    @Test
+    void tune_labels_stores_a_calibrated_version_that_scores_in_the_rating_order() throws Exception {
+        sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("probe").setName("probe")
+                .setSpec(PromptSetSpec.newBuilder().addAttributes(pair("bright", "Bright photo.", "Dark photo."))).build());
+        ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setPack("clip-tiny")
+                .setTenant("probe").setPromptSet("probe"));
+        for (String room : List.of("kitchen", "bedroom", "bathroom")) {
+            try (var files = java.nio.file.Files.list(io.imagescore.testing.Shared.path("data/rooms/eval/" + room))) {
+                files.sorted().limit(8).forEach(f -> req.addImages(photo("data/rooms/eval/" + room + "/" + f.getFileName())));
+            }
+        }
+        ScoreRequest images = req.build();
+        List<Double> probe = score.score(images).getResultsList().stream().map(r -> scalars(r).get("bright")).toList();
+        List<Double> sorted = probe.stream().sorted().toList();
+
+        CompletableFuture<TuneLabelsResponse> done = new CompletableFuture<>();
+        StreamObserver<TuneLabelsRequest> up = LabelTuningGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .tuneLabels(new StreamObserver<>() {
+                    public void onNext(TuneLabelsResponse r) { done.complete(r); }
+                    public void onError(Throwable t) { done.completeExceptionally(t); }
+                    public void onCompleted() { }
+                });
+        up.onNext(TuneLabelsRequest.newBuilder().setConfig(TuneLabelsConfig.newBuilder().setPack("clip-tiny").setTenant("acme")
+                .setPromptSet("tuned").setSeed(5).setFolds(4).setActivate(true)
+                .addViewpoints(TuningViewpoint.newBuilder().setName("brightness")
+                        .addCandidates(PromptPair.newBuilder().setPositive("Good photo.").setNegative("Bad photo."))
+                        .addCandidates(PromptPair.newBuilder().setPositive("Bright photo.").setNegative("Dark photo."))
+                        .addCandidates(PromptPair.newBuilder().setPositive("A photo of a kitchen.").setNegative("A photo of a bedroom.")))).build());
+        for (int i = 0; i < images.getImagesCount(); i++) {
+            ImageInput img = images.getImages(i);
+            double rating = 1 + 3.0 * sorted.indexOf(probe.get(i)) / (sorted.size() - 1);
+            up.onNext(TuneLabelsRequest.newBuilder().setImage(RatedImage.newBuilder().setImage(img)
+                    .addRatings(Rating.newBuilder().setViewpoint("brightness").setValue(rating))).build());
+        }
+        up.onCompleted();
+        TuneLabelsResponse tuned = done.get(60, TimeUnit.SECONDS);
+        assertThat(tuned.getCreated().getTenant()).isEqualTo("acme");
+        assertThat(tuned.getCreated().getVersion()).isEqualTo("1");
+        assertThat(tuned.getReportTable()).contains("chosen: \"Bright photo.\" / \"Dark photo.\"").contains("viewpoint brightness: 24 images");
+        assertThat(tuned.getReportJson()).contains("\"reliable\" : true");
+        PromptSetVersion stored = sets.getPromptSet(GetPromptSetRequest.newBuilder().setTenant("acme").setName("tuned").build());
+        assertThat(stored.getSpec().getAttributes(0).getPairs(0).getPositive()).isEqualTo("Bright photo.");
+        assertThat(stored.getSpec().getAttributes(0).getCalibration().getMin()).isEqualTo(1.0);
+
+        ScoreResponse withTuned = score.score(images.toBuilder().setOptions(ScoreOptions.newBuilder().setPack("clip-tiny")
+                .setTenant("acme").setPromptSet("tuned")).build());
+        List<Double> calibrated = withTuned.getResultsList().stream().map(r -> scalars(r).get("brightness")).toList();
+        assertThat(calibrated).allSatisfy(v -> assertThat(v).isBetween(1.0, 4.0));
+        for (int i = 0; i < probe.size(); i++) {
+            for (int j = 0; j < probe.size(); j++) {
+                if (probe.get(i) < probe.get(j)) {
+                    assertThat(calibrated.get(i)).isLessThanOrEqualTo(calibrated.get(j));
+                }
+            }
+        }
     }
 
     @Test
