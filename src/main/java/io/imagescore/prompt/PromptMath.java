@@ -8,20 +8,9 @@ public final class PromptMath {
     private PromptMath() {
     }
 
-    /** v scaled to unit L2 norm (a zero vector stays zero). */
+    /** v scaled to unit L2 norm (a zero vector stays zero); the one implementation lives with the heads. */
     public static float[] unit(float[] v) {
-        double sum = 0;
-        for (float x : v) {
-            sum += (double) x * x;
-        }
-        float[] out = v.clone();
-        if (sum > 0) {
-            double inv = 1.0 / Math.sqrt(sum);
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (float) (out[i] * inv);
-            }
-        }
-        return out;
+        return io.imagescore.head.Head.l2Normalized(v);
     }
 
     public static double dot(float[] a, float[] b) {
