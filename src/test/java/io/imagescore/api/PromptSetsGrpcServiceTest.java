@@ -99,6 +99,17 @@ class PromptSetsGrpcServiceTest {
     }
 
     @Test
+    void describe_packs_reports_the_text_encoder_of_a_clip_pack() {
+        var packs = score.describePacks(io.imagescore.api.v1.DescribePacksRequest.getDefaultInstance()).getPacksList();
+        var clip = packs.stream().filter(p -> p.hasTextEncoder()).findFirst().orElseThrow();
+        assertThat(clip.getTextEncoder().getContextLength()).isEqualTo(77);
+        assertThat(clip.getTextEncoder().getLogitScale()).isCloseTo(14.2849, org.assertj.core.api.Assertions.within(1e-3));
+        assertThat(clip.getTextEncoder().getEmbeddingDim()).isEqualTo(clip.getEmbeddingDim()).isEqualTo(16);
+        assertThat(packs.stream().filter(p -> p.getRef().getName().equals("mobilenetv2-default")))
+                .allSatisfy(p -> assertThat(p.hasTextEncoder()).isFalse());
+    }
+
+    @Test
     void score_names_the_prompt_set_and_a_pinned_old_version_still_answers() {
         PromptSetVersion v1 = sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("acme")
                 .setName("listing").setSpec(spec(false)).setNotes("first wording").build());
