@@ -14,7 +14,9 @@ import java.util.TreeSet;
  * How far an order is from a gold order whose items may tie (gold groups: e.g. all kitchen photos form one group).
  * <ul>
  *   <li>Kendall τ-b between predicted position and gold group (Hipparchus; ties in gold handled; NaN when gold is one
- *   group, since then no order is wrong or right);</li>
+ *   group, since then no order is wrong or right). A strict order against a gold order with ties cannot reach 1: a
+ *   gold-consistent order gets √(1 − tiedPairs/pairs), reported as {@code kendallTauBMax} so numbers can be read
+ *   against their ceiling;</li>
  *   <li>NDCG@k with linear gain G − g for an item of dense gold group g of G groups;</li>
  *   <li>top-1 hit: the first predicted item is in the first gold group;</li>
  *   <li>manual moves: pairs the prediction orders against gold, which is exactly the number of adjacent swaps that turn
@@ -25,7 +27,7 @@ public final class OrderMetrics {
     private OrderMetrics() {
     }
 
-    public record Result(double kendallTauB, double ndcgAtK, int k, boolean top1Hit, long manualMoves, long maxMoves) {
+    public record Result(double kendallTauB, double kendallTauBMax, double ndcgAtK, int k, boolean top1Hit, long manualMoves, long maxMoves) {
     }
 
     /**
@@ -107,7 +109,9 @@ public final class OrderMetrics {
             dcg += (groupsCount - d[r]) / discount;
             idcg += (groupsCount - ideal[r]) / discount;
         }
-        return new Result(tau, dcg / idcg, cut, d[0] == 0, moves, max);
+        double pairs = n * (n - 1) / 2.0;
+        double tauMax = Double.isNaN(tau) ? Double.NaN : Math.sqrt(max / pairs);
+        return new Result(tau, tauMax, dcg / idcg, cut, d[0] == 0, moves, max);
     }
 
     private static ImageScoreException invalid(String message) {
