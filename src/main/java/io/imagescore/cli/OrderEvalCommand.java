@@ -77,6 +77,15 @@ public final class OrderEvalCommand implements java.util.concurrent.Callable<Int
 
     @Override
     public Integer call() throws IOException {
+        try {
+            return run();
+        } catch (io.imagescore.error.ImageScoreException e) {
+            System.err.println("imagescore order-eval: " + e.code() + ": " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private int run() throws IOException {
         try (Engine engine = new Engine(pack, shared, threads)) {
             System.out.printf(Locale.ROOT, "| dataset | classifier | photos | classifier top-1 acc | sets (size %d-%d) | order | mean Kendall τ-b (ceiling) | sets with 0 moves | hero accuracy | mean moves | NDCG@%d |%n",
                     minSize, maxSize, ndcgK);
