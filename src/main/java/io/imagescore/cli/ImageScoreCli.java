@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 OrderCommand.class,
                 OrderEvalCommand.class,
+                TuneCommand.class,
         })
 public final class ImageScoreCli {
 

@@ -58,7 +58,13 @@ public final class RegulationStore {
                 Stored stored = new Stored(client, name, version, Instant.now().toString(), regulation);
                 Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
                 try {
-                    Files.write(tmp, JSON.writeValueAsBytes(stored));
+                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(stored));
+                        while (bytes.hasRemaining()) {
+                            ch.write(bytes);
+                        }
+                        ch.force(true); // on disk before it gets its name: a crash never leaves a torn version
+                    }
                     try {
                         Files.createLink(dir.resolve(version + ".json"), tmp);
                         return stored;
