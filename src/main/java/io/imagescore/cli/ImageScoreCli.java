@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "Score, fit, evaluate, sort and batch-process images with imagescore model packs.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                OrderCommand.class,
+                OrderEvalCommand.class,
                 TuneCommand.class,
         })
 public final class ImageScoreCli {
