@@ -13,4 +13,4 @@ if [ -z "$java_bin" ] || [ "$(java_major "$java_bin" || echo 0)" -lt 25 ] 2>/dev
 fi
 # JVM flags every launcher uses: FFM/ORT native access without warnings, and a 16 MB thread stack because
 # ONNX Runtime 1.29 overflowed the default 1 MB stack here (session creation and inference on small stacks crashed).
-jvm_flags="--enable-native-access=ALL-UNNAMED -Xss16m"
+jvm_flags="--enable-native-access=ALL-UNNAMED -Xss16m -Djava.util.logging.manager=org.jboss.logmanager.LogManager"
