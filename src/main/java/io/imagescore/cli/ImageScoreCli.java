@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
                 io.imagescore.batch.BatchCommand.class,
                 io.imagescore.batch.MergeCommand.class,
                 io.imagescore.bench.LoadGenerator.class,
+                OrderCommand.class,
+                OrderEvalCommand.class,
+                TuneCommand.class,
         })
 public final class ImageScoreCli {
 

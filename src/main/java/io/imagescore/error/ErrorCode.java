@@ -21,6 +21,7 @@ public enum ErrorCode {
     UNKNOWN_SCORE(Status.Code.NOT_FOUND, false),
     UNKNOWN_HEAD_VERSION(Status.Code.NOT_FOUND, false),
     UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
+    UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
     // pack / backend
