@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 io.imagescore.bench.LoadGenerator.class,
                 OrderCommand.class,
                 OrderEvalCommand.class,
+                SortCommand.class,
                 TuneCommand.class,
         })
 public final class ImageScoreCli {

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +42,26 @@ public final class SetSorter {
 
     /** Scores the images (one encoder pass for the set) and orders them. */
     public SortResult sort(ModelPack pack, List<ImageInput> images, SortSpec spec, PreprocessMode mode, Instant deadline) {
+        return sortRead(pack, images.stream().map(i -> Outcome.ok(i.id(), i)).toList(), spec, mode, deadline);
+    }
+
+    /**
+     * As {@link #sort}, for inputs some of which failed before scoring (e.g. a file that could not be read, in the
+     * batch tool): those keep their error and input position and are ordered like images that failed to decode.
+     */
+    public SortResult sortRead(ModelPack pack, List<Outcome<ImageInput>> inputs, SortSpec spec, PreprocessMode mode, Instant deadline) {
         List<ScoringPipeline.Selection> selections = ScoringPipeline.select(pack, spec.scoreNames());
         Map<String, ScoreSpec> specs = new LinkedHashMap<>();
         selections.forEach(s -> specs.put(s.name(), s.head().spec()));
         check(spec, specs); // before any image is decoded
-        List<Outcome<ScoredImage>> scored = pipeline.score(pack, images, selections, spec.needsEmbedding(), mode, deadline);
-        return order(scored, spec, specs);
+        List<ImageInput> readable = inputs.stream().filter(Outcome::isOk).map(Outcome::value).toList();
+        Iterator<Outcome<ScoredImage>> scored = (readable.isEmpty() ? List.<Outcome<ScoredImage>>of()
+                : pipeline.score(pack, readable, selections, spec.needsEmbedding(), mode, deadline)).iterator();
+        List<Outcome<ScoredImage>> all = new ArrayList<>(inputs.size());
+        for (Outcome<ImageInput> in : inputs) {
+            all.add(in.isOk() ? scored.next() : Outcome.failed(in.id(), in.error()));
+        }
+        return order(all, spec, specs);
     }
 
     /** Validates the spec against the scores' metadata: kinds, and regulation classes against the classifier's. */

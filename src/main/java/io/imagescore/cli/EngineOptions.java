@@ -1,0 +1,19 @@
+package io.imagescore.cli;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options of commands that score in-process (picocli mixin): which pack, where ${shared} is, ONNX threads. */
+public final class EngineOptions {
+    @Option(names = "--pack", defaultValue = "packs/mobilenetv2-default", description = "Pack directory (default: ${DEFAULT-VALUE}).")
+    Path pack;
+    @Option(names = "--shared", defaultValue = "../shared", description = "Directory holding the shared models/ and data/ (default: ${DEFAULT-VALUE}).")
+    Path shared;
+    @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    public Engine open() {
+        return new Engine(pack, shared, threads);
+    }
+}
