@@ -2,13 +2,22 @@ package io.imagescore.health;
 
 import io.imagescore.model.ModelBackend;
 import io.imagescore.pack.PackRegistry;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready = every pack loaded and the backend able to serve. Reports down with data; never throws. */
+/**
+ * Ready = every pack loaded and the backend able to serve. Reports down with data; never throws. The same state is
+ * published to gRPC health ({@code grpc.health.v1}, service "" and imagescore.v1.ImageScore) at start-up and on
+ * every readiness probe, so gRPC-only clients see what HTTP probes see.
+ */
 @Readiness
 @ApplicationScoped
 public class PacksReadinessCheck implements HealthCheck {
@@ -18,15 +27,27 @@ public class PacksReadinessCheck implements HealthCheck {
     @Inject
     ModelBackend backend;
 
+    @Inject
+    GrpcHealthStorage grpcHealth;
+
+    void onStart(@Observes StartupEvent event) {
+        call();
+    }
+
     @Override
     public HealthCheckResponse call() {
         var b = HealthCheckResponse.named("packs-and-backend").withData("backend", backend.kind());
+        boolean ready;
         try {
-            boolean ready = packs.loaded() && backend.ready();
+            ready = packs.loaded() && backend.ready();
             packs.all().forEach(p -> b.withData("pack." + p.name(), p.version() + " " + p.contentHash().substring(0, 12)));
-            return b.status(ready).build();
         } catch (RuntimeException e) {
-            return b.down().withData("error", String.valueOf(e.getMessage())).build();
+            ready = false;
+            b.withData("error", String.valueOf(e.getMessage()));
         }
+        var status = ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+        grpcHealth.setStatus(GrpcHealthStorage.DEFAULT_SERVICE_NAME, status);
+        grpcHealth.setStatus(ImageScoreGrpc.SERVICE_NAME, status);
+        return b.status(ready).build();
     }
 }

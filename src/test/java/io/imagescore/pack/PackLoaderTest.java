@@ -1,0 +1,124 @@
+package io.imagescore.pack;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.head.ScoreSpec;
+import io.imagescore.image.PreprocessSpec;
+import io.imagescore.testing.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class PackLoaderTest {
+    static final Path DEFAULT_PACK = Path.of("packs/mobilenetv2-default");
+    final PackLoader loader = new PackLoader(Shared.dir());
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void loads_the_default_pack() {
+        ModelPack pack = loader.load(DEFAULT_PACK);
+        assertThat(pack.name()).isEqualTo("mobilenetv2-default");
+        assertThat(pack.embeddingDim()).isEqualTo(1280);
+        assertThat(pack.encoder().file()).isRegularFile();
+        assertThat(pack.preprocessing().resize()).isEqualTo(PreprocessSpec.ResizePolicy.CLIP);
+        HeadVersion imagenet = pack.heads().get("imagenet").lastEntry().getValue();
+        assertThat(imagenet.spec().kind()).isEqualTo(ScoreSpec.Kind.CLASSES);
+        assertThat(imagenet.spec().classes()).hasSize(1000).startsWith("tench", "goldfish");
+        assertThat(pack.contentHash()).matches("[0-9a-f]{64}");
+    }
+
+    @Test
+    void content_hash_covers_every_file_the_pack_uses() throws IOException {
+        Path copy = copyDefault();
+        String before = loader.load(copy).contentHash();
+        assertThat(loader.load(copy).contentHash()).as("stable").isEqualTo(before);
+        Path head = copy.resolve("heads/imagenet/1/head.json");
+        Files.writeString(head, Files.readString(head).replace("ImageNet-1k class", "ImageNet class"));
+        assertThat(loader.load(copy).contentHash()).as("head file changed").isNotEqualTo(before);
+        // the class list lives outside the pack dir (in ../shared) but is hashed too: point at a changed copy
+        Path labels = tmp.resolve("labels.txt");
+        Files.writeString(labels, Files.readString(Shared.path("models/mobilenetv2/imagenet-labels.txt")).replace("tench", "Tench"));
+        String afterHead = loader.load(copy).contentHash();
+        replace(copy.resolve("pack.json"), "${shared}/models/mobilenetv2/imagenet-labels.txt", labels.toString());
+        assertThat(loader.load(copy).contentHash()).as("class list changed").isNotEqualTo(afterHead);
+    }
+
+    @Test
+    void broken_packs_name_the_file_and_the_problem() throws IOException {
+        assertProblem(tmp.resolve("empty"), "pack.json", "missing");
+
+        Path badJson = copyDefault();
+        Files.writeString(badJson.resolve("pack.json"), "{ \"name\": ");
+        assertProblem(badJson, "pack.json", "not valid JSON");
+
+        Path missingModel = copyDefault();
+        replace(missingModel.resolve("pack.json"), "mobilenetv2-12-int8-features.onnx", "nope.onnx");
+        assertProblem(missingModel, "pack.json", "file '${shared}/models/mobilenetv2/nope.onnx' not found");
+
+        Path typo = copyDefault();
+        replace(typo.resolve("pack.json"), "\"max_batch\"", "\"max_bacth\"");
+        assertProblem(typo, "pack.json", "unknown key 'encoder.max_bacth'");
+
+        Path badOutput = copyDefault();
+        replace(badOutput.resolve("pack.json"), "\"embedding_output\": \"features\"", "\"embedding_output\": \"feats\"");
+        assertProblem(badOutput, "pack.json", "embedding_output 'feats' is not one of encoder.outputs");
+
+        Path badSize = copyDefault();
+        replace(badSize.resolve("pack.json"), "\"size\": 224", "\"size\": 256");
+        assertProblem(badSize, "pack.json", "does not match preprocessing size 256");
+
+        Path badHead = copyDefault();
+        replace(badHead.resolve("heads/imagenet/1/head.json"), "\"input\": \"output\"", "\"input\": \"features\"");
+        assertProblem(badHead, "head.json", "head takes 1000 inputs but encoder output 'features' has 1280");
+
+        Path badView = copyDefault();
+        replace(badView.resolve("heads/imagenet/1/head.json"), "\"views\": [\"center\"]", "\"views\": [\"middle\"]");
+        assertProblem(badView, "head.json", "unknown view 'middle'");
+
+        Path badWeights = copyDefault();
+        Path v2 = Files.createDirectories(badWeights.resolve("heads/quality/1"));
+        Files.writeString(v2.resolve("head.json"), """
+                {"type": "linear", "weights": "weights.safetensors",
+                 "score": {"kind": "scalar", "range": [0, 100]}}""");
+        Files.write(v2.resolve("weights.safetensors"), new byte[] {1, 2, 3});
+        assertProblem(badWeights, "weights.safetensors", "not a safetensors file");
+    }
+
+    private void assertProblem(Path dir, String file, String problem) {
+        ImageScoreException e = catchThrowableOfType(ImageScoreException.class, () -> loader.load(dir));
+        assertThat(e).as("loading %s should fail", dir).isNotNull();
+        assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PACK);
+        assertThat(e.getMessage()).contains(file).contains(problem);
+    }
+
+    private Path copyDefault() throws IOException {
+        Path target = Files.createTempDirectory(tmp, "pack");
+        try (Stream<Path> s = Files.walk(DEFAULT_PACK)) {
+            for (Path p : s.sorted(Comparator.naturalOrder()).toList()) {
+                Path t = target.resolve(DEFAULT_PACK.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return target;
+    }
+
+    private static void replace(Path file, String from, String to) throws IOException {
+        String s = Files.readString(file);
+        assertThat(s).contains(from);
+        Files.writeString(file, s.replace(from, to));
+    }
+}
