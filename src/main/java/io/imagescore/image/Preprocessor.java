@@ -3,142 +3,172 @@ package io.imagescore.image;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 
-import javax.imageio.ImageIO;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 
 /**
- * Encoded bytes → normalised CHW float tensors for each requested view.
- * First version (foundation issue): ImageIO decode and Java2D bicubic resize. The preprocessing issue replaces the
- * internals (Pillow-exact resampler, libjpeg-turbo, limits, EXIF) behind this same interface.
+ * Encoded bytes → normalised CHW float tensors for each requested view, reproducing the torchvision/OpenAI CLIP
+ * transform on Pillow 9.4 exactly: {@code Image.open → exif_transpose → convert('RGB') → Resize(S, BICUBIC) →
+ * CenterCrop(S) → ToTensor → Normalize} (uint8 pixels byte-identical, tensors in the same float32 arithmetic).
+ *
+ * <p>Thread-safe; callers spread images over cores by calling it concurrently. At most {@code maxConcurrentDecodes}
+ * full rasters are alive at once (further callers wait), which bounds memory under load.
  */
 public class Preprocessor {
+    private static final String RESAMPLER = "pil94-bicubic-v1";
+
+    private final ImageDecoder decoder;
+    private final Semaphore decodes;
+
+    /** Default limits and one full decode in flight per core. */
+    public Preprocessor() {
+        this(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors());
+    }
+
+    public Preprocessor(ImageLimits limits, int maxConcurrentDecodes) {
+        this(limits, maxConcurrentDecodes, TurboJpeg.instance().isPresent());
+    }
+
+    /** {@code useTurboJpeg=false} forces the ImageIO JPEG path (tests, comparisons). */
+    Preprocessor(ImageLimits limits, int maxConcurrentDecodes, boolean useTurboJpeg) {
+        if (maxConcurrentDecodes <= 0) {
+            throw new IllegalArgumentException("maxConcurrentDecodes must be positive");
+        }
+        this.decoder = new ImageDecoder(limits, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
+        this.decodes = new Semaphore(maxConcurrentDecodes, true);
+    }
 
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
-        if (encoded == null || encoded.length == 0) {
-            throw new ImageScoreException(ErrorCode.EMPTY_IMAGE, "image has no bytes");
-        }
-        BufferedImage decoded;
+        decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
+        boolean nativeCrops = views.stream().anyMatch(v -> v == View.GRID3 || v == View.GRID3_FLIP);
+        // FAST decodes at a reduced DCT scale, which native-resolution crops cannot use
+        int dctTarget = mode == PreprocessMode.FAST && !nativeCrops ? spec.size() : 0;
         try {
-            decoded = ImageIO.read(new ByteArrayInputStream(encoded));
-        } catch (IOException | RuntimeException e) {
-            throw new ImageScoreException(ErrorCode.CORRUPT_IMAGE, "image could not be decoded: " + e.getMessage(), e);
+            decodes.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
         }
-        if (decoded == null) {
-            throw new ImageScoreException(ErrorCode.UNSUPPORTED_FORMAT, "not a supported image format (" + encoded.length + " bytes)");
+        try {
+            ImageDecoder.Decoded decoded = decoder.decode(encoded, dctTarget);
+            return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded.image(), spec, views));
+        } finally {
+            decodes.release();
         }
-        BufferedImage rgb = toRgb(decoded);
+    }
+
+    /**
+     * Identifies the pixel pipeline (resampler, decoder, spec, mode); learned heads are tied to it. E.g.
+     * {@code pil94-bicubic-v1/turbojpeg/clip224-rgb-m0.485,0.456,0.406-s0.229,0.224,0.225/exact}; fast mode with
+     * libjpeg-turbo reads {@code .../turbojpeg-dct2n/.../fast}; without libjpeg-turbo the decoder part is
+     * {@code imageio} and fast equals exact.
+     */
+    public String preprocessingId(PreprocessSpec spec, PreprocessMode mode) {
+        String dec = !decoder.usesTurboJpeg() ? "imageio" : mode == PreprocessMode.FAST ? "turbojpeg-dct2n" : "turbojpeg";
+        return RESAMPLER + "/" + dec + "/" + spec.id() + "/" + mode.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
         Map<View, List<float[]>> out = new EnumMap<>(View.class);
-        int s = spec.size();
+        TensorWriter writer = new TensorWriter(spec);
+        RgbImage centre = null;
+        RgbImage whole = null;
+        List<RgbImage> grid = null;
         for (View view : views) {
             List<float[]> tensors = new ArrayList<>(view.tensorCount());
-            boolean flip = view.name().endsWith("_FLIP");
+            boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
             switch (view) {
-                case CENTER, CENTER_FLIP -> tensors.add(toTensor(centre(rgb, spec), spec, flip));
-                case WHOLE, WHOLE_FLIP -> tensors.add(toTensor(resize(rgb, s, s), spec, flip));
+                case CENTER, CENTER_FLIP -> {
+                    centre = centre != null ? centre : centre(img, spec);
+                    tensors.add(writer.write(centre, 0, 0, flip));
+                }
+                case WHOLE, WHOLE_FLIP -> {
+                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size());
+                    tensors.add(writer.write(whole, 0, 0, flip));
+                }
                 case GRID3, GRID3_FLIP -> {
-                    BufferedImage base = Math.min(rgb.getWidth(), rgb.getHeight()) < s ? resizeShortSide(rgb, s) : rgb;
-                    for (int gy = 0; gy < 3; gy++) {
-                        for (int gx = 0; gx < 3; gx++) {
-                            int x = (base.getWidth() - s) * gx / 2;
-                            int y = (base.getHeight() - s) * gy / 2;
-                            tensors.add(toTensor(base.getSubimage(x, y, s, s), spec, flip));
-                        }
+                    grid = grid != null ? grid : grid(img, spec.size());
+                    for (RgbImage crop : grid) {
+                        tensors.add(writer.write(crop, 0, 0, flip));
                     }
                 }
             }
             out.put(view, tensors);
         }
-        return new PreprocessedImage(rgb.getWidth(), rgb.getHeight(), out);
+        return out;
     }
 
-    /** Identifies the pixel pipeline (implementation + spec + mode); heads are tied to it. */
-    public String preprocessingId(PreprocessSpec spec, PreprocessMode mode) {
-        return "imageio-java2d-v1/" + spec.id() + "/" + mode.name().toLowerCase();
-    }
-
-    private static BufferedImage centre(BufferedImage img, PreprocessSpec spec) {
+    /** The pack's resize policy applied to the whole image, as an S×S image. */
+    static RgbImage centre(RgbImage img, PreprocessSpec spec) {
         int s = spec.size();
         return switch (spec.resize()) {
-            case SQUASH -> resize(img, s, s);
+            case SQUASH -> PillowResampler.resize(img, s, s);
             case CLIP -> {
-                BufferedImage r = resizeShortSide(img, s);
-                yield r.getSubimage((r.getWidth() - s) / 2, (r.getHeight() - s) / 2, s, s);
+                int[] size = shortSideTo(img.width(), img.height(), s);
+                // torchvision CenterCrop: int(round((h - S) / 2.0)), Python rounds half to even
+                int left = (int) Math.rint((size[0] - s) / 2.0);
+                int top = (int) Math.rint((size[1] - s) / 2.0);
+                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s);
             }
-            case LETTERBOX -> {
-                double scale = (double) s / Math.max(img.getWidth(), img.getHeight());
-                int w = Math.max(1, (int) Math.round(img.getWidth() * scale));
-                int h = Math.max(1, (int) Math.round(img.getHeight() * scale));
-                BufferedImage canvas = new BufferedImage(s, s, BufferedImage.TYPE_INT_RGB);
-                Graphics2D g = canvas.createGraphics();
-                g.setColor(java.awt.Color.BLACK);
-                g.fillRect(0, 0, s, s);
-                g.drawImage(resize(img, w, h), (s - w) / 2, (s - h) / 2, null);
-                g.dispose();
-                yield canvas;
-            }
+            case LETTERBOX -> letterbox(img, s);
         };
     }
 
-    private static BufferedImage resizeShortSide(BufferedImage img, int s) {
-        int w = img.getWidth();
-        int h = img.getHeight();
+    /**
+     * torchvision {@code Resize(S)}: the short side becomes S, the long side {@code int(S * long / short)}
+     * (a float division truncated, as Python computes it).
+     */
+    static int[] shortSideTo(int w, int h, int s) {
         if (w <= h) {
-            return resize(img, s, (int) ((long) h * s / w));
+            return new int[] {s, (int) ((double) ((long) s * h) / w)};
         }
-        return resize(img, (int) ((long) w * s / h), s);
+        return new int[] {(int) ((double) ((long) s * w) / h), s};
     }
 
-    private static BufferedImage resize(BufferedImage img, int w, int h) {
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
-        g.drawImage(img, 0, 0, w, h, null);
-        g.dispose();
-        return out;
-    }
-
-    private static BufferedImage toRgb(BufferedImage img) {
-        if (img.getType() == BufferedImage.TYPE_INT_RGB) {
-            return img;
+    /** Pillow's {@code ImageOps.pad(img, (S, S), BICUBIC)}: fit inside S×S, centred on black. */
+    private static RgbImage letterbox(RgbImage img, int s) {
+        int w = img.width();
+        int h = img.height();
+        if (w == h) {
+            return PillowResampler.resize(img, s, s);
         }
-        BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        g.setColor(java.awt.Color.WHITE);
-        g.fillRect(0, 0, img.getWidth(), img.getHeight());
-        g.drawImage(img, 0, 0, null);
-        g.dispose();
-        return out;
+        RgbImage fitted;
+        int x = 0;
+        int y = 0;
+        if (w > h) {
+            int nh = Math.max(1, (int) Math.rint((double) h / w * s));
+            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh);
+            y = (int) Math.rint((s - nh) * 0.5);
+        } else {
+            int nw = Math.max(1, (int) Math.rint((double) w / h * s));
+            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s);
+            x = (int) Math.rint((s - nw) * 0.5);
+        }
+        byte[] canvas = new byte[s * s * 3];
+        for (int row = 0; row < fitted.height(); row++) {
+            System.arraycopy(fitted.pixels(), row * fitted.stride(), canvas, ((y + row) * s + x) * 3, fitted.stride());
+        }
+        return new RgbImage(s, s, canvas);
     }
 
-    private static float[] toTensor(BufferedImage img, PreprocessSpec spec, boolean flip) {
-        int s = spec.size();
-        int plane = s * s;
-        float[] t = new float[3 * plane];
-        int[] row = new int[s];
-        boolean bgr = spec.colorOrder() == PreprocessSpec.ColorOrder.BGR;
-        float[] mean = spec.mean();
-        float[] std = spec.std();
-        for (int y = 0; y < s; y++) {
-            img.getRGB(0, y, s, 1, row, 0, s);
-            for (int x = 0; x < s; x++) {
-                int p = row[flip ? s - 1 - x : x];
-                float r = ((p >> 16) & 0xff) / 255f;
-                float gch = ((p >> 8) & 0xff) / 255f;
-                float b = (p & 0xff) / 255f;
-                int i = y * s + x;
-                t[i] = ((bgr ? b : r) - mean[0]) / std[0];
-                t[plane + i] = (gch - mean[1]) / std[1];
-                t[2 * plane + i] = ((bgr ? r : b) - mean[2]) / std[2];
+    /**
+     * 3×3 S×S crops at native resolution, evenly spaced from corner to corner (overlapping on small images). An
+     * image whose short side is below S is first brought up to S (only the nine windows are computed).
+     */
+    static List<RgbImage> grid(RgbImage img, int s) {
+        boolean upscale = Math.min(img.width(), img.height()) < s;
+        int[] size = upscale ? shortSideTo(img.width(), img.height(), s) : new int[] {img.width(), img.height()};
+        List<RgbImage> crops = new ArrayList<>(9);
+        for (int gy = 0; gy < 3; gy++) {
+            for (int gx = 0; gx < 3; gx++) {
+                int x = (size[0] - s) * gx / 2;
+                int y = (size[1] - s) * gy / 2;
+                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s) : img.crop(x, y, s, s));
             }
         }
-        return t;
+        return crops;
     }
 }

@@ -3,6 +3,10 @@ package io.imagescore.model;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
 @ConfigMapping(prefix = "imagescore.backend")
 public interface BackendConfig {
 
@@ -12,9 +16,41 @@ public interface BackendConfig {
 
     Onnx onnx();
 
+    Triton triton();
+
     interface Onnx {
         /** Intra-op threads per inference; 0 = all cores. */
         @WithDefault("0")
         int intraOpThreads();
+    }
+
+    /** Triton over KServe-v2 gRPC; unset values take {@code TritonConfig.defaults}. */
+    interface Triton {
+        /** host:port of each Triton gRPC endpoint (8001 by default on Triton). */
+        Optional<List<String>> endpoints();
+
+        /** HTTP/2 connections per endpoint, used round-robin. */
+        @WithDefault("2")
+        int channelsPerEndpoint();
+
+        /** How long the client waits to fill a batch before sending it. */
+        @WithDefault("2ms")
+        Duration maxBatchDelay();
+
+        /** Attempts per call for UNAVAILABLE/transport errors, within the caller's deadline. */
+        @WithDefault("3")
+        int retryAttempts();
+
+        /** Failure rate (%) over the breaker's window that opens it. */
+        @WithDefault("50")
+        float breakerFailureRatePercent();
+
+        /** How long the breaker stays open before half-open probes. */
+        @WithDefault("10s")
+        Duration breakerOpenDuration();
+
+        /** Used when the caller sets no deadline. */
+        @WithDefault("30s")
+        Duration requestTimeout();
     }
 }

@@ -1,0 +1,172 @@
+package io.imagescore.image;
+
+/**
+ * EXIF orientation (TIFF tag 274): finding it in JPEG APP1, PNG eXIf, WebP EXIF chunks and TIFF files, and applying
+ * it the way Pillow's {@code ImageOps.exif_transpose} does. Malformed metadata means "no rotation", never an error:
+ * the pixels are still fine.
+ */
+final class Orientation {
+    static final int NORMAL = 1;
+    private static final int TAG_ORIENTATION = 0x0112;
+
+    private Orientation() {
+    }
+
+    /** Orientation of an encoded image of any supported format; 1 when absent or unreadable. */
+    static int of(byte[] b, ImageFormat format) {
+        try {
+            return switch (format) {
+                case JPEG -> fromJpeg(b);
+                case TIFF -> fromTiff(b, 0, b.length);
+                case PNG -> fromPng(b);
+                case WEBP -> fromWebp(b);
+                default -> NORMAL;
+            };
+        } catch (RuntimeException e) {
+            return NORMAL;
+        }
+    }
+
+    private static int fromJpeg(byte[] b) {
+        int p = 2;
+        while (p + 4 <= b.length) {
+            if ((b[p] & 0xff) != 0xff) {
+                return NORMAL;
+            }
+            int marker = b[p + 1] & 0xff;
+            if (marker == 0xff) { // fill byte
+                p++;
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) { // start of scan / end of image: no more metadata
+                return NORMAL;
+            }
+            int len = u16be(b, p + 2);
+            if (marker == 0xe1 && len >= 8 && p + 4 + 6 <= b.length && b[p + 4] == 'E' && b[p + 5] == 'x'
+                    && b[p + 6] == 'i' && b[p + 7] == 'f' && b[p + 8] == 0 && b[p + 9] == 0) {
+                return fromTiff(b, p + 10, Math.min(b.length, p + 2 + len));
+            }
+            p += 2 + len;
+        }
+        return NORMAL;
+    }
+
+    private static int fromPng(byte[] b) {
+        int p = 8;
+        while (p + 12 <= b.length) {
+            int len = (int) Math.min(u32be(b, p), Integer.MAX_VALUE);
+            String type = new String(b, p + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (type.equals("eXIf")) {
+                return fromTiff(b, p + 8, Math.min(b.length, p + 8 + len));
+            }
+            if (type.equals("IDAT") || type.equals("IEND")) {
+                return NORMAL;
+            }
+            p += 12 + len;
+        }
+        return NORMAL;
+    }
+
+    private static int fromWebp(byte[] b) {
+        int p = 12;
+        while (p + 8 <= b.length) {
+            int len = (int) Math.min(u32le(b, p + 4), Integer.MAX_VALUE);
+            if (b[p] == 'E' && b[p + 1] == 'X' && b[p + 2] == 'I' && b[p + 3] == 'F') {
+                int start = p + 8;
+                // some writers keep the JPEG "Exif\0\0" prefix
+                if (start + 6 <= b.length && b[start] == 'E' && b[start + 1] == 'x') {
+                    start += 6;
+                }
+                return fromTiff(b, start, Math.min(b.length, p + 8 + len));
+            }
+            p += 8 + len + (len & 1);
+        }
+        return NORMAL;
+    }
+
+    /** Reads tag 274 from IFD0 of the TIFF structure in b[start, end). */
+    static int fromTiff(byte[] b, int start, int end) {
+        if (end - start < 8) {
+            return NORMAL;
+        }
+        boolean little;
+        if (b[start] == 'I' && b[start + 1] == 'I') {
+            little = true;
+        } else if (b[start] == 'M' && b[start + 1] == 'M') {
+            little = false;
+        } else {
+            return NORMAL;
+        }
+        long ifd = little ? u32le(b, start + 4) : u32be(b, start + 4);
+        if (ifd < 8 || start + ifd + 2 > end) {
+            return NORMAL;
+        }
+        int p = (int) (start + ifd);
+        int entries = little ? u16le(b, p) : u16be(b, p);
+        p += 2;
+        for (int i = 0; i < entries && p + 12 <= end; i++, p += 12) {
+            int tag = little ? u16le(b, p) : u16be(b, p);
+            if (tag == TAG_ORIENTATION) {
+                int type = little ? u16le(b, p + 2) : u16be(b, p + 2);
+                int value = type == 3 ? (little ? u16le(b, p + 8) : u16be(b, p + 8))
+                        : type == 4 ? (int) (little ? u32le(b, p + 8) : u32be(b, p + 8)) : NORMAL;
+                return value >= 1 && value <= 8 ? value : NORMAL;
+            }
+        }
+        return NORMAL;
+    }
+
+    /**
+     * The image as displayed: 2 mirror, 3 rotate 180, 4 flip vertically, 5 transpose, 6 rotate 90° clockwise,
+     * 7 transverse, 8 rotate 90° counter-clockwise.
+     */
+    static RgbImage apply(RgbImage img, int orientation) {
+        if (orientation < 2 || orientation > 8) {
+            return img;
+        }
+        int w = img.width();
+        int h = img.height();
+        boolean swap = orientation >= 5;
+        int ow = swap ? h : w;
+        int oh = swap ? w : h;
+        byte[] src = img.pixels();
+        byte[] dst = new byte[src.length];
+        for (int y = 0; y < oh; y++) {
+            int o = y * ow * 3;
+            for (int x = 0; x < ow; x++, o += 3) {
+                int sx;
+                int sy;
+                switch (orientation) {
+                    case 2 -> { sx = w - 1 - x; sy = y; }
+                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+                    case 4 -> { sx = x; sy = h - 1 - y; }
+                    case 5 -> { sx = y; sy = x; }
+                    case 6 -> { sx = y; sy = h - 1 - x; }
+                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+                    default -> { sx = w - 1 - y; sy = x; }
+                }
+                int s = (sy * w + sx) * 3;
+                dst[o] = src[s];
+                dst[o + 1] = src[s + 1];
+                dst[o + 2] = src[s + 2];
+            }
+        }
+        return new RgbImage(ow, oh, dst);
+    }
+
+    private static int u16be(byte[] b, int p) {
+        return ((b[p] & 0xff) << 8) | (b[p + 1] & 0xff);
+    }
+
+    private static int u16le(byte[] b, int p) {
+        return ((b[p + 1] & 0xff) << 8) | (b[p] & 0xff);
+    }
+
+    private static long u32be(byte[] b, int p) {
+        return ((long) u16be(b, p) << 16) | u16be(b, p + 2);
+    }
+
+    private static long u32le(byte[] b, int p) {
+        return ((long) u16le(b, p + 2) << 16) | u16le(b, p);
+    }
+}
