@@ -243,11 +243,11 @@ public final class HeadFitter {
                 training.put("pairs", pairs.size());
                 ObjectNode cv = JSON.createObjectNode();
                 int best = java.util.Arrays.binarySearch(sel.lambdas(), sel.lambda());
-                cv.put("pairwise_accuracy", sel.cvPairwiseAccuracy()[best]);
-                cv.put("kendall_tau", 2 * sel.cvPairwiseAccuracy()[best] - 1);
+                metric(cv, "pairwise_accuracy", sel.cvPairwiseAccuracy()[best]);
+                metric(cv, "kendall_tau", 2 * sel.cvPairwiseAccuracy()[best] - 1);
                 cv.put("protocol", spec.folds() + "-fold CV over images (pairs inside held-out images), λ chosen on the same folds");
                 training.set("cv", cv);
-                training.put("train_pairwise_accuracy", Metrics.pairwiseAccuracy(pairs, s));
+                metric(training, "train_pairwise_accuracy", Metrics.pairwiseAccuracy(pairs, s));
                 double[] range = minMax(s);
                 score.put("kind", "scalar");
                 score.set("range", JSON.createArrayNode().add(range[0]).add(range[1]));
@@ -295,10 +295,10 @@ public final class HeadFitter {
 
     public static ObjectNode regressionMetrics(double[] y, double[] predicted) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("srcc", Metrics.srcc(y, predicted));
-        n.put("plcc", Metrics.plcc(y, predicted));
-        n.put("krcc", Metrics.kendallTauB(y, predicted));
-        n.put("rmse", Metrics.rmse(y, predicted));
+        metric(n, "srcc", Metrics.srcc(y, predicted));
+        metric(n, "plcc", Metrics.plcc(y, predicted));
+        metric(n, "krcc", Metrics.kendallTauB(y, predicted));
+        metric(n, "rmse", Metrics.rmse(y, predicted));
         return n;
     }
 
@@ -309,11 +309,20 @@ public final class HeadFitter {
         }
         int[][] confusion = Metrics.confusion(y, predicted, classes.size());
         ObjectNode n = JSON.createObjectNode();
-        n.put("accuracy", Metrics.accuracy(confusion));
-        n.put("macro_f1", Metrics.macroF1(confusion));
-        n.put("ece", Metrics.expectedCalibrationError(p, y, 15));
-        n.put("log_loss", Metrics.logLoss(p, y));
+        metric(n, "accuracy", Metrics.accuracy(confusion));
+        metric(n, "macro_f1", Metrics.macroF1(confusion));
+        metric(n, "ece", Metrics.expectedCalibrationError(p, y, 15));
+        metric(n, "log_loss", Metrics.logLoss(p, y));
         return n;
+    }
+
+    /** JSON has no NaN: an undefined metric (e.g. a correlation with constant predictions) is written as null. */
+    private static void metric(ObjectNode n, String key, double v) {
+        if (Double.isFinite(v)) {
+            n.put(key, v);
+        } else {
+            n.putNull(key);
+        }
     }
 
     static ObjectNode calibrationJson(Calibration c) {
