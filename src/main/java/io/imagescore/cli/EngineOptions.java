@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 
 /** Options of commands that score in-process (picocli mixin): which pack, where ${shared} is, ONNX threads. */
-public final class EngineOptions {
+public class EngineOptions {
     @Option(names = "--pack", defaultValue = "packs/mobilenetv2-default", description = "Pack directory (default: ${DEFAULT-VALUE}).")
     Path pack;
     @Option(names = "--shared", defaultValue = "../shared", description = "Directory holding the shared models/ and data/ (default: ${DEFAULT-VALUE}).")

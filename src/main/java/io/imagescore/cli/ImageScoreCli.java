@@ -18,10 +18,18 @@ import picocli.CommandLine.Command;
                 OrderEvalCommand.class,
                 SortCommand.class,
                 TuneCommand.class,
+                FitCommand.class,
+                EvaluateCommand.class,
         })
 public final class ImageScoreCli {
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new ImageScoreCli()).execute(args));
+    public static void main(String[] args) throws InterruptedException {
+        // ONNX Runtime's session creation overflows the launcher's default main-thread stack (segfault, no hs_err,
+        // seen with -Xss ≤ 4m on JDK 25 + ORT 1.29), so the commands run on a thread with a generous stack.
+        int[] rc = new int[1];
+        Thread worker = new Thread(null, () -> rc[0] = new CommandLine(new ImageScoreCli()).execute(args), "imagescore-cli", 64L << 20);
+        worker.start();
+        worker.join();
+        System.exit(rc[0]);
     }
 }

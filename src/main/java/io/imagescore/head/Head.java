@@ -4,7 +4,7 @@ package io.imagescore.head;
  * A small model that runs in the service on an encoder output. SCALAR heads return one value, CLASSES heads a
  * probability per class. Implementations are immutable and thread-safe.
  */
-public sealed interface Head permits LinearHead, MlpHead, SoftmaxHead {
+public sealed interface Head permits LinearHead, MlpHead, SoftmaxHead, CalibratedHead {
 
     /** Input length the head expects (the embedding or output dimension). */
     int inputDim();

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.head.CalibratedHead;
+import io.imagescore.head.Calibration;
 import io.imagescore.head.Head;
 import io.imagescore.head.HeadWeights;
 import io.imagescore.head.MlpHead;
@@ -182,7 +184,7 @@ public final class PackLoader {
             throw invalid(file, "missing: each head version directory needs a " + HEAD_MANIFEST);
         }
         Fields h = new Fields(file, readJson(file), "", Set.of("type", "input", "weights", "l2_normalize",
-                "temperature", "activation", "class_list", "classes", "score", "training"));
+                "temperature", "activation", "class_list", "classes", "score", "training", "calibration"));
         String version = versionDir.getFileName().toString();
         String input = h.optText("input", embeddingOutput);
         TensorSpec inputSpec = encoderOutputs.stream().filter(o -> o.name().equals(input)).findFirst()
@@ -221,6 +223,9 @@ public final class PackLoader {
         } catch (IllegalArgumentException e) {
             throw invalid(file, e.getMessage());
         }
+        if (h.has("calibration")) {
+            head = calibrated(file, head, h.object("calibration", Set.of("type", "scale", "offset", "x", "y")));
+        }
         if (head.inputDim() != inputDim) {
             throw invalid(file, "head takes " + head.inputDim() + " inputs but encoder output '" + input + "' has " + inputDim);
         }
@@ -244,6 +249,49 @@ public final class PackLoader {
         ScoreSpec spec = new ScoreSpec(headName, kind, range.get(0), range.get(1), s.optBoolean("range_approximate", false),
                 s.optBoolean("higher_is_better", true), s.optText("unit", ""), s.optText("description", ""), views, classes);
         return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"));
+    }
+
+    private static Head calibrated(Path file, Head head, Fields c) {
+        try {
+            Calibration calibration = switch (c.text("type")) {
+                case "linear" -> new Calibration.Linear(c.optDouble("scale", 1.0), c.optDouble("offset", 0.0));
+                case "isotonic" -> new Calibration.Isotonic(c.doubles("x").stream().mapToDouble(Double::doubleValue).toArray(),
+                        c.doubles("y").stream().mapToDouble(Double::doubleValue).toArray());
+                default -> throw c.error("type", "must be linear or isotonic");
+            };
+            return new CalibratedHead(head, calibration);
+        } catch (IllegalArgumentException e) {
+            throw invalid(file, "calibration: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Adds the head versions under {@code overlayDir/<head>/<version>/} (heads fitted at run time, kept in the data
+     * directory) to a loaded pack. A version the pack already has is an error: versions are immutable.
+     */
+    public ModelPack withOverlay(ModelPack pack, Path overlayDir) {
+        ModelPack out = pack;
+        for (Path headDir : sortedChildren(overlayDir)) {
+            String headName = headDir.getFileName().toString();
+            for (Path versionDir : sortedChildren(headDir)) {
+                HeadVersion hv = loadHead(out, headName, versionDir);
+                var existing = out.heads().get(headName);
+                if (existing != null && existing.containsKey(hv.version())) {
+                    throw invalid(versionDir, "head " + headName + " version " + hv.version() + " already exists in pack "
+                            + pack.name() + "; head versions are immutable");
+                }
+                out = out.withHeadVersion(headName, hv, extendedHash(out.contentHash(), headName, hv));
+            }
+        }
+        return out;
+    }
+
+    /** The pack content hash after adding one head version: sha256 over the old hash, the head's name, version and files. */
+    public static String extendedHash(String packHash, String headName, HeadVersion hv) {
+        MessageDigest md = sha256();
+        md.update((packHash + "\0heads/" + headName + "/" + hv.version() + "\0" + hv.contentHash())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private static View parseView(Path file, String v) {

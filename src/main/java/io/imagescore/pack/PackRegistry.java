@@ -30,6 +30,9 @@ public class PackRegistry {
     PackConfig config;
     @Inject
     ModelBackend backend;
+    /** Writable state (fitted heads, prompt sets); fitted heads live under heads/<pack>/<head>/<version>/. */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
+    Path dataDir;
 
     private final Map<String, ModelPack> packs = new ConcurrentHashMap<>();
     private final List<String> order = new ArrayList<>();
@@ -40,7 +43,8 @@ public class PackRegistry {
     void loadAll() {
         loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
         for (Path dir : config.dirs()) {
-            ModelPack pack = loader.load(dir);
+            ModelPack loadedPack = loader.load(dir);
+            ModelPack pack = loader.withOverlay(loadedPack, fittedHeadsDir(loadedPack.name()));
             if (packs.putIfAbsent(pack.name(), pack) != null) {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
             }
@@ -65,6 +69,11 @@ public class PackRegistry {
 
     public String defaultPack() {
         return config.defaultPack();
+    }
+
+    /** Where heads fitted at run time for this pack are kept: {@code <data-dir>/heads/<pack>/}. */
+    public Path fittedHeadsDir(String pack) {
+        return dataDir.resolve("heads").resolve(pack);
     }
 
     public PackLoader loader() {

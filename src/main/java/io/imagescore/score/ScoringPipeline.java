@@ -271,7 +271,8 @@ public class ScoringPipeline {
                 + t.getClass().getSimpleName() + ")", t);
     }
 
-    static String sha256(byte[] data) {
+    /** Hex sha256 of encoded bytes: the content id of an image (results, caches). */
+    public static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (NoSuchAlgorithmException e) {
