@@ -21,6 +21,10 @@ import static org.assertj.core.api.Assertions.within;
 /** The batch tool against the real service over ScoreStream, compared row by row with the embedded pipeline. */
 @QuarkusTest
 class BatchRemoteTest {
+    // The served pack may carry head versions fitted by other tests in this application (its hash then differs from
+    // the plain pack directory the embedded run loads): remote rows must name the pack the service really serves.
+    @jakarta.inject.Inject
+    io.imagescore.pack.PackRegistry packs;
     @TempDir
     Path tmp;
 
@@ -55,7 +59,12 @@ class BatchRemoteTest {
             BatchRow a = r.get(i);
             BatchRow b = e.get(i);
             assertThat(a.errorCode()).as(a.id()).isEqualTo(b.errorCode());
-            assertThat(a.packHash()).isEqualTo(b.packHash());
+            if (a.packHash() == null) { // rows of files the client could not read name no pack
+                assertThat(b.packHash()).isNull();
+            } else {
+                assertThat(a.packHash()).isEqualTo(packs.get("mobilenetv2-default").contentHash());
+                assertThat(b.packHash()).matches("[0-9a-f]{64}");
+            }
             assertThat(a.preprocessingId()).isEqualTo(b.preprocessingId());
             assertThat(a.sha256()).isEqualTo(b.sha256());
             if (!a.failed()) {
