@@ -180,11 +180,21 @@ def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, image_file: str 
         "preprocessing": {"size": IMAGE_SIZE, "resize": "clip", "mean": CLIP_MEAN, "std": CLIP_STD,
                           "color_order": "RGB", "views": ["center"]},
     })
+    # The text tower for prompt scores and label tuning (io.imagescore.prompt). logit_scale: OpenAI CLIP's trained
+    # exp(logit_scale) is 100 (clamped there in training); a random-init export has 1/0.07 but is only for plumbing.
+    text_encoder = {"file": image_file.replace("image", "text")} if image_file else {}
+    text_encoder.update({
+        "triton_model": f"{spec.key}-text", "triton_version": "1", "max_batch": spec.text_max_batch,
+        "input": {"name": "input_ids", "datatype": "INT64", "shape": [-1, CONTEXT_LENGTH]},
+        "output": {"name": "text_embeds", "datatype": "FP32", "shape": [-1, spec.embed_dim]},
+        "tokenizer": "${shared}/models/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz",
+        "context_length": CONTEXT_LENGTH, "logit_scale": 100.0,
+    })
     pack = {"name": spec.key, "version": "1.0.0",
             "description": f"OpenAI CLIP {spec.hub_id or spec.key} image tower as the encoder "
                            f"({spec.embed_dim}-d image_embeds) with the LAION aesthetic head. Written by "
                            "scripts/export_clip_onnx.py" + ("" if image_file else "; Triton-only: no local model file."),
-            "encoder": encoder}
+            "encoder": encoder, "text_encoder": text_encoder}
     pack_dir.mkdir(parents=True, exist_ok=True)
     (pack_dir / "pack.json").write_text(json.dumps(pack, indent=2) + "\n")
     for head in spec.heads:

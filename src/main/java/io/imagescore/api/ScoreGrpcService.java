@@ -15,6 +15,9 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.CompiledPromptSet;
+import io.imagescore.prompt.PromptScoring;
+import io.imagescore.prompt.PromptSetRegistry;
 import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoreMetrics;
@@ -41,6 +44,8 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     ApiConfig config;
     @Inject
     ScoreMetrics metrics;
+    @Inject
+    PromptSetRegistry promptSets;
 
     @Override
     @Blocking
@@ -56,10 +61,12 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             Prepared p = prepare(request.getOptions());
             List<ImageInput> images = request.getImagesList().stream()
                     .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
-            List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), images, p.selections(), p.includeEmbedding(),
-                    p.mode(), deadline());
+            List<Outcome<ScoredImage>> results = run(p, images, deadline());
             ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
                     .setPreprocessingId(p.preprocessingId());
+            if (p.promptSet() != null) {
+                response.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+            }
             results.forEach(r -> response.addResults(ScoreMessages.result(r, p.topK())));
             metrics.request("Score", "ok");
             responseObserver.onNext(response.build());
@@ -93,9 +100,20 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         }
     }
 
-    /** Options resolved once per request or stream. */
+    /**
+     * Options resolved once per request or stream. {@code promptSet} is the resolved prompt-set version (null when none
+     * was named) and {@code prompts} what to compute with it (null when no prompt score is wanted).
+     */
     record Prepared(ModelPack pack, List<ScoringPipeline.Selection> selections, String preprocessingId, int topK,
-                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding) {
+                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, CompiledPromptSet promptSet,
+                    PromptScoring prompts) {
+    }
+
+    /** Heads and prompt scores of a batch: one image encoding serves both (prompt scores read the embedding). */
+    List<Outcome<ScoredImage>> run(Prepared p, List<ImageInput> images, Instant deadline) {
+        List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), images, p.selections(),
+                p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
+        return p.prompts() == null ? results : p.prompts().apply(results, p.includeEmbedding());
     }
 
     Prepared prepare(ScoreOptions options) {
@@ -103,10 +121,25 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "top_k must be ≥ 0, got " + options.getTopK());
         }
         ModelPack pack = packs.get(options.getPack());
-        List<ScoringPipeline.Selection> selections = ScoringPipeline.select(pack, options.getScoresList());
+        List<String> headScores = options.getScoresList();
+        CompiledPromptSet promptSet = null;
+        PromptScoring prompts = null;
+        if (!options.getPromptSet().isEmpty()) {
+            String tenant = options.getTenant().isEmpty() ? PromptSetMessages.DEFAULT_TENANT : options.getTenant();
+            promptSet = promptSets.resolve(pack, tenant, options.getPromptSet(), options.getPromptSetVersion(), deadline());
+            PromptScoring.Split split = PromptScoring.split(pack, promptSet, options.getScoresList());
+            headScores = split.heads();
+            prompts = split.prompts();
+        } else if (!options.getTenant().isEmpty() || !options.getPromptSetVersion().isEmpty()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "tenant / prompt_set_version given without prompt_set");
+        }
+        // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
+        List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
+                ? List.of() : ScoringPipeline.select(pack, headScores);
         var mode = ScoreMessages.mode(options.getPreprocessMode());
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
-                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding());
+                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
+                promptSet, prompts);
     }
 
     ScoringPipeline pipeline() {

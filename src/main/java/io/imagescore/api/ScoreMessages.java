@@ -61,6 +61,12 @@ final class ScoreMessages {
         PackDescription.Builder p = PackDescription.newBuilder().setRef(packRef(pack)).setDescription(pack.description())
                 .setBackend(backend).setPreprocessingId(preprocessingId).setEmbeddingDim(pack.embeddingDim());
         pack.heads().forEach((name, versions) -> p.addScores(describe(name, versions)));
+        if (pack.textEncoder() != null) {
+            var t = pack.textEncoder();
+            p.setTextEncoder(io.imagescore.api.v1.TextEncoderDescription.newBuilder()
+                    .setModel(backend.equals("triton") ? t.model().tritonName() : t.model().id())
+                    .setContextLength(t.contextLength()).setLogitScale(t.logitScale()).setEmbeddingDim(t.embeddingDim()));
+        }
         return p.build();
     }
 

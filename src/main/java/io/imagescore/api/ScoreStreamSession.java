@@ -73,9 +73,12 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                     fail(e);
                     return;
                 }
-                out.onNext(ScoreStreamResponse.newBuilder().setHeader(StreamHeader.newBuilder()
-                        .setPack(ScoreMessages.packRef(prepared.pack())).setPreprocessingId(prepared.preprocessingId())
-                        .setWindow(window)).build());
+                StreamHeader.Builder header = StreamHeader.newBuilder().setPack(ScoreMessages.packRef(prepared.pack()))
+                        .setPreprocessingId(prepared.preprocessingId()).setWindow(window);
+                if (prepared.promptSet() != null) {
+                    header.setPromptSet(PromptSetMessages.ref(prepared.promptSet().ref()));
+                }
+                out.onNext(ScoreStreamResponse.newBuilder().setHeader(header).build());
                 out.request(window);
                 return;
             }
@@ -106,7 +109,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     private void runBatch(ScoreGrpcService.Prepared p, List<ImageInput> images) {
         List<Outcome<ScoredImage>> results;
         try {
-            results = service.pipeline().score(p.pack(), images, p.selections(), p.includeEmbedding(), p.mode(), null);
+            results = service.run(p, images, null);
         } catch (RuntimeException e) {
             // A backend failure fails the images of this batch, each with the error: the client can retry them.
             ImageScoreException ise = e instanceof ImageScoreException x ? x

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         description = "Evaluate a head on labelled images: SRCC/PLCC/KRCC/RMSE, accuracy/macro-F1/confusion/ECE, pairwise accuracy/Kendall τ.")
 final class EvaluateCommand implements Callable<Integer> {
     @ArgGroup(exclusive = false, heading = "Pack and runtime%n")
-    EngineOptions engine = new EngineOptions();
+    FitEngineOptions engine = new FitEngineOptions();
     @ArgGroup(exclusive = false, heading = "Labelled set%n")
     LabelledSetOptions set = new LabelledSetOptions();
 

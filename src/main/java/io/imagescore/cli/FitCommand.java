@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
         description = "Fit a learned head (ridge, logistic, RankNet) on labelled images and write it as a new immutable head version.")
 final class FitCommand implements Callable<Integer> {
     @ArgGroup(exclusive = false, heading = "Pack and runtime%n")
-    EngineOptions engine = new EngineOptions();
+    FitEngineOptions engine = new FitEngineOptions();
     @ArgGroup(exclusive = false, heading = "Labelled set%n")
     LabelledSetOptions set = new LabelledSetOptions();
 

@@ -11,6 +11,13 @@ import picocli.CommandLine.Command;
         description = "Score, fit, evaluate, sort and batch-process images with imagescore model packs.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.imagescore.batch.BatchCommand.class,
+                io.imagescore.batch.MergeCommand.class,
+                io.imagescore.bench.LoadGenerator.class,
+                OrderCommand.class,
+                OrderEvalCommand.class,
+                SortCommand.class,
+                TuneCommand.class,
                 FitCommand.class,
                 EvaluateCommand.class,
         })

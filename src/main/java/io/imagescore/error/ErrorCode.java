@@ -12,6 +12,8 @@ public enum ErrorCode {
     UNSUPPORTED_FORMAT(Status.Code.INVALID_ARGUMENT, false),
     CORRUPT_IMAGE(Status.Code.INVALID_ARGUMENT, false),
     IMAGE_TOO_LARGE(Status.Code.INVALID_ARGUMENT, false),
+    // per-image, client side (batch tool): the file named by a manifest is missing or cannot be read
+    FILE_UNREADABLE(Status.Code.NOT_FOUND, false),
     // request
     INVALID_REQUEST(Status.Code.INVALID_ARGUMENT, false),
     TOO_MANY_IMAGES(Status.Code.INVALID_ARGUMENT, false),
@@ -19,6 +21,7 @@ public enum ErrorCode {
     UNKNOWN_SCORE(Status.Code.NOT_FOUND, false),
     UNKNOWN_HEAD_VERSION(Status.Code.NOT_FOUND, false),
     UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
+    UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
     // pack / backend

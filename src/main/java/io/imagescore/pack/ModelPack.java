@@ -13,12 +13,14 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * A loaded model pack: image encoder, preprocessing, and heads by name with all their versions. Immutable: adding a
- * head version yields a new pack (see {@link PackRegistry}), so a request sees one consistent pack.
+ * A loaded model pack: image encoder, preprocessing, heads by name with all their versions, and optionally a CLIP text
+ * encoder ({@code textEncoder}, null when the pack has none) for prompt scores. Immutable: adding a head version yields
+ * a new pack (see {@link PackRegistry}), so a request sees one consistent pack.
  */
 public record ModelPack(String name, String version, String description, Path dir, String contentHash,
                         ModelSpec encoder, String embeddingOutput, PreprocessSpec preprocessing,
-                        Map<String, List<String>> classLists, Map<String, NavigableMap<String, HeadVersion>> heads) {
+                        Map<String, List<String>> classLists, Map<String, NavigableMap<String, HeadVersion>> heads,
+                        TextEncoderSpec textEncoder) {
 
     /** Orders head versions numerically where they are numbers ("10" after "9"), else lexically. */
     public static final Comparator<String> VERSION_ORDER = (a, b) -> {
@@ -41,6 +43,13 @@ public record ModelPack(String name, String version, String description, Path di
         heads = java.util.Collections.unmodifiableMap(copy);
     }
 
+    /** A pack without a text encoder. */
+    public ModelPack(String name, String version, String description, Path dir, String contentHash,
+                     ModelSpec encoder, String embeddingOutput, PreprocessSpec preprocessing,
+                     Map<String, List<String>> classLists, Map<String, NavigableMap<String, HeadVersion>> heads) {
+        this(name, version, description, dir, contentHash, encoder, embeddingOutput, preprocessing, classLists, heads, null);
+    }
+
     /** The active (newest) version of each head, in declaration order. */
     public List<ScoreSpec> activeScores() {
         return heads.values().stream().map(v -> v.lastEntry().getValue().spec()).toList();
@@ -54,6 +63,7 @@ public record ModelPack(String name, String version, String description, Path di
         Map<String, NavigableMap<String, HeadVersion>> next = new LinkedHashMap<>();
         heads.forEach((k, v) -> next.put(k, new TreeMap<>(v)));
         next.computeIfAbsent(headName, k -> new TreeMap<>(VERSION_ORDER)).put(head.version(), head);
-        return new ModelPack(name, version, description, dir, newContentHash, encoder, embeddingOutput, preprocessing, classLists, next);
+        return new ModelPack(name, version, description, dir, newContentHash, encoder, embeddingOutput, preprocessing, classLists, next,
+                textEncoder);
     }
 }

@@ -39,8 +39,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Reads a pack directory: {@code pack.json} (encoder, preprocessing, class lists) and {@code heads/<name>/<version>/head.json}
- * (+ safetensors weights). File paths may start with {@code ${shared}}, the configured shared-data directory.
+ * Reads a pack directory: {@code pack.json} (encoder, preprocessing, class lists, optional CLIP text encoder) and
+ * {@code heads/<name>/<version>/head.json} (+ safetensors weights). File paths may start with {@code ${shared}}, the configured shared-data directory.
  * Every problem is an {@link ErrorCode#INVALID_PACK} error naming the file and what is wrong with it.
  */
 public final class PackLoader {
@@ -62,7 +62,8 @@ public final class PackLoader {
             throw invalid(manifestFile, "missing: a pack directory needs a " + MANIFEST);
         }
         JsonNode m = readJson(manifestFile);
-        Fields top = new Fields(manifestFile, m, "", Set.of("name", "version", "description", "encoder", "class_lists"));
+        Fields top = new Fields(manifestFile, m, "", Set.of("name", "version", "description", "encoder", "class_lists",
+                "text_encoder"));
         String name = top.text("name");
         if (!name.matches("[a-z0-9][a-z0-9._-]*")) {
             throw invalid(manifestFile, "name '" + name + "' must be lowercase letters, digits, '.', '_' or '-'");
@@ -121,11 +122,53 @@ public final class PackLoader {
                 heads.put(headName, versions);
             }
         }
-        if (heads.isEmpty()) {
-            throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST + ")");
+        TextEncoderSpec textEncoder = null;
+        if (top.has("text_encoder")) {
+            textEncoder = textEncoder(name, dir, top.object("text_encoder", Set.of("file", "triton_model", "triton_version",
+                    "max_batch", "input", "output", "tokenizer", "context_length", "logit_scale")), encoder.output(embeddingOutput));
+            if (textEncoder.model().file() != null) {
+                hashed.put("text_encoder", textEncoder.model().file());
+            }
+            hashed.put("text_encoder/tokenizer", textEncoder.tokenizer());
+        }
+        // A CLIP pack may serve prompt scores only; any other pack is useless without a head.
+        if (heads.isEmpty() && textEncoder == null) {
+            throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST
+                    + ") and no text_encoder for prompt scores");
         }
         return new ModelPack(name, version, top.optText("description", ""), dir, contentHash(hashed), encoder,
-                embeddingOutput, preprocessing, classLists, heads);
+                embeddingOutput, preprocessing, classLists, heads, textEncoder);
+    }
+
+    /**
+     * The {@code text_encoder} object: input_ids INT64 [-1, context_length] in, one FP32 [-1, D] embedding out, with D
+     * equal to the image embedding's, so that cosines between the two are defined.
+     */
+    private TextEncoderSpec textEncoder(String packName, Path dir, Fields t, TensorSpec imageEmbedding) {
+        Path modelFile = t.has("file") ? resolveFile(dir, t.file(), t.text("file")) : null;
+        TensorSpec input = tensorSpec(t.object("input", Set.of("name", "datatype", "shape")));
+        TensorSpec output = tensorSpec(t.object("output", Set.of("name", "datatype", "shape")));
+        int contextLength = t.integer("context_length");
+        if (input.type() != Tensor.DataType.INT64 || !input.shape().equals(List.of(-1L, (long) contextLength))) {
+            throw t.error("input", "must be INT64 token ids of shape [-1, " + contextLength + "] (context_length), got "
+                    + input.type() + " " + input.shape());
+        }
+        if (output.type() != Tensor.DataType.FP32 || output.shape().size() != 2) {
+            throw t.error("output", "must be an FP32 embedding of shape [-1, D], got " + output.type() + " " + output.shape());
+        }
+        if (!output.shape().getLast().equals(imageEmbedding.shape().getLast())) {
+            throw t.error("output", "text embedding size " + output.shape().getLast() + " differs from the image embedding '"
+                    + imageEmbedding.name() + "' size " + imageEmbedding.shape().getLast() + "; CLIP compares them by cosine");
+        }
+        double logitScale = t.optDouble("logit_scale", Double.NaN);
+        if (!(logitScale > 0) || Double.isInfinite(logitScale)) {
+            throw t.error("logit_scale", "required: a positive number (100 for OpenAI CLIP, exp(logit_scale) of the checkpoint)");
+        }
+        Path tokenizer = resolveFile(dir, t.file(), t.text("tokenizer"));
+        ModelSpec model = new ModelSpec(packName + "/text-encoder", modelFile,
+                t.optText("triton_model", packName + "-text-encoder"), t.optText("triton_version", ""),
+                List.of(input), List.of(output), t.integer("max_batch"));
+        return new TextEncoderSpec(model, output.name(), tokenizer, contextLength, logitScale);
     }
 
     /** Loads one head version directory; public so a fitted head can be added to a running pack. */

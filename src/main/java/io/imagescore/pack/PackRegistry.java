@@ -49,6 +49,9 @@ public class PackRegistry {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
             }
             backend.load(pack.encoder());
+            if (pack.textEncoder() != null) {
+                backend.load(pack.textEncoder().model());
+            }
             order.add(pack.name());
             LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, backend %s)", pack.name(), pack.version(), dir,
                     pack.contentHash().substring(0, 12), pack.heads().size(), backend.kind());

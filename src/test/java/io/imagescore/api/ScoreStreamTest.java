@@ -99,7 +99,12 @@ class ScoreStreamTest {
         double before = imagesCounted();
         CountDownLatch started = new CountDownLatch(1);
         ClientCallStreamObserver<ScoreStreamRequest>[] call = new ClientCallStreamObserver[1];
-        ImageScoreGrpc.newStub(channel).scoreStream(new ClientResponseObserver<ScoreStreamRequest, ScoreStreamResponse>() {
+        // A client with the smallest HTTP/2 window (64 KiB) that asks for embeddings (~6 KB per result): after about
+        // ten unread results the server's outbound side is no longer ready and it must stop reading images.
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel small = io.grpc.netty.NettyChannelBuilder.forAddress("localhost", port).usePlaintext()
+                .flowControlWindow(65535).build();
+        ImageScoreGrpc.newStub(small).scoreStream(new ClientResponseObserver<ScoreStreamRequest, ScoreStreamResponse>() {
             public void beforeStart(ClientCallStreamObserver<ScoreStreamRequest> requestStream) {
                 call[0] = requestStream;
                 requestStream.disableAutoRequestWithInitial(0); // never read a response
@@ -116,7 +121,7 @@ class ScoreStreamTest {
             }
         });
         started.await();
-        call[0].onNext(ScoreStreamRequest.newBuilder().setOptions(ScoreOptions.getDefaultInstance()).build());
+        call[0].onNext(ScoreStreamRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setIncludeEmbedding(true)).build());
         byte[] photo = Shared.bytes(PHOTOS.getFirst());
         // 400 images ≈ 30 MB of requests: without server flow control they would all be read and scored.
         for (int i = 0; i < 400; i++) {
@@ -125,6 +130,7 @@ class ScoreStreamTest {
         Thread.sleep(8000);
         double processed = imagesCounted() - before;
         call[0].cancel("test done", null);
+        small.shutdownNow();
         // Responses back up (the client reads none); the server may have read its window plus one batch's worth of
         // transport slack, but nowhere near all 400.
         assertThat(processed).isGreaterThan(0).isLessThanOrEqualTo(2 * config.streamWindow() + config.streamBatch());

@@ -266,6 +266,44 @@ class DeployManifestsTest {
     }
 
     @Test
+    void batch_indexed_job_runs_one_resumable_shard_per_completion_index_against_the_front_end() {
+        JsonNode job = object("batch/v1", "Job", "imagescore-batch");
+        JsonNode spec = job.path("spec");
+        assertThat(spec.path("completionMode").asText()).isEqualTo("Indexed");
+        int completions = spec.path("completions").asInt();
+        assertThat(completions).isPositive();
+        assertThat(spec.path("parallelism").asInt()).isBetween(1, completions);
+        JsonNode pod = spec.path("template").path("spec");
+        // podFailurePolicy needs restartPolicy Never; exit 1 (run failed) must be retried so the shard resumes
+        assertThat(pod.path("restartPolicy").asText()).isEqualTo("Never");
+        assertThat(spec.path("podFailurePolicy").toString()).contains("\"Count\"");
+        JsonNode c = pod.path("containers").get(0);
+        assertThat(c.path("command").toString()).contains("io.imagescore.cli.ImageScoreCli").contains("--enable-native-access=ALL-UNNAMED");
+        List<String> args = new ArrayList<>();
+        c.path("args").forEach(a -> args.add(a.asText()));
+        assertThat(args.getFirst()).isEqualTo("batch");
+        Map<String, String> env = env(c);
+        assertThat(env.get("SHARD_COUNT")).as("SHARD_COUNT equals completions").isEqualTo(String.valueOf(completions));
+        JsonNode index = c.path("env").findParent("fieldRef");
+        assertThat(index.path("fieldRef").path("fieldPath").asText())
+                .isEqualTo("metadata.annotations['batch.kubernetes.io/job-completion-index']");
+        assertThat(args).contains("--shard=$(SHARD_INDEX)/$(SHARD_COUNT)");
+        assertThat(args.stream().filter(a -> a.startsWith("--out=")).findFirst().orElseThrow())
+                .as("each shard its own run directory").contains("$(SHARD_INDEX)");
+        // the picocli command accepts these arguments (with the variables substituted)
+        List<String> resolved = args.stream().map(a -> a.replace("$(SHARD_INDEX)", "3").replace("$(SHARD_COUNT)", env.get("SHARD_COUNT"))).toList();
+        var parsed = new picocli.CommandLine(new io.imagescore.batch.BatchCommand()).parseArgs(resolved.subList(1, resolved.size()).toArray(String[]::new));
+        assertThat(parsed.matchedOptionValue("--shard", "")).isEqualTo("3/" + completions);
+        // the target is the in-cluster address of the Knative front end, whose pods use the Triton backend
+        String target = args.stream().filter(a -> a.startsWith("--target=")).findFirst().orElseThrow().substring("--target=".length());
+        assertThat(target).startsWith(object("serving.knative.dev/v1", "Service", "imagescore").path("metadata").path("name").asText() + ".");
+        Set<String> volumes = new TreeSet<>();
+        pod.path("volumes").forEach(v -> volumes.add(v.path("name").asText()));
+        c.path("volumeMounts").forEach(m -> assertThat(volumes).contains(m.path("name").asText()));
+        assertThat(mountPaths(c)).contains("/out");
+    }
+
+    @Test
     void compose_mounts_the_model_repository_and_points_imagescore_at_triton() {
         JsonNode services = compose().path("services");
         JsonNode triton = services.path("triton");

@@ -1,0 +1,89 @@
+package io.imagescore.api;
+
+import io.grpc.stub.StreamObserver;
+import io.imagescore.api.v1.ActivatePromptSetVersionRequest;
+import io.imagescore.api.v1.CreatePromptSetVersionRequest;
+import io.imagescore.api.v1.GetPromptSetRequest;
+import io.imagescore.api.v1.ListPromptSetsRequest;
+import io.imagescore.api.v1.ListPromptSetsResponse;
+import io.imagescore.api.v1.PromptSetSummary;
+import io.imagescore.api.v1.PromptSetVersion;
+import io.imagescore.api.v1.PromptSetsGrpc;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.prompt.PromptSetRegistry;
+import io.imagescore.prompt.PromptSetStore;
+import io.imagescore.score.ScoreMetrics;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+
+import java.util.function.Supplier;
+
+/** gRPC edge of prompt sets: create a version, get, list, activate. */
+@GrpcService
+public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
+
+    @Inject
+    PromptSetRegistry registry;
+    @Inject
+    ScoreMetrics metrics;
+
+    @Override
+    @Blocking
+    public void createPromptSetVersion(CreatePromptSetVersionRequest request, StreamObserver<PromptSetVersion> out) {
+        answer("CreatePromptSetVersion", out, () -> {
+            if (!request.hasSpec()) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no spec");
+            }
+            PromptSetStore.StoredVersion v = registry.create(PromptSetMessages.tenant(request.getTenant()), request.getName(),
+                    PromptSetMessages.spec(request.getSpec()), request.getNotes(), request.getActivate());
+            return PromptSetMessages.version(v, registry.store().isActive(v));
+        });
+    }
+
+    @Override
+    @Blocking
+    public void getPromptSet(GetPromptSetRequest request, StreamObserver<PromptSetVersion> out) {
+        answer("GetPromptSet", out, () -> {
+            PromptSetStore.StoredVersion v = registry.store().get(PromptSetMessages.tenant(request.getTenant()), request.getName(),
+                    request.getVersion());
+            return PromptSetMessages.version(v, registry.store().isActive(v));
+        });
+    }
+
+    @Override
+    @Blocking
+    public void listPromptSets(ListPromptSetsRequest request, StreamObserver<ListPromptSetsResponse> out) {
+        answer("ListPromptSets", out, () -> {
+            ListPromptSetsResponse.Builder b = ListPromptSetsResponse.newBuilder();
+            for (PromptSetStore.Summary s : registry.store().list(request.getTenant())) {
+                b.addPromptSets(PromptSetSummary.newBuilder().setTenant(s.tenant()).setName(s.name())
+                        .setActiveVersion(s.activeVersion()).addAllVersions(s.versions()));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public void activatePromptSetVersion(ActivatePromptSetVersionRequest request, StreamObserver<PromptSetVersion> out) {
+        answer("ActivatePromptSetVersion", out, () -> {
+            PromptSetStore.StoredVersion v = registry.activate(PromptSetMessages.tenant(request.getTenant()), request.getName(),
+                    request.getVersion());
+            return PromptSetMessages.version(v, true);
+        });
+    }
+
+    private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {
+        try {
+            T reply = work.get();
+            metrics.request(rpc, "ok");
+            out.onNext(reply);
+            out.onCompleted();
+        } catch (RuntimeException e) {
+            metrics.request(rpc, e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
+            out.onError(GrpcErrors.toStatus(e));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.imagescore.prompt;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.score.Outcome;
+import io.imagescore.score.ScoredImage;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Prompt scores inside a Score request: which of the wanted score names are prompt scores and which are heads, and
+ * the prompt scores appended to each image's head scores, computed from the same image embedding.
+ *
+ * @param prompts the resolved prompt-set version
+ * @param wanted  prompt scores to compute; null = all of the set
+ */
+public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
+
+    /** Wanted names split into head names and prompt scores. */
+    public record Split(List<String> heads, PromptScoring prompts) {
+    }
+
+    /**
+     * Splits the request's score names: names of the prompt set's scores go to prompt scoring, the rest are heads. An
+     * empty list means every head and every prompt score. A prompt score may not shadow a head of the pack.
+     */
+    public static Split split(ModelPack pack, CompiledPromptSet prompts, List<String> wanted) {
+        Set<String> names = new LinkedHashSet<>(prompts.spec().scoreNames());
+        for (String n : names) {
+            if (pack.heads().containsKey(n)) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "prompt set " + prompts.ref() + " defines score '" + n
+                        + "', which pack " + pack.name() + " already has as a head; rename the attribute or classifier",
+                        Map.of("score", n), null);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return new Split(List.of(), new PromptScoring(prompts, null));
+        }
+        List<String> heads = new ArrayList<>();
+        Set<String> promptScores = new LinkedHashSet<>();
+        for (String w : wanted) {
+            if (names.contains(w)) {
+                if (!promptScores.add(w)) {
+                    throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score '" + w + "' is requested twice");
+                }
+            } else {
+                heads.add(w);
+            }
+        }
+        return new Split(heads, promptScores.isEmpty() ? null : new PromptScoring(prompts, Set.copyOf(promptScores)));
+    }
+
+    /** Adds the prompt scores to every scored image; drops the embedding again unless the client asked for it. */
+    public List<Outcome<ScoredImage>> apply(List<Outcome<ScoredImage>> results, boolean keepEmbedding) {
+        List<Outcome<ScoredImage>> out = new ArrayList<>(results.size());
+        for (Outcome<ScoredImage> r : results) {
+            if (!r.isOk()) {
+                out.add(r);
+                continue;
+            }
+            ScoredImage s = r.value();
+            CompiledPromptSet.Scores p = prompts.score(s.embedding(), wanted);
+            List<ScoredImage.Scalar> scalars = new ArrayList<>(s.scalars());
+            scalars.addAll(p.scalars());
+            List<ScoredImage.Classes> classes = new ArrayList<>(s.classes());
+            classes.addAll(p.classes());
+            out.add(Outcome.ok(r.id(), new ScoredImage(s.sha256(), s.width(), s.height(), scalars, classes,
+                    keepEmbedding ? s.embedding() : null)));
+        }
+        return out;
+    }
+}

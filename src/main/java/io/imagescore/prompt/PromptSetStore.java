@@ -1,0 +1,295 @@
+package io.imagescore.prompt;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.pack.ModelPack;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Prompt sets on disk: {@code <root>/<tenant>/<name>/<version>.json} holds one immutable version (never rewritten),
+ * {@code <root>/<tenant>/<name>/ACTIVE} the active version number. Every file is written to a temporary file, forced to
+ * disk and renamed atomically into place, so a crash leaves either the old or the new state, never a torn file.
+ * Versions are numbered 1, 2, 3… per set. All state is read back from disk at construction (a restart).
+ * Thread-safe: writes are serialised on the instance.
+ */
+public final class PromptSetStore {
+    static final String ACTIVE = "ACTIVE";
+    /** The JSON form of prompt sets and tuning reports (snake_case keys, ordered, strict on reading). */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** One stored version. {@code created} is ISO-8601; {@code contentHash} is sha256 over the spec's canonical JSON. */
+    public record StoredVersion(String tenant, String name, String version, String created, String notes,
+                                String contentHash, PromptSet spec) {
+        public PromptSetRef ref() {
+            return new PromptSetRef(tenant, name, version, contentHash);
+        }
+    }
+
+    /** A set's versions (ascending) and its active version. */
+    public record Summary(String tenant, String name, String activeVersion, List<String> versions) {
+    }
+
+    private record SetState(NavigableMap<Integer, StoredVersion> versions, int active) {
+    }
+
+    private final Path root;
+    private final Map<String, SetState> sets = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public PromptSetStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        loadAll();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Stores {@code spec} (validated) as the next version of tenant/name. The first version of a set becomes active;
+     * later ones only when {@code activate}.
+     */
+    public synchronized StoredVersion create(String tenant, String name, PromptSet spec, String notes, boolean activate) {
+        checkId("tenant", tenant);
+        checkId("prompt_set", name);
+        spec.validate();
+        SetState state = sets.get(key(tenant, name));
+        int next = state == null ? 1 : state.versions().lastKey() + 1;
+        StoredVersion v = new StoredVersion(tenant, name, Integer.toString(next), Instant.now().toString(),
+                notes == null ? "" : notes, contentHash(spec), spec);
+        Path dir = root.resolve(tenant).resolve(name);
+        Path file = dir.resolve(next + ".json");
+        if (Files.exists(file)) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, file + " exists although the store does not know it; refusing to overwrite");
+        }
+        writeAtomically(file, toJson(v));
+        NavigableMap<Integer, StoredVersion> versions = state == null ? new TreeMap<>() : new TreeMap<>(state.versions());
+        versions.put(next, v);
+        int active = state == null ? 0 : state.active();
+        if (activate || active == 0) {
+            writeAtomically(dir.resolve(ACTIVE), Integer.toString(next).getBytes(StandardCharsets.UTF_8));
+            active = next;
+        }
+        sets.put(key(tenant, name), new SetState(versions, active));
+        return v;
+    }
+
+    /** Makes an existing version the active one (durably). */
+    public synchronized StoredVersion activate(String tenant, String name, String version) {
+        StoredVersion v = get(tenant, name, version);
+        if (version == null || version.isEmpty()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the version to activate");
+        }
+        writeAtomically(root.resolve(tenant).resolve(name).resolve(ACTIVE), v.version().getBytes(StandardCharsets.UTF_8));
+        SetState s = sets.get(key(tenant, name));
+        sets.put(key(tenant, name), new SetState(s.versions(), Integer.parseInt(v.version())));
+        return v;
+    }
+
+    /** The named version, or the active one for an empty version. */
+    public StoredVersion get(String tenant, String name, String version) {
+        SetState s = state(tenant, name);
+        if (version == null || version.isEmpty()) {
+            return s.versions().get(s.active());
+        }
+        StoredVersion v = version.chars().allMatch(Character::isDigit) && version.length() < 10
+                ? s.versions().get(Integer.parseInt(version)) : null;
+        if (v == null) {
+            throw new ImageScoreException(ErrorCode.UNKNOWN_PROMPT_SET, "prompt set '" + tenant + "/" + name
+                    + "' has no version '" + version + "'; versions: " + s.versions().keySet(),
+                    Map.of("tenant", tenant, "prompt_set", name, "version", version), null);
+        }
+        return v;
+    }
+
+    public boolean isActive(StoredVersion v) {
+        SetState s = sets.get(key(v.tenant(), v.name()));
+        return s != null && Integer.toString(s.active()).equals(v.version());
+    }
+
+    /** Every set of a tenant (all tenants for an empty tenant), by tenant then name. */
+    public List<Summary> list(String tenant) {
+        List<Summary> out = new ArrayList<>();
+        new TreeMap<>(sets).forEach((k, s) -> {
+            StoredVersion any = s.versions().firstEntry().getValue();
+            if (tenant == null || tenant.isEmpty() || any.tenant().equals(tenant)) {
+                out.add(new Summary(any.tenant(), any.name(), Integer.toString(s.active()),
+                        s.versions().keySet().stream().map(String::valueOf).toList()));
+            }
+        });
+        return out;
+    }
+
+    private SetState state(String tenant, String name) {
+        SetState s = sets.get(key(tenant, name));
+        if (s == null) {
+            List<String> names = list(tenant).stream().map(Summary::name).toList();
+            throw new ImageScoreException(ErrorCode.UNKNOWN_PROMPT_SET, "tenant '" + tenant + "' has no prompt set '" + name
+                    + "'" + (names.isEmpty() ? " (it has none)" : "; it has " + names),
+                    Map.of("tenant", String.valueOf(tenant), "prompt_set", String.valueOf(name)), null);
+        }
+        return s;
+    }
+
+    private static String key(String tenant, String name) {
+        return tenant + "/" + name;
+    }
+
+    /** Tenant and set names become directory names: a strict pattern keeps them safe ("..", "/" impossible). */
+    static void checkId(String what, String id) {
+        if (id == null || !PromptSet.NAME.matcher(id).matches()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, what + " '" + id + "' must be 1-64 lowercase letters, digits, "
+                    + "'.', '_' or '-', starting with a letter or digit", Map.of("field", what), null);
+        }
+    }
+
+    private void loadAll() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        for (Path tenantDir : children(root)) {
+            for (Path setDir : children(tenantDir)) {
+                NavigableMap<Integer, StoredVersion> versions = new TreeMap<>();
+                try (Stream<Path> files = Files.list(setDir)) {
+                    for (Path f : files.filter(p -> p.getFileName().toString().matches("[0-9]+\\.json")).toList()) {
+                        StoredVersion v = read(f);
+                        if (!v.tenant().equals(tenantDir.getFileName().toString()) || !v.name().equals(setDir.getFileName().toString())
+                                || !(v.version() + ".json").equals(f.getFileName().toString())) {
+                            throw corrupt(f, "its tenant/name/version (" + v.tenant() + "/" + v.name() + "@" + v.version()
+                                    + ") does not match its path");
+                        }
+                        versions.put(Integer.parseInt(v.version()), v);
+                    }
+                } catch (IOException e) {
+                    throw corrupt(setDir, e.getMessage());
+                }
+                if (versions.isEmpty()) {
+                    continue;
+                }
+                Path activeFile = setDir.resolve(ACTIVE);
+                int active = versions.firstKey();
+                if (Files.exists(activeFile)) {
+                    try {
+                        active = Integer.parseInt(Files.readString(activeFile).strip());
+                    } catch (IOException | NumberFormatException e) {
+                        throw corrupt(activeFile, "must hold a version number: " + e.getMessage());
+                    }
+                    if (!versions.containsKey(active)) {
+                        throw corrupt(activeFile, "names version " + active + " which does not exist; versions: " + versions.keySet());
+                    }
+                }
+                StoredVersion first = versions.firstEntry().getValue();
+                sets.put(key(first.tenant(), first.name()), new SetState(versions, active));
+            }
+        }
+    }
+
+    private static StoredVersion read(Path f) {
+        try {
+            return JSON.readValue(f.toFile(), StoredVersion.class);
+        } catch (IOException e) {
+            throw corrupt(f, "not a valid prompt-set version: " + e.getMessage());
+        }
+    }
+
+    private static List<Path> children(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isDirectory).filter(p -> PromptSet.NAME.matcher(p.getFileName().toString()).matches())
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw corrupt(dir, e.getMessage());
+        }
+    }
+
+    private static ImageScoreException corrupt(Path f, String problem) {
+        return new ImageScoreException(ErrorCode.INTERNAL, "prompt-set store: " + f + ": " + problem);
+    }
+
+    public static byte[] toJson(Object o) {
+        try {
+            return JSON.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot serialise " + o.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** sha256 of the spec's canonical JSON (keys ordered, fixed formatting), hex. */
+    static String contentHash(PromptSet spec) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(toJson(spec)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** temp file in the same directory → force → atomic rename (→ force the directory, so the rename is durable). */
+    static void writeAtomically(Path target, byte[] content) {
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+            try {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                    ByteBuffer buf = ByteBuffer.wrap(content);
+                    while (buf.hasRemaining()) {
+                        ch.write(buf);
+                    }
+                    ch.force(true);
+                }
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("the file system of " + target.getParent() + " cannot rename atomically", e);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            } catch (IOException ignored) {
+                // some file systems cannot open a directory for syncing; the rename itself is still atomic
+            }
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Rejects a set meant for another pack, or any pack without a text encoder. */
+    public static void checkPack(StoredVersion v, ModelPack pack) {
+        TextEmbedder.textEncoder(pack);
+        if (!v.spec().pack().isEmpty() && !v.spec().pack().equals(pack.name())) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "prompt set " + v.ref() + " was written for pack '"
+                    + v.spec().pack() + "', not '" + pack.name() + "' (text embeddings and calibration belong to one model)",
+                    Map.of("pack", pack.name(), "prompt_set", v.name()), null);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.imagescore.sort;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.pack.ModelPack;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Clients' named regulations, versioned: {@code <data-dir>/regulations/<client>/<name>/<version>.json}. A version is
+ * immutable once written; putting a regulation writes the next version (1, 2, …), so a sort can pin what it used.
+ * Writes are atomic: the file is written under a temporary name, then hard-linked to its final name, which fails
+ * instead of replacing when another writer (another process, too) took that version first; then the next is tried.
+ */
+public final class RegulationStore {
+    public static final String SUBDIR = "regulations";
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public record Stored(String client, String name, String version, String createdAt, Regulation regulation) {
+    }
+
+    public record Summary(String name, String latestVersion, List<String> versions) {
+    }
+
+    private final Path root;
+
+    /** @param dataDir the service's data directory ({@code imagescore.data-dir}) */
+    public RegulationStore(Path dataDir) {
+        this.root = dataDir.resolve(SUBDIR);
+    }
+
+    public Stored put(String client, String name, Regulation regulation) {
+        regulation.validated();
+        Path dir = dir(client, name);
+        try {
+            Files.createDirectories(dir);
+            for (int attempt = 0; attempt < 100; attempt++) {
+                List<String> versions = versions(dir);
+                String version = Long.toString(versions.isEmpty() ? 1 : Long.parseLong(versions.getLast()) + 1);
+                Stored stored = new Stored(client, name, version, Instant.now().toString(), regulation);
+                Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
+                try {
+                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(stored));
+                        while (bytes.hasRemaining()) {
+                            ch.write(bytes);
+                        }
+                        ch.force(true); // on disk before it gets its name: a crash never leaves a torn version
+                    }
+                    try {
+                        Files.createLink(dir.resolve(version + ".json"), tmp);
+                        return stored;
+                    } catch (FileAlreadyExistsException raced) {
+                        // another writer took this version: try the next
+                    } catch (UnsupportedOperationException noLinks) {
+                        if (!Files.exists(dir.resolve(version + ".json"))) {
+                            Files.move(tmp, dir.resolve(version + ".json"), StandardCopyOption.ATOMIC_MOVE);
+                            return stored;
+                        }
+                    }
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+            throw new ImageScoreException(ErrorCode.INTERNAL, "could not allocate a version for regulation " + client + "/" + name);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write regulation " + client + "/" + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One version; null or empty version = the newest. */
+    public Stored get(String client, String name, String version) {
+        Path dir = dir(client, name);
+        List<String> versions = Files.isDirectory(dir) ? versions(dir) : List.of();
+        if (versions.isEmpty()) {
+            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "client '" + client + "' has no regulation '" + name
+                    + "'; it has " + list(client).stream().map(Summary::name).toList(), Map.of("client", client, "regulation", name), null);
+        }
+        String v = version == null || version.isEmpty() ? versions.getLast() : version;
+        if (!versions.contains(v)) {
+            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + client + "/" + name + " has no version '"
+                    + v + "'; versions: " + versions, Map.of("client", client, "regulation", name, "version", v), null);
+        }
+        try {
+            return JSON.readValue(dir.resolve(v + ".json").toFile(), Stored.class);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "stored regulation " + client + "/" + name + "@" + v
+                    + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    public List<Summary> list(String client) {
+        Path dir = root.resolve(checkId("client", client));
+        List<Summary> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(Files::isDirectory).sorted().toList()) {
+                List<String> versions = versions(p);
+                if (!versions.isEmpty()) {
+                    out.add(new Summary(p.getFileName().toString(), versions.getLast(), versions));
+                }
+            }
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot list regulations of " + client + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Removes every version; returns how many there were (0 = there was no such regulation). */
+    public int delete(String client, String name) {
+        Path dir = dir(client, name);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int n = versions(dir).size();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot delete regulation " + client + "/" + name + ": " + e.getMessage(), e);
+        }
+        return n;
+    }
+
+    private Path dir(String client, String name) {
+        return root.resolve(checkId("client", client)).resolve(checkId("regulation name", name));
+    }
+
+    private static String checkId(String what, String id) {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, what + " '" + id
+                    + "' must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return id;
+    }
+
+    /** Version numbers present, ascending. */
+    private static List<String> versions(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(f -> f.matches("[0-9]+\\.json"))
+                    .map(f -> f.substring(0, f.length() - 5)).sorted(ModelPack.VERSION_ORDER).toList();
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}
