@@ -16,7 +16,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -122,10 +121,5 @@ final class FitCommand implements Callable<Integer> {
         double seconds() {
             return (System.nanoTime() - t0) / 1e9;
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static String join(String[] a) {
-        return Arrays.toString(a);
     }
 }

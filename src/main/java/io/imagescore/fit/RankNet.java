@@ -16,7 +16,7 @@ import java.util.Random;
  */
 public final class RankNet {
     /** Penalty grid for CV. */
-    static final double[] LAMBDAS = {1e-4, 1e-3, 1e-2, 1e-1};
+    static final double[] LAMBDAS = {1e-3, 1e-2, 1e-1, 1};
     /** All pairs of a rating set up to this many; beyond, a seeded sample of this size. */
     public static final int MAX_PAIRS = 200_000;
 
