@@ -55,7 +55,7 @@ class TritonScoreTest {
         try {
             var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
             assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
-            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setIncludeEmbedding(true).setTopK(1000));
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
             PHOTOS.forEach(p -> req.addImages(photo(p)));
             viaTriton = stub.score(req.build());
         } finally {
@@ -64,7 +64,7 @@ class TritonScoreTest {
         try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
             List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
                     PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
-                    ScoringPipeline.select(embedded.pack(), List.of()), true, PreprocessMode.EXACT, null);
+                    ScoringPipeline.select(embedded.pack(), List.of("imagenet")), true, PreprocessMode.EXACT, null);
             for (int i = 0; i < PHOTOS.size(); i++) {
                 ImageScores remote = viaTriton.getResults(i).getScores();
                 ScoredImage mine = local.get(i).value();
