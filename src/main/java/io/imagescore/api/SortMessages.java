@@ -34,7 +34,7 @@ final class SortMessages {
                 case INLINE -> regulation(request.getByRegulation().getInline());
                 case STORED -> stored.regulation();
                 case SOURCE_NOT_SET -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
-                        "by_regulation needs an inline regulation or a stored one (client, name)");
+                        "by_regulation needs an inline regulation or a stored one (tenant, name)");
             });
             case ORDERING_NOT_SET -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
                     "the request needs an ordering: by_score, by_regulation or by_preference");
@@ -62,7 +62,7 @@ final class SortMessages {
     }
 
     static StoredRegulation stored(RegulationStore.Stored s) {
-        return StoredRegulation.newBuilder().setClient(s.client()).setName(s.name()).setVersion(s.version())
+        return StoredRegulation.newBuilder().setTenant(s.tenant()).setName(s.name()).setVersion(s.version())
                 .setRegulation(regulation(s.regulation())).setCreatedAt(s.createdAt()).build();
     }
 

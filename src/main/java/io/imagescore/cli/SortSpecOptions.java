@@ -41,7 +41,7 @@ public final class SortSpecOptions {
     static final class RegulationOptions {
         @Option(names = "--regulation", description = "Regulation as JSON file (the stored format: classifier, classes, required_classes, …).")
         Path file;
-        @Option(names = "--stored", description = "A stored regulation CLIENT/NAME[@VERSION] under --data-dir.")
+        @Option(names = "--stored", description = "A stored regulation TENANT/NAME[@VERSION] under --data-dir.")
         String stored;
         @Option(names = "--data-dir", defaultValue = "data", description = "Service data directory (default: ${DEFAULT-VALUE}).")
         Path dataDir;
@@ -67,12 +67,12 @@ public final class SortSpecOptions {
                 return JSON.readValue(file.toFile(), Regulation.class);
             }
             if (stored != null) {
-                String[] cn = stored.split("/", 2);
-                String[] nv = cn.length == 2 ? cn[1].split("@", 2) : new String[] {""};
-                if (cn.length != 2) {
-                    throw new IllegalArgumentException("--stored must be CLIENT/NAME[@VERSION]");
+                String[] tenantName = stored.split("/", 2);
+                if (tenantName.length != 2) {
+                    throw new IllegalArgumentException("--stored must be TENANT/NAME[@VERSION]");
                 }
-                return new RegulationStore(dataDir).get(cn[0], nv[0], nv.length == 2 ? nv[1] : "").regulation();
+                String[] nameVersion = tenantName[1].split("@", 2);
+                return new RegulationStore(dataDir).get(tenantName[0], nameVersion[0], nameVersion.length == 2 ? nameVersion[1] : "").regulation();
             }
             return new Regulation(classifier, classes, required, within, minConfidence, reviewMargin,
                     Regulation.Placement.valueOf(unregulated.toUpperCase(Locale.ROOT)), slots);

@@ -2,7 +2,6 @@ package io.imagescore.eval;
 
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
-import org.hipparchus.stat.correlation.KendallsCorrelation;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,8 +12,8 @@ import java.util.TreeSet;
 /**
  * How far an order is from a gold order whose items may tie (gold groups: e.g. all kitchen photos form one group).
  * <ul>
- *   <li>Kendall τ-b between predicted position and gold group (Hipparchus; ties in gold handled; NaN when gold is one
- *   group, since then no order is wrong or right). A strict order against a gold order with ties cannot reach 1: a
+ *   <li>Kendall τ-b between gold group and predicted position ({@link Metrics#kendallTauB}; ties in gold handled;
+ *   NaN when gold is one group, since then no order is wrong or right). A strict order against a gold order with ties cannot reach 1: a
  *   gold-consistent order gets √(1 − tiedPairs/pairs), reported as {@code kendallTauBMax} so numbers can be read
  *   against their ceiling;</li>
  *   <li>NDCG@k with linear gain G − g for an item of dense gold group g of G groups;</li>
@@ -83,7 +82,7 @@ public final class OrderMetrics {
             d[i] = dense.get(goldGroupByPredictedPosition[i]);
             group[i] = d[i];
         }
-        double tau = distinct.size() < 2 || n < 2 ? Double.NaN : new KendallsCorrelation().correlation(position, group);
+        double tau = distinct.size() < 2 || n < 2 ? Double.NaN : Metrics.kendallTauB(group, position);
 
         long moves = 0;
         long max = 0;

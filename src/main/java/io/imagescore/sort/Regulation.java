@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A client's ordering rules: the classes of a classifier in display order, and how to treat what does not fit.
+ * A tenant's ordering rules: the classes of a classifier in display order, and how to treat what does not fit.
  *
  * @param classifier            CLASSES score ("room_type", "apparel", a CLIP zero-shot classifier), optionally "name@version"
  * @param classes               display order; each a class of the classifier

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Clients' named regulations, versioned: {@code <data-dir>/regulations/<client>/<name>/<version>.json}. A version is
+ * Tenants' named regulations, versioned: {@code <data-dir>/regulations/<tenant>/<name>/<version>.json}. A version is
  * immutable once written; putting a regulation writes the next version (1, 2, …), so a sort can pin what it used.
  * Writes are atomic: the file is written under a temporary name, then hard-linked to its final name, which fails
  * instead of replacing when another writer (another process, too) took that version first; then the next is tried.
@@ -34,7 +34,7 @@ public final class RegulationStore {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    public record Stored(String client, String name, String version, String createdAt, Regulation regulation) {
+    public record Stored(String tenant, String name, String version, String createdAt, Regulation regulation) {
     }
 
     public record Summary(String name, String latestVersion, List<String> versions) {
@@ -47,15 +47,15 @@ public final class RegulationStore {
         this.root = dataDir.resolve(SUBDIR);
     }
 
-    public Stored put(String client, String name, Regulation regulation) {
+    public Stored put(String tenant, String name, Regulation regulation) {
         regulation.validated();
-        Path dir = dir(client, name);
+        Path dir = dir(tenant, name);
         try {
             Files.createDirectories(dir);
             for (int attempt = 0; attempt < 100; attempt++) {
                 List<String> versions = versions(dir);
                 String version = Long.toString(versions.isEmpty() ? 1 : Long.parseLong(versions.getLast()) + 1);
-                Stored stored = new Stored(client, name, version, Instant.now().toString(), regulation);
+                Stored stored = new Stored(tenant, name, version, Instant.now().toString(), regulation);
                 Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
                 try {
                     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
@@ -80,35 +80,35 @@ public final class RegulationStore {
                     Files.deleteIfExists(tmp);
                 }
             }
-            throw new ImageScoreException(ErrorCode.INTERNAL, "could not allocate a version for regulation " + client + "/" + name);
+            throw new ImageScoreException(ErrorCode.INTERNAL, "could not allocate a version for regulation " + tenant + "/" + name);
         } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write regulation " + client + "/" + name + ": " + e.getMessage(), e);
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write regulation " + tenant + "/" + name + ": " + e.getMessage(), e);
         }
     }
 
     /** One version; null or empty version = the newest. */
-    public Stored get(String client, String name, String version) {
-        Path dir = dir(client, name);
+    public Stored get(String tenant, String name, String version) {
+        Path dir = dir(tenant, name);
         List<String> versions = Files.isDirectory(dir) ? versions(dir) : List.of();
         if (versions.isEmpty()) {
-            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "client '" + client + "' has no regulation '" + name
-                    + "'; it has " + list(client).stream().map(Summary::name).toList(), Map.of("client", client, "regulation", name), null);
+            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
+                    + "'; it has " + list(tenant).stream().map(Summary::name).toList(), Map.of("tenant", tenant, "regulation", name), null);
         }
         String v = version == null || version.isEmpty() ? versions.getLast() : version;
         if (!versions.contains(v)) {
-            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + client + "/" + name + " has no version '"
-                    + v + "'; versions: " + versions, Map.of("client", client, "regulation", name, "version", v), null);
+            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + tenant + "/" + name + " has no version '"
+                    + v + "'; versions: " + versions, Map.of("tenant", tenant, "regulation", name, "version", v), null);
         }
         try {
             return JSON.readValue(dir.resolve(v + ".json").toFile(), Stored.class);
         } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "stored regulation " + client + "/" + name + "@" + v
+            throw new ImageScoreException(ErrorCode.INTERNAL, "stored regulation " + tenant + "/" + name + "@" + v
                     + " cannot be read: " + e.getMessage(), e);
         }
     }
 
-    public List<Summary> list(String client) {
-        Path dir = root.resolve(checkId("client", client));
+    public List<Summary> list(String tenant) {
+        Path dir = root.resolve(checkId("tenant", tenant));
         List<Summary> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -121,14 +121,14 @@ public final class RegulationStore {
                 }
             }
         } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot list regulations of " + client + ": " + e.getMessage(), e);
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot list regulations of " + tenant + ": " + e.getMessage(), e);
         }
         return out;
     }
 
     /** Removes every version; returns how many there were (0 = there was no such regulation). */
-    public int delete(String client, String name) {
-        Path dir = dir(client, name);
+    public int delete(String tenant, String name) {
+        Path dir = dir(tenant, name);
         if (!Files.isDirectory(dir)) {
             return 0;
         }
@@ -139,13 +139,13 @@ public final class RegulationStore {
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot delete regulation " + client + "/" + name + ": " + e.getMessage(), e);
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot delete regulation " + tenant + "/" + name + ": " + e.getMessage(), e);
         }
         return n;
     }
 
-    private Path dir(String client, String name) {
-        return root.resolve(checkId("client", client)).resolve(checkId("regulation name", name));
+    private Path dir(String tenant, String name) {
+        return root.resolve(checkId("tenant", tenant)).resolve(checkId("regulation name", name));
     }
 
     private static String checkId(String what, String id) {

@@ -18,7 +18,7 @@ public class SortBeans {
         return new SetSorter(pipeline);
     }
 
-    /** {@code imagescore.data-dir}: where client configuration (regulations, …) lives; git-ignored {@code data/} by default. */
+    /** {@code imagescore.data-dir}: where tenant configuration (regulations, …) lives; git-ignored {@code data/} by default. */
     @Produces
     @Singleton
     RegulationStore regulationStore(@ConfigProperty(name = "imagescore.data-dir", defaultValue = "data") Path dataDir) {

@@ -53,7 +53,7 @@ class SortGrpcServiceTest {
 
     ManagedChannel channel;
     ImageSortGrpc.ImageSortBlockingStub stub;
-    String client = "test-" + UUID.randomUUID();
+    String tenant = "test-" + UUID.randomUUID();
 
     @BeforeEach
     void connect() {
@@ -119,27 +119,27 @@ class SortGrpcServiceTest {
     }
 
     @Test
-    void stored_regulations_are_versioned_per_client_and_sort_reports_the_version_used() throws IOException {
-        StoredRegulation v1 = stub.putRegulation(PutRegulationRequest.newBuilder().setClient(client).setName("listing")
+    void stored_regulations_are_versioned_per_tenant_and_sort_reports_the_version_used() throws IOException {
+        StoredRegulation v1 = stub.putRegulation(PutRegulationRequest.newBuilder().setTenant(tenant).setName("listing")
                 .setRegulation(ROOMS_BY_IMAGENET).build());
-        StoredRegulation v2 = stub.putRegulation(PutRegulationRequest.newBuilder().setClient(client).setName("listing")
+        StoredRegulation v2 = stub.putRegulation(PutRegulationRequest.newBuilder().setTenant(tenant).setName("listing")
                 .setRegulation(ROOMS_BY_IMAGENET.toBuilder().setSlots(true).setMinConfidence(0.05)).build());
         assertThat(v1.getVersion()).isEqualTo("1");
         assertThat(v2.getVersion()).isEqualTo("2");
-        assertThat(stub.getRegulation(GetRegulationRequest.newBuilder().setClient(client).setName("listing").setVersion("1").build())
+        assertThat(stub.getRegulation(GetRegulationRequest.newBuilder().setTenant(tenant).setName("listing").setVersion("1").build())
                 .getRegulation()).isEqualTo(ROOMS_BY_IMAGENET.toBuilder()
                 .setUnregulatedPlacement(io.imagescore.api.v1.UnregulatedPlacement.UNREGULATED_PLACEMENT_AFTER).build());
-        assertThat(stub.listRegulations(ListRegulationsRequest.newBuilder().setClient(client).build()).getRegulationsList())
+        assertThat(stub.listRegulations(ListRegulationsRequest.newBuilder().setTenant(tenant).build()).getRegulationsList())
                 .singleElement().satisfies(s -> assertThat(s.getVersionsList()).containsExactly("1", "2"));
 
         SortResponse r = stub.sort(SortRequest.newBuilder().addAllImages(set())
-                .setByRegulation(RegulationOrdering.newBuilder().setStored(RegulationRef.newBuilder().setClient(client).setName("listing"))).build());
+                .setByRegulation(RegulationOrdering.newBuilder().setStored(RegulationRef.newBuilder().setTenant(tenant).setName("listing"))).build());
         assertThat(r.getRegulation().getVersion()).isEqualTo("2");
         // slots: no class holds two images
         assertThat(r.getOrderList().stream().filter(i -> i.getReasonsList().contains("SLOT_ASSIGNED")).map(SortedImage::getClassLabel))
                 .doesNotHaveDuplicates();
 
-        assertThat(stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setClient(client).setName("listing").build())
+        assertThat(stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setTenant(tenant).setName("listing").build())
                 .getDeletedVersions()).isEqualTo(2);
     }
 
@@ -153,7 +153,7 @@ class SortGrpcServiceTest {
         assertThat(reason(unknownClass)).isEqualTo("INVALID_REQUEST");
 
         var missing = failure(() -> stub.sort(SortRequest.newBuilder().addAllImages(images).setByRegulation(RegulationOrdering
-                .newBuilder().setStored(RegulationRef.newBuilder().setClient(client).setName("nope"))).build()));
+                .newBuilder().setStored(RegulationRef.newBuilder().setTenant(tenant).setName("nope"))).build()));
         assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(reason(missing)).isEqualTo("UNKNOWN_REGULATION");
 
@@ -164,10 +164,10 @@ class SortGrpcServiceTest {
         var noOrdering = failure(() -> stub.sort(SortRequest.newBuilder().addAllImages(images).build()));
         assertThat(reason(noOrdering)).isEqualTo("INVALID_REQUEST");
 
-        var badStore = failure(() -> stub.putRegulation(PutRegulationRequest.newBuilder().setClient(client).setName("x")
+        var badStore = failure(() -> stub.putRegulation(PutRegulationRequest.newBuilder().setTenant(tenant).setName("x")
                 .setRegulation(ROOMS_BY_IMAGENET.toBuilder().addClasses("garage")).build()));
         assertThat(reason(badStore)).isEqualTo("INVALID_REQUEST");
-        assertThat(reason(failure(() -> stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setClient(client).setName("x").build()))))
+        assertThat(reason(failure(() -> stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setTenant(tenant).setName("x").build()))))
                 .isEqualTo("UNKNOWN_REGULATION");
     }
 

@@ -47,7 +47,7 @@ class RegulationStoreTest {
     }
 
     @Test
-    void regulations_are_per_client_and_listed_with_versions() {
+    void regulations_are_per_tenant_and_listed_with_versions() {
         RegulationStore store = new RegulationStore(dataDir);
         store.put("acme", "listing", LISTING);
         store.put("acme", "listing", LISTING);
