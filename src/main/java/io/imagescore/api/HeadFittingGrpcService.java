@@ -189,7 +189,6 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     }
 
     private void fail(String rpc, StreamObserver<?> observer, Throwable e) {
-        metrics.request(rpc, e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-        observer.onError(GrpcErrors.toStatus(e));
+        GrpcErrors.fail(metrics, rpc, observer, e);
     }
 }

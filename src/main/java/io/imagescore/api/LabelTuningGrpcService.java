@@ -113,8 +113,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
                         out.onNext(response);
                         out.onCompleted();
                     } catch (RuntimeException e) {
-                        metrics.request("TuneLabels", e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-                        out.onError(GrpcErrors.toStatus(e));
+                        GrpcErrors.fail(metrics, "TuneLabels", out, e);
                     }
                 });
             }
@@ -122,8 +121,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
             private void fail(RuntimeException e) {
                 done = true;
                 images.clear();
-                metrics.request("TuneLabels", e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-                out.onError(GrpcErrors.toStatus(e));
+                GrpcErrors.fail(metrics, "TuneLabels", out, e);
             }
         };
     }

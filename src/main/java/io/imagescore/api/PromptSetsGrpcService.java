@@ -76,14 +76,6 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     }
 
     private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {
-        try {
-            T reply = work.get();
-            metrics.request(rpc, "ok");
-            out.onNext(reply);
-            out.onCompleted();
-        } catch (RuntimeException e) {
-            metrics.request(rpc, e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-            out.onError(GrpcErrors.toStatus(e));
-        }
+        GrpcErrors.answer(metrics, rpc, out, work);
     }
 }

@@ -157,7 +157,6 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     }
 
     void fail(String rpc, StreamObserver<?> observer, Throwable e) {
-        metrics.request(rpc, e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-        observer.onError(GrpcErrors.toStatus(e));
+        GrpcErrors.fail(metrics, rpc, observer, e);
     }
 }

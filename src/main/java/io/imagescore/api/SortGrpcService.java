@@ -144,16 +144,6 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     }
 
     private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {
-        T response;
-        try {
-            response = work.get();
-        } catch (RuntimeException e) {
-            metrics.request(rpc, e instanceof ImageScoreException ise ? ise.code().name() : "INTERNAL");
-            out.onError(GrpcErrors.toStatus(e));
-            return;
-        }
-        metrics.request(rpc, "ok");
-        out.onNext(response);
-        out.onCompleted();
+        GrpcErrors.answer(metrics, rpc, out, work);
     }
 }

@@ -2,6 +2,7 @@ package io.imagescore.batch;
 
 import io.imagescore.api.v1.PreprocessMode;
 import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.cli.EngineOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,7 +54,8 @@ public final class BatchCommand implements Callable<Integer> {
     String pack;
     @Option(names = "--pack-dir", defaultValue = "packs/mobilenetv2-default", description = "--embedded: pack directory (default ${DEFAULT-VALUE})")
     Path packDir;
-    @Option(names = "--shared", description = "--embedded: what ${shared} means in a pack (default: $IMAGESCORE_SHARED or ../shared)")
+    @Option(names = "--shared", defaultValue = EngineOptions.SHARED_DEFAULT,
+            description = "--embedded: what $${shared} means in a pack (default: $IMAGESCORE_SHARED, else ../shared; here ${DEFAULT-VALUE})")
     Path shared;
     @Option(names = "--scores", split = ",", description = "scores wanted (name or name@version); default all of the pack")
     List<String> scores = List.of();
@@ -81,8 +83,8 @@ public final class BatchCommand implements Callable<Integer> {
     int workers;
     @Option(names = "--batch", defaultValue = "32", description = "--embedded: images per pipeline call (default ${DEFAULT-VALUE})")
     int batch;
-    @Option(names = "--onnx-threads", description = "--embedded: ONNX Runtime intra-op threads (default: cores)")
-    Integer onnxThreads;
+    @Option(names = "--onnx-threads", defaultValue = "0", description = "--embedded: ONNX Runtime intra-op threads; 0 = all cores (default ${DEFAULT-VALUE})")
+    int onnxThreads;
     @Option(names = "--max-attempts", defaultValue = "10", description = "attempts per image on transient errors before the run stops (default ${DEFAULT-VALUE})")
     int maxAttempts;
     @Option(names = "--image-error-exit-code", defaultValue = "2", description = "exit code when the run completed but some images failed (default ${DEFAULT-VALUE}; 0 for schedulers that should not retry)")
@@ -104,10 +106,7 @@ public final class BatchCommand implements Callable<Integer> {
                 Progress.Mode.valueOf(progress.toUpperCase(Locale.ROOT)), (long) (logEvery * 1000));
         ScoringTarget target;
         if (targets.embedded) {
-            Path sharedDir = shared != null ? shared : Path.of(System.getenv().getOrDefault("IMAGESCORE_SHARED",
-                    System.getProperty("imagescore.shared", "../shared")));
-            target = new EmbeddedTarget(packDir, sharedDir, onnxThreads != null ? onnxThreads : Runtime.getRuntime().availableProcessors(),
-                    workers, batch, scores, embedding, fast ? io.imagescore.image.PreprocessMode.FAST : io.imagescore.image.PreprocessMode.EXACT);
+            target = new EmbeddedTarget(packDir, shared, onnxThreads, workers, batch, scores, embedding, fast ? io.imagescore.image.PreprocessMode.FAST : io.imagescore.image.PreprocessMode.EXACT);
         } else {
             ScoreOptions options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setIncludeEmbedding(embedding)
                     .setTopK(1).setPreprocessMode(fast ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT).build();

@@ -143,26 +143,21 @@ public abstract class ImageSource implements Iterator<SourceEntry>, Closeable {
 
     private static final class JsonlManifest extends ImageSource {
         private final Path file;
-        private final BufferedReader reader;
+        private final NumberedLines lines;
         private final ObjectMapper json = new ObjectMapper();
-        private long line;
 
         JsonlManifest(Path file) throws IOException {
             this.file = file;
-            this.reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+            this.lines = new NumberedLines(Files.newBufferedReader(file, StandardCharsets.UTF_8));
         }
 
         @Override
         protected SourceEntry read() throws IOException {
-            String text;
-            do {
-                text = reader.readLine();
-                line++;
-                if (text == null) {
-                    return null;
-                }
-            } while (text.isBlank());
-            String where = file.getFileName() + ":" + line;
+            String text = lines.nextNonBlank();
+            if (text == null) {
+                return null;
+            }
+            String where = file.getFileName() + ":" + lines.number;
             JsonNode node;
             try {
                 node = json.readTree(text);
@@ -179,29 +174,47 @@ public abstract class ImageSource implements Iterator<SourceEntry>, Closeable {
 
         @Override
         public void close() throws IOException {
-            reader.close();
+            lines.reader.close();
         }
     }
 
-    private static final class LineSource extends ImageSource {
-        private final BufferedReader reader;
-        private long line;
+    /** A reader's non-blank lines with their 1-based line numbers, for messages that name where a problem is. */
+    private static final class NumberedLines {
+        final BufferedReader reader;
+        long number;
 
-        LineSource(BufferedReader reader) {
+        NumberedLines(BufferedReader reader) {
             this.reader = reader;
         }
 
-        @Override
-        protected SourceEntry read() throws IOException {
+        /** The next non-blank line (number = its line number), or null at the end. */
+        String nextNonBlank() throws IOException {
             String text;
             do {
                 text = reader.readLine();
-                line++;
+                number++;
                 if (text == null) {
                     return null;
                 }
             } while (text.isBlank());
-            return entry(null, text.strip(), text.strip(), null, "stdin:" + line);
+            return text;
+        }
+    }
+
+    private static final class LineSource extends ImageSource {
+        private final NumberedLines lines;
+
+        LineSource(BufferedReader reader) {
+            this.lines = new NumberedLines(reader);
+        }
+
+        @Override
+        protected SourceEntry read() throws IOException {
+            String text = lines.nextNonBlank();
+            if (text == null) {
+                return null;
+            }
+            return entry(null, text.strip(), text.strip(), null, "stdin:" + lines.number);
         }
 
         @Override

@@ -33,7 +33,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<LabelledImage> images = set.images();
-        try (Engine e = new Engine(engine.pack, engine.shared, engine.threads)) {
+        try (Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);
             FitService service = engine.fitService(e);
             FitCommand.Progress progress = new FitCommand.Progress("encoded", images.size());

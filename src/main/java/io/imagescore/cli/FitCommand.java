@@ -64,7 +64,7 @@ final class FitCommand implements Callable<Integer> {
                 folds, classes, Calibrate.Method.valueOf(calibration.toUpperCase()), hidden, tieMargin, description, unit,
                 !lowerIsBetter, engine.preprocessMode());
         List<LabelledImage> images = set.images();
-        try (Engine e = new Engine(engine.pack, engine.shared, engine.threads)) {
+        try (Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);
             FitService service = engine.fitService(e);
             long t0 = System.nanoTime();

@@ -13,6 +13,7 @@ import io.imagescore.sort.SetSorter;
 import io.imagescore.sort.SortResult;
 import io.imagescore.sort.SortSpec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -63,12 +64,8 @@ public final class OrderEvalCommand implements java.util.concurrent.Callable<Int
     int ndcgK;
     @Option(names = "--min-confidence", defaultValue = "0", description = "Regulation min_confidence (unregulated photos go last).")
     double minConfidence;
-    @Option(names = "--pack", defaultValue = "packs/mobilenetv2-default", description = "Pack directory (default: ${DEFAULT-VALUE}).")
-    Path pack;
-    @Option(names = "--shared", defaultValue = "../shared", description = "Directory holding the shared models/ and data/ (default: ${DEFAULT-VALUE}).")
-    Path shared;
-    @Option(names = "--threads", defaultValue = "2")
-    int threads;
+    @Mixin
+    EngineOptions engineOptions;
 
     /** Mean metrics over sets. */
     record Summary(int sets, double meanTau, double meanTauMax, double zeroMoveShare, double heroAccuracy, double meanMoves,
@@ -86,7 +83,7 @@ public final class OrderEvalCommand implements java.util.concurrent.Callable<Int
     }
 
     private int run() throws IOException {
-        try (Engine engine = new Engine(pack, shared, threads)) {
+        try (Engine engine = engineOptions.open()) {
             System.out.printf(Locale.ROOT, "| dataset | classifier | photos | classifier top-1 acc | sets (size %d-%d) | order | mean Kendall τ-b (ceiling) | sets with 0 moves | hero accuracy | mean moves | NDCG@%d |%n",
                     minSize, maxSize, ndcgK);
             System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -110,7 +107,7 @@ public final class OrderEvalCommand implements java.util.concurrent.Callable<Int
         SetSorter.check(spec, specs);
 
         // Every labelled photo, scored once.
-        Path root = shared.resolve(d.split());
+        Path root = engineOptions.shared.resolve(d.split());
         List<String> ids = new ArrayList<>();
         Map<String, Integer> goldGroup = new HashMap<>();
         Map<String, Outcome<ScoredImage>> scored = new LinkedHashMap<>();

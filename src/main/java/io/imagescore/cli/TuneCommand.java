@@ -11,6 +11,7 @@ import io.imagescore.prompt.PromptSetStore;
 import io.imagescore.prompt.TextEmbedder;
 import io.imagescore.score.ImageInput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -32,10 +33,9 @@ import java.util.concurrent.Callable;
         description = "Choose CLIP prompt pairs that agree with people's ratings (k-fold CV, greedy forward selection).")
 public final class TuneCommand implements Callable<Integer> {
 
-    @Option(names = "--pack", required = true, description = "Pack directory with a text_encoder (CLIP).")
-    Path pack;
-    @Option(names = "--shared", defaultValue = "../shared", description = "What ${shared} in the pack means (default ${DEFAULT-VALUE}).")
-    Path shared;
+    /** --pack must name a pack with a text_encoder (CLIP); the default pack has none and is refused with that reason. */
+    @Mixin
+    EngineOptions engineOptions;
     @Option(names = "--ratings", required = true, description = "CSV with a header: image,viewpoint,rating (more columns, e.g. rater, are ignored); "
             + "one row per rater and viewpoint; several rows of an image and viewpoint are averaged.")
     Path ratings;
@@ -57,8 +57,6 @@ public final class TuneCommand implements Callable<Integer> {
     double scaleMin;
     @Option(names = "--scale-max", defaultValue = "4")
     double scaleMax;
-    @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads; 0 = all cores.")
-    int threads;
     @Option(names = "--fast", description = "Fast preprocessing (JPEG DCT-domain downscale first).")
     boolean fast;
     @Option(names = "--data-dir", description = "Also store the tuned version in this prompt-set store (the server's imagescore.data-dir; "
@@ -73,7 +71,7 @@ public final class TuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Engine engine = new Engine(pack, shared, threads)) {
+        try (Engine engine = engineOptions.open()) {
             ModelPack p = engine.pack();
             engine.backend().load(TextEmbedder.textEncoder(p).model());
             LabelTuner.Options options = new LabelTuner.Options(folds, maxPairs, seed, scaleMin, scaleMax, 0.005, 0.1, 0.01);

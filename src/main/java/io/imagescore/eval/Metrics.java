@@ -42,6 +42,16 @@ public final class Metrics {
         return Math.sqrt(s / truth.length);
     }
 
+    /** Mean absolute error. */
+    public static double mae(double[] truth, double[] predicted) {
+        requireSameLength(truth, predicted, 1);
+        double s = 0;
+        for (int i = 0; i < truth.length; i++) {
+            s += Math.abs(truth[i] - predicted[i]);
+        }
+        return s / truth.length;
+    }
+
     /** Confusion matrix [true class][predicted class]. */
     public static int[][] confusion(int[] truth, int[] predicted, int classes) {
         if (truth.length != predicted.length) {

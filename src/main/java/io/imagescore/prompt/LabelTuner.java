@@ -3,9 +3,6 @@ package io.imagescore.prompt;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import org.hipparchus.distribution.continuous.TDistribution;
-import org.hipparchus.stat.correlation.KendallsCorrelation;
-import org.hipparchus.stat.correlation.PearsonsCorrelation;
-import org.hipparchus.stat.correlation.SpearmansCorrelation;
 import org.hipparchus.stat.regression.SimpleRegression;
 
 import java.util.ArrayList;
@@ -119,7 +116,7 @@ public final class LabelTuner {
             folds.add(new Fold(f, train.length, test.length, List.copyOf(chosen),
                     srcc(pick(ens, train), pick(ratings, train)), srcc(pick(ens, test), pick(ratings, test))));
         }
-        Metrics cv = new Metrics(srcc(oof, ratings), krcc(oof, ratings), plcc(oof, ratings), mae(oof, ratings));
+        Metrics cv = new Metrics(srcc(oof, ratings), krcc(oof, ratings), plcc(oof, ratings), io.imagescore.eval.Metrics.mae(oof, ratings));
         double p = pValue(cv.srcc(), n);
 
         // The choice itself, on all images.
@@ -220,28 +217,20 @@ public final class LabelTuner {
     Metrics metrics(double[] score, double[] ratings) {
         PromptSet.Calibration cal = calibration(score, ratings);
         double[] calibrated = Arrays.stream(score).map(cal::apply).toArray();
-        return new Metrics(srcc(score, ratings), krcc(score, ratings), plcc(score, ratings), mae(calibrated, ratings));
+        return new Metrics(srcc(score, ratings), krcc(score, ratings), plcc(score, ratings), io.imagescore.eval.Metrics.mae(calibrated, ratings));
     }
 
     /** Correlations of a constant vector are undefined; they count as 0 (no agreement). */
     static double srcc(double[] x, double[] y) {
-        return finiteOrZero(new SpearmansCorrelation().correlation(x, y));
+        return finiteOrZero(io.imagescore.eval.Metrics.srcc(x, y));
     }
 
     static double krcc(double[] x, double[] y) {
-        return finiteOrZero(new KendallsCorrelation().correlation(x, y));
+        return finiteOrZero(io.imagescore.eval.Metrics.kendallTauB(x, y));
     }
 
     static double plcc(double[] x, double[] y) {
-        return finiteOrZero(new PearsonsCorrelation().correlation(x, y));
-    }
-
-    static double mae(double[] x, double[] y) {
-        double s = 0;
-        for (int i = 0; i < x.length; i++) {
-            s += Math.abs(x[i] - y[i]);
-        }
-        return s / x.length;
+        return finiteOrZero(io.imagescore.eval.Metrics.plcc(x, y));
     }
 
     /** One-sided p-value of a rank correlation r > 0 over n pairs (t approximation with n-2 degrees of freedom). */

@@ -20,6 +20,8 @@ class MetricsTest {
         assertThat(Metrics.srcc(truth, new double[] {1, 2, 4, 3, 5})).isEqualTo(0.9, within(1e-12));
         assertThat(Metrics.plcc(truth, new double[] {3, 5, 7, 9, 11})).isEqualTo(1.0, within(1e-12));
         assertThat(Metrics.rmse(truth, new double[] {2, 3, 4, 5, 6})).isEqualTo(1.0, within(1e-12));
+        // one error of 4 over five values: MAE 4/5 (RMSE would be √(16/5))
+        assertThat(Metrics.mae(truth, new double[] {1, 2, 3, 4, 9})).isEqualTo(0.8, within(1e-12));
     }
 
     @Test
