@@ -125,7 +125,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         CompiledPromptSet promptSet = null;
         PromptScoring prompts = null;
         if (!options.getPromptSet().isEmpty()) {
-            String tenant = options.getTenant().isEmpty() ? PromptSetMessages.DEFAULT_TENANT : options.getTenant();
+            String tenant = PromptSetMessages.tenant(options.getTenant());
             promptSet = promptSets.resolve(pack, tenant, options.getPromptSet(), options.getPromptSetVersion(), deadline());
             PromptScoring.Split split = PromptScoring.split(pack, promptSet, options.getScoresList());
             headScores = split.heads();

@@ -99,17 +99,18 @@ public final class BatchCommand implements Callable<Integer> {
         Set<String> ext = new LinkedHashSet<>();
         (extensions == null ? ImageSource.DEFAULT_EXTENSIONS : extensions).forEach(e -> ext.add(e.toLowerCase(Locale.ROOT).replace(".", "")));
         Input input = new Input(inputs.manifest, inputs.directory, ext, inputs.stdin ? System.in : null);
-        boolean fast = preprocess.equalsIgnoreCase("fast");
+        io.imagescore.image.PreprocessMode mode = io.imagescore.image.PreprocessMode.parse(preprocess);
         Backoff backoff = new Backoff(Backoff.DEFAULT.baseMillis(), Backoff.DEFAULT.maxMillis(), maxAttempts);
         BatchRunner.Settings settings = new BatchRunner.Settings(input, Shard.parse(shard), out, OutputFormat.parse(format),
-                chunkSize, inFlight, embedding, scores, fast ? "fast" : "exact", backoff,
+                chunkSize, inFlight, embedding, scores, mode.name().toLowerCase(Locale.ROOT), backoff,
                 Progress.Mode.valueOf(progress.toUpperCase(Locale.ROOT)), (long) (logEvery * 1000));
         ScoringTarget target;
         if (targets.embedded) {
-            target = new EmbeddedTarget(packDir, shared, onnxThreads, workers, batch, scores, embedding, fast ? io.imagescore.image.PreprocessMode.FAST : io.imagescore.image.PreprocessMode.EXACT);
+            target = new EmbeddedTarget(packDir, shared, onnxThreads, workers, batch, scores, embedding, mode);
         } else {
             ScoreOptions options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setIncludeEmbedding(embedding)
-                    .setTopK(1).setPreprocessMode(fast ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT).build();
+                    .setTopK(1).setPreprocessMode(mode == io.imagescore.image.PreprocessMode.FAST
+                            ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT).build();
             target = new RemoteTarget(targets.target, new RemoteTarget.Tls(tls, caCert, clientCert, clientKey, authority),
                     channels, (inFlight + channels - 1) / channels, options, backoff);
         }

@@ -118,7 +118,8 @@ public final class LoadGenerator implements Callable<Integer> {
         }
         data = load();
         options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setTopK(1)
-                .setPreprocessMode(preprocess.equalsIgnoreCase("fast") ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
+                .setPreprocessMode(io.imagescore.image.PreprocessMode.parse(preprocess) == io.imagescore.image.PreprocessMode.FAST
+                        ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
                 .build();
         List<ManagedChannel> chans = new ArrayList<>();
         for (int i = 0; i < channels; i++) {

@@ -19,7 +19,7 @@ final class FitEngineOptions extends EngineOptions {
     String mode;
 
     PreprocessMode preprocessMode() {
-        return PreprocessMode.valueOf(mode.toUpperCase());
+        return PreprocessMode.parse(mode);
     }
 
     /** The pack with its fitted-head overlay from the data directory. */

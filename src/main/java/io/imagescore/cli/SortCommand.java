@@ -84,7 +84,7 @@ public final class SortCommand implements Callable<Integer> {
 
     private int run(Path tmp) throws IOException {
         SortSpec spec = sorting.spec();
-        PreprocessMode mode = PreprocessMode.valueOf(preprocess.toUpperCase(Locale.ROOT));
+        PreprocessMode mode = PreprocessMode.parse(preprocess);
         Counts counts = new Counts();
         try (Engine engine = engineOptions.open();
              ImageSource source = new Input(manifest, null, null, null).open();
