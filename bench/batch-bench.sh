@@ -6,7 +6,7 @@ set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${1:-18093}"
 work="${BENCH_WORK:-/tmp/imagescore-bench}"
-java=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+. "$root/bin/lib/find-java.sh"   # java_bin, jvm_flags: the launchers' JDK and flags (-Xss16m for ONNX Runtime)
 shared="$root/../shared"
 mkdir -p "$work/clive" "$work/j1024"
 ls "$shared/data/clive/images" | sort | head -200 | while read -r f; do ln -sf "$shared/data/clive/images/$f" "$work/clive/$f"; done
@@ -20,7 +20,7 @@ PY
 python3 "$root/bench/make-manifest.py" 1000 "$work/clive" "$work/clive-1000.csv"
 python3 "$root/bench/make-manifest.py" 600 "$work/j1024" "$work/j1024-600.csv"
 
-"$java" --enable-native-access=ALL-UNNAMED -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+"$java_bin" $jvm_flags \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -Dimagescore.shared="$shared" \
   -jar "$root/target/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &
 svc=$!

@@ -15,7 +15,9 @@ import io.imagescore.api.v1.ScoreStreamResponse;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -42,6 +44,8 @@ import java.util.stream.Stream;
 @Command(name = "loadgen", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Load generator for a local imagescore service: throughput and p50/p90/p95/p99 latency.")
 public final class LoadGenerator implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
     @Option(names = "--target", required = true, description = "host:port of a service on this machine (loopback only)")
     String target;
     @Option(names = "--rpc", defaultValue = "score", description = "score or stream")
@@ -80,6 +84,15 @@ public final class LoadGenerator implements Callable<Integer> {
         private long[] latencies = new long[1 << 14];
         private int n;
         volatile boolean measuring;
+        /** The first failure of a whole call or stream (not a per-image error), printed under the table. */
+        volatile String firstFailure;
+
+        void streamFailed(Throwable t) {
+            errors.incrementAndGet();
+            if (firstFailure == null) {
+                firstFailure = io.grpc.Status.fromThrowable(t).toString();
+            }
+        }
 
         synchronized void record(long nanos, int imageCount, boolean error) {
             if (!measuring) {
@@ -124,21 +137,22 @@ public final class LoadGenerator implements Callable<Integer> {
         for (int i = 0; i < channels; i++) {
             chans.add(NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(64 << 20).build());
         }
+        java.io.PrintWriter out = spec.commandLine().getOut();
         try {
-            System.out.printf("imagescore loadgen: %s %s, %d images from %s (%.0f KB mean), %d channel(s), %s s measured after %s s warm-up%n",
+            out.printf("imagescore loadgen: %s %s, %d images from %s (%.0f KB mean), %d channel(s), %s s measured after %s s warm-up%n",
                     target, rpc, data.size(), images, data.stream().mapToLong(ByteString::size).average().orElse(0) / 1024,
                     channels, duration, warmup);
-            System.out.println();
-            System.out.println("| rpc | load | requests | images | errors | images/s | p50 ms | p90 ms | p95 ms | p99 ms |");
-            System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+            out.println();
+            out.println("| rpc | load | requests | images | errors | images/s | p50 ms | p90 ms | p95 ms | p99 ms |");
+            out.println("|---|---|---|---|---|---|---|---|---|---|");
             if (concurrency != null) {
                 for (int c : concurrency) {
-                    row("concurrency " + c, run(chans, c, 0));
+                    row(out, "concurrency " + c, run(chans, c, 0));
                 }
             }
             if (rate != null) {
                 for (double r : rate) {
-                    row("rate " + r + "/s", run(chans, 0, r));
+                    row(out, "rate " + r + "/s", run(chans, 0, r));
                 }
             }
         } finally {
@@ -147,11 +161,15 @@ public final class LoadGenerator implements Callable<Integer> {
         return 0;
     }
 
-    private void row(String load, Window w) {
-        System.out.printf(Locale.ROOT, "| %s%s | %s | %,d | %,d | %,d | %.1f | %.1f | %.1f | %.1f | %.1f |%n", rpc,
+    private void row(java.io.PrintWriter out, String load, Window w) {
+        out.printf(Locale.ROOT, "| %s%s | %s | %,d | %,d | %,d | %.1f | %.1f | %.1f | %.1f | %.1f |%n", rpc,
                 rpc.equals("score") ? " ×" + batch : "", load, w.requests.get(), w.images.get(), w.errors.get(),
                 w.images.get() / duration, w.percentileMillis(50), w.percentileMillis(90), w.percentileMillis(95),
                 w.percentileMillis(99));
+        if (w.firstFailure != null) {
+            out.println("  first stream/call failure in this row: " + w.firstFailure);
+        }
+        out.flush();
     }
 
     private List<ByteString> load() throws IOException {
@@ -285,7 +303,9 @@ public final class LoadGenerator implements Callable<Integer> {
     private void stream(ManagedChannel ch, int conc, double perSecond, Window w, AtomicLong next, long end)
             throws InterruptedException {
         ConcurrentHashMap<String, Long> sent = new ConcurrentHashMap<>();
-        Semaphore permits = new Semaphore(conc > 0 ? conc : Integer.MAX_VALUE);
+        // closed loop only: in open loop (rate) nothing waits for permits, and releasing one per result would
+        // overflow a semaphore started at Integer.MAX_VALUE
+        Semaphore permits = conc > 0 ? new Semaphore(conc) : null;
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         StreamObserver<ScoreStreamRequest> in = ImageScoreGrpc.newStub(ch).scoreStream(new StreamObserver<>() {
             public void onNext(ScoreStreamResponse r) {
@@ -294,12 +314,14 @@ public final class LoadGenerator implements Callable<Integer> {
                     if (t0 != null) {
                         w.record(System.nanoTime() - t0, 1, r.getResult().hasError());
                     }
-                    permits.release();
+                    if (permits != null) {
+                        permits.release();
+                    }
                 }
             }
 
             public void onError(Throwable t) {
-                w.errors.incrementAndGet();
+                w.streamFailed(t);
                 done.countDown();
             }
 
