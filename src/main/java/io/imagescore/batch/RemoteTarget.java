@@ -25,6 +25,7 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.netty.handler.ssl.SslContextBuilder;
 
+import javax.net.ssl.SSLException;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,7 +45,8 @@ import java.util.concurrent.TimeoutException;
  * each, every lane keeping at most min(server window, {@code inFlightPerLane}) images in flight, so the server
  * never has to buffer and the client holds a bounded number of images in memory. Results are matched by id. A
  * stream that fails with a transient status (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) hands its
- * unanswered images back for retry and reconnects with backoff; any other status stops the run.
+ * unanswered images back for retry and reconnects with backoff; any other status, and a failed TLS handshake (which
+ * gRPC reports as UNAVAILABLE), stops the run.
  */
 final class RemoteTarget implements ScoringTarget {
     static final Set<Status.Code> TRANSIENT = Set.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED,
@@ -76,6 +78,12 @@ final class RemoteTarget implements ScoringTarget {
 
     @Override
     public Info connect() throws Exception {
+        if (!tls.enabled() && (tls.caCert() != null || tls.clientCert() != null || tls.clientKey() != null || tls.authority() != null)) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "--ca-cert, --client-cert, --client-key and --authority need --tls");
+        }
+        if ((tls.clientCert() == null) != (tls.clientKey() == null)) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "--client-cert and --client-key go together");
+        }
         for (int i = 0; i < channelCount; i++) {
             NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(64 << 20)
                     .keepAliveTime(30, TimeUnit.SECONDS);
@@ -127,12 +135,34 @@ final class RemoteTarget implements ScoringTarget {
                         .describePacks(DescribePacksRequest.newBuilder().setPack(options.getPack()).build());
                 return r.getPacks(0);
             } catch (StatusRuntimeException e) {
-                if (!TRANSIENT.contains(e.getStatus().getCode()) || attempt >= backoff.maxAttempts()) {
+                SSLException tlsFailure = tlsFailure(e);
+                if (tlsFailure != null) {
+                    throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "TLS with " + target + " failed: "
+                            + tlsFailure.getMessage() + (tls.caCert() == null
+                            ? " (the server certificate was checked against the JVM trust store; --ca-cert names another CA)" : ""), e);
+                }
+                if (!TRANSIENT.contains(e.getStatus().getCode())) {
                     throw e;
+                }
+                if (attempt >= backoff.maxAttempts()) {
+                    throw unreachable(e, attempt);
                 }
                 Thread.sleep(backoff.delayMillis(attempt));
             }
         }
+    }
+
+    private ImageScoreException unreachable(StatusRuntimeException e, int attempts) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        // A plaintext client that reaches a TLS port sees only a closed connection (UNAVAILABLE, like a restarting
+        // service); a refused connection is the one case that cannot be that.
+        String hint = !tls.enabled() && !(root instanceof java.net.ConnectException)
+                ? "; a TLS port closes plaintext connections like this: add --tls if the service serves TLS" : "";
+        return new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "no answer from the service at " + target + " in "
+                + attempts + " attempts: " + e.getMessage() + (root != e ? " (" + root + ")" : "") + hint, e);
     }
 
     private StreamHeader probeHeader() throws Exception {
@@ -286,7 +316,8 @@ final class RemoteTarget implements ScoringTarget {
                         dispatch.retry(j, "stream ended: " + st.getCode() + " " + st.getDescription());
                     }
                 }
-                if (!st.isOk() && !TRANSIENT.contains(st.getCode()) && st.getCode() != Status.Code.CANCELLED) {
+                if (!st.isOk() && (!TRANSIENT.contains(st.getCode()) || tlsFailure(st.getCause()) != null)
+                        && st.getCode() != Status.Code.CANCELLED) {
                     dispatch.fatal(st.asRuntimeException());
                     return null;
                 }
@@ -332,6 +363,19 @@ final class RemoteTarget implements ScoringTarget {
                 }
             }
         }
+    }
+
+    /**
+     * The TLS failure behind a status, if any. gRPC reports a failed handshake (untrusted certificate, wrong name,
+     * certificate required) as UNAVAILABLE, but retrying cannot fix a configuration, so these are not transient.
+     */
+    static SSLException tlsFailure(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SSLException ssl) {
+                return ssl;
+            }
+        }
+        return null;
     }
 
     static boolean retryable(String code) {
