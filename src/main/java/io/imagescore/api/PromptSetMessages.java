@@ -17,14 +17,11 @@ import java.util.Map;
 
 /** Domain ↔ proto for prompt sets. */
 final class PromptSetMessages {
-    /** Tenant of requests that name none. */
-    static final String DEFAULT_TENANT = "default";
-
     private PromptSetMessages() {
     }
 
     static String tenant(String t) {
-        return t.isEmpty() ? DEFAULT_TENANT : t;
+        return io.imagescore.tenant.TenantNames.tenantOrDefault(t);
     }
 
     static io.imagescore.api.v1.PromptSetRef ref(PromptSetRef r) {

@@ -1,5 +1,6 @@
 package io.imagescore.api;
 
+import io.imagescore.tenant.TenantNames;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.DeleteRegulationRequest;
 import io.imagescore.api.v1.DeleteRegulationResponse;
@@ -67,7 +68,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             // A stored regulation is read once: the version reported is the version used.
             var ref = request.getByRegulation().getStored();
             RegulationStore.Stored stored = request.getByRegulation().hasStored()
-                    ? regulations.get(ref.getTenant(), ref.getName(), ref.getVersion()) : null;
+                    ? regulations.get(TenantNames.tenantOrDefault(ref.getTenant()), ref.getName(), ref.getVersion()) : null;
             SortSpec spec = SortMessages.spec(request, stored);
             var mode = ScoreMessages.mode(request.getPreprocessMode());
             List<ImageInput> images = request.getImagesList().stream()
@@ -109,14 +110,14 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
                 selections.forEach(s -> specs.put(s.name(), s.head().spec()));
                 SetSorter.check(new SortSpec(new SortSpec.ByRegulation(regulation), 0), specs);
             }
-            return SortMessages.stored(regulations.put(request.getTenant(), request.getName(), regulation));
+            return SortMessages.stored(regulations.put(TenantNames.tenantOrDefault(request.getTenant()), request.getName(), regulation));
         });
     }
 
     @Override
     @Blocking
     public void getRegulation(GetRegulationRequest request, StreamObserver<StoredRegulation> out) {
-        answer("GetRegulation", out, () -> SortMessages.stored(regulations.get(request.getTenant(), request.getName(),
+        answer("GetRegulation", out, () -> SortMessages.stored(regulations.get(TenantNames.tenantOrDefault(request.getTenant()), request.getName(),
                 request.getVersion())));
     }
 
@@ -125,7 +126,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     public void listRegulations(ListRegulationsRequest request, StreamObserver<ListRegulationsResponse> out) {
         answer("ListRegulations", out, () -> {
             ListRegulationsResponse.Builder b = ListRegulationsResponse.newBuilder();
-            regulations.list(request.getTenant()).forEach(s -> b.addRegulations(SortMessages.summary(s)));
+            regulations.list(TenantNames.tenantOrDefault(request.getTenant())).forEach(s -> b.addRegulations(SortMessages.summary(s)));
             return b.build();
         });
     }
@@ -134,9 +135,9 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Blocking
     public void deleteRegulation(DeleteRegulationRequest request, StreamObserver<DeleteRegulationResponse> out) {
         answer("DeleteRegulation", out, () -> {
-            int n = regulations.delete(request.getTenant(), request.getName());
+            int n = regulations.delete(TenantNames.tenantOrDefault(request.getTenant()), request.getName());
             if (n == 0) {
-                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + request.getTenant()
+                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + TenantNames.tenantOrDefault(request.getTenant())
                         + "' has no regulation '" + request.getName() + "'");
             }
             return DeleteRegulationResponse.newBuilder().setDeletedVersions(n).build();

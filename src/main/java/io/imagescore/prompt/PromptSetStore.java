@@ -1,5 +1,6 @@
 package io.imagescore.prompt;
 
+import io.imagescore.tenant.TenantNames;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -80,8 +81,8 @@ public final class PromptSetStore {
      * later ones only when {@code activate}.
      */
     public synchronized StoredVersion create(String tenant, String name, PromptSet spec, String notes, boolean activate) {
-        checkId("tenant", tenant);
-        checkId("prompt_set", name);
+        TenantNames.check("tenant", tenant);
+        TenantNames.check("prompt_set", name);
         spec.validate();
         SetState state = sets.get(key(tenant, name));
         int next = state == null ? 1 : state.versions().lastKey() + 1;
@@ -165,13 +166,6 @@ public final class PromptSetStore {
         return tenant + "/" + name;
     }
 
-    /** Tenant and set names become directory names: a strict pattern keeps them safe ("..", "/" impossible). */
-    static void checkId(String what, String id) {
-        if (id == null || !PromptSet.NAME.matcher(id).matches()) {
-            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, what + " '" + id + "' must be 1-64 lowercase letters, digits, "
-                    + "'.', '_' or '-', starting with a letter or digit", Map.of("field", what), null);
-        }
-    }
 
     private void loadAll() {
         if (!Files.isDirectory(root)) {
@@ -224,7 +218,7 @@ public final class PromptSetStore {
 
     private static List<Path> children(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isDirectory).filter(p -> PromptSet.NAME.matcher(p.getFileName().toString()).matches())
+            return s.filter(Files::isDirectory).filter(p -> TenantNames.isValid(p.getFileName().toString()))
                     .sorted().toList();
         } catch (IOException e) {
             throw corrupt(dir, e.getMessage());

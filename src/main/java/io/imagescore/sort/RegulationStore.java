@@ -1,5 +1,6 @@
 package io.imagescore.sort;
 
+import io.imagescore.tenant.TenantNames;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -17,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -28,7 +28,6 @@ import java.util.stream.Stream;
  */
 public final class RegulationStore {
     public static final String SUBDIR = "regulations";
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -108,7 +107,7 @@ public final class RegulationStore {
     }
 
     public List<Summary> list(String tenant) {
-        Path dir = root.resolve(checkId("tenant", tenant));
+        Path dir = root.resolve(TenantNames.check("tenant", tenant));
         List<Summary> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -145,15 +144,7 @@ public final class RegulationStore {
     }
 
     private Path dir(String tenant, String name) {
-        return root.resolve(checkId("tenant", tenant)).resolve(checkId("regulation name", name));
-    }
-
-    private static String checkId(String what, String id) {
-        if (id == null || !ID.matcher(id).matches()) {
-            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, what + " '" + id
-                    + "' must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        }
-        return id;
+        return root.resolve(TenantNames.check("tenant", tenant)).resolve(TenantNames.check("regulation name", name));
     }
 
     /** Version numbers present, ascending. */

@@ -141,6 +141,13 @@ class SortGrpcServiceTest {
 
         assertThat(stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setTenant(tenant).setName("listing").build())
                 .getDeletedVersions()).isEqualTo(2);
+
+        // no tenant = "default", as for prompt sets
+        String name = "listing-" + tenant;
+        stub.putRegulation(PutRegulationRequest.newBuilder().setName(name).setRegulation(ROOMS_BY_IMAGENET).build());
+        assertThat(stub.getRegulation(GetRegulationRequest.newBuilder().setTenant("default").setName(name).build()).getTenant())
+                .isEqualTo("default");
+        assertThat(stub.deleteRegulation(DeleteRegulationRequest.newBuilder().setName(name).build()).getDeletedVersions()).isEqualTo(1);
     }
 
     @Test

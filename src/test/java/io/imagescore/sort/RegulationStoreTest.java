@@ -85,7 +85,7 @@ class RegulationStoreTest {
     @Test
     void names_cannot_escape_the_data_directory_and_invalid_rules_are_not_stored() {
         RegulationStore store = new RegulationStore(dataDir);
-        for (String bad : List.of("../x", "a/b", "", ".hidden", "x y")) {
+        for (String bad : List.of("../x", "a/b", "", ".hidden", "x y", "Acme", "a".repeat(65))) {
             assertThat(catchThrowableOfType(ImageScoreException.class, () -> store.put("acme", bad, LISTING)).code())
                     .isEqualTo(ErrorCode.INVALID_REQUEST);
             assertThat(catchThrowableOfType(ImageScoreException.class, () -> store.list(bad)).code())
