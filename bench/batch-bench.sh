@@ -17,8 +17,8 @@ src, dst = sys.argv[1], sys.argv[2]
 for i, f in enumerate(sorted(os.listdir(src))[:200]):
     Image.open(os.path.join(src, f)).convert("RGB").resize((1024, 768), Image.BICUBIC).save(f"{dst}/{i:04d}.jpg", quality=90)
 PY
-python3 "$root/bench/make-manifest.py" 1000 "$work/clive" "$work/clive-1000.csv"
-python3 "$root/bench/make-manifest.py" 600 "$work/j1024" "$work/j1024-600.csv"
+python3 "$root/bench/make-manifest.py" 3000 "$work/clive" "$work/clive-3000.csv"
+python3 "$root/bench/make-manifest.py" 2000 "$work/j1024" "$work/j1024-2000.csv"
 
 "$java_bin" $jvm_flags \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -Dimagescore.shared="$shared" \
@@ -30,7 +30,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for set in clive j1024; do
   "$root/bin/imagescore" loadgen --target "127.0.0.1:$port" --rpc stream --concurrency 64 --channels 2 \
     --duration 20 --warmup 5 --images "$work/$set" --scores imagenet
-  m="$work/$set-1000.csv"; [ "$set" = j1024 ] && m="$work/j1024-600.csv"
+  m="$work/$set-3000.csv"; [ "$set" = j1024 ] && m="$work/j1024-2000.csv"
   rm -rf "$work/out-remote-$set"
   "$root/bin/imagescore" batch --manifest "$m" --target "127.0.0.1:$port" --channels 2 --in-flight 128 \
     --scores imagenet --out "$work/out-remote-$set" --progress none 2>&1 | grep -E 'this invocation|done|STOPPED'
@@ -38,7 +38,7 @@ done
 kill $svc; wait $svc 2>/dev/null || true
 trap - EXIT
 for set in clive j1024; do
-  m="$work/$set-1000.csv"; [ "$set" = j1024 ] && m="$work/j1024-600.csv"
+  m="$work/$set-3000.csv"; [ "$set" = j1024 ] && m="$work/j1024-2000.csv"
   rm -rf "$work/out-embedded-$set"
   "$root/bin/imagescore" batch --manifest "$m" --embedded --shared "$shared" --workers 2 --batch 32 \
     --scores imagenet --out "$work/out-embedded-$set" --progress none 2>&1 | grep -E 'this invocation|done|STOPPED'

@@ -24,6 +24,10 @@ import picocli.CommandLine.Command;
 public final class ImageScoreCli {
 
     public static void main(String[] args) throws InterruptedException {
+        // Outside Quarkus nothing configures logging, and the JBoss LogManager's defaults leave DEBUG enabled: grpc-netty
+        // then formats (hex-dumps) every HTTP/2 frame for a handler that prints nothing — a third of the batch client's
+        // CPU. INFO for everything, as the service logs.
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.INFO);
         // ONNX Runtime's session creation overflows the launcher's default main-thread stack (segfault, no hs_err,
         // seen with -Xss ≤ 4m on JDK 25 + ORT 1.29), so the commands run on a thread with a generous stack.
         int[] rc = new int[1];
