@@ -18,4 +18,4 @@ done
 CP="target/classes:$(cat "$OUT/runtime-cp.txt"):$(ls "$OUT"/lib/*.jar | tr '\n' ':')"
 $JAVAC -proc:full -cp "$CP" -d "$OUT/classes" bench/jmh/io/imagescore/bench/*.java
 # ONNX Runtime 1.29 segfaults on a calling thread with the default 1 MB stack here (the MobileNetV2 int8 model); 16 MB is enough
-$JAVA -Xss16m --enable-native-access=ALL-UNNAMED -cp "$OUT/classes:$CP" io.imagescore.bench.FastModeEval "$SHARED" "$OUT/images"
+$JAVA -Xss16m --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -cp "$OUT/classes:$CP" io.imagescore.bench.FastModeEval "$SHARED" "$OUT/images"

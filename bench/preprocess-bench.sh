@@ -25,7 +25,7 @@ $JAVAC -proc:full -cp "$CP" -d "$OUT/classes" bench/jmh/io/imagescore/bench/*.ja
 CP="$OUT/classes:$CP"
 
 if [ -n "${QUICK:-}" ]; then ITER="-wi 2 -w 1s -i 3 -r 2s"; SECS=2; else ITER="-wi 3 -w 2s -i 5 -r 3s"; SECS=6; fi
-JMH="$JAVA --enable-native-access=ALL-UNNAMED -Xmx2g -cp $CP org.openjdk.jmh.Main PreprocessBenchmark -f 1 $ITER -jvmArgs --enable-native-access=ALL-UNNAMED -jvmArgs -Dbench.images=$OUT/images"
+JMH="$JAVA --enable-native-access=ALL-UNNAMED -Xmx2g -cp $CP org.openjdk.jmh.Main PreprocessBenchmark -f 1 $ITER -jvmArgs --enable-native-access=ALL-UNNAMED -jvmArgs --add-modules=jdk.incubator.vector -jvmArgs -Dbench.images=$OUT/images${JMH_EXTRA:+ -jvmArgs $JMH_EXTRA}"
 taskset -c 0 $JMH -t 1 -rf json -rff "$OUT/jmh-1t.json" > "$OUT/jmh-1t.log"
 $JMH -t 2 -rf json -rff "$OUT/jmh-2t.json" > "$OUT/jmh-2t.log"
 taskset -c 0 $PY scripts/pillow_reference.py bench --seconds "$SECS" \

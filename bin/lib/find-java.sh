@@ -11,6 +11,7 @@ if [ -z "$java_bin" ] || [ "$(java_major "$java_bin" || echo 0)" -lt 25 ] 2>/dev
   done
   [ -n "$java_bin" ] || { echo "imagescore: JDK 25 or newer is required; none found in JAVA_HOME, on PATH or under /usr/lib/jvm" >&2; exit 1; }
 fi
-# JVM flags every launcher uses: FFM/ORT native access and Netty's sun.misc.Unsafe use without warnings, and a 16 MB thread stack because
+# JVM flags every launcher uses: FFM/ORT native access and Netty's sun.misc.Unsafe use without warnings, the Vector API
+# module for the resampler's vectorised passes (image/VectorPasses; without it the scalar passes run), and a 16 MB thread stack because
 # ONNX Runtime 1.29 overflowed the default 1 MB stack here (session creation and inference on small stacks crashed).
-jvm_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xss16m -Djava.util.logging.manager=org.jboss.logmanager.LogManager"
+jvm_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-modules=jdk.incubator.vector -Xss16m -Djava.util.logging.manager=org.jboss.logmanager.LogManager"

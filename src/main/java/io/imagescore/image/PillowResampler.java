@@ -13,6 +13,14 @@ package io.imagescore.image;
  */
 final class PillowResampler {
     static final int PRECISION_BITS = 32 - 8 - 2;
+    /**
+     * The vectorised passes ({@link VectorPasses}) when the JVM has the incubating Vector API module (the launchers
+     * and tests add it); otherwise the scalar passes below, which give the same bytes more slowly.
+     * {@code -Dimagescore.resampler.vector=false} forces scalar (comparisons, benchmarks).
+     */
+    private static final long VECTOR_HORIZONTAL_MAX_BYTES = 8L << 20;
+    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && !"false".equals(System.getProperty("imagescore.resampler.vector"));
     private static final int HALF = 1 << (PRECISION_BITS - 1);
     private static final double BICUBIC_SUPPORT = 2.0;
 
@@ -96,6 +104,11 @@ final class PillowResampler {
      * {@code im.resize((outW, outH), BICUBIC).crop((x0, y0, x0+w, y0+h))}.
      */
     static RgbImage resizeWindow(RgbImage src, int outW, int outH, int x0, int y0, int w, int h) {
+        return resizeWindow(src, outW, outH, x0, y0, w, h, VECTOR);
+    }
+
+    /** {@code vector}: the vectorised passes (needs the Vector API module) or the scalar ones; same bytes. */
+    static RgbImage resizeWindow(RgbImage src, int outW, int outH, int x0, int y0, int w, int h, boolean vector) {
         if (outW <= 0 || outH <= 0 || x0 < 0 || y0 < 0 || w <= 0 || h <= 0 || x0 + w > outW || y0 + h > outH) {
             throw new IllegalArgumentException("bad resize window " + w + "x" + h + "+" + x0 + "+" + y0
                     + " of " + outW + "x" + outH);
@@ -118,7 +131,13 @@ final class PillowResampler {
             Kernel horizontal = kernel(src.width(), outW, x0, x0 + w);
             midStride = w * 3;
             mid = new byte[(lastRow - firstRow) * midStride];
-            horizontalPass(src, horizontal, w, firstRow, lastRow, mid);
+            // the vectorised horizontal pass first transposes the rows it reads; beyond a few MB (12 MP photos) that
+            // copy leaves the caches and costs what vectorising saves (measured), so large sources stay scalar
+            if (vector && (long) (lastRow - firstRow) * src.width() * 3 <= VECTOR_HORIZONTAL_MAX_BYTES) {
+                VectorPasses.horizontalPass(src, horizontal, w, firstRow, lastRow, mid);
+            } else {
+                horizontalPass(src, horizontal, w, firstRow, lastRow, mid);
+            }
             midRowOrigin = firstRow;
             midColOffset = 0;
         } else {
@@ -135,7 +154,11 @@ final class PillowResampler {
             return new RgbImage(w, h, out);
         }
         byte[] out = new byte[w * h * 3];
-        verticalPass(mid, midStride, midRowOrigin, midColOffset, vertical, h, w * 3, out);
+        if (vector) {
+            VectorPasses.verticalPass(mid, midStride, midRowOrigin, midColOffset, vertical, h, w * 3, out);
+        } else {
+            verticalPass(mid, midStride, midRowOrigin, midColOffset, vertical, h, w * 3, out);
+        }
         return new RgbImage(w, h, out);
     }
 
@@ -247,7 +270,7 @@ final class PillowResampler {
         }
     }
 
-    private static byte clip8(int acc) {
+    static byte clip8(int acc) {
         int v = acc >> PRECISION_BITS;
         return (byte) (v < 0 ? 0 : Math.min(v, 255));
     }

@@ -28,7 +28,7 @@ class BatchKillResumeTest {
 
     private Process start(Path manifest, Path out) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xss16m", "-Xmx512m",
+        List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector", "-Xss16m", "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), "io.imagescore.cli.ImageScoreCli", "batch",
                 "--manifest", manifest.toString(), "--embedded", "--shared", Shared.dir().toString(),
                 "--out", out.toString(), "--chunk-size", "3", "--in-flight", "6", "--workers", "1", "--batch", "3",

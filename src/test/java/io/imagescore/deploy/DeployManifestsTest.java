@@ -278,7 +278,8 @@ class DeployManifestsTest {
         assertThat(pod.path("restartPolicy").asText()).isEqualTo("Never");
         assertThat(spec.path("podFailurePolicy").toString()).contains("\"Count\"");
         JsonNode c = pod.path("containers").get(0);
-        assertThat(c.path("command").toString()).contains("io.imagescore.cli.ImageScoreCli").contains("--enable-native-access=ALL-UNNAMED");
+        assertThat(c.path("command").toString()).contains("io.imagescore.cli.ImageScoreCli").contains("--enable-native-access=ALL-UNNAMED")
+                .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m");
         List<String> args = new ArrayList<>();
         c.path("args").forEach(a -> args.add(a.asText()));
         assertThat(args.getFirst()).isEqualTo("batch");
@@ -495,12 +496,13 @@ class DeployManifestsTest {
     @Test
     void containerfiles_use_glibc_bases_and_enable_native_access() throws IOException {
         String jvm = Files.readString(DEPLOY.resolve("Containerfile.jvm"));
-        assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED").containsPattern("FROM \\S+:25");
+        assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED")
+                .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").containsPattern("FROM \\S+:25");
         // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
         assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         String nativeFile = Files.readString(DEPLOY.resolve("Containerfile.native"));
         assertThat(nativeFile).containsPattern("FROM quay\\.io/quarkus/ubi9-quarkus-mandrel-builder-image:jdk-25 AS build")
-                .containsPattern("FROM \\S*ubi9/ubi-minimal").contains("-Dnative").contains("--enable-native-access=ALL-UNNAMED");
+                .containsPattern("FROM \\S*ubi9/ubi-minimal").contains("-Dnative").contains("--enable-native-access=ALL-UNNAMED").contains("--add-modules=jdk.incubator.vector");
     }
 
     // --------------------------------------------------------------------------------------------------- helpers
