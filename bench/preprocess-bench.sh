@@ -6,28 +6,15 @@
 # Single-core numbers run pinned to CPU 0 (taskset), both Java and Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=bench/out
-mkdir -p "$OUT/images" "$OUT/lib" "$OUT/classes"
 PY=/usr/bin/python3
-JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAVAC=${JAVAC:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/javac}
-
-[ -f "$OUT/images/gen-4032x3024.jpg" ] || $PY scripts/pillow_reference.py generate "$OUT/images"
-
-./mvnw -q -DskipTests compile
-./mvnw -q dependency:build-classpath -Dmdep.outputFile="$OUT/runtime-cp.txt" -Dmdep.includeScope=runtime >/dev/null
-for a in org.openjdk.jmh:jmh-core:1.37 org.openjdk.jmh:jmh-generator-annprocess:1.37 \
-         net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1; do
-  ./mvnw -q dependency:copy -Dartifact="$a" -DoutputDirectory="$OUT/lib" >/dev/null
-done
-CP="target/classes:$(cat "$OUT/runtime-cp.txt"):$(ls "$OUT"/lib/*.jar | tr '\n' ':')"
-$JAVAC -proc:full -cp "$CP" -d "$OUT/classes" bench/jmh/io/imagescore/bench/*.java
-CP="$OUT/classes:$CP"
+. bench/lib/bench-classes.sh
 
 if [ -n "${QUICK:-}" ]; then ITER="-wi 2 -w 1s -i 3 -r 2s"; SECS=2; else ITER="-wi 3 -w 2s -i 5 -r 3s"; SECS=6; fi
-JMH="$JAVA --enable-native-access=ALL-UNNAMED -Xmx2g -cp $CP org.openjdk.jmh.Main PreprocessBenchmark -f 1 $ITER -jvmArgs --enable-native-access=ALL-UNNAMED -jvmArgs --add-modules=jdk.incubator.vector -jvmArgs -Dbench.images=$OUT/images${JMH_EXTRA:+ -jvmArgs $JMH_EXTRA}"
-taskset -c 0 $JMH -t 1 -rf json -rff "$OUT/jmh-1t.json" > "$OUT/jmh-1t.log"
-$JMH -t 2 -rf json -rff "$OUT/jmh-2t.json" > "$OUT/jmh-2t.log"
+# the forked benchmark JVM gets the launchers' flags (JMH splits -jvmArgs at spaces); JMH_EXTRA adds more
+JMH=("$JAVA" $JVM_FLAGS -Xmx2g -cp "$CP" org.openjdk.jmh.Main PreprocessBenchmark -f 1 $ITER
+     -jvmArgs "$JVM_FLAGS -Dbench.images=$OUT/images ${JMH_EXTRA:-}")
+taskset -c 0 "${JMH[@]}" -t 1 -rf json -rff "$OUT/jmh-1t.json" > "$OUT/jmh-1t.log"
+"${JMH[@]}" -t 2 -rf json -rff "$OUT/jmh-2t.json" > "$OUT/jmh-2t.log"
 taskset -c 0 $PY scripts/pillow_reference.py bench --seconds "$SECS" \
   "$OUT/images/gen-500x500.jpg" "$OUT/images/gen-1024x768.jpg" "$OUT/images/gen-4032x3024.jpg" > "$OUT/pillow.tsv"
 
