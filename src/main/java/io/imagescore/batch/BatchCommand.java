@@ -61,8 +61,9 @@ public final class BatchCommand implements Callable<Integer> {
     List<String> scores = List.of();
     @Option(names = "--embedding", description = "include the image embedding in each row")
     boolean embedding;
-    @Option(names = "--preprocess", defaultValue = "exact", description = "exact or fast (JPEG DCT downscale first)")
-    String preprocess;
+    @Option(names = "--preprocess", defaultValue = "exact", converter = io.imagescore.cli.PreprocessModeConverter.class,
+            description = "exact or fast (JPEG DCT downscale first)")
+    io.imagescore.image.PreprocessMode mode;
     @Option(names = "--chunk-size", defaultValue = "1000", description = "images per part file / resume unit (default ${DEFAULT-VALUE})")
     int chunkSize;
     @Option(names = "--in-flight", defaultValue = "128", description = "images outstanding at once, over all channels (default ${DEFAULT-VALUE})")
@@ -99,7 +100,6 @@ public final class BatchCommand implements Callable<Integer> {
         Set<String> ext = new LinkedHashSet<>();
         (extensions == null ? ImageSource.DEFAULT_EXTENSIONS : extensions).forEach(e -> ext.add(e.toLowerCase(Locale.ROOT).replace(".", "")));
         Input input = new Input(inputs.manifest, inputs.directory, ext, inputs.stdin ? System.in : null);
-        io.imagescore.image.PreprocessMode mode = io.imagescore.image.PreprocessMode.parse(preprocess);
         Backoff backoff = new Backoff(Backoff.DEFAULT.baseMillis(), Backoff.DEFAULT.maxMillis(), maxAttempts);
         BatchRunner.Settings settings = new BatchRunner.Settings(input, Shard.parse(shard), out, OutputFormat.parse(format),
                 chunkSize, inFlight, embedding, scores, mode.name().toLowerCase(Locale.ROOT), backoff,

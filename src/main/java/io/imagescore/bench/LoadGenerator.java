@@ -68,8 +68,9 @@ public final class LoadGenerator implements Callable<Integer> {
     List<String> scores = List.of();
     @Option(names = "--pack", defaultValue = "")
     String pack;
-    @Option(names = "--preprocess", defaultValue = "exact", description = "exact or fast")
-    String preprocess;
+    @Option(names = "--preprocess", defaultValue = "exact", converter = io.imagescore.cli.PreprocessModeConverter.class,
+            description = "exact or fast")
+    io.imagescore.image.PreprocessMode preprocess;
     @Option(names = "--max-images", defaultValue = "200", description = "at most this many images are loaded")
     int maxImages;
 
@@ -131,7 +132,7 @@ public final class LoadGenerator implements Callable<Integer> {
         }
         data = load();
         options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setTopK(1)
-                .setPreprocessMode(io.imagescore.image.PreprocessMode.parse(preprocess) == io.imagescore.image.PreprocessMode.FAST
+                .setPreprocessMode(preprocess == io.imagescore.image.PreprocessMode.FAST
                         ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
                 .build();
         List<ManagedChannel> chans = new ArrayList<>();

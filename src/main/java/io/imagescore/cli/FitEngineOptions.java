@@ -15,11 +15,12 @@ final class FitEngineOptions extends EngineOptions {
     Path dataDir;
     @Option(names = "--cache-dir", description = "Keep image embeddings here across runs (keyed by content hash, encoder and pixel pipeline).")
     Path cacheDir;
-    @Option(names = "--mode", defaultValue = "exact", description = "Preprocessing mode: exact or fast.")
-    String mode;
+    @Option(names = "--mode", defaultValue = "exact", converter = PreprocessModeConverter.class,
+            description = "Preprocessing mode: exact or fast.")
+    PreprocessMode mode;
 
     PreprocessMode preprocessMode() {
-        return PreprocessMode.parse(mode);
+        return mode;
     }
 
     /** The pack with its fitted-head overlay from the data directory. */

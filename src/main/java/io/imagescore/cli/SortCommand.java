@@ -60,8 +60,9 @@ public final class SortCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--max-set-images", defaultValue = "1000", description = "Largest set accepted; bounds memory (default: ${DEFAULT-VALUE}).")
     int maxSetImages;
-    @Option(names = "--preprocess", defaultValue = "exact", description = "exact or fast (default: ${DEFAULT-VALUE}).")
-    String preprocess;
+    @Option(names = "--preprocess", defaultValue = "exact", converter = PreprocessModeConverter.class,
+            description = "exact or fast (default: ${DEFAULT-VALUE}).")
+    PreprocessMode preprocess;
     @Mixin
     EngineOptions engineOptions;
     @Mixin
@@ -84,7 +85,7 @@ public final class SortCommand implements Callable<Integer> {
 
     private int run(Path tmp) throws IOException {
         SortSpec spec = sorting.spec();
-        PreprocessMode mode = PreprocessMode.parse(preprocess);
+        PreprocessMode mode = preprocess;
         Counts counts = new Counts();
         try (Engine engine = engineOptions.open();
              ImageSource source = new Input(manifest, null, null, null).open();

@@ -13,6 +13,8 @@ import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +84,17 @@ class SortCommandTest {
 
     static Map<String, String> row(List<Map<String, String>> rows, String id) {
         return rows.stream().filter(r -> id.equals(r.get("id")) && r.get("record").equals("image")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void an_unknown_preprocessing_mode_is_a_usage_error_naming_the_choices() {
+        StringWriter err = new StringWriter();
+        int rc = new CommandLine(new ImageScoreCli()).setErr(new PrintWriter(err)).execute("sort", "--manifest", "m.csv",
+                "--out", "o.csv", "--by-score", "imagenet=1", "--preprocess", "weird");
+        assertThat(rc).isEqualTo(2);
+        assertThat(err.toString()).contains("--preprocess").contains("'weird'").contains("exact or fast");
+        assertThat(new PreprocessModeConverter().convert("FAST")).isEqualTo(io.imagescore.image.PreprocessMode.FAST);
+        assertThat(new PreprocessModeConverter().convert("exact")).isEqualTo(io.imagescore.image.PreprocessMode.EXACT);
     }
 
     @Test
