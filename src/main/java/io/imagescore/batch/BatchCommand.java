@@ -3,9 +3,12 @@ package io.imagescore.batch;
 import io.imagescore.api.v1.PreprocessMode;
 import io.imagescore.api.v1.ScoreOptions;
 import io.imagescore.cli.EngineOptions;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.File;
 import java.nio.file.Path;
@@ -20,6 +23,8 @@ import java.util.concurrent.Callable;
         description = {"Score many images against a service (--target) or in-process (--embedded), resumably.",
                 "Rerun the same command after a crash or kill to continue; exit 0 = all scored, 2 = some images failed, 1 = the run failed."})
 public final class BatchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     static final class Inputs {
         @Option(names = "--manifest", description = "CSV (header id,path[,set]) or JSONL manifest; relative paths are resolved against its folder")
@@ -59,6 +64,12 @@ public final class BatchCommand implements Callable<Integer> {
     Path shared;
     @Option(names = "--scores", split = ",", description = "scores wanted (name or name@version); default all of the pack")
     List<String> scores = List.of();
+    @Option(names = "--tenant", defaultValue = "", description = "--target: tenant owning the prompt set (default: the service's \"default\")")
+    String tenant;
+    @Option(names = "--prompt-set", description = "--target: score this prompt set's attributes and classifiers too (pack with a text encoder)")
+    String promptSet;
+    @Option(names = "--prompt-set-version", defaultValue = "", description = "--target: pin this prompt-set version (default: the active one, resolved once at start and kept for the run)")
+    String promptSetVersion;
     @Option(names = "--embedding", description = "include the image embedding in each row")
     boolean embedding;
     @Option(names = "--preprocess", defaultValue = "exact", converter = io.imagescore.cli.PreprocessModeConverter.class,
@@ -106,11 +117,16 @@ public final class BatchCommand implements Callable<Integer> {
                 Progress.Mode.valueOf(progress.toUpperCase(Locale.ROOT)), (long) (logEvery * 1000));
         ScoringTarget target;
         if (targets.embedded) {
+            if (promptSet != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--prompt-set needs --target: prompt sets are stored and scored by the service");
+            }
             target = new EmbeddedTarget(packDir, shared, onnxThreads, workers, batch, scores, embedding, mode);
         } else {
             ScoreOptions options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setIncludeEmbedding(embedding)
                     .setTopK(1).setPreprocessMode(mode == io.imagescore.image.PreprocessMode.FAST
-                            ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT).build();
+                            ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
+                    .setTenant(tenant).setPromptSet(promptSet == null ? "" : promptSet).setPromptSetVersion(promptSetVersion).build();
             target = new RemoteTarget(targets.target, new RemoteTarget.Tls(tls, caCert, clientCert, clientKey, authority),
                     channels, (inFlight + channels - 1) / channels, options, backoff);
         }

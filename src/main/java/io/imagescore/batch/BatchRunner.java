@@ -140,6 +140,9 @@ public final class BatchRunner {
         ObjectNode pack = n.putObject("pack");
         pack.put("name", info.packName()).put("version", info.packVersion()).put("hash", info.packHash())
                 .put("preprocessing_id", info.preprocessingId());
+        if (info.promptSet() != null) {
+            n.putObject("prompt_set").put("ref", info.promptSet()).put("hash", info.promptSetHash());
+        }
         ObjectNode s = n.putObject("schema");
         s.set("scalars", JSON.valueToTree(schema.scalars()));
         s.set("classes", JSON.valueToTree(schema.classes()));

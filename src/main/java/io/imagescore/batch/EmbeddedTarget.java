@@ -78,7 +78,7 @@ final class EmbeddedTarget implements ScoringTarget {
             (s.head().spec().kind() == ScoreSpec.Kind.SCALAR ? scalars : classes).add(s.name());
         }
         info = new Info(pack.name(), pack.version(), pack.contentHash(), engine.pipeline().preprocessingId(pack, mode),
-                scalars, classes);
+                scalars, classes, null, null);
         return info;
     }
 

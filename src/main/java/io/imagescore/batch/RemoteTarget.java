@@ -13,7 +13,12 @@ import io.imagescore.api.v1.DescribePacksRequest;
 import io.imagescore.api.v1.DescribePacksResponse;
 import io.imagescore.api.v1.ImageInput;
 import io.imagescore.api.v1.ImageResult;
+import io.imagescore.api.v1.GetPromptSetRequest;
 import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.PromptAttribute;
+import io.imagescore.api.v1.PromptSetVersion;
+import io.imagescore.api.v1.PromptSetsGrpc;
+import io.imagescore.api.v1.ZeroShotClassifier;
 import io.imagescore.api.v1.PackDescription;
 import io.imagescore.api.v1.ScoreDescription;
 import io.imagescore.api.v1.ScoreKind;
@@ -61,7 +66,7 @@ final class RemoteTarget implements ScoringTarget {
     private final Tls tls;
     private final int channelCount;
     private final int inFlightPerLane;
-    private final ScoreOptions options;
+    private ScoreOptions options; // connect() pins the prompt-set version
     private final Backoff backoff;
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final List<Thread> lanes = new ArrayList<>();
@@ -115,16 +120,39 @@ final class RemoteTarget implements ScoringTarget {
                 (d.getKind() == ScoreKind.SCORE_KIND_CLASSES ? classes : scalars).add(d.getName());
             }
         }
+        PromptSetVersion promptSet = null;
+        if (!options.getPromptSet().isEmpty()) {
+            // Resolve the set once and pin its version for every stream of the run (and its resumes, through
+            // run.json): activating a new version during a long run must not mix two versions in one output.
+            promptSet = PromptSetsGrpc.newBlockingStub(channels.getFirst()).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .getPromptSet(GetPromptSetRequest.newBuilder().setTenant(options.getTenant())
+                            .setName(options.getPromptSet()).setVersion(options.getPromptSetVersion()).build());
+            options = options.toBuilder().setPromptSetVersion(promptSet.getRef().getVersion()).build();
+            for (PromptAttribute a : promptSet.getSpec().getAttributesList()) {
+                if (wanted.isEmpty() || wanted.contains(a.getName())) {
+                    scalars.add(a.getName());
+                }
+            }
+            for (ZeroShotClassifier c : promptSet.getSpec().getClassifiersList()) {
+                if (wanted.isEmpty() || wanted.contains(c.getName())) {
+                    classes.add(c.getName());
+                }
+            }
+        }
         Set<String> known = new HashSet<>(scalars);
         known.addAll(classes);
         for (String w : wanted) {
             if (!known.contains(w)) {
-                throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "pack " + pack.getRef().getName() + " has no score '" + w + "'");
+                throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "pack " + pack.getRef().getName()
+                        + (promptSet != null ? " and prompt set " + options.getPromptSet() : "") + " have no score '" + w + "'");
             }
         }
         StreamHeader header = probeHeader();
         info = new Info(header.getPack().getName(), header.getPack().getVersion(), header.getPack().getContentHash(),
-                header.getPreprocessingId(), scalars, classes);
+                header.getPreprocessingId(), scalars, classes,
+                promptSet == null ? null : promptSet.getRef().getTenant() + "/" + promptSet.getRef().getName() + "@"
+                        + promptSet.getRef().getVersion(),
+                promptSet == null ? null : promptSet.getRef().getContentHash());
         return info;
     }
 
