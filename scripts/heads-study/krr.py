@@ -25,12 +25,13 @@ def krr_fit_eval(X,y,Xe,ye,K,g,l):
     mr=Kt.mean(0); mall=mr.mean(); Kc=Kt-mr[None]-mr[:,None]+mall; Kec=Ke-Ke.mean(1)[:,None]-mr[None]+mall
     Y=np.eye(K)[y]; Y=Y-Y.mean(0); A=np.linalg.solve(Kc+l*len(Ztr)*np.eye(len(Ztr)),Y)
     return ((Kec@A).argmax(1)==ye).mean()
-task=sys.argv[1]; tfn=sys.argv[2] if len(sys.argv)>2 else 'id'
+task=sys.argv[1] if __name__=='__main__' else 'given'; tfn=sys.argv[2] if len(sys.argv)>2 and __name__=='__main__' else 'id'
 tf={'id':lambda a:a,'sq':lambda a:np.sqrt(np.maximum(a,0))}[tfn]
-if task=='rooms': V=['grid3','grid3_flip']; tr,ev,K='rooms_train','rooms_eval',6
+if task=='given': import __main__ as M; X,y,Xe,ye,K=M.KRR_INPUT; V=[]; tr=ev=None
+elif task=='rooms': V=['grid3','grid3_flip']; tr,ev,K='rooms_train','rooms_eval',6
 elif task=='rooms6': V=['center','center_flip','whole','whole_flip','grid3','grid3_flip']; tr,ev,K='rooms_train','rooms_eval',6
 else: V=['center','center_flip','whole','whole_flip']; tr,ev,K='cloth_train','cloth_val',10
-X=tf(feats(tr,V)); y=labels(tr); Xe=tf(feats(ev,V)); ye=labels(ev)
+if tr: X=tf(feats(tr,V)); y=labels(tr); Xe=tf(feats(ev,V)); ye=labels(ev)
 gammas=[0.25,0.5,1,2]; lams=10.0**np.arange(-5,0.1,0.5)
 t=time.time(); acc,_=krr_cv(X,y,K,gammas,lams)
 gi,li=np.unravel_index(np.argmax(acc),acc.shape)

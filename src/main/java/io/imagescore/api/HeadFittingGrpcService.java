@@ -82,7 +82,11 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
                     request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
                     request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
-                    !request.getLowerIsBetter(), mode);
+                    !request.getLowerIsBetter(), mode, switch (request.getClassifier()) {
+                        case CLASSIFIER_KERNEL -> FitSpec.Classifier.KERNEL;
+                        case CLASSIFIER_LOGISTIC -> FitSpec.Classifier.LOGISTIC;
+                        default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "unknown classifier " + request.getClassifierValue());
+                    });
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();

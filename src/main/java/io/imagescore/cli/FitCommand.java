@@ -43,6 +43,9 @@ final class FitCommand implements Callable<Integer> {
     List<String> classes = List.of();
     @Option(names = "--calibration", defaultValue = "none", description = "Regression: none, linear or isotonic map onto the targets' scale.")
     String calibration;
+    @Option(names = "--classifier", defaultValue = "logistic",
+            description = "Classes: logistic (linear head) or kernel (RBF kernel ridge: more accurate, stores n x 256 support vectors).")
+    String classifier;
     @Option(names = "--hidden", defaultValue = "0", description = "Pairwise: hidden ReLU units (0 = linear RankNet).")
     int hidden;
     @Option(names = "--tie-margin", defaultValue = "0", description = "Pairwise from ratings: |Δ| ≤ margin is a tie.")
@@ -58,11 +61,26 @@ final class FitCommand implements Callable<Integer> {
     @Option(names = "--version", description = "Version to write (default: the next number).")
     String version;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec command;
+
+    /** A choice option's value as its enum constant (any case); anything else is a usage error naming the choices. */
+    private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value)) {
+                return e;
+            }
+        }
+        throw new picocli.CommandLine.ParameterException(command.commandLine(), option + " must be one of "
+                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList()
+                + ", got '" + value + "'");
+    }
+
     @Override
     public Integer call() {
-        FitSpec spec = new FitSpec(name, FitKind.valueOf(kind.toUpperCase()), views.stream().map(View::parse).toList(), seed,
-                folds, classes, Calibrate.Method.valueOf(calibration.toUpperCase()), hidden, tieMargin, description, unit,
-                !lowerIsBetter, engine.preprocessMode());
+        FitSpec spec = new FitSpec(name, choice("--kind", kind, FitKind.class), views.stream().map(View::parse).toList(), seed,
+                folds, classes, choice("--calibration", calibration, Calibrate.Method.class), hidden, tieMargin, description, unit,
+                !lowerIsBetter, engine.preprocessMode(), choice("--classifier", classifier, FitSpec.Classifier.class));
         List<LabelledImage> images = set.images();
         try (Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);

@@ -190,27 +190,49 @@ public final class HeadFitter {
                     index.put(classes.get(k), k);
                 }
                 int[] y = images.stream().mapToInt(li -> index.get(li.label())).toArray();
-                LogisticRegression.Selection sel = LogisticRegression.select(x, y, classes.size(), spec.folds(), spec.seed());
-                LogisticRegression.Model m = LogisticRegression.fit(x, y, classes.size(), sel.lambda());
-                float[] w = new float[classes.size() * d];
-                float[] b = new float[classes.size()];
-                for (int k = 0; k < classes.size(); k++) {
-                    for (int j = 0; j < d; j++) {
-                        w[k * d + j] = (float) m.weight()[k][j];
-                    }
-                    b[k] = (float) m.bias()[k];
-                }
-                weights.put("weight", new Safetensors.F32(new long[] {classes.size(), d}, w));
-                weights.put("bias", new Safetensors.F32(new long[] {classes.size()}, b));
                 manifest.put("type", "softmax");
-                manifest.put("temperature", sel.temperature());
+                String protocol;
+                double[][] oof;
+                if (spec.classifier() == FitSpec.Classifier.KERNEL) {
+                    KernelRidgeClassifier.Selection sel = KernelRidgeClassifier.select(x, y, classes.size(), spec.folds(), spec.seed());
+                    KernelRidgeClassifier.Model m = KernelRidgeClassifier.fit(x, y, classes.size(), sel.gamma(), sel.lambda(), sel.priorIntercept(), sel.temperature());
+                    int n = m.support().length;
+                    int p = m.projection().length;
+                    weights.put("projection.weight", new Safetensors.F32(new long[] {p, d}, floats(m.projection())));
+                    weights.put("projection.bias", new Safetensors.F32(new long[] {p}, floats(m.projectionBias())));
+                    weights.put("support", new Safetensors.F32(new long[] {n, p}, floats(m.support())));
+                    weights.put("support_mean", new Safetensors.F32(new long[] {n}, floats(m.supportMean())));
+                    weights.put("coef", new Safetensors.F32(new long[] {n, classes.size()}, floats(m.coef())));
+                    weights.put("bias", new Safetensors.F32(new long[] {classes.size()}, floats(m.bias())));
+                    ObjectNode kernel = manifest.putObject("kernel");
+                    kernel.put("type", "rbf");
+                    kernel.put("gamma", m.gamma());
+                    kernel.put("kernel_mean", m.kernelMean());
+                    manifest.put("temperature", sel.temperature());
+                    training.put("method", "RBF kernel ridge (one-vs-rest on centred one-hot targets) on the top "
+                            + p + " principal components of the z-scored embedding + temperature scaling");
+                    training.put("gamma", sel.gamma());
+                    training.put("lambda", sel.lambda());
+                    training.put("intercept", sel.priorIntercept() ? "class frequencies" : "none");
+                    training.put("temperature", sel.temperature());
+                    protocol = spec.folds() + "-fold stratified CV at the chosen (γ, λ) (chosen on the same folds), temperature fitted on these out-of-fold scores";
+                    oof = sel.oofProbabilities();
+                } else {
+                    LogisticRegression.Selection sel = LogisticRegression.select(x, y, classes.size(), spec.folds(), spec.seed());
+                    LogisticRegression.Model m = LogisticRegression.fit(x, y, classes.size(), sel.lambda());
+                    weights.put("weight", new Safetensors.F32(new long[] {classes.size(), d}, floats(m.weight())));
+                    weights.put("bias", new Safetensors.F32(new long[] {classes.size()}, floats(m.bias())));
+                    manifest.put("temperature", sel.temperature());
+                    training.put("method", "multinomial logistic regression (L2, L-BFGS) + temperature scaling");
+                    training.put("lambda", sel.lambda());
+                    training.put("temperature", sel.temperature());
+                    protocol = spec.folds() + "-fold stratified CV at the chosen λ (λ chosen on the same folds), temperature fitted on these out-of-fold logits";
+                    oof = sel.oofProbabilities();
+                }
                 ArrayNode cl = manifest.putArray("classes");
                 classes.forEach(cl::add);
-                training.put("method", "multinomial logistic regression (L2, L-BFGS) + temperature scaling");
-                training.put("lambda", sel.lambda());
-                training.put("temperature", sel.temperature());
-                ObjectNode cv = classificationMetrics(y, sel.oofProbabilities(), classes);
-                cv.put("protocol", spec.folds() + "-fold stratified CV at the chosen λ (λ chosen on the same folds), temperature fitted on these out-of-fold logits");
+                ObjectNode cv = classificationMetrics(y, oof, classes);
+                cv.put("protocol", protocol);
                 training.set("cv", cv);
                 score.put("kind", "classes");
                 score.set("range", JSON.createArrayNode().add(0).add(1));
@@ -372,6 +394,17 @@ public final class HeadFitter {
 
     private static ImageScoreException invalid(String message) {
         return new ImageScoreException(ErrorCode.INVALID_REQUEST, message);
+    }
+
+    /** Row-major flattening of a matrix given as rows. */
+    private static float[] floats(double[][] rows) {
+        float[] f = new float[rows.length * rows[0].length];
+        for (int i = 0, o = 0; i < rows.length; i++) {
+            for (double v : rows[i]) {
+                f[o++] = (float) v;
+            }
+        }
+        return f;
     }
 
     private static float[] floats(double[] v) {

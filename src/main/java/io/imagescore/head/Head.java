@@ -4,7 +4,7 @@ package io.imagescore.head;
  * A small model that runs in the service on an encoder output. SCALAR heads return one value, CLASSES heads a
  * probability per class. Implementations are immutable and thread-safe.
  */
-public sealed interface Head permits LinearHead, MlpHead, SoftmaxHead, CalibratedHead {
+public sealed interface Head permits LinearHead, MlpHead, KernelHead, SoftmaxHead, CalibratedHead {
 
     /** Input length the head expects (the embedding or output dimension). */
     int inputDim();
@@ -15,7 +15,7 @@ public sealed interface Head permits LinearHead, MlpHead, SoftmaxHead, Calibrate
     /** Applies the head to one input vector (not modified). */
     float[] apply(float[] input);
 
-    /** "linear", "mlp", "softmax". */
+    /** "linear", "mlp", "kernel", "softmax". */
     String type();
 
     /** Scales {@code v} to unit L2 norm (LAION heads expect L2-normalised CLIP embeddings). */

@@ -38,6 +38,17 @@ public final class HeadWeights {
         return new MlpHead(new ArrayList<>(layers.values()), activation, l2);
     }
 
+    /**
+     * Keys {@code projection.weight} [P,d], {@code projection.bias} [P], {@code support} [n,P],
+     * {@code support_mean} [n], {@code coef} [n,K], {@code bias} [K] (see {@link KernelHead}).
+     */
+    public static KernelHead kernel(Map<String, Safetensors.F32> w, boolean l2, float gamma, float kernelMean) {
+        Safetensors.F32 pw = require(w, "projection.weight");
+        LinearHead projection = new LinearHead(pw.data(), require(w, "projection.bias").data(), pw.rows(), pw.cols(), l2);
+        return new KernelHead(projection, require(w, "support").data(), require(w, "support_mean").data(), kernelMean,
+                require(w, "coef").data(), require(w, "bias").data(), gamma);
+    }
+
     private static Safetensors.F32 require(Map<String, Safetensors.F32> w, String key) {
         Safetensors.F32 t = w.get(key);
         if (t == null) {

@@ -1,14 +1,15 @@
 package io.imagescore.head;
 
 /**
- * Class probabilities: softmax(logits / temperature), where the logits come from a linear layer on the embedding
- * (a fitted classifier) or, with {@code linear == null}, are a model output taken as is (ImageNet logits).
+ * Class probabilities: softmax(logits / temperature), where the logits come from a head on the embedding (a fitted
+ * classifier: {@link LinearHead} or {@link KernelHead}) or, with {@code logits == null}, are a model output taken as
+ * is (ImageNet logits).
  */
-public record SoftmaxHead(LinearHead linear, int classes, float temperature) implements Head {
+public record SoftmaxHead(Head logits, int classes, float temperature) implements Head {
 
     public SoftmaxHead {
-        if (linear != null && linear.outputDim() != classes) {
-            throw new IllegalArgumentException("softmax head: " + linear.outputDim() + " logits for " + classes + " classes");
+        if (logits != null && logits.outputDim() != classes) {
+            throw new IllegalArgumentException("softmax head: " + logits.outputDim() + " logits for " + classes + " classes");
         }
         if (!(temperature > 0)) {
             throw new IllegalArgumentException("softmax head: temperature must be > 0, got " + temperature);
@@ -17,7 +18,7 @@ public record SoftmaxHead(LinearHead linear, int classes, float temperature) imp
 
     @Override
     public int inputDim() {
-        return linear == null ? classes : linear.inputDim();
+        return logits == null ? classes : logits.inputDim();
     }
 
     @Override
@@ -27,7 +28,7 @@ public record SoftmaxHead(LinearHead linear, int classes, float temperature) imp
 
     @Override
     public float[] apply(float[] input) {
-        return softmax(linear == null ? input : linear.apply(input), temperature);
+        return softmax(logits == null ? input : logits.apply(input), temperature);
     }
 
     /** Numerically stable softmax in double, returned as float. */

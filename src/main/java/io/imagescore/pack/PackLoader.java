@@ -171,6 +171,26 @@ public final class PackLoader {
         return new TextEncoderSpec(model, output.name(), tokenizer, contextLength, logitScale);
     }
 
+    /**
+     * The logits under a softmax head: none (the encoder output is the logits), a linear layer, or an RBF kernel
+     * model declared by {@code "kernel": {"type": "rbf", "gamma": g, "kernel_mean": m}}.
+     */
+    private static Head logits(Path file, Fields h, Map<String, Safetensors.F32> weights, boolean l2) {
+        if (h.has("kernel")) {
+            Fields k = h.object("kernel", Set.of("type", "gamma", "kernel_mean"));
+            if (!k.text("type").equals("rbf")) {
+                throw invalid(file, "kernel.type '" + k.text("type") + "' is not rbf");
+            }
+            double gamma = k.optDouble("gamma", Double.NaN);
+            double mean = k.optDouble("kernel_mean", Double.NaN);
+            if (!(gamma > 0) || !Double.isFinite(mean)) {
+                throw invalid(file, "kernel needs gamma > 0 and a finite kernel_mean");
+            }
+            return HeadWeights.kernel(weights, l2, (float) gamma, (float) mean);
+        }
+        return weights.isEmpty() ? null : HeadWeights.linear(weights, l2);
+    }
+
     /** Loads one head version directory; public so a fitted head can be added to a running pack. */
     public HeadVersion loadHead(ModelPack pack, String headName, Path versionDir) {
         return loadHead(headName, versionDir, pack.encoder().outputs(), pack.embeddingOutput(), pack.classLists(),
@@ -184,7 +204,7 @@ public final class PackLoader {
             throw invalid(file, "missing: each head version directory needs a " + HEAD_MANIFEST);
         }
         Fields h = new Fields(file, readJson(file), "", Set.of("type", "input", "weights", "l2_normalize",
-                "temperature", "activation", "class_list", "classes", "score", "training", "calibration"));
+                "temperature", "activation", "kernel", "class_list", "classes", "score", "training", "calibration"));
         String version = versionDir.getFileName().toString();
         String input = h.optText("input", embeddingOutput);
         TensorSpec inputSpec = encoderOutputs.stream().filter(o -> o.name().equals(input)).findFirst()
@@ -216,8 +236,7 @@ public final class PackLoader {
             head = switch (type) {
                 case "linear" -> HeadWeights.linear(weights, l2);
                 case "mlp" -> HeadWeights.mlp(weights, l2, MlpHead.Activation.valueOf(h.optText("activation", "none").toUpperCase()));
-                case "softmax" -> new SoftmaxHead(weights.isEmpty() ? null : HeadWeights.linear(weights, l2), classes.size(),
-                        (float) h.optDouble("temperature", 1.0));
+                case "softmax" -> new SoftmaxHead(logits(file, h, weights, l2), classes.size(), (float) h.optDouble("temperature", 1.0));
                 default -> throw invalid(file, "type '" + type + "' is not one of linear, mlp, softmax");
             };
         } catch (IllegalArgumentException e) {

@@ -129,6 +129,29 @@ class HeadFittingGrpcServiceTest {
     }
 
     @Test
+    void a_kernel_classifier_fitted_through_the_rpc_classifies_in_the_next_score_call() throws IOException {
+        List<Rated> set = clive(12);
+        List<Double> sorted = set.stream().map(Rated::mos).sorted().toList();
+        double median = (sorted.get(5) + sorted.get(6)) / 2;
+        FitHeadRequest.Builder req = FitHeadRequest.newBuilder().setName("test_kernel").setKind(FitKind.FIT_KIND_CLASSES)
+                .setClassifier(io.imagescore.api.v1.Classifier.CLASSIFIER_KERNEL).setFolds(3).addViews("center");
+        for (Rated r : set) {
+            req.addImages(LabelledImage.newBuilder().setId(r.file()).setData(ByteString.copyFrom(r.data())).setLabel(r.mos() > median ? "good" : "poor"));
+        }
+        FitHeadResponse fitted = fitting.fitHead(req.build());
+        assertThat(fitted.getMethod()).startsWith("RBF kernel ridge");
+        assertThat(fitted.hasCvClassification()).isTrue();
+
+        var res = scoring.score(ScoreRequest.newBuilder()
+                .addImages(ImageInput.newBuilder().setId("probe").setData(ByteString.copyFrom(set.getFirst().data())))
+                .setOptions(ScoreOptions.newBuilder().addScores("test_kernel")).build());
+        var dist = res.getResults(0).getScores().getClassesList().getFirst();
+        assertThat(dist.getName()).isEqualTo("test_kernel");
+        assertThat(dist.getVersion()).isEqualTo(fitted.getVersion());
+        assertThat(dist.getTopList().stream().mapToDouble(p -> p.getProbability()).sum()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-5));
+    }
+
+    @Test
     void bad_fit_requests_get_precise_statuses() throws IOException {
         List<Rated> set = clive(12);
         FitHeadRequest.Builder classes = FitHeadRequest.newBuilder().setName("test_classes").setKind(FitKind.FIT_KIND_CLASSES).addViews("center");

@@ -100,6 +100,25 @@ class FitServiceTest {
     }
 
     @Test
+    void kernel_room_classifier_is_written_loaded_and_served_like_the_logistic_one(@TempDir Path tmp) throws IOException {
+        FitSpec spec = spec("room_kernel", FitKind.CLASSES).withClassifier(FitSpec.Classifier.KERNEL);
+        FittedHead head = service.fit(pack, spec, rooms("train", 8), List.of(), null, null);
+        assertThat(head.manifest().path("kernel").path("type").asText()).isEqualTo("rbf");
+        assertThat(head.training().path("method").asText()).startsWith("RBF kernel ridge");
+        assertThat(head.weights().get("support").shape()).containsExactly(48, 48);
+        assertThat(head.weights().get("coef").shape()).containsExactly(48, 6);
+        FittedHead again = service.fit(pack, spec, rooms("train", 8), List.of(), null, null);
+        assertThat(again.weights().get("coef").data()).isEqualTo(head.weights().get("coef").data());
+
+        HeadVersion hv = new PackLoader(Shared.dir()).loadHead(pack, "room_kernel", HeadStore.write(tmp, head, "1"));
+        assertThat(hv.head()).isInstanceOfSatisfying(io.imagescore.head.SoftmaxHead.class,
+                s -> assertThat(s.logits()).isInstanceOf(io.imagescore.head.KernelHead.class));
+        ModelPack withHead = pack.withHeadVersion("room_kernel", hv, PackLoader.extendedHash(pack.contentHash(), "room_kernel", hv));
+        Evaluation ev = service.evaluate(withHead, "room_kernel@1", rooms("eval", 5), List.of(), io.imagescore.image.PreprocessMode.EXACT, null, null);
+        assertThat(ev.classification().accuracy()).as("6 classes, chance 1/6").isGreaterThan(0.5);
+    }
+
+    @Test
     void clive_pairs_derived_from_mos_are_ordered_better_than_chance() throws IOException {
         FittedHead h = service.fit(pack, spec("clive_rank", FitKind.PAIRWISE), clive(80), List.of(), null, null);
         JsonNode cv = h.training().path("cv");
