@@ -99,6 +99,10 @@ public final class HeadFitter {
                 if (counts.size() < 2) {
                     throw new ImageScoreException(ErrorCode.INSUFFICIENT_LABELS, "a classifier needs at least 2 classes, got " + counts.keySet());
                 }
+                if (spec.classifier() == FitSpec.Classifier.KERNEL && images.size() > KernelRidgeClassifier.MAX_EXAMPLES) {
+                    throw invalid("the kernel classifier keeps n × n kernel matrices in memory and accepts at most "
+                            + KernelRidgeClassifier.MAX_EXAMPLES + " images, got " + images.size() + "; use the logistic classifier");
+                }
                 int need = Math.max(2, spec.folds());
                 Map<String, Integer> short_ = new TreeMap<>();
                 counts.forEach((c, n) -> {

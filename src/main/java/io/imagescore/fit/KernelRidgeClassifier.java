@@ -30,6 +30,8 @@ import java.util.concurrent.Future;
  */
 public final class KernelRidgeClassifier {
     static final int COMPONENTS = 256;
+    /** Largest training set: each CV fold holds a few n × n double matrices (6,000² × 8 B = 288 MB each). */
+    public static final int MAX_EXAMPLES = 6_000;
     static final double[] GAMMAS = {0.25, 0.5, 1.0};
     /** Penalty on the mean squared error, times n in the dual: 10^-5 … 10^-2 (the study chose 3e-5 … 3e-4). */
     static final double[] LAMBDAS = RidgeRegression.grid(-5, -2, 0.5);

@@ -179,6 +179,16 @@ class FitServiceTest {
         assertRejected(FitKind.CLASSES, rooms, List.of(), List.of(), ErrorCode.INSUFFICIENT_LABELS, "each class needs at least 5");
         assertRejected(FitKind.CLASSES, rooms.subList(0, 8), List.of("bathroom", "kitchen"), List.of(), ErrorCode.INVALID_REQUEST,
                 "label set mismatch");
+        List<LabelledImage> tooMany = new ArrayList<>();
+        for (int i = 0; i <= KernelRidgeClassifier.MAX_EXAMPLES; i++) {
+            tooMany.add(LabelledImage.classified(ImageRef.ofHash("i" + i, "ab".repeat(32)), i % 2 == 0 ? "a" : "b"));
+        }
+        ImageScoreException big = catchThrowableOfType(ImageScoreException.class, () -> HeadFitter.validate(
+                spec("big", FitKind.CLASSES).withClassifier(FitSpec.Classifier.KERNEL), tooMany, List.of()));
+        assertThat(big.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(big.getMessage()).contains("at most 6000 images, got 6001; use the logistic classifier");
+        HeadFitter.validate(spec("big", FitKind.CLASSES), tooMany, List.of()); // the logistic classifier takes them
+
         List<LabelledImage> unlabelled = new ArrayList<>(rooms);
         unlabelled.set(0, LabelledImage.unlabelled(rooms.getFirst().image()));
         assertRejected(FitKind.CLASSES, unlabelled, List.of(), List.of(), ErrorCode.INVALID_REQUEST, "has no class label");
