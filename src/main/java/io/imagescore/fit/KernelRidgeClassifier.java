@@ -40,45 +40,12 @@ public final class KernelRidgeClassifier {
     }
 
     /**
-     * scores(x) = (k(x) − mean(k(x)) − supportMean + kernelMean)·coef + bias, k(x)_i = exp(−gamma·‖p(x) − support_i‖²),
-     * p(x) = projection·x + projectionBias (z-scoring folded in). Probabilities: softmax(scores / temperature).
+     * The fitted model as the served {@code head.KernelHead} computes it (in float): scores(x) = (k(x) − mean(k(x))
+     * − supportMean + kernelMean)·coef + bias, k(x)_i = exp(−gamma·‖p(x) − support_i‖²), p(x) = projection·x +
+     * projectionBias (z-scoring folded in); probabilities = softmax(scores / temperature).
      */
     public record Model(double[][] projection, double[] projectionBias, double[][] support, double[] supportMean,
                         double kernelMean, double[][] coef, double[] bias, double gamma, double temperature) {
-
-        public double[] scores(double[] x) {
-            double[] p = new double[projection.length];
-            for (int c = 0; c < p.length; c++) {
-                double s = projectionBias[c];
-                double[] w = projection[c];
-                for (int j = 0; j < x.length; j++) {
-                    s += w[j] * x[j];
-                }
-                p[c] = s;
-            }
-            double[] k = new double[support.length];
-            double mean = 0;
-            for (int i = 0; i < k.length; i++) {
-                double d2 = 0;
-                double[] s = support[i];
-                for (int c = 0; c < p.length; c++) {
-                    double t = p[c] - s[c];
-                    d2 += t * t;
-                }
-                k[i] = Math.exp(-gamma * d2);
-                mean += k[i];
-            }
-            mean /= k.length;
-            double[] out = bias.clone();
-            for (int i = 0; i < k.length; i++) {
-                double kc = k[i] - mean - supportMean[i] + kernelMean;
-                double[] a = coef[i];
-                for (int c = 0; c < out.length; c++) {
-                    out[c] += kc * a[c];
-                }
-            }
-            return out;
-        }
     }
 
     /** @param oofProbabilities out-of-fold probabilities at the chosen (γ, λ), after temperature scaling */

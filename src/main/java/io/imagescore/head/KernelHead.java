@@ -54,6 +54,8 @@ public record KernelHead(LinearHead projection, float[] support, float[] support
         int outputs = bias.length;
         double[] s = new double[outputs];
         for (int i = 0; i < n; i++) {
+            // full feature-space centring; the -mean and +kernelMean terms cancel when the coefficients sum to 0
+            // (they do for ridge on centred targets), but a head does not rely on how it was fitted
             double kc = k[i] - mean - supportMean[i] + kernelMean;
             for (int c = 0, o = i * outputs; c < outputs; c++) {
                 s[c] += kc * coef[o + c];

@@ -52,41 +52,52 @@ class KernelRidgeClassifierTest {
         assertThat(b.coef()).isDeepEqualTo(a.coef());
         assertThat(b.projection()).isDeepEqualTo(a.projection());
 
-        // fresh points from the same distributions
+        // fresh points from the same distributions, through the head the service runs
+        KernelHead served = served(a);
         int[] yTest = new int[200];
         double[][] xTest = discAndRing(yTest, 99);
         int right = 0;
         for (int i = 0; i < yTest.length; i++) {
-            right += Metrics.argmax(a.scores(xTest[i])) == yTest[i] ? 1 : 0;
+            float[] s = served.apply(floats(xTest[i]));
+            right += (s[1] > s[0] ? 1 : 0) == yTest[i] ? 1 : 0;
         }
         assertThat((double) right / yTest.length).isGreaterThan(0.9);
     }
 
     @Test
-    void the_served_float_head_computes_the_fitted_models_scores() {
+    void the_served_head_satisfies_the_ridge_equations_on_its_training_rows() {
         int[] y = new int[120];
         double[][] x = discAndRing(y, 5);
-        KernelRidgeClassifier.Model m = KernelRidgeClassifier.fit(x, y, 2, 0.5, 1e-3, true, 1.0);
-        int n = m.support().length;
-        int p = m.projection().length;
-        KernelHead head = HeadWeights.kernel(Map.of(
+        double lambda = 1e-3;
+        KernelRidgeClassifier.Model m = KernelRidgeClassifier.fit(x, y, 2, 0.5, lambda, true, 1.0);
+        KernelHead head = served(m);
+        assertThat(head.inputDim()).isEqualTo(8);
+        assertThat(head.outputDim()).isEqualTo(2);
+        assertThat(m.support()).hasDimensions(120, 8);
+        // (K_c + λnI)·coef = Y − prior on the training rows, so the scores there are Y − λn·coef (prior + K_c·coef)
+        for (int i = 0; i < 30; i++) {
+            float[] got = head.apply(floats(x[i]));
+            for (int c = 0; c < 2; c++) {
+                double want = (y[i] == c ? 1 : 0) - lambda * 120 * m.coef()[i][c];
+                assertThat((double) got[c]).as("row %d class %d", i, c).isEqualTo(want, within(1e-3));
+            }
+        }
+    }
+
+    /** The fitted model as head.json + safetensors would carry it (float32). */
+    private static KernelHead served(KernelRidgeClassifier.Model m) {
+        return HeadWeights.kernel(Map.of(
                 "projection.weight", f32(m.projection()), "projection.bias", f32(m.projectionBias()),
                 "support", f32(m.support()), "support_mean", f32(m.supportMean()),
                 "coef", f32(m.coef()), "bias", f32(m.bias())), false, (float) m.gamma(), (float) m.kernelMean());
-        assertThat(head.inputDim()).isEqualTo(8);
-        assertThat(head.outputDim()).isEqualTo(2);
-        assertThat(p).isEqualTo(8);
-        assertThat(n).isEqualTo(120);
-        for (int i = 0; i < 20; i++) {
-            float[] in = new float[8];
-            for (int j = 0; j < 8; j++) {
-                in[j] = (float) x[i][j];
-            }
-            double[] want = m.scores(x[i]);
-            float[] got = head.apply(in);
-            assertThat((double) got[0]).isEqualTo(want[0], within(1e-3));
-            assertThat((double) got[1]).isEqualTo(want[1], within(1e-3));
+    }
+
+    private static float[] floats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
         }
+        return f;
     }
 
     private static Safetensors.F32 f32(double[][] rows) {
@@ -100,10 +111,6 @@ class KernelRidgeClassifierTest {
     }
 
     private static Safetensors.F32 f32(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return new Safetensors.F32(new long[] {v.length}, f);
+        return new Safetensors.F32(new long[] {v.length}, floats(v));
     }
 }
