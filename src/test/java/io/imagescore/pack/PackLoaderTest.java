@@ -85,6 +85,14 @@ class PackLoaderTest {
         replace(badView.resolve("heads/imagenet/1/head.json"), "\"views\": [\"center\"]", "\"views\": [\"middle\"]");
         assertProblem(badView, "head.json", "unknown view 'middle'");
 
+        Path badKernel = copyDefault();
+        replace(badKernel.resolve("heads/apparel/2/head.json"), "\"type\" : \"rbf\"", "\"type\" : \"poly\"");
+        assertProblem(badKernel, "head.json", "kernel.type 'poly' is not rbf");
+
+        Path badGamma = copyDefault();
+        replace(badGamma.resolve("heads/apparel/2/head.json"), "\"gamma\" : 7.8125E-4", "\"gamma\" : 0");
+        assertProblem(badGamma, "head.json", "kernel needs gamma > 0 and a finite kernel_mean");
+
         Path badWeights = copyDefault();
         Path v2 = Files.createDirectories(badWeights.resolve("heads/quality/1"));
         Files.writeString(v2.resolve("head.json"), """
