@@ -72,8 +72,7 @@ public final class BatchCommand implements Callable<Integer> {
     String promptSetVersion;
     @Option(names = "--embedding", description = "include the image embedding in each row")
     boolean embedding;
-    @Option(names = "--preprocess", defaultValue = "exact", converter = io.imagescore.cli.PreprocessModeConverter.class,
-            description = "exact or fast (JPEG DCT downscale first)")
+    @Option(names = "--preprocess", defaultValue = "exact", description = "${COMPLETION-CANDIDATES} (fast: JPEG DCT downscale first)")
     io.imagescore.image.PreprocessMode mode;
     @Option(names = "--chunk-size", defaultValue = "1000", description = "images per part file / resume unit (default ${DEFAULT-VALUE})")
     int chunkSize;

@@ -68,8 +68,7 @@ public final class LoadGenerator implements Callable<Integer> {
     List<String> scores = List.of();
     @Option(names = "--pack", defaultValue = "")
     String pack;
-    @Option(names = "--preprocess", defaultValue = "exact", converter = io.imagescore.cli.PreprocessModeConverter.class,
-            description = "exact or fast")
+    @Option(names = "--preprocess", defaultValue = "exact", description = "${COMPLETION-CANDIDATES}")
     io.imagescore.image.PreprocessMode preprocess;
     @Option(names = "--max-images", defaultValue = "200", description = "at most this many images are loaded")
     int maxImages;

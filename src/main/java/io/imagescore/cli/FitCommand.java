@@ -31,8 +31,8 @@ final class FitCommand implements Callable<Integer> {
 
     @Option(names = "--name", required = true, description = "Head (score) name, e.g. quality.")
     String name;
-    @Option(names = "--kind", required = true, description = "regression, classes or pairwise.")
-    String kind;
+    @Option(names = "--kind", required = true, description = "${COMPLETION-CANDIDATES}.")
+    FitKind kind;
     @Option(names = "--views", split = ",", defaultValue = "center", description = "Views averaged for the head (default: ${DEFAULT-VALUE}).")
     List<String> views;
     @Option(names = "--seed", defaultValue = "0")
@@ -41,11 +41,11 @@ final class FitCommand implements Callable<Integer> {
     int folds;
     @Option(names = "--classes", split = ",", description = "Expected class labels in output order (default: the sorted labels).")
     List<String> classes = List.of();
-    @Option(names = "--calibration", defaultValue = "none", description = "Regression: none, linear or isotonic map onto the targets' scale.")
-    String calibration;
+    @Option(names = "--calibration", defaultValue = "none", description = "Regression: ${COMPLETION-CANDIDATES} map onto the targets' scale.")
+    Calibrate.Method calibration;
     @Option(names = "--classifier", defaultValue = "logistic",
-            description = "Classes: logistic (linear head) or kernel (RBF kernel ridge: more accurate, stores n x 256 support vectors).")
-    String classifier;
+            description = "Classes: LOGISTIC (linear head) or KERNEL (RBF kernel ridge: more accurate, stores n x 256 support vectors).")
+    FitSpec.Classifier classifier;
     @Option(names = "--hidden", defaultValue = "0", description = "Pairwise: hidden ReLU units (0 = linear RankNet).")
     int hidden;
     @Option(names = "--tie-margin", defaultValue = "0", description = "Pairwise from ratings: |Δ| ≤ margin is a tie.")
@@ -61,26 +61,11 @@ final class FitCommand implements Callable<Integer> {
     @Option(names = "--version", description = "Version to write (default: the next number).")
     String version;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec command;
-
-    /** A choice option's value as its enum constant (any case); anything else is a usage error naming the choices. */
-    private <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(value)) {
-                return e;
-            }
-        }
-        throw new picocli.CommandLine.ParameterException(command.commandLine(), option + " must be one of "
-                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList()
-                + ", got '" + value + "'");
-    }
-
     @Override
     public Integer call() {
-        FitSpec spec = new FitSpec(name, choice("--kind", kind, FitKind.class), views.stream().map(View::parse).toList(), seed,
-                folds, classes, choice("--calibration", calibration, Calibrate.Method.class), hidden, tieMargin, description, unit,
-                !lowerIsBetter, engine.preprocessMode(), choice("--classifier", classifier, FitSpec.Classifier.class));
+        FitSpec spec = new FitSpec(name, kind, views.stream().map(View::parse).toList(), seed,
+                folds, classes, calibration, hidden, tieMargin, description, unit,
+                !lowerIsBetter, engine.preprocessMode(), classifier);
         List<LabelledImage> images = set.images();
         try (Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);

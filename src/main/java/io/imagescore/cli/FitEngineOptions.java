@@ -15,8 +15,7 @@ final class FitEngineOptions extends EngineOptions {
     Path dataDir;
     @Option(names = "--cache-dir", description = "Keep image embeddings here across runs (keyed by content hash, encoder and pixel pipeline).")
     Path cacheDir;
-    @Option(names = "--mode", defaultValue = "exact", converter = PreprocessModeConverter.class,
-            description = "Preprocessing mode: exact or fast.")
+    @Option(names = "--mode", defaultValue = "exact", description = "Preprocessing mode: ${COMPLETION-CANDIDATES}.")
     PreprocessMode mode;
 
     PreprocessMode preprocessMode() {

@@ -23,6 +23,14 @@ import picocli.CommandLine.Command;
         })
 public final class ImageScoreCli {
 
+    /**
+     * The one way a command line is built (main and tests): choice options are enum-typed, and picocli converts them
+     * in any case ("fast", "FAST"), naming the choices when a value is unknown.
+     */
+    public static CommandLine commandLine(Object command) {
+        return new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
     public static void main(String[] args) throws InterruptedException {
         // Outside Quarkus nothing configures logging, and the JBoss LogManager's defaults leave DEBUG enabled: grpc-netty
         // then formats (hex-dumps) every HTTP/2 frame for a handler that prints nothing — a third of the batch client's
@@ -31,7 +39,7 @@ public final class ImageScoreCli {
         // ONNX Runtime's session creation overflows the launcher's default main-thread stack (segfault, no hs_err,
         // seen with -Xss ≤ 4m on JDK 25 + ORT 1.29), so the commands run on a thread with a generous stack.
         int[] rc = new int[1];
-        Thread worker = new Thread(null, () -> rc[0] = new CommandLine(new ImageScoreCli()).execute(args), "imagescore-cli", 64L << 20);
+        Thread worker = new Thread(null, () -> rc[0] = commandLine(new ImageScoreCli()).execute(args), "imagescore-cli", 64L << 20);
         worker.start();
         worker.join();
         System.exit(rc[0]);

@@ -60,8 +60,7 @@ public final class SortCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--max-set-images", defaultValue = "1000", description = "Largest set accepted; bounds memory (default: ${DEFAULT-VALUE}).")
     int maxSetImages;
-    @Option(names = "--preprocess", defaultValue = "exact", converter = PreprocessModeConverter.class,
-            description = "exact or fast (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preprocess", defaultValue = "exact", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     PreprocessMode preprocess;
     @Mixin
     EngineOptions engineOptions;

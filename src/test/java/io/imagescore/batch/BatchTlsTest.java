@@ -116,7 +116,7 @@ class BatchTlsTest {
         int code;
         System.setErr(new PrintStream(log, true));
         try {
-            code = new CommandLine(new BatchCommand()).execute(args.toArray(String[]::new));
+            code = io.imagescore.cli.ImageScoreCli.commandLine(new BatchCommand()).execute(args.toArray(String[]::new));
         } finally {
             System.setErr(err);
         }

@@ -26,7 +26,7 @@ class LoadGeneratorTest {
         for (String rpc : List.of("score", "stream")) {
             for (String load : List.of("--concurrency=4", "--rate=20")) {
                 StringWriter text = new StringWriter();
-                CommandLine cli = new CommandLine(new LoadGenerator()).setOut(new PrintWriter(text));
+                CommandLine cli = io.imagescore.cli.ImageScoreCli.commandLine(new LoadGenerator()).setOut(new PrintWriter(text));
                 int exit = cli.execute("--target", "localhost:" + port, "--rpc", rpc, load, "--duration", "1.5",
                         "--warmup", "0.5", "--images", Shared.path("data/rooms/eval/kitchen").toString(),
                         "--max-images", "8", "--scores", "imagenet", "--channels", "2");

@@ -12,7 +12,7 @@ class FitCommandTest {
 
     static String usageError(String... args) {
         StringWriter err = new StringWriter();
-        int rc = new CommandLine(new ImageScoreCli()).setErr(new PrintWriter(err)).execute(args);
+        int rc = ImageScoreCli.commandLine(new ImageScoreCli()).setErr(new PrintWriter(err)).execute(args);
         assertThat(rc).as("usage error exit code").isEqualTo(2);
         return err.toString();
     }
@@ -20,10 +20,21 @@ class FitCommandTest {
     @Test
     void choice_options_name_their_choices_when_the_value_is_unknown() {
         assertThat(usageError("fit", "--name", "x", "--kind", "classes", "--classifier", "forest", "--class-dirs", "nowhere"))
-                .contains("--classifier must be one of [logistic, kernel], got 'forest'");
+                .contains("Invalid value for option '--classifier': expected one of [LOGISTIC, KERNEL] (case-insensitive) but was 'forest'");
         assertThat(usageError("fit", "--name", "x", "--kind", "ranking", "--class-dirs", "nowhere"))
-                .contains("--kind must be one of [regression, classes, pairwise], got 'ranking'");
+                .contains("Invalid value for option '--kind': expected one of [REGRESSION, CLASSES, PAIRWISE] (case-insensitive) but was 'ranking'");
         assertThat(usageError("fit", "--name", "x", "--kind", "regression", "--calibration", "sigmoid", "--labels", "l.csv"))
-                .contains("--calibration must be one of [none, linear, isotonic], got 'sigmoid'");
+                .contains("Invalid value for option '--calibration': expected one of [NONE, LINEAR, ISOTONIC] (case-insensitive) but was 'sigmoid'");
+    }
+
+    @Test
+    void choice_options_take_any_case() {
+        CommandLine.ParseResult parsed = ImageScoreCli.commandLine(new ImageScoreCli()).parseArgs("fit", "--name", "x",
+                "--kind", "Classes", "--classifier", "KERNEL", "--calibration", "isotonic", "--mode", "fast", "--class-dirs", "d");
+        FitCommand fit = (FitCommand) parsed.subcommand().commandSpec().userObject();
+        assertThat(fit.kind).isEqualTo(io.imagescore.fit.FitKind.CLASSES);
+        assertThat(fit.classifier).isEqualTo(io.imagescore.fit.FitSpec.Classifier.KERNEL);
+        assertThat(fit.calibration).isEqualTo(io.imagescore.fit.Calibrate.Method.ISOTONIC);
+        assertThat(fit.engine.preprocessMode()).isEqualTo(io.imagescore.image.PreprocessMode.FAST);
     }
 }

@@ -21,7 +21,7 @@ class OrderCommandTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
-            int rc = new CommandLine(new ImageScoreCli()).execute(args);
+            int rc = ImageScoreCli.commandLine(new ImageScoreCli()).execute(args);
             assertThat(rc).as("exit code").isZero();
         } finally {
             System.setOut(out);

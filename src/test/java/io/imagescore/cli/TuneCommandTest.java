@@ -94,7 +94,7 @@ class TuneCommandTest {
                 "--ratings", tmp.resolve("ratings.csv").toString(), "--images", Shared.dir().toString(),
                 "--viewpoints", tmp.resolve("viewpoints.json").toString(), "--seed", "3", "--threads", "1",
                 "--data-dir", tmp.resolve("data").toString(), "--tenant", "acme", "--prompt-set", "listing", "--out"};
-        int exit = new CommandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out1").toString()));
+        int exit = ImageScoreCli.commandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out1").toString()));
         assertThat(exit).isZero();
 
         JsonNode report = PromptSetStore.JSON.readTree(tmp.resolve("out1/report.json").toFile());
@@ -118,7 +118,7 @@ class TuneCommandTest {
         assertThat(tuned.attributes().getFirst().calibration().slope()).isPositive();
 
         // deterministic: the same inputs and seed give the same report, byte for byte
-        assertThat(new CommandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out2").toString()))).isZero();
+        assertThat(ImageScoreCli.commandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out2").toString()))).isZero();
         assertThat(Files.readString(tmp.resolve("out2/report.json"))).isEqualTo(Files.readString(tmp.resolve("out1/report.json")));
         assertThat(store.list("acme")).isNotEmpty();
         assertThat(new PromptSetStore(tmp.resolve("data/prompt-sets")).get("acme", "listing", "").version()).isEqualTo("1");
