@@ -32,6 +32,34 @@ final class Folds {
         return fold;
     }
 
+    /** One fold's work, given the rows it trains on and the rows it holds out. */
+    interface FoldTask<T> {
+        T run(int[] train, int[] held);
+    }
+
+    /** Runs every fold's task in parallel (at most one thread per core); the results come back in fold order. */
+    static <T> List<T> inParallel(int[] fold, int folds, FoldTask<T> task) {
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(folds, Runtime.getRuntime().availableProcessors()))) {
+            List<java.util.concurrent.Future<T>> parts = new ArrayList<>();
+            for (int f = 0; f < folds; f++) {
+                int[] train = members(fold, f, false);
+                int[] held = members(fold, f, true);
+                parts.add(pool.submit(() -> task.run(train, held)));
+            }
+            List<T> out = new ArrayList<>();
+            for (java.util.concurrent.Future<T> part : parts) {
+                out.add(part.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while fitting", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
     static int[] members(int[] fold, int f, boolean inFold) {
         int count = 0;
         for (int v : fold) {

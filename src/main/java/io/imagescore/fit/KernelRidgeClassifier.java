@@ -1,6 +1,5 @@
 package io.imagescore.fit;
 
-import io.imagescore.eval.Metrics;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
@@ -11,10 +10,6 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * RBF kernel ridge classifier: one-vs-rest ridge in the kernel's feature space on centred one-hot targets, with
@@ -73,59 +68,35 @@ public final class KernelRidgeClassifier {
     public static Selection select(double[][] x, int[] y, int classes, int folds, long seed) {
         int[] fold = Folds.stratified(y, classes, folds, seed);
         double[][][][] oof = new double[GAMMAS.length][LAMBDAS.length][x.length][];
-        try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(folds, Runtime.getRuntime().availableProcessors()))) {
-            List<Future<double[][][][]>> parts = new ArrayList<>();
-            for (int f = 0; f < folds; f++) {
-                int[] train = Folds.members(fold, f, false);
-                int[] held = Folds.members(fold, f, true);
-                parts.add(pool.submit(() -> foldScores(Folds.rows(x, train), Folds.values(y, train), Folds.rows(x, held), classes)));
-            }
-            for (int f = 0; f < folds; f++) {
-                double[][][][] s = parts.get(f).get();
-                int[] held = Folds.members(fold, f, true);
-                for (int g = 0; g < GAMMAS.length; g++) {
-                    for (int l = 0; l < LAMBDAS.length; l++) {
-                        for (int i = 0; i < held.length; i++) {
-                            oof[g][l][held[i]] = s[g][l][i];
-                        }
+        List<double[][][][]> parts = Folds.inParallel(fold, folds,
+                (train, held) -> foldScores(Folds.rows(x, train), Folds.values(y, train), Folds.rows(x, held), classes));
+        for (int f = 0; f < folds; f++) {
+            int[] held = Folds.members(fold, f, true);
+            for (int g = 0; g < GAMMAS.length; g++) {
+                for (int l = 0; l < LAMBDAS.length; l++) {
+                    for (int i = 0; i < held.length; i++) {
+                        oof[g][l][held[i]] = parts.get(f)[g][l][i];
                     }
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while fitting", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
+        // candidates in the order (γ, λ, intercept none before class frequencies)
         double[] prior = prior(y, classes);
-        int bestG = 0;
-        int bestL = 0;
-        boolean bestPrior = false;
-        double bestAcc = -1;
-        double bestLoss = Double.POSITIVE_INFINITY;
+        List<double[][]> candidates = new ArrayList<>();
         for (int g = 0; g < GAMMAS.length; g++) {
             for (int l = 0; l < LAMBDAS.length; l++) {
-                for (boolean withPrior : new boolean[] {false, true}) {
-                    double[][] p = LogisticRegression.probabilities(withPrior ? plus(oof[g][l], prior) : oof[g][l], 1.0);
-                    int right = 0;
-                    for (int i = 0; i < y.length; i++) {
-                        right += Metrics.argmax(p[i]) == y[i] ? 1 : 0;
-                    }
-                    double acc = (double) right / y.length;
-                    double loss = Metrics.logLoss(p, y);
-                    if (acc > bestAcc || (acc == bestAcc && loss < bestLoss)) {
-                        bestG = g;
-                        bestL = l;
-                        bestPrior = withPrior;
-                        bestAcc = acc;
-                        bestLoss = loss;
-                    }
-                }
+                candidates.add(oof[g][l]);
+                candidates.add(plus(oof[g][l], prior));
             }
         }
-        double[][] chosen = bestPrior ? plus(oof[bestG][bestL], prior) : oof[bestG][bestL];
+        CvChoice choice = CvChoice.of(candidates, y);
+        int bestG = choice.best() / (2 * LAMBDAS.length);
+        int bestL = choice.best() / 2 % LAMBDAS.length;
+        boolean bestPrior = choice.best() % 2 == 1;
+        double[][] chosen = candidates.get(choice.best());
         double t = LogisticRegression.fitTemperature(chosen, y);
-        return new Selection(GAMMAS[bestG], LAMBDAS[bestL], bestPrior, t, bestAcc, LogisticRegression.probabilities(chosen, t));
+        return new Selection(GAMMAS[bestG], LAMBDAS[bestL], bestPrior, t, choice.accuracy()[choice.best()],
+                LogisticRegression.probabilities(chosen, t));
     }
 
     private static double[][] plus(double[][] scores, double[] intercept) {

@@ -6,10 +6,6 @@ import org.ejml.dense.row.CommonOps_DDRM;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Multinomial logistic regression with an L2 penalty on z-scored features, minimised by L-BFGS from zero (convex, so
@@ -91,43 +87,19 @@ public final class LogisticRegression {
             descending[i] = lambdas[lambdas.length - 1 - i];
         }
         double[][][] oofLogits = new double[descending.length][x.length][];
-        try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(folds, Runtime.getRuntime().availableProcessors()))) {
-            List<Future<List<Model>>> paths = new ArrayList<>();
-            for (int f = 0; f < folds; f++) {
-                int[] train = Folds.members(fold, f, false);
-                paths.add(pool.submit(() -> fitPath(Folds.rows(x, train), Folds.values(y, train), classes, descending)));
-            }
-            for (int f = 0; f < folds; f++) {
-                List<Model> path = paths.get(f).get();
-                for (int i : Folds.members(fold, f, true)) {
-                    for (int l = 0; l < descending.length; l++) {
-                        oofLogits[l][i] = path.get(l).logits(x[i]);
-                    }
+        List<List<Model>> paths = Folds.inParallel(fold, folds,
+                (train, held) -> fitPath(Folds.rows(x, train), Folds.values(y, train), classes, descending));
+        for (int f = 0; f < folds; f++) {
+            for (int i : Folds.members(fold, f, true)) {
+                for (int l = 0; l < descending.length; l++) {
+                    oofLogits[l][i] = paths.get(f).get(l).logits(x[i]);
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while fitting", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        double[] acc = new double[descending.length];
-        double[] loss = new double[descending.length];
-        int best = 0;
-        for (int l = 0; l < descending.length; l++) {
-            double[][] p = probabilities(oofLogits[l], 1.0);
-            int right = 0;
-            for (int i = 0; i < y.length; i++) {
-                right += Metrics.argmax(p[i]) == y[i] ? 1 : 0;
-            }
-            acc[l] = (double) right / y.length;
-            loss[l] = Metrics.logLoss(p, y);
-            if (acc[l] > acc[best] || (acc[l] == acc[best] && loss[l] < loss[best])) {
-                best = l;
-            }
-        }
+        CvChoice choice = CvChoice.of(List.of(oofLogits), y);
+        int best = choice.best();
         double t = fitTemperature(oofLogits[best], y);
-        return new Selection(descending[best], t, descending, acc, loss, probabilities(oofLogits[best], t));
+        return new Selection(descending[best], t, descending, choice.accuracy(), choice.logLoss(), probabilities(oofLogits[best], t));
     }
 
     /** argmin_T NLL(softmax(logits/T)) by golden-section search on log T ∈ [-4, 4] (NLL is unimodal in T here). */
