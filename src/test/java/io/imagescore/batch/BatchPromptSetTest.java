@@ -111,7 +111,7 @@ class BatchPromptSetTest {
     @Test
     void embedded_runs_refuse_a_prompt_set_with_a_usage_error() throws Exception {
         java.io.StringWriter err = new java.io.StringWriter();
-        int rc = new picocli.CommandLine(new BatchCommand()).setErr(new java.io.PrintWriter(err)).execute("--manifest",
+        int rc = io.imagescore.cli.ImageScoreCli.commandLine(new BatchCommand()).setErr(new java.io.PrintWriter(err)).execute("--manifest",
                 BatchFixtures.csv(tmp.resolve("m.csv"), BatchFixtures.photos(1)).toString(), "--embedded",
                 "--out", tmp.resolve("run").toString(), "--prompt-set", "listing");
         assertThat(rc).isEqualTo(2);

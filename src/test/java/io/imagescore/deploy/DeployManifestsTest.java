@@ -293,7 +293,7 @@ class DeployManifestsTest {
                 .as("each shard its own run directory").contains("$(SHARD_INDEX)");
         // the picocli command accepts these arguments (with the variables substituted)
         List<String> resolved = args.stream().map(a -> a.replace("$(SHARD_INDEX)", "3").replace("$(SHARD_COUNT)", env.get("SHARD_COUNT"))).toList();
-        var parsed = new picocli.CommandLine(new io.imagescore.batch.BatchCommand()).parseArgs(resolved.subList(1, resolved.size()).toArray(String[]::new));
+        var parsed = io.imagescore.cli.ImageScoreCli.commandLine(new io.imagescore.batch.BatchCommand()).parseArgs(resolved.subList(1, resolved.size()).toArray(String[]::new));
         assertThat(parsed.matchedOptionValue("--shard", "")).isEqualTo("3/" + completions);
         // the target is the in-cluster address of the Knative front end, whose pods use the Triton backend
         String target = args.stream().filter(a -> a.startsWith("--target=")).findFirst().orElseThrow().substring("--target=".length());
