@@ -78,7 +78,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
             }
-            PreprocessMode mode = ScoreMessages.mode(request.getPreprocessMode());
+            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessMode());
             FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
                     request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
                     request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
@@ -139,7 +139,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             if (request.getScore().isEmpty()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score is required (e.g. \"quality\" or \"quality@1\")");
             }
-            PreprocessMode mode = ScoreMessages.mode(request.getPreprocessMode());
+            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessMode());
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();

@@ -151,7 +151,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
             }
         }
         LabelTuning.Result result = new LabelTuning(pipeline, embedder).run(new LabelTuning.Request(pack, viewpoints, images, options,
-                ScoreMessages.mode(c.getPreprocessMode())), base);
+                PreprocessModes.fromProto(c.getPreprocessMode())), base);
         TuneLabelsResponse.Builder b = TuneLabelsResponse.newBuilder()
                 .setReportJson(LabelTuning.json(result.report())).setReportTable(LabelTuning.table(result.report(), 20));
         for (LabelTuning.FailedImage f : result.report().failedImages()) {

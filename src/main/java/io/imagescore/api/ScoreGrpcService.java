@@ -136,7 +136,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
                 ? List.of() : ScoringPipeline.select(pack, headScores);
-        var mode = ScoreMessages.mode(options.getPreprocessMode());
+        var mode = PreprocessModes.fromProto(options.getPreprocessMode());
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
                 options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
                 promptSet, prompts);

@@ -10,7 +10,6 @@ import io.imagescore.api.v1.PackRef;
 import io.imagescore.api.v1.ScoreDescription;
 import io.imagescore.api.v1.ScoreKind;
 import io.imagescore.head.ScoreSpec;
-import io.imagescore.image.PreprocessMode;
 import io.imagescore.image.View;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
@@ -26,10 +25,6 @@ final class ScoreMessages {
 
     static PackRef packRef(ModelPack pack) {
         return PackRef.newBuilder().setName(pack.name()).setVersion(pack.version()).setContentHash(pack.contentHash()).build();
-    }
-
-    static PreprocessMode mode(io.imagescore.api.v1.PreprocessMode mode) {
-        return mode == io.imagescore.api.v1.PreprocessMode.PREPROCESS_MODE_FAST ? PreprocessMode.FAST : PreprocessMode.EXACT;
     }
 
     static ImageResult result(Outcome<ScoredImage> o, int topK) {

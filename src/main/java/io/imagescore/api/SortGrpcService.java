@@ -70,7 +70,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             RegulationStore.Stored stored = request.getByRegulation().hasStored()
                     ? regulations.get(TenantNames.tenantOrDefault(ref.getTenant()), ref.getName(), ref.getVersion()) : null;
             SortSpec spec = SortMessages.spec(request, stored);
-            var mode = ScoreMessages.mode(request.getPreprocessMode());
+            var mode = PreprocessModes.fromProto(request.getPreprocessMode());
             List<ImageInput> images = request.getImagesList().stream()
                     .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
             SortResult result = sorter.sort(pack, images, spec, mode, ScoreGrpcService.deadline());

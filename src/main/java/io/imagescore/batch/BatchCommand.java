@@ -1,7 +1,8 @@
 package io.imagescore.batch;
 
-import io.imagescore.api.v1.PreprocessMode;
+import io.imagescore.api.PreprocessModes;
 import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.image.PreprocessMode;
 import io.imagescore.cli.EngineOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -73,7 +74,7 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--embedding", description = "include the image embedding in each row")
     boolean embedding;
     @Option(names = "--preprocess", defaultValue = "exact", description = "${COMPLETION-CANDIDATES} (fast: JPEG DCT downscale first)")
-    io.imagescore.image.PreprocessMode mode;
+    PreprocessMode mode;
     @Option(names = "--chunk-size", defaultValue = "1000", description = "images per part file / resume unit (default ${DEFAULT-VALUE})")
     int chunkSize;
     @Option(names = "--in-flight", defaultValue = "128", description = "images outstanding at once, over all channels (default ${DEFAULT-VALUE})")
@@ -123,8 +124,7 @@ public final class BatchCommand implements Callable<Integer> {
             target = new EmbeddedTarget(packDir, shared, onnxThreads, workers, batch, scores, embedding, mode);
         } else {
             ScoreOptions options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setIncludeEmbedding(embedding)
-                    .setTopK(1).setPreprocessMode(mode == io.imagescore.image.PreprocessMode.FAST
-                            ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
+                    .setTopK(1).setPreprocessMode(PreprocessModes.toProto(mode))
                     .setTenant(tenant).setPromptSet(promptSet == null ? "" : promptSet).setPromptSetVersion(promptSetVersion).build();
             target = new RemoteTarget(targets.target, new RemoteTarget.Tls(tls, caCert, clientCert, clientKey, authority),
                     channels, (inFlight + channels - 1) / channels, options, backoff);

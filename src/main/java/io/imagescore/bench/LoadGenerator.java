@@ -6,7 +6,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.ImageInput;
 import io.imagescore.api.v1.ImageScoreGrpc;
-import io.imagescore.api.v1.PreprocessMode;
 import io.imagescore.api.v1.ScoreOptions;
 import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.api.v1.ScoreResponse;
@@ -131,8 +130,7 @@ public final class LoadGenerator implements Callable<Integer> {
         }
         data = load();
         options = ScoreOptions.newBuilder().setPack(pack).addAllScores(scores).setTopK(1)
-                .setPreprocessMode(preprocess == io.imagescore.image.PreprocessMode.FAST
-                        ? PreprocessMode.PREPROCESS_MODE_FAST : PreprocessMode.PREPROCESS_MODE_EXACT)
+                .setPreprocessMode(io.imagescore.api.PreprocessModes.toProto(preprocess))
                 .build();
         List<ManagedChannel> chans = new ArrayList<>();
         for (int i = 0; i < channels; i++) {
