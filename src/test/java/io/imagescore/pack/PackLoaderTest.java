@@ -61,37 +61,29 @@ class PackLoaderTest {
         Files.writeString(badJson.resolve("pack.json"), "{ \"name\": ");
         assertProblem(badJson, "pack.json", "not valid JSON");
 
-        Path missingModel = copyDefault();
-        replace(missingModel.resolve("pack.json"), "mobilenetv2-12-int8-features.onnx", "nope.onnx");
-        assertProblem(missingModel, "pack.json", "file '${shared}/models/mobilenetv2/nope.onnx' not found");
+        assertEditBreaks("pack.json", "mobilenetv2-12-int8-features.onnx", "nope.onnx",
+                "pack.json", "file '${shared}/models/mobilenetv2/nope.onnx' not found");
 
-        Path typo = copyDefault();
-        replace(typo.resolve("pack.json"), "\"max_batch\"", "\"max_bacth\"");
-        assertProblem(typo, "pack.json", "unknown key 'encoder.max_bacth'");
+        assertEditBreaks("pack.json", "\"max_batch\"", "\"max_bacth\"",
+                "pack.json", "unknown key 'encoder.max_bacth'");
 
-        Path badOutput = copyDefault();
-        replace(badOutput.resolve("pack.json"), "\"embedding_output\": \"features\"", "\"embedding_output\": \"feats\"");
-        assertProblem(badOutput, "pack.json", "embedding_output 'feats' is not one of encoder.outputs");
+        assertEditBreaks("pack.json", "\"embedding_output\": \"features\"", "\"embedding_output\": \"feats\"",
+                "pack.json", "embedding_output 'feats' is not one of encoder.outputs");
 
-        Path badSize = copyDefault();
-        replace(badSize.resolve("pack.json"), "\"size\": 224", "\"size\": 256");
-        assertProblem(badSize, "pack.json", "does not match preprocessing size 256");
+        assertEditBreaks("pack.json", "\"size\": 224", "\"size\": 256",
+                "pack.json", "does not match preprocessing size 256");
 
-        Path badHead = copyDefault();
-        replace(badHead.resolve("heads/imagenet/1/head.json"), "\"input\": \"output\"", "\"input\": \"features\"");
-        assertProblem(badHead, "head.json", "head takes 1000 inputs but encoder output 'features' has 1280");
+        assertEditBreaks("heads/imagenet/1/head.json", "\"input\": \"output\"", "\"input\": \"features\"",
+                "head.json", "head takes 1000 inputs but encoder output 'features' has 1280");
 
-        Path badView = copyDefault();
-        replace(badView.resolve("heads/imagenet/1/head.json"), "\"views\": [\"center\"]", "\"views\": [\"middle\"]");
-        assertProblem(badView, "head.json", "unknown view 'middle'");
+        assertEditBreaks("heads/imagenet/1/head.json", "\"views\": [\"center\"]", "\"views\": [\"middle\"]",
+                "head.json", "unknown view 'middle'");
 
-        Path badKernel = copyDefault();
-        replace(badKernel.resolve("heads/apparel/2/head.json"), "\"type\" : \"rbf\"", "\"type\" : \"poly\"");
-        assertProblem(badKernel, "head.json", "kernel.type 'poly' is not rbf");
+        assertEditBreaks("heads/apparel/2/head.json", "\"type\" : \"rbf\"", "\"type\" : \"poly\"",
+                "head.json", "kernel.type 'poly' is not rbf");
 
-        Path badGamma = copyDefault();
-        replace(badGamma.resolve("heads/apparel/2/head.json"), "\"gamma\" : 7.8125E-4", "\"gamma\" : 0");
-        assertProblem(badGamma, "head.json", "kernel needs gamma > 0 and a finite kernel_mean");
+        assertEditBreaks("heads/apparel/2/head.json", "\"gamma\" : 7.8125E-4", "\"gamma\" : 0",
+                "head.json", "kernel needs gamma > 0 and a finite kernel_mean");
 
         Path badWeights = copyDefault();
         Path v2 = Files.createDirectories(badWeights.resolve("heads/quality/1"));
@@ -100,6 +92,13 @@ class PackLoaderTest {
                  "score": {"kind": "scalar", "range": [0, 100]}}""");
         Files.write(v2.resolve("weights.safetensors"), new byte[] {1, 2, 3});
         assertProblem(badWeights, "weights.safetensors", "not a safetensors file");
+    }
+
+    /** A copy of the default pack with one edit in {@code file} fails to load, naming {@code problemFile} and the problem. */
+    private void assertEditBreaks(String file, String from, String to, String problemFile, String problem) throws IOException {
+        Path copy = copyDefault();
+        replace(copy.resolve(file), from, to);
+        assertProblem(copy, problemFile, problem);
     }
 
     private void assertProblem(Path dir, String file, String problem) {
