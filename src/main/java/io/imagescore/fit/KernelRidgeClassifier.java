@@ -20,8 +20,8 @@ import java.util.List;
  *
  * <p>(γ, λ) are chosen by stratified k-fold CV accuracy (ties: lower log-loss), together with the intercept: the class
  * frequencies (the least-squares intercept, which favours frequent classes) or none (every class on an equal footing;
- * CV chose this for apparel). Then a softmax temperature is fitted on the out-of-fold scores, as for the logistic head. Everything is closed form (eigendecomposition, Cholesky), so
- * the same data give the same weights.
+ * CV chose this for apparel). Then a softmax temperature is fitted on the out-of-fold scores, as for the logistic
+ * head. Everything is closed form (eigendecomposition, Cholesky), so the same data give the same weights.
  */
 public final class KernelRidgeClassifier {
     static final int COMPONENTS = 256;
