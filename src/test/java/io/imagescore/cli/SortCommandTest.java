@@ -27,11 +27,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code imagescore sort} on a manifest of real room photos in two sets, ordered by a regulation over the default
  * pack's imagenet head. The photos were chosen for their imagenet top class (bedroom → quilt, bathroom → bathtub or
- * toilet seat, kitchen → stove, dining room → dining table), so reversing the regulation must reverse the order.
+ * washbasin (unregulated), kitchen → microwave, dining room → dining table), so reversing the regulation must reverse the order.
+ * The kitchen photo is close ("microwave" 0.509, "stove" 0.369 on the exact int8 features that every CPU now
+ * computes; AVX2 CPUs without VNNI used to say "stove" — CpuIndependentFeaturesTest).
  */
 class SortCommandTest {
     static final String EVAL = "data/rooms/eval/";
-    static final List<String> REGULATION = List.of("quilt", "bathtub", "stove", "dining table");
+    static final List<String> REGULATION = List.of("quilt", "bathtub", "microwave", "dining table");
 
     @TempDir
     static Path tmp;
@@ -108,7 +110,7 @@ class SortCommandTest {
                 .containsEntry("reasons", "HERO;REGULATED_CLASS").containsEntry("path", Shared.path(EVAL + "bedroom/Places365_val_00000713.jpg").toString());
         assertThat(row(rows, "a-bed").get("scores")).as("a regulation reads the class distribution, no scalar score").isEmpty();
         assertThat(Double.parseDouble(row(rows, "a-bed").get("confidence"))).isBetween(0.5, 1.0);
-        assertThat(row(rows, "a-toilet")).containsEntry("reasons", "CLASS_NOT_IN_REGULATION").containsEntry("class", "toilet seat");
+        assertThat(row(rows, "a-toilet")).containsEntry("reasons", "CLASS_NOT_IN_REGULATION").containsEntry("class", "washbasin");
         assertThat(row(rows, "a-bad")).containsEntry("rank", "5").containsEntry("reasons", "IMAGE_ERROR")
                 .containsEntry("error_code", "UNSUPPORTED_FORMAT");
         assertThat(row(rows, "a-missing")).containsEntry("rank", "6").containsEntry("reasons", "IMAGE_ERROR")
@@ -121,7 +123,7 @@ class SortCommandTest {
                 "flat-a UNREGULATED_IMAGES  [\"a-toilet\"]",
                 "flat-a FAILED_IMAGES  [\"a-bad\",\"a-missing\"]",
                 "flat-b MISSING_REQUIRED_CLASS bathtub []",
-                "flat-b MISSING_REQUIRED_CLASS stove []");
+                "flat-b MISSING_REQUIRED_CLASS microwave []");
         assertThat(tmp.resolve("order.csv.tmp")).doesNotExist();
     }
 

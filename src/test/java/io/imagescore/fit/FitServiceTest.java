@@ -120,9 +120,11 @@ class FitServiceTest {
 
     @Test
     void clive_pairs_derived_from_mos_are_ordered_better_than_chance() throws IOException {
-        FittedHead h = service.fit(pack, spec("clive_rank", FitKind.PAIRWISE), clive(80), List.of(), null, null);
+        // 200 images: with 80 the CV pairwise accuracy is mostly noise (0.572 on the exact features every CPU now
+        // computes, above 0.6 on the saturated AVX2 ones); 200 give 0.711
+        FittedHead h = service.fit(pack, spec("clive_rank", FitKind.PAIRWISE), clive(200), List.of(), null, null);
         JsonNode cv = h.training().path("cv");
-        System.out.printf("RankNet on 80 CLIVE images (center view), %d pairs: CV pairwise accuracy %.3f%n",
+        System.out.printf("RankNet on 200 CLIVE images (center view), %d pairs: CV pairwise accuracy %.3f%n",
                 h.training().path("pairs").asInt(), cv.path("pairwise_accuracy").asDouble());
         assertThat(cv.path("pairwise_accuracy").asDouble()).isGreaterThan(0.6);
         assertThat(h.manifest().path("type").asText()).isEqualTo("linear");

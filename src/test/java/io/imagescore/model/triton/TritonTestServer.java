@@ -180,7 +180,8 @@ public final class TritonTestServer implements AutoCloseable {
         try {
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
             options.setIntraOpNumThreads(1);
-            Model m = new Model(name, env.createSession(onnx.toString(), options), maxBatchSize);
+            // served in the u8u8 form the embedded backend loads, so both backends compute the same features
+            Model m = new Model(name, env.createSession(io.imagescore.model.onnx.UnsignedInt8Weights.rewrite(java.nio.file.Files.readAllBytes(onnx)).model(), options), maxBatchSize);
             for (Map.Entry<String, NodeInfo> e : m.session.getInputInfo().entrySet()) {
                 Io io = io(e.getValue(), maxBatchSize);
                 m.inputs.add(fp16Inputs.contains(io.name) ? new Io(io.name, "FP16", io.dims) : io);
@@ -190,7 +191,7 @@ public final class TritonTestServer implements AutoCloseable {
             }
             models.put(name, m);
             return this;
-        } catch (OrtException e) {
+        } catch (OrtException | java.io.IOException e) {
             throw new IllegalStateException("cannot load " + onnx, e);
         }
     }
