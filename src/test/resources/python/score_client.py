@@ -23,3 +23,18 @@ try:
     stub.Score(pb.ScoreRequest(images=[pb.ImageInput(id="x", data=image)], options=pb.ScoreOptions(pack="nope")), timeout=60)
 except grpc.RpcError as e:
     print("STATUS", e.code().name)
+
+# The other services, from stubs of every proto file (head_fitting.proto's target presence must survive protoc 3.x).
+from imagescore.v1 import imagesort_pb2 as sort_pb, imagesort_pb2_grpc as sort_rpc  # noqa: E402
+from imagescore.v1 import head_fitting_pb2 as fit_pb, head_fitting_pb2_grpc as fit_rpc  # noqa: E402
+
+regs = sort_rpc.ImageSortStub(channel).ListRegulations(sort_pb.ListRegulationsRequest(), timeout=60)
+print("REGULATIONS", len(regs.regulations))
+sets = rpc.PromptSetsStub(channel).ListPromptSets(pb.ListPromptSetsRequest(), timeout=60)
+print("PROMPT_SETS", len(sets.prompt_sets))
+rated = fit_pb.LabelledImage(id="r", data=image, target=0.0)
+print("TARGET_PRESENT", rated.HasField("target"), fit_pb.LabelledImage(id="u", data=image).HasField("target"))
+try:
+    fit_rpc.HeadFittingStub(channel).EvaluateHead(fit_pb.EvaluateHeadRequest(score="no_such_score", images=[rated]), timeout=60)
+except grpc.RpcError as e:
+    print("EVALUATE_STATUS", e.code().name)

@@ -189,7 +189,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             case SHA256 -> ImageRef.ofHash(li.getId(), li.getSha256().toLowerCase());
             case SOURCE_NOT_SET -> new ImageRef(li.getId(), null, null);
         };
-        return new LabelledImage(ref, li.hasTarget() ? li.getTarget() : Double.NaN, li.getLabel().isEmpty() ? null : li.getLabel());
+        return new LabelledImage(ref, li.getTargetValueCase() == io.imagescore.api.v1.LabelledImage.TargetValueCase.TARGET ? li.getTarget() : Double.NaN, li.getLabel().isEmpty() ? null : li.getLabel());
     }
 
     private void fail(String rpc, StreamObserver<?> observer, Throwable e) {
