@@ -22,9 +22,11 @@ public final class Engine implements AutoCloseable {
 
     public Engine(Path packDir, Path sharedDir, int threads) {
         this.pack = new PackLoader(sharedDir.toAbsolutePath().normalize()).load(packDir);
+        Preprocessor preprocessor = new Preprocessor();
+        io.imagescore.pack.PixelPipelines.requireMatching(pack, preprocessor);
         this.backend = new OnnxBackend(new OnnxBackend.Config(threads));
         backend.load(pack.encoder());
-        this.pipeline = new ScoringPipeline(backend, new Preprocessor(), new ScoreMetrics(new SimpleMeterRegistry()));
+        this.pipeline = new ScoringPipeline(backend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));
     }
 
     public ModelPack pack() {

@@ -34,11 +34,20 @@ public class Preprocessor {
 
     /** {@code useTurboJpeg=false} forces the ImageIO JPEG path (tests, comparisons). */
     Preprocessor(ImageLimits limits, int maxConcurrentDecodes, boolean useTurboJpeg) {
+        this(limits, maxConcurrentDecodes, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
+    }
+
+    private Preprocessor(ImageLimits limits, int maxConcurrentDecodes, java.util.Optional<TurboJpeg> turbo) {
         if (maxConcurrentDecodes <= 0) {
             throw new IllegalArgumentException("maxConcurrentDecodes must be positive");
         }
-        this.decoder = new ImageDecoder(limits, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
+        this.decoder = new ImageDecoder(limits, turbo);
         this.decodes = new Semaphore(maxConcurrentDecodes, true);
+    }
+
+    /** A preprocessor whose JPEG decoder is bound to {@code library} (a missing name simulates a machine without it). */
+    public static Preprocessor withTurboJpegLibrary(String library) {
+        return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(), TurboJpeg.load(library));
     }
 
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {

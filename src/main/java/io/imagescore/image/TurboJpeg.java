@@ -32,7 +32,8 @@ final class TurboJpeg {
     static final int CS_CMYK = 3;
     static final int CS_YCCK = 4;
 
-    private static final Optional<TurboJpeg> INSTANCE = load();
+    private static final Optional<TurboJpeg> INSTANCE = Boolean.getBoolean("imagescore.turbojpeg.disabled")
+            ? disabled() : load(System.getProperty("imagescore.turbojpeg.library", LIBRARY));
 
     private final MethodHandle initDecompress;
     private final MethodHandle decompressHeader3;
@@ -80,16 +81,22 @@ final class TurboJpeg {
         return lib.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " not in " + LIBRARY));
     }
 
-    private static Optional<TurboJpeg> load() {
-        if (Boolean.getBoolean("imagescore.turbojpeg.disabled")) {
-            LOG.info("libjpeg-turbo disabled by -Dimagescore.turbojpeg.disabled; JPEGs decode through ImageIO");
-            return Optional.empty();
-        }
+    private static Optional<TurboJpeg> disabled() {
+        LOG.info("libjpeg-turbo disabled by -Dimagescore.turbojpeg.disabled; JPEGs decode through ImageIO");
+        return Optional.empty();
+    }
+
+    /**
+     * Binds {@code library} (normally {@value #LIBRARY}; another name simulates a machine without it). Empty when it
+     * cannot be loaded: packs whose heads were trained on libjpeg-turbo pixels then refuse to load (PixelPipelines).
+     */
+    static Optional<TurboJpeg> load(String library) {
         try {
-            return Optional.of(new TurboJpeg(SymbolLookup.libraryLookup(LIBRARY, Arena.global())));
+            return Optional.of(new TurboJpeg(SymbolLookup.libraryLookup(library, Arena.global())));
         } catch (Throwable e) {
-            LOG.log(Level.WARNING, LIBRARY + " not loadable (" + e + "); JPEGs decode through ImageIO, about 3x slower"
-                    + " and without DCT scaling. Install libturbojpeg0 and run with --enable-native-access=ALL-UNNAMED.");
+            LOG.log(Level.WARNING, library + " not loadable (" + e + "); JPEGs decode through ImageIO, about 3x slower"
+                    + " and without DCT scaling. Install the Debian package libturbojpeg0 and run with"
+                    + " --enable-native-access=ALL-UNNAMED.");
             return Optional.empty();
         }
     }

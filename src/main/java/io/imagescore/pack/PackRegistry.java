@@ -30,6 +30,8 @@ public class PackRegistry {
     PackConfig config;
     @Inject
     ModelBackend backend;
+    @Inject
+    io.imagescore.image.Preprocessor preprocessor;
     /** Writable state (fitted heads, prompt sets); fitted heads live under heads/<pack>/<head>/<version>/. */
     @org.eclipse.microprofile.config.inject.ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
     Path dataDir;
@@ -45,6 +47,7 @@ public class PackRegistry {
         for (Path dir : config.dirs()) {
             ModelPack loadedPack = loader.load(dir);
             ModelPack pack = loader.withOverlay(loadedPack, fittedHeadsDir(loadedPack.name()));
+            PixelPipelines.requireMatching(pack, preprocessor);
             if (packs.putIfAbsent(pack.name(), pack) != null) {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
             }
