@@ -57,6 +57,27 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     /** Version numbering + write + swap happen one fit at a time, so two fits never claim the same version. */
     private final ReentrantLock publish = new ReentrantLock();
 
+    /**
+     * Built-in heads are read-only for everyone (what one tenant fits never changes what another gets), and an existing
+     * head keeps its kind: a new version of "quality" fitted from comparisons would silently change what it means.
+     */
+    private void requireWritable(ModelPack pack, String name, FitKind kind) {
+        if (packs.builtIn(pack.name(), name)) {
+            throw new ImageScoreException(ErrorCode.BUILTIN_READ_ONLY, "'" + name + "' is a built-in head of pack "
+                    + pack.name() + " and read-only; fit your head under another name", java.util.Map.of("head", name), null);
+        }
+        var versions = pack.heads().get(name);
+        if (versions != null && !versions.isEmpty()) {
+            FitKind existing = FitKind.of(versions.lastEntry().getValue());
+            if (existing != kind) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "head '" + name + "' was fitted as "
+                        + existing.name().toLowerCase(java.util.Locale.ROOT) + "; a new version cannot be "
+                        + kind.name().toLowerCase(java.util.Locale.ROOT) + " (fit it under another name)",
+                        java.util.Map.of("field", "kind"), null);
+            }
+        }
+    }
+
     @Override
     @Blocking
     public void fitHead(FitHeadRequest request, StreamObserver<FitHeadResponse> out) {
@@ -68,6 +89,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
                 default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
             };
+            requireWritable(pack, request.getName(), kind);
             List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
                     : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
             Calibrate.Method calibration = switch (request.getCalibration()) {

@@ -130,8 +130,9 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             PromptScoring.Split split = PromptScoring.split(pack, promptSet, options.getScoresList());
             headScores = split.heads();
             prompts = split.prompts();
-        } else if (!options.getTenant().isEmpty() || !options.getPromptSetVersion().isEmpty()) {
-            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "tenant / prompt_set_version given without prompt_set");
+        } else if (!options.getPromptSetVersion().isEmpty()) {
+            // (a tenant alone is harmless: CallerInterceptor sets it to the caller's on every request)
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "prompt_set_version given without prompt_set");
         }
         // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()

@@ -24,6 +24,11 @@ public enum ErrorCode {
     UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
+    // identity (api/CallerInterceptor)
+    UNAUTHENTICATED(Status.Code.UNAUTHENTICATED, false),
+    ROLE_REQUIRED(Status.Code.PERMISSION_DENIED, false),
+    TENANT_MISMATCH(Status.Code.PERMISSION_DENIED, false),
+    BUILTIN_READ_ONLY(Status.Code.PERMISSION_DENIED, false),
     // pack / backend
     INVALID_PACK(Status.Code.FAILED_PRECONDITION, false),
     BACKEND_UNAVAILABLE(Status.Code.UNAVAILABLE, true),

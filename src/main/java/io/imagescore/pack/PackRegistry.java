@@ -37,6 +37,8 @@ public class PackRegistry {
     Path dataDir;
 
     private final Map<String, ModelPack> packs = new ConcurrentHashMap<>();
+    /** Per pack, the heads shipped with it (read-only: FitHead may not publish versions of them). */
+    private final Map<String, java.util.Set<String>> builtInHeads = new ConcurrentHashMap<>();
     private final List<String> order = new ArrayList<>();
     private PackLoader loader;
     private volatile boolean loaded;
@@ -56,6 +58,7 @@ public class PackRegistry {
                 backend.load(pack.textEncoder().model());
             }
             order.add(pack.name());
+            builtInHeads.put(pack.name(), java.util.Set.copyOf(loadedPack.heads().keySet()));
             LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, backend %s)", pack.name(), pack.version(), dir,
                     pack.contentHash().substring(0, 12), pack.heads().size(), backend.kind());
         }
@@ -75,6 +78,11 @@ public class PackRegistry {
     }
 
     /** Where heads fitted at run time for this pack are kept: {@code <data-dir>/heads/<pack>/}. */
+    /** Whether {@code head} is one of the heads shipped with {@code pack} (not fitted at run time). */
+    public boolean builtIn(String pack, String head) {
+        return builtInHeads.getOrDefault(pack, java.util.Set.of()).contains(head);
+    }
+
     public Path fittedHeadsDir(String pack) {
         return dataDir.resolve("heads").resolve(pack);
     }

@@ -35,4 +35,18 @@ public final class TenantNames {
         }
         return id;
     }
+
+    /** {@code id} as it may appear in an error message: at most 64 characters, control characters escaped. */
+    public static String printable(String id) {
+        String cut = id.length() > 64 ? id.substring(0, 64) + "…" : id;
+        StringBuilder b = new StringBuilder();
+        cut.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                b.append(String.format("\\u%04x", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
+    }
 }

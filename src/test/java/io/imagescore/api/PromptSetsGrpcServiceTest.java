@@ -244,7 +244,7 @@ class PromptSetsGrpcServiceTest {
                         .setOptions(ScoreOptions.newBuilder().setPromptSet("anywhere")).build()),
                 Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "pack 'mobilenetv2-default' has no text_encoder");
         assertStatus(() -> scoreRooms("", "", "3", List.of()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST",
-                "tenant / prompt_set_version given without prompt_set");
+                "prompt_set_version given without prompt_set");
         // heads and prompt scores mix in one request on a pack that has both; here: an unknown name is still an unknown score
         assertStatus(() -> scoreRooms("", "anywhere", "", List.of("bright", "sharpness")), Status.Code.NOT_FOUND, "UNKNOWN_SCORE",
                 "unknown score 'sharpness'");
