@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 io.imagescore.batch.BatchCommand.class,
                 io.imagescore.batch.MergeCommand.class,
                 io.imagescore.bench.LoadGenerator.class,
+                KeyCommand.class,
                 OrderCommand.class,
                 OrderEvalCommand.class,
                 SortCommand.class,

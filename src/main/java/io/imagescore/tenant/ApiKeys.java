@@ -90,7 +90,8 @@ public final class ApiKeys {
         }
     }
 
-    static Map<String, Entry> parse(List<String> lines) {
+    /** The entries of a keys file, by key hash; a malformed line fails naming its number. */
+    public static Map<String, Entry> parse(List<String> lines) {
         Map<String, Entry> out = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
