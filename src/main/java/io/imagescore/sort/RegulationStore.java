@@ -70,23 +70,29 @@ public final class RegulationStore {
         }
     }
 
-    /** One version; null or empty version = the newest. */
+    /** One version; null or empty version = the newest readable one. */
     public Stored get(String tenant, String name, String version) {
         Path dir = dir(tenant, name);
-        List<String> versions = Files.isDirectory(dir) ? readableVersions(dir) : List.of();
-        if (versions.isEmpty()) {
+        List<String> names = Files.isDirectory(dir) ? versions(dir) : List.of();
+        if (version == null || version.isEmpty()) {
+            for (String v : names.reversed()) {
+                Stored stored = read(dir, v);
+                if (stored != null) {
+                    return stored;
+                }
+            }
             throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
                     + "'; it has " + list(tenant).stream().map(Summary::name).toList(), Map.of("tenant", tenant, "regulation", name), null);
         }
-        String v = version == null || version.isEmpty() ? versions.getLast() : version;
-        if (!versions.contains(v)) {
-            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + tenant + "/" + name + " has no version '"
-                    + v + "'; versions: " + versions, Map.of("tenant", tenant, "regulation", name, "version", v), null);
-        }
-        Stored stored = read(dir, v);
+        Stored stored = names.contains(version) ? read(dir, version) : null;
         if (stored == null) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "stored regulation " + tenant + "/" + name + "@" + v
-                    + " cannot be read (see the warning in the log)");
+            List<String> readable = Files.isDirectory(dir) ? readableVersions(dir) : List.of();
+            if (readable.isEmpty()) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
+                        + "'; it has " + list(tenant).stream().map(Summary::name).toList(), Map.of("tenant", tenant, "regulation", name), null);
+            }
+            throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + tenant + "/" + name + " has no version '"
+                    + version + "'; versions: " + readable, Map.of("tenant", tenant, "regulation", name, "version", version), null);
         }
         return stored;
     }
