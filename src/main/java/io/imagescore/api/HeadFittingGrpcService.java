@@ -119,8 +119,8 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             publish.lock();
             try {
                 Path root = packs.fittedHeadsDir(pack.name());
-                version = HeadStore.nextVersion(packs.get(pack.name()), root, head.name());
-                Path dir = HeadStore.write(root, head, version);
+                Path dir = HeadStore.writeNext(packs.get(pack.name()), root, head);
+                version = dir.getFileName().toString();
                 updated = packs.update(pack.name(), p -> {
                     HeadVersion hv = packs.loader().loadHead(p, head.name(), dir);
                     return p.withHeadVersion(head.name(), hv, PackLoader.extendedHash(p.contentHash(), head.name(), hv));

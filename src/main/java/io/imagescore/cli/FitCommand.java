@@ -74,8 +74,8 @@ final class FitCommand implements Callable<Integer> {
             Progress progress = new Progress("encoded", images.size());
             FittedHead head = service.fit(pack, spec, images, set.comparisons(), null, progress);
             Path root = out != null ? out : engine.dataDir.resolve("heads").resolve(pack.name());
-            String v = version != null ? version : HeadStore.nextVersion(pack, root, name);
-            Path dir = HeadStore.write(root, head, v);
+            Path dir = version != null ? HeadStore.write(root, head, version) : HeadStore.writeNext(pack, root, head);
+            String v = dir.getFileName().toString();
             System.err.printf("fitted in %.1f s (embedding cache: %d hits, %d misses)%n", (System.nanoTime() - t0) / 1e9,
                     service.cache().hits(), service.cache().misses());
             JsonNode t = head.training();

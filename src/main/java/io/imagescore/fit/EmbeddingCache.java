@@ -2,13 +2,13 @@ package io.imagescore.fit;
 
 import io.imagescore.image.View;
 import io.imagescore.score.ScoringPipeline;
+import io.imagescore.store.DurableFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Encoder outputs per (encoder + pixel pipeline, image content sha256, view), so a refit on the same images costs no
  * encoder pass and clients can name images they sent before by hash. Bounded: least recently used entries go first
  * (the JDK's access-ordered LinkedHashMap). Optionally mirrored to a directory (the CLI uses it so that repeated
- * fits and evaluations of the same photos skip the encoder across runs); the files hold the exact floats.
+ * fits and evaluations of the same photos skip the encoder across runs); the files hold the exact floats, written
+ * through {@link DurableFiles} (a crash leaves no torn entry; stale temporaries are removed when the cache opens), and a
+ * file whose length does not fit the format is a miss.
  */
 public final class EmbeddingCache {
 
@@ -38,6 +40,9 @@ public final class EmbeddingCache {
     public EmbeddingCache(int maxEntries, Path dir) {
         this.maxEntries = maxEntries;
         this.dir = dir;
+        if (dir != null) {
+            DurableFiles.removeStaleTemporaries(dir);
+        }
         this.entries = new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, EmbeddingCache.Entry> eldest) {
@@ -97,8 +102,15 @@ public final class EmbeddingCache {
             return null;
         }
         try {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] bytes = Files.readAllBytes(f);
+            if (bytes.length < 8 || bytes.length % 4 != 0) {
+                return null; // not an entry this class wrote: only a miss
+            }
+            ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
             int tensors = b.getInt();
+            if (tensors <= 0) {
+                return null;
+            }
             float[] mean = new float[b.remaining() / 4];
             b.asFloatBuffer().get(mean);
             return new Entry(tensors, mean);
@@ -110,13 +122,10 @@ public final class EmbeddingCache {
     private void writeFile(Key key, Entry entry) {
         Path f = file(key);
         try {
-            Files.createDirectories(f.getParent());
             ByteBuffer b = ByteBuffer.allocate(4 + 4 * entry.mean().length).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt(entry.tensors());
             b.asFloatBuffer().put(entry.mean());
-            Path tmp = Files.createTempFile(f.getParent(), ".tmp", null);
-            Files.write(tmp, b.array());
-            Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.replaceFile(f, b.array());
         } catch (IOException e) {
             // the disk mirror is an optimisation; the in-memory entry stands
         }

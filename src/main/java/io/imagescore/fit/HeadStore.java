@@ -8,19 +8,23 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.Safetensors;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
+import io.imagescore.store.DurableFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * Writes a fitted head as an immutable version directory {@code <root>/<head>/<version>/} (head.json +
- * weights.safetensors): written to a temporary sibling and renamed, so a reader never sees half a version, and never
- * over an existing version. The bytes depend only on the fitted head (no timestamps), so a refit reproduces them.
+ * weights.safetensors) through {@link DurableFiles#createDirectory}: written and forced under a temporary sibling, then
+ * renamed, so a reader never sees half a version, and never over an existing version. The bytes depend only on the
+ * fitted head (no timestamps), so a refit reproduces them. {@link #writeNext} allocates the version number: when
+ * another writer (another process sharing the data directory) takes a number first, the next is tried.
  */
 public final class HeadStore {
     public static final String WEIGHTS_FILE = "weights.safetensors";
@@ -29,22 +33,36 @@ public final class HeadStore {
     private HeadStore() {
     }
 
+    /** Writes {@code version}; INVALID_REQUEST if it exists (versions are immutable). */
     public static Path write(Path root, FittedHead head, String version) {
-        Path headDir = root.resolve(head.name());
-        Path target = headDir.resolve(version);
-        if (Files.exists(target)) {
+        Path target = root.resolve(head.name()).resolve(version);
+        if (!tryWrite(target, head)) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "head " + head.name() + " version " + version
                     + " already exists at " + target + "; versions are immutable");
         }
+        return target;
+    }
+
+    /** Writes the next free version ({@link #nextVersion} or later, if taken meanwhile); returns its directory. */
+    public static Path writeNext(ModelPack pack, Path root, FittedHead head) {
+        long next = Long.parseLong(nextVersion(pack, root, head.name()));
+        for (int attempt = 0; attempt < 1000; attempt++, next++) {
+            Path target = root.resolve(head.name()).resolve(Long.toString(next));
+            if (tryWrite(target, head)) {
+                return target;
+            }
+        }
+        throw new ImageScoreException(ErrorCode.INTERNAL, "no free version number for head " + head.name() + " under " + root);
+    }
+
+    private static boolean tryWrite(Path target, FittedHead head) {
         try {
-            Files.createDirectories(headDir);
-            Path tmp = Files.createTempDirectory(headDir, "." + version + "-");
             DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
             String json = JSON.writer(pp).writeValueAsString(head.manifest()) + "\n";
-            Files.writeString(tmp.resolve(PackLoader.HEAD_MANIFEST), json, StandardCharsets.UTF_8);
-            Safetensors.write(tmp.resolve(WEIGHTS_FILE), head.weights());
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            return target;
+            Map<String, byte[]> files = new LinkedHashMap<>();
+            files.put(PackLoader.HEAD_MANIFEST, json.getBytes(StandardCharsets.UTF_8));
+            files.put(WEIGHTS_FILE, Safetensors.toBytes(head.weights()));
+            return DurableFiles.createDirectory(target, files);
         } catch (IOException e) {
             throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write head version " + target + ": " + e.getMessage(), e);
         }

@@ -3,6 +3,7 @@ package io.imagescore.head;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imagescore.store.DurableFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -79,8 +80,13 @@ public final class Safetensors {
         return out;
     }
 
-    /** Writes tensors in the given order (deterministic bytes for the same input). */
+    /** Writes tensors in the given order (deterministic bytes for the same input), durably ({@link DurableFiles}). */
     public static void write(Path file, Map<String, F32> tensors) throws IOException {
+        DurableFiles.replaceFile(file, toBytes(tensors));
+    }
+
+    /** The file's bytes: tensors in the given order (deterministic bytes for the same input). */
+    public static byte[] toBytes(Map<String, F32> tensors) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         long offset = 0;
         for (Map.Entry<String, F32> e : tensors.entrySet()) {
@@ -106,6 +112,6 @@ public final class Safetensors {
                 buf.putFloat(f);
             }
         }
-        Files.write(file, buf.array());
+        return buf.array();
     }
 }

@@ -19,6 +19,8 @@ import io.imagescore.image.View;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
 import io.imagescore.model.TensorSpec;
+import io.imagescore.store.DurableFiles;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,6 +48,7 @@ import java.util.stream.Stream;
 public final class PackLoader {
     public static final String MANIFEST = "pack.json";
     public static final String HEAD_MANIFEST = "head.json";
+    private static final Logger LOG = Logger.getLogger(PackLoader.class);
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
@@ -286,14 +289,24 @@ public final class PackLoader {
 
     /**
      * Adds the head versions under {@code overlayDir/<head>/<version>/} (heads fitted at run time, kept in the data
-     * directory) to a loaded pack. A version the pack already has is an error: versions are immutable.
+     * directory) to a loaded pack. A version the pack already has is an error: versions are immutable. This is the
+     * state store's read side, so it is lenient where a crash or damage could leave something: temporaries
+     * ({@link DurableFiles}) are never read and stale ones are removed, and a version directory that does not load
+     * (missing or truncated head.json or weights) is skipped with a warning, never served and never a start-up failure.
      */
     public ModelPack withOverlay(ModelPack pack, Path overlayDir) {
+        DurableFiles.removeStaleTemporaries(overlayDir);
         ModelPack out = pack;
         for (Path headDir : sortedChildren(overlayDir)) {
             String headName = headDir.getFileName().toString();
             for (Path versionDir : sortedChildren(headDir)) {
-                HeadVersion hv = loadHead(out, headName, versionDir);
+                HeadVersion hv;
+                try {
+                    hv = loadHead(out, headName, versionDir);
+                } catch (ImageScoreException | java.io.UncheckedIOException e) {
+                    LOG.warnf("fitted head %s/%s is not served: %s", headName, versionDir.getFileName(), e.getMessage());
+                    continue;
+                }
                 var existing = out.heads().get(headName);
                 if (existing != null && existing.containsKey(hv.version())) {
                     throw invalid(versionDir, "head " + headName + " version " + hv.version() + " already exists in pack "
@@ -387,12 +400,13 @@ public final class PackLoader {
         }
     }
 
+    /** Sub-directories, by name; hidden names (temporaries of interrupted writes among them) are never heads or versions. */
     private static List<Path> sortedChildren(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(Files::isDirectory).sorted().toList();
+            return s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
         } catch (IOException e) {
             throw invalid(dir, "cannot list: " + e.getMessage());
         }

@@ -10,16 +10,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.pack.ModelPack;
+import io.imagescore.store.DurableFiles;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -33,12 +30,15 @@ import java.util.stream.Stream;
 
 /**
  * Prompt sets on disk: {@code <root>/<tenant>/<name>/<version>.json} holds one immutable version (never rewritten),
- * {@code <root>/<tenant>/<name>/ACTIVE} the active version number. Every file is written to a temporary file, forced to
- * disk and renamed atomically into place, so a crash leaves either the old or the new state, never a torn file.
- * Versions are numbered 1, 2, 3… per set. All state is read back from disk at construction (a restart).
- * Thread-safe: writes are serialised on the instance.
+ * {@code <root>/<tenant>/<name>/ACTIVE} the active version number. Files are written through {@link DurableFiles}
+ * (temporary name, forced, atomic rename, directory forced), so a crash leaves either the old or the new state, never a
+ * torn file. Versions are numbered 1, 2, 3… per set; a version file is created only under a free name, so two writers
+ * (two instances, two processes) never get the same number and never overwrite each other. All state is read back from
+ * disk at construction (a restart): temporaries are skipped (stale ones removed), and an unreadable version file is
+ * skipped with a warning instead of failing the start. Thread-safe: writes are serialised on the instance.
  */
 public final class PromptSetStore {
+    private static final Logger LOG = Logger.getLogger(PromptSetStore.class);
     static final String ACTIVE = "ACTIVE";
     /** The JSON form of prompt sets and tuning reports (snake_case keys, ordered, strict on reading). */
     public static final ObjectMapper JSON = new ObjectMapper()
@@ -85,20 +85,30 @@ public final class PromptSetStore {
         TenantNames.check("prompt_set", name);
         spec.validate();
         SetState state = sets.get(key(tenant, name));
-        int next = state == null ? 1 : state.versions().lastKey() + 1;
-        StoredVersion v = new StoredVersion(tenant, name, Integer.toString(next), Instant.now().toString(),
-                notes == null ? "" : notes, contentHash(spec), spec);
-        Path dir = root.resolve(tenant).resolve(name);
-        Path file = dir.resolve(next + ".json");
-        if (Files.exists(file)) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, file + " exists although the store does not know it; refusing to overwrite");
-        }
-        writeAtomically(file, toJson(v));
         NavigableMap<Integer, StoredVersion> versions = state == null ? new TreeMap<>() : new TreeMap<>(state.versions());
+        Path dir = root.resolve(tenant).resolve(name);
+        int next = versions.isEmpty() ? 1 : versions.lastKey() + 1;
+        StoredVersion v;
+        for (int attempt = 0; ; attempt++, next++) {
+            if (attempt == 1000) {
+                throw new ImageScoreException(ErrorCode.INTERNAL, "prompt-set store: no free version number under " + dir);
+            }
+            v = new StoredVersion(tenant, name, Integer.toString(next), Instant.now().toString(),
+                    notes == null ? "" : notes, contentHash(spec), spec);
+            Path file = dir.resolve(next + ".json");
+            if (write(file, toJson(v), false)) {
+                break;
+            }
+            // Taken: by another writer sharing the directory (then learn its version) or by a skipped, unreadable file.
+            StoredVersion other = readOrNull(file, tenant, name);
+            if (other != null) {
+                versions.put(next, other);
+            }
+        }
         versions.put(next, v);
         int active = state == null ? 0 : state.active();
         if (activate || active == 0) {
-            writeAtomically(dir.resolve(ACTIVE), Integer.toString(next).getBytes(StandardCharsets.UTF_8));
+            write(dir.resolve(ACTIVE), Integer.toString(next).getBytes(StandardCharsets.UTF_8), true);
             active = next;
         }
         sets.put(key(tenant, name), new SetState(versions, active));
@@ -111,7 +121,7 @@ public final class PromptSetStore {
         if (version == null || version.isEmpty()) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the version to activate");
         }
-        writeAtomically(root.resolve(tenant).resolve(name).resolve(ACTIVE), v.version().getBytes(StandardCharsets.UTF_8));
+        write(root.resolve(tenant).resolve(name).resolve(ACTIVE), v.version().getBytes(StandardCharsets.UTF_8), true);
         SetState s = sets.get(key(tenant, name));
         sets.put(key(tenant, name), new SetState(s.versions(), Integer.parseInt(v.version())));
         return v;
@@ -171,49 +181,72 @@ public final class PromptSetStore {
         if (!Files.isDirectory(root)) {
             return;
         }
+        DurableFiles.removeStaleTemporaries(root);
         for (Path tenantDir : children(root)) {
             for (Path setDir : children(tenantDir)) {
+                String tenant = tenantDir.getFileName().toString();
+                String name = setDir.getFileName().toString();
                 NavigableMap<Integer, StoredVersion> versions = new TreeMap<>();
-                try (Stream<Path> files = Files.list(setDir)) {
-                    for (Path f : files.filter(p -> p.getFileName().toString().matches("[0-9]+\\.json")).toList()) {
-                        StoredVersion v = read(f);
-                        if (!v.tenant().equals(tenantDir.getFileName().toString()) || !v.name().equals(setDir.getFileName().toString())
-                                || !(v.version() + ".json").equals(f.getFileName().toString())) {
-                            throw corrupt(f, "its tenant/name/version (" + v.tenant() + "/" + v.name() + "@" + v.version()
-                                    + ") does not match its path");
-                        }
+                List<Path> files;
+                try (Stream<Path> s = Files.list(setDir)) {
+                    files = s.filter(p -> p.getFileName().toString().matches("[0-9]{1,9}\\.json")).toList();
+                } catch (IOException e) {
+                    LOG.warnf("prompt-set store: skipping %s: cannot list it: %s", setDir, e.getMessage());
+                    continue;
+                }
+                for (Path f : files) {
+                    StoredVersion v = readOrNull(f, tenant, name);
+                    if (v != null) {
                         versions.put(Integer.parseInt(v.version()), v);
                     }
-                } catch (IOException e) {
-                    throw corrupt(setDir, e.getMessage());
                 }
                 if (versions.isEmpty()) {
                     continue;
                 }
-                Path activeFile = setDir.resolve(ACTIVE);
-                int active = versions.firstKey();
-                if (Files.exists(activeFile)) {
-                    try {
-                        active = Integer.parseInt(Files.readString(activeFile).strip());
-                    } catch (IOException | NumberFormatException e) {
-                        throw corrupt(activeFile, "must hold a version number: " + e.getMessage());
-                    }
-                    if (!versions.containsKey(active)) {
-                        throw corrupt(activeFile, "names version " + active + " which does not exist; versions: " + versions.keySet());
-                    }
-                }
-                StoredVersion first = versions.firstEntry().getValue();
-                sets.put(key(first.tenant(), first.name()), new SetState(versions, active));
+                sets.put(key(tenant, name), new SetState(versions, activeVersion(setDir.resolve(ACTIVE), versions)));
             }
         }
     }
 
-    private static StoredVersion read(Path f) {
-        try {
-            return JSON.readValue(f.toFile(), StoredVersion.class);
-        } catch (IOException e) {
-            throw corrupt(f, "not a valid prompt-set version: " + e.getMessage());
+    /**
+     * The version ACTIVE names. Without an ACTIVE file (a crash between a set's first version and its ACTIVE file) the
+     * first version is active, as {@link #create} makes it; an ACTIVE naming no readable version falls back the same
+     * way, with a warning.
+     */
+    private static int activeVersion(Path activeFile, NavigableMap<Integer, StoredVersion> versions) {
+        if (!Files.exists(activeFile)) {
+            return versions.firstKey();
         }
+        try {
+            int active = Integer.parseInt(Files.readString(activeFile).strip());
+            if (versions.containsKey(active)) {
+                return active;
+            }
+            LOG.warnf("prompt-set store: %s names version %d, which is not readable; serving version %d (versions: %s)",
+                    activeFile, active, versions.firstKey(), versions.keySet());
+        } catch (IOException | NumberFormatException e) {
+            LOG.warnf("prompt-set store: %s must hold a version number (%s); serving version %d", activeFile,
+                    e.getMessage(), versions.firstKey());
+        }
+        return versions.firstKey();
+    }
+
+    /** The version in {@code f}, or null with a warning when it is unreadable or does not belong at its path. */
+    private static StoredVersion readOrNull(Path f, String tenant, String name) {
+        StoredVersion v;
+        try {
+            v = JSON.readValue(f.toFile(), StoredVersion.class);
+        } catch (IOException e) {
+            LOG.warnf("prompt-set store: skipping %s: not a valid prompt-set version: %s", f, e.getMessage());
+            return null;
+        }
+        if (v == null || !tenant.equals(v.tenant()) || !name.equals(v.name()) || v.spec() == null
+                || !(v.version() + ".json").equals(f.getFileName().toString())) {
+            LOG.warnf("prompt-set store: skipping %s: its tenant/name/version (%s/%s@%s) does not match its path", f,
+                    v == null ? null : v.tenant(), v == null ? null : v.name(), v == null ? null : v.version());
+            return null;
+        }
+        return v;
     }
 
     private static List<Path> children(Path dir) {
@@ -246,32 +279,14 @@ public final class PromptSetStore {
         }
     }
 
-    /** temp file in the same directory → force → atomic rename (→ force the directory, so the rename is durable). */
-    static void writeAtomically(Path target, byte[] content) {
+    /** Durable write of one file: replacing, or only under a free name (false when the name is taken). */
+    private static boolean write(Path target, byte[] content, boolean replace) {
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer buf = ByteBuffer.wrap(content);
-                    while (buf.hasRemaining()) {
-                        ch.write(buf);
-                    }
-                    ch.force(true);
-                }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    throw new IOException("the file system of " + target.getParent() + " cannot rename atomically", e);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
+            if (replace) {
+                DurableFiles.replaceFile(target, content);
+                return true;
             }
-            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-                dir.force(true);
-            } catch (IOException ignored) {
-                // some file systems cannot open a directory for syncing; the rename itself is still atomic
-            }
+            return DurableFiles.createFile(target, content);
         } catch (IOException e) {
             throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write " + target + ": " + e.getMessage(), e);
         }

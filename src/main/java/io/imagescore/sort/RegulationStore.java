@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.pack.ModelPack;
+import io.imagescore.store.DurableFiles;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +23,10 @@ import java.util.stream.Stream;
 /**
  * Tenants' named regulations, versioned: {@code <data-dir>/regulations/<tenant>/<name>/<version>.json}. A version is
  * immutable once written; putting a regulation writes the next version (1, 2, …), so a sort can pin what it used.
- * Writes are atomic: the file is written under a temporary name, then hard-linked to its final name, which fails
- * instead of replacing when another writer (another process, too) took that version first; then the next is tried.
+ * Writes go through {@link DurableFiles#createFile}: written under a temporary name, forced, then linked to its final
+ * name, which fails instead of replacing when another writer (another process, too) took that version first; then the
+ * next is tried. Readers skip temporaries (stale ones are removed when the store opens) and skip, with a warning, a
+ * version file that cannot be read, so a damaged file is never served and never stops the service.
  */
 public final class RegulationStore {
     public static final String SUBDIR = "regulations";
@@ -39,45 +41,28 @@ public final class RegulationStore {
     public record Summary(String name, String latestVersion, List<String> versions) {
     }
 
+    private static final Logger LOG = Logger.getLogger(RegulationStore.class);
+
     private final Path root;
 
     /** @param dataDir the service's data directory ({@code imagescore.data-dir}) */
     public RegulationStore(Path dataDir) {
         this.root = dataDir.resolve(SUBDIR);
+        DurableFiles.removeStaleTemporaries(root);
     }
 
     public Stored put(String tenant, String name, Regulation regulation) {
         regulation.validated();
         Path dir = dir(tenant, name);
         try {
-            Files.createDirectories(dir);
-            for (int attempt = 0; attempt < 100; attempt++) {
-                List<String> versions = versions(dir);
+            for (int attempt = 0; attempt < 1000; attempt++) {
+                List<String> versions = Files.isDirectory(dir) ? versions(dir) : List.of();
                 String version = Long.toString(versions.isEmpty() ? 1 : Long.parseLong(versions.getLast()) + 1);
                 Stored stored = new Stored(tenant, name, version, Instant.now().toString(), regulation);
-                Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
-                try {
-                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(stored));
-                        while (bytes.hasRemaining()) {
-                            ch.write(bytes);
-                        }
-                        ch.force(true); // on disk before it gets its name: a crash never leaves a torn version
-                    }
-                    try {
-                        Files.createLink(dir.resolve(version + ".json"), tmp);
-                        return stored;
-                    } catch (FileAlreadyExistsException raced) {
-                        // another writer took this version: try the next
-                    } catch (UnsupportedOperationException noLinks) {
-                        if (!Files.exists(dir.resolve(version + ".json"))) {
-                            Files.move(tmp, dir.resolve(version + ".json"), StandardCopyOption.ATOMIC_MOVE);
-                            return stored;
-                        }
-                    }
-                } finally {
-                    Files.deleteIfExists(tmp);
+                if (DurableFiles.createFile(dir.resolve(version + ".json"), JSON.writeValueAsBytes(stored))) {
+                    return stored;
                 }
+                // another writer took this version: try the next
             }
             throw new ImageScoreException(ErrorCode.INTERNAL, "could not allocate a version for regulation " + tenant + "/" + name);
         } catch (IOException e) {
@@ -85,25 +70,31 @@ public final class RegulationStore {
         }
     }
 
-    /** One version; null or empty version = the newest. */
+    /** One version; null or empty version = the newest readable one. */
     public Stored get(String tenant, String name, String version) {
         Path dir = dir(tenant, name);
-        List<String> versions = Files.isDirectory(dir) ? versions(dir) : List.of();
-        if (versions.isEmpty()) {
+        List<String> names = Files.isDirectory(dir) ? versions(dir) : List.of();
+        if (version == null || version.isEmpty()) {
+            for (String v : names.reversed()) {
+                Stored stored = read(dir, v);
+                if (stored != null) {
+                    return stored;
+                }
+            }
             throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
                     + "'; it has " + list(tenant).stream().map(Summary::name).toList(), Map.of("tenant", tenant, "regulation", name), null);
         }
-        String v = version == null || version.isEmpty() ? versions.getLast() : version;
-        if (!versions.contains(v)) {
+        Stored stored = names.contains(version) ? read(dir, version) : null;
+        if (stored == null) {
+            List<String> readable = Files.isDirectory(dir) ? readableVersions(dir) : List.of();
+            if (readable.isEmpty()) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
+                        + "'; it has " + list(tenant).stream().map(Summary::name).toList(), Map.of("tenant", tenant, "regulation", name), null);
+            }
             throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + tenant + "/" + name + " has no version '"
-                    + v + "'; versions: " + versions, Map.of("tenant", tenant, "regulation", name, "version", v), null);
+                    + version + "'; versions: " + readable, Map.of("tenant", tenant, "regulation", name, "version", version), null);
         }
-        try {
-            return JSON.readValue(dir.resolve(v + ".json").toFile(), Stored.class);
-        } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "stored regulation " + tenant + "/" + name + "@" + v
-                    + " cannot be read: " + e.getMessage(), e);
-        }
+        return stored;
     }
 
     public List<Summary> list(String tenant) {
@@ -113,8 +104,8 @@ public final class RegulationStore {
             return out;
         }
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(Files::isDirectory).sorted().toList()) {
-                List<String> versions = versions(p);
+            for (Path p : s.filter(Files::isDirectory).filter(p -> TenantNames.isValid(p.getFileName().toString())).sorted().toList()) {
+                List<String> versions = readableVersions(p);
                 if (!versions.isEmpty()) {
                     out.add(new Summary(p.getFileName().toString(), versions.getLast(), versions));
                 }
@@ -147,7 +138,29 @@ public final class RegulationStore {
         return root.resolve(TenantNames.check("tenant", tenant)).resolve(TenantNames.check("regulation name", name));
     }
 
-    /** Version numbers present, ascending. */
+    /** Versions whose file reads back as a regulation of this tenant/name/version, ascending. */
+    private static List<String> readableVersions(Path dir) {
+        return versions(dir).stream().filter(v -> read(dir, v) != null).toList();
+    }
+
+    /** The stored version, or null with a warning when its file is unreadable or does not belong at its path. */
+    private static Stored read(Path dir, String version) {
+        Path f = dir.resolve(version + ".json");
+        try {
+            Stored s = JSON.readValue(f.toFile(), Stored.class);
+            if (s == null || s.regulation() == null || !version.equals(s.version())
+                    || !dir.getFileName().toString().equals(s.name()) || !dir.getParent().getFileName().toString().equals(s.tenant())) {
+                LOG.warnf("regulation store: skipping %s: its tenant/name/version does not match its path", f);
+                return null;
+            }
+            return s;
+        } catch (IOException e) {
+            LOG.warnf("regulation store: skipping %s: not a readable regulation: %s", f, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Version numbers whose names are taken (readable or not), ascending. */
     private static List<String> versions(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(f -> f.matches("[0-9]+\\.json"))
