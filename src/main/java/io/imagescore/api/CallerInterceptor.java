@@ -53,6 +53,8 @@ public class CallerInterceptor implements ServerInterceptor {
 
     @Inject
     SecurityConfig config;
+    @Inject
+    io.imagescore.score.ScoreMetrics metrics;
 
     private ApiKeys keys;
     private final Map<Descriptor, Boolean> hasTenant = new ConcurrentHashMap<>();
@@ -141,7 +143,8 @@ public class CallerInterceptor implements ServerInterceptor {
         return new Caller(b.build(), tenant);
     }
 
-    private static void reject(ServerCall<?, ?> call, ImageScoreException e) {
+    private void reject(ServerCall<?, ?> call, ImageScoreException e) {
+        metrics.request(call.getMethodDescriptor().getBareMethodName(), e.code().name());
         StatusRuntimeException s = GrpcErrors.toStatus(e);
         call.close(s.getStatus(), s.getTrailers() == null ? new Metadata() : s.getTrailers());
     }
