@@ -72,13 +72,13 @@ final class EmbeddedTarget implements ScoringTarget {
         }
         ModelPack pack = engine.pack();
         selections = ScoringPipeline.select(pack, scores);
-        List<String> scalars = new ArrayList<>();
-        List<String> classes = new ArrayList<>();
+        java.util.Set<String> scalars = new java.util.LinkedHashSet<>();
+        java.util.Set<String> classes = new java.util.LinkedHashSet<>();
         for (ScoringPipeline.Selection s : selections) {
-            (s.head().spec().kind() == ScoreSpec.Kind.SCALAR ? scalars : classes).add(s.name());
+            (s.head().spec().kind() == ScoreSpec.Kind.SCALAR ? scalars : classes).add(OutputSchema.versioned(s.name(), s.head().version()));
         }
         info = new Info(pack.name(), pack.version(), pack.contentHash(), engine.pipeline().preprocessingId(pack, mode),
-                scalars, classes, null, null);
+                List.copyOf(scalars), List.copyOf(classes), null, null);
         return info;
     }
 
@@ -146,11 +146,11 @@ final class EmbeddedTarget implements ScoringTarget {
         }
         ScoredImage s = o.value();
         Map<String, Double> scalars = new LinkedHashMap<>();
-        s.scalars().forEach(sc -> scalars.put(sc.name(), sc.value()));
+        s.scalars().forEach(sc -> scalars.put(OutputSchema.versioned(sc.name(), sc.version()), sc.value()));
         Map<String, BatchRow.TopClass> classes = new LinkedHashMap<>();
         for (ScoredImage.Classes c : s.classes()) {
             int top = c.topK(1)[0];
-            classes.put(c.name(), new BatchRow.TopClass(c.labels().get(top), c.probabilities()[top]));
+            classes.put(OutputSchema.versioned(c.name(), c.version()), new BatchRow.TopClass(c.labels().get(top), c.probabilities()[top]));
         }
         return new BatchRow(e.id(), e.path(), e.set(), s.sha256(), s.width(), s.height(), info.packName(),
                 info.packVersion(), info.packHash(), info.preprocessingId(), scalars, classes, s.embedding(), null, null);

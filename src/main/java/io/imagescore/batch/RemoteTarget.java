@@ -34,6 +34,7 @@ import javax.net.ssl.SSLException;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,14 +113,14 @@ final class RemoteTarget implements ScoringTarget {
         // Describe the pack (waiting for a service that is still starting), then open one stream to learn what the
         // results will be computed with: the header names the pack version/hash and preprocessing for these options.
         PackDescription pack = describe();
-        List<String> wanted = options.getScoresList().stream().map(s -> s.contains("@") ? s.substring(0, s.indexOf('@')) : s).toList();
-        List<String> scalars = new ArrayList<>();
-        List<String> classes = new ArrayList<>();
-        for (ScoreDescription d : pack.getScoresList()) {
-            if (wanted.isEmpty() || wanted.contains(d.getName())) {
-                (d.getKind() == ScoreKind.SCORE_KIND_CLASSES ? classes : scalars).add(d.getName());
-            }
-        }
+        // Each wanted score becomes one column keyed name@version: the pinned version, or the active one now (the
+        // stream header below pins the pack hash, so the active version cannot change under the run).
+        List<String> wantedRefs = options.getScoresList();
+        Set<String> scalars = new LinkedHashSet<>();
+        Set<String> classes = new LinkedHashSet<>();
+        Set<String> known = new HashSet<>();
+        Map<String, ScoreDescription> heads = new LinkedHashMap<>();
+        pack.getScoresList().forEach(d -> heads.put(d.getName(), d));
         PromptSetVersion promptSet = null;
         if (!options.getPromptSet().isEmpty()) {
             // Resolve the set once and pin its version for every stream of the run (and its resumes, through
@@ -128,28 +129,40 @@ final class RemoteTarget implements ScoringTarget {
                     .getPromptSet(GetPromptSetRequest.newBuilder().setTenant(options.getTenant())
                             .setName(options.getPromptSet()).setVersion(options.getPromptSetVersion()).build());
             options = options.toBuilder().setPromptSetVersion(promptSet.getRef().getVersion()).build();
-            for (PromptAttribute a : promptSet.getSpec().getAttributesList()) {
-                if (wanted.isEmpty() || wanted.contains(a.getName())) {
-                    scalars.add(a.getName());
-                }
-            }
-            for (ZeroShotClassifier c : promptSet.getSpec().getClassifiersList()) {
-                if (wanted.isEmpty() || wanted.contains(c.getName())) {
-                    classes.add(c.getName());
-                }
+        }
+        Map<String, Boolean> prompts = new LinkedHashMap<>(); // prompt score name -> is a classifier
+        if (promptSet != null) {
+            promptSet.getSpec().getAttributesList().forEach(a -> prompts.put(a.getName(), false));
+            promptSet.getSpec().getClassifiersList().forEach(c -> prompts.put(c.getName(), true));
+        }
+        List<String> refs = new ArrayList<>(wantedRefs);
+        if (refs.isEmpty()) {
+            refs.addAll(heads.keySet());
+            refs.addAll(prompts.keySet());
+        }
+        for (String ref : refs) {
+            int at = ref.indexOf('@');
+            String name = at < 0 ? ref : ref.substring(0, at);
+            ScoreDescription d = heads.get(name);
+            if (d != null) {
+                String version = at < 0 ? d.getVersion() : ref.substring(at + 1);
+                (d.getKind() == ScoreKind.SCORE_KIND_CLASSES ? classes : scalars).add(OutputSchema.versioned(name, version));
+                known.add(name);
+            } else if (prompts.containsKey(name)) {
+                (prompts.get(name) ? classes : scalars).add(OutputSchema.versioned(name, promptSet.getRef().getVersion()));
+                known.add(name);
             }
         }
-        Set<String> known = new HashSet<>(scalars);
-        known.addAll(classes);
-        for (String w : wanted) {
-            if (!known.contains(w)) {
+        for (String w : refs) {
+            String name = w.contains("@") ? w.substring(0, w.indexOf('@')) : w;
+            if (!known.contains(name)) {
                 throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "pack " + pack.getRef().getName()
-                        + (promptSet != null ? " and prompt set " + options.getPromptSet() : "") + " have no score '" + w + "'");
+                        + (promptSet != null ? " and prompt set " + options.getPromptSet() : "") + " have no score '" + name + "'");
             }
         }
         StreamHeader header = probeHeader();
         info = new Info(header.getPack().getName(), header.getPack().getVersion(), header.getPack().getContentHash(),
-                header.getPreprocessingId(), scalars, classes,
+                header.getPreprocessingId(), List.copyOf(scalars), List.copyOf(classes),
                 promptSet == null ? null : promptSet.getRef().getTenant() + "/" + promptSet.getRef().getName() + "@"
                         + promptSet.getRef().getVersion(),
                 promptSet == null ? null : promptSet.getRef().getContentHash());
@@ -420,12 +433,12 @@ final class RemoteTarget implements ScoringTarget {
         }
         var s = r.getScores();
         Map<String, Double> scalars = new LinkedHashMap<>();
-        s.getScoresList().forEach(n -> scalars.put(n.getName(), n.getValue()));
+        s.getScoresList().forEach(n -> scalars.put(OutputSchema.versioned(n.getName(), n.getVersion()), n.getValue()));
         Map<String, BatchRow.TopClass> classes = new LinkedHashMap<>();
         s.getClassesList().forEach(c -> {
             if (c.getTopCount() > 0) {
                 ClassProbability top = c.getTop(0);
-                classes.put(c.getName(), new BatchRow.TopClass(top.getLabel(), top.getProbability()));
+                classes.put(OutputSchema.versioned(c.getName(), c.getVersion()), new BatchRow.TopClass(top.getLabel(), top.getProbability()));
             }
         });
         float[] embedding = null;

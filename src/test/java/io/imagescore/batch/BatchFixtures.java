@@ -60,5 +60,5 @@ final class BatchFixtures {
         return rows;
     }
 
-    static final OutputSchema IMAGENET = new OutputSchema(List.of(), List.of("imagenet"), false);
+    static final OutputSchema IMAGENET = new OutputSchema(List.of(), List.of("imagenet@1"), false);
 }

@@ -74,8 +74,8 @@ class BatchPromptSetTest {
 
             JsonNode run = new ObjectMapper().readTree(tmp.resolve("run/run.json").toFile());
             assertThat(run.at("/prompt_set/ref").asText()).isEqualTo("batch/listing@1");
-            assertThat(run.at("/schema/scalars").toString()).contains("\"good\"");
-            assertThat(run.at("/schema/classes").toString()).contains("\"room\"");
+            assertThat(run.at("/schema/scalars").toString()).contains("\"good@1\"");
+            assertThat(run.at("/schema/classes").toString()).contains("\"room@1\"");
 
             // version 2 swaps the poles and becomes active; the batch rows stay those of version 1
             sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("batch").setName("listing")
@@ -85,7 +85,7 @@ class BatchPromptSetTest {
             BatchSummary rerun = new BatchRunner(settings, again, new PrintStream(new ByteArrayOutputStream())).run();
             assertThat(rerun.exitCode()).isEqualTo(1);
             assertThat(rerun.error()).hasMessageContaining("different run");
-            var schema = new OutputSchema(List.of("good"), List.of("room"), false);
+            var schema = new OutputSchema(List.of("good@1"), List.of("room@1"), false);
             List<BatchRow> rows = BatchFixtures.rows(tmp.resolve("run"), OutputFormat.CSV, schema);
             assertThat(rows).extracting(BatchRow::id).containsExactlyElementsOf(entries.keySet());
             ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(options.toBuilder().setPromptSetVersion("1"));
@@ -100,8 +100,8 @@ class BatchPromptSetTest {
                 ImageResult r = direct.get(i);
                 double good = r.getScores().getScoresList().stream().filter(s -> s.getName().equals("good")).findFirst()
                         .orElseThrow().getValue();
-                assertThat(row.scalars().get("good")).as(row.id()).isCloseTo(good, within(1e-6));
-                assertThat(row.classes().get("room").label()).isEqualTo(r.getScores().getClasses(0).getTop(0).getLabel());
+                assertThat(row.scalars().get("good@1")).as(row.id()).isCloseTo(good, within(1e-6));
+                assertThat(row.classes().get("room@1").label()).isEqualTo(r.getScores().getClasses(0).getTop(0).getLabel());
             }
         } finally {
             channel.shutdownNow();

@@ -50,7 +50,7 @@ class BatchRemoteTest {
                 List.of("imagenet"), true, PreprocessMode.EXACT);
         assertThat(new BatchRunner(embeddedSettings, embedded, new PrintStream(new ByteArrayOutputStream())).run().exitCode()).isEqualTo(2);
 
-        OutputSchema schema = new OutputSchema(List.of(), List.of("imagenet"), true);
+        OutputSchema schema = new OutputSchema(List.of(), List.of("imagenet@1"), true);
         List<BatchRow> r = BatchFixtures.rows(tmp.resolve("remote"), OutputFormat.PARQUET, schema);
         List<BatchRow> e = BatchFixtures.rows(tmp.resolve("embedded"), OutputFormat.PARQUET, schema);
         assertThat(r).extracting(BatchRow::id).containsExactlyElementsOf(entries.keySet());
@@ -68,8 +68,8 @@ class BatchRemoteTest {
             assertThat(a.preprocessingId()).isEqualTo(b.preprocessingId());
             assertThat(a.sha256()).isEqualTo(b.sha256());
             if (!a.failed()) {
-                assertThat(a.classes().get("imagenet").label()).isEqualTo(b.classes().get("imagenet").label());
-                assertThat(a.classes().get("imagenet").probability()).isCloseTo(b.classes().get("imagenet").probability(), within(1e-4));
+                assertThat(a.classes().get("imagenet@1").label()).isEqualTo(b.classes().get("imagenet@1").label());
+                assertThat(a.classes().get("imagenet@1").probability()).isCloseTo(b.classes().get("imagenet@1").probability(), within(1e-4));
                 assertThat(a.embedding()).hasSize(1280).containsExactly(b.embedding(), org.assertj.core.data.Offset.offset(1e-4f));
             }
         }

@@ -75,7 +75,7 @@ class BatchRunnerTest {
             assertThat(r.packName()).isEqualTo("mobilenetv2-default");
             assertThat(r.packHash()).hasSize(64);
             assertThat(r.preprocessingId()).endsWith("/exact");
-            assertThat(r.classes().get("imagenet").probability()).isBetween(0.0, 1.0);
+            assertThat(r.classes().get("imagenet@1").probability()).isBetween(0.0, 1.0);
         }
         assertThat(s.errorsByCode()).containsEntry("FILE_UNREADABLE", 1L).containsKey("UNSUPPORTED_FORMAT");
         assertThat(s.rows()).isEqualTo(8);
@@ -87,7 +87,7 @@ class BatchRunnerTest {
         Map<String, String> entries = new LinkedHashMap<>(BatchFixtures.photos(4));
         entries.put("text", BatchFixtures.notAnImage(tmp).toString());
         Path m = BatchFixtures.csv(tmp.resolve("m.csv"), entries);
-        OutputSchema schema = new OutputSchema(List.of(), List.of("imagenet"), true);
+        OutputSchema schema = new OutputSchema(List.of(), List.of("imagenet@1"), true);
         Map<OutputFormat, List<BatchRow>> byFormat = new HashMap<>();
         for (OutputFormat f : OutputFormat.values()) {
             Path out = tmp.resolve("out-" + f);
@@ -116,8 +116,8 @@ class BatchRunnerTest {
                 assertThat(b.errorCode()).isEqualTo(a.errorCode());
                 assertThat(b.sha256()).isEqualTo(a.sha256());
                 if (!a.failed()) {
-                    assertThat(b.classes().get("imagenet").label()).isEqualTo(a.classes().get("imagenet").label());
-                    assertThat(b.classes().get("imagenet").probability()).isCloseTo(a.classes().get("imagenet").probability(), within(1e-6));
+                    assertThat(b.classes().get("imagenet@1").label()).isEqualTo(a.classes().get("imagenet@1").label());
+                    assertThat(b.classes().get("imagenet@1").probability()).isCloseTo(a.classes().get("imagenet@1").probability(), within(1e-6));
                     assertThat(b.embedding()).containsExactly(a.embedding(), org.assertj.core.data.Offset.offset(1e-6f));
                 } else {
                     assertThat(b.embedding()).isNull();

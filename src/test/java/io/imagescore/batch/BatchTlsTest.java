@@ -77,8 +77,8 @@ class BatchTlsTest {
             BatchRow b = p.get(i);
             assertThat(a.sha256()).isEqualTo(b.sha256()).matches("[0-9a-f]{64}");
             assertThat(a.packHash()).isEqualTo(b.packHash());
-            assertThat(a.classes().get("imagenet").label()).isEqualTo(b.classes().get("imagenet").label()).isNotBlank();
-            assertThat(a.classes().get("imagenet").probability()).isCloseTo(b.classes().get("imagenet").probability(), within(1e-5));
+            assertThat(a.classes().get("imagenet@1").label()).isEqualTo(b.classes().get("imagenet@1").label()).isNotBlank();
+            assertThat(a.classes().get("imagenet@1").probability()).isCloseTo(b.classes().get("imagenet@1").probability(), within(1e-5));
         }
 
         // The JVM's trust store does not know the self-signed server certificate.
