@@ -25,8 +25,13 @@ public record ScoreRef(String name, String version) {
         if (at < 0) {
             return new ScoreRef(TenantNames.check("score", ref), null);
         }
-        return new ScoreRef(TenantNames.check("score", ref.substring(0, at)),
-                TenantNames.checkVersion("score version in " + TenantNames.quote(ref), ref.substring(at + 1)));
+        String name = TenantNames.check("score", ref.substring(0, at));
+        String version = ref.substring(at + 1);
+        if (!TenantNames.isValidVersion(version)) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score " + TenantNames.quote(ref) + ": the version after '@' "
+                    + TenantNames.VERSION_RULE, Map.of("field", "score", "rule", "version"), null);
+        }
+        return new ScoreRef(name, version);
     }
 
     public boolean hasVersion() {

@@ -20,9 +20,9 @@ public final class TenantNames {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     /** A version: a positive decimal number without leading zeros, at most 9 digits (fits an int). */
     private static final Pattern VERSION = Pattern.compile("[1-9][0-9]{0,8}");
-    static final String NAME_RULE = "must be 1-64 characters: lowercase ASCII letters, digits, '.', '_' or '-', "
+    public static final String NAME_RULE = "must be 1-64 characters: lowercase ASCII letters, digits, '.', '_' or '-', "
             + "starting with a letter or digit";
-    static final String VERSION_RULE = "must be a positive whole number of at most 9 digits without leading zeros";
+    public static final String VERSION_RULE = "must be a positive whole number of at most 9 digits without leading zeros";
     private static final int ECHO_LIMIT = 64;
 
     private TenantNames() {
