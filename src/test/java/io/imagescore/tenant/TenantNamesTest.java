@@ -9,7 +9,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-class TenantNamesTest {
+public class TenantNamesTest {
     /** Hostile names every RPC must refuse; shared with the gRPC test. */
     public static final List<String> HOSTILE = List.of("../x", "..", ".", "/etc/x", "a/b", "a\\b", "x\0y", "x\ny", "x\u0007",
             "\u0430cme" /* Cyrillic а */, "\uff41\uff43\uff4d\uff45" /* fullwidth acme */, "Acme", "a b", "-x", ".hidden",
