@@ -57,7 +57,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Blocking
     public void sort(SortRequest request, StreamObserver<SortResponse> out) {
         answer("Sort", out, () -> {
-            if (request.getByRegulation().hasStored()) {
+            if (request.getByRegulation().hasStored()) { // names before anything else
                 var named = request.getByRegulation().getStored();
                 TenantNames.tenant(named.getTenant());
                 regulationName(named.getName());
@@ -74,8 +74,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             // A stored regulation is read once: the version reported is the version used.
             var ref = request.getByRegulation().getStored();
             RegulationStore.Stored stored = request.getByRegulation().hasStored()
-                    ? regulations.get(TenantNames.tenant(ref.getTenant()), regulationName(ref.getName()),
-                    regulationVersion(ref.getVersion())) : null;
+                    ? regulations.get(TenantNames.tenantOrDefault(ref.getTenant()), ref.getName(), ref.getVersion()) : null;
             SortSpec spec = SortMessages.spec(request, stored);
             var mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<ImageInput> images = request.getImagesList().stream()
