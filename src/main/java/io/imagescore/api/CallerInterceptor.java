@@ -163,7 +163,7 @@ public class CallerInterceptor implements ServerInterceptor {
                     b.setField(f, caller.tenant());
                 } else if (!requested.equals(caller.tenant()) && !caller.admin()) {
                     throw new ImageScoreException(ErrorCode.TENANT_MISMATCH, "this key belongs to tenant '" + caller.tenant()
-                            + "' and cannot act on tenant '" + TenantNames.printable(requested) + "'", Map.of("tenant", caller.tenant()), null);
+                            + "' and cannot act on tenant " + TenantNames.quote(requested), Map.of("tenant", caller.tenant()), null);
                 }
             } else if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE && containsTenant(f.getMessageType())) {
                 if (f.isRepeated()) {

@@ -29,7 +29,9 @@ import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
 import io.imagescore.pack.PackRegistry;
 import io.imagescore.score.ScoreMetrics;
+import io.imagescore.score.ScoreRef;
 import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
@@ -82,6 +84,8 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     @Blocking
     public void fitHead(FitHeadRequest request, StreamObserver<FitHeadResponse> out) {
         try {
+            TenantNames.check("name", request.getName());
+            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             ModelPack pack = packs.get(request.getPack());
             FitKind kind = switch (request.getKind()) {
                 case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
@@ -100,7 +104,6 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
             }
-            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessMode());
             FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
                     request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
                     request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
@@ -148,7 +151,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             metrics.request("FitHead", "ok");
             out.onNext(r.build());
             out.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fail("FitHead", out, e);
         }
     }
@@ -157,11 +160,12 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     @Blocking
     public void evaluateHead(EvaluateHeadRequest request, StreamObserver<EvaluateHeadResponse> out) {
         try {
-            ModelPack pack = packs.get(request.getPack());
             if (request.getScore().isEmpty()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score is required (e.g. \"quality\" or \"quality@1\")");
             }
-            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessMode());
+            ScoreRef.parse(request.getScore());
+            ModelPack pack = packs.get(request.getPack());
+            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
@@ -192,7 +196,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             metrics.request("EvaluateHead", "ok");
             out.onNext(r.build());
             out.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fail("EvaluateHead", out, e);
         }
     }
@@ -208,7 +212,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     private static LabelledImage image(io.imagescore.api.v1.LabelledImage li) {
         ImageRef ref = switch (li.getSourceCase()) {
             case DATA -> ImageRef.ofBytes(li.getId(), li.getData().toByteArray());
-            case SHA256 -> ImageRef.ofHash(li.getId(), li.getSha256().toLowerCase());
+            case SHA256 -> ImageRef.ofHash(li.getId(), li.getSha256());
             case SOURCE_NOT_SET -> new ImageRef(li.getId(), null, null);
         };
         return new LabelledImage(ref, li.getTargetValueCase() == io.imagescore.api.v1.LabelledImage.TargetValueCase.TARGET ? li.getTarget() : Double.NaN, li.getLabel().isEmpty() ? null : li.getLabel());

@@ -21,6 +21,7 @@ import io.imagescore.prompt.TextEmbedder;
 import io.imagescore.score.ImageInput;
 import io.imagescore.score.ScoreMetrics;
 import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import jakarta.inject.Inject;
 
@@ -69,6 +70,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
                         if (!r.hasConfig()) {
                             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the first TuneLabels message must carry the config");
                         }
+                        checked(r.getConfig());
                         config = r.getConfig();
                         return;
                     }
@@ -126,8 +128,16 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
         };
     }
 
+    /** Checks the config's names and enum values; returns its tenant. */
+    static String checked(TuneLabelsConfig c) {
+        TenantNames.checkOptional("prompt_set", c.getPromptSet());
+        PreprocessModes.fromProto(c.getPreprocessModeValue());
+        return PromptSetMessages.tenant(c.getTenant());
+    }
+
     TuneLabelsResponse tune(TuneLabelsConfig c, List<LabelTuning.RatedImage> images) {
-        String tenant = PromptSetMessages.tenant(c.getTenant());
+        String tenant = checked(c);
+        var mode = PreprocessModes.fromProto(c.getPreprocessModeValue());
         if (!c.getDryRun() && c.getPromptSet().isEmpty()) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the prompt_set that receives the tuned version, or set dry_run");
         }
@@ -151,7 +161,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
             }
         }
         LabelTuning.Result result = new LabelTuning(pipeline, embedder).run(new LabelTuning.Request(pack, viewpoints, images, options,
-                PreprocessModes.fromProto(c.getPreprocessMode())), base);
+                mode), base);
         TuneLabelsResponse.Builder b = TuneLabelsResponse.newBuilder()
                 .setReportJson(LabelTuning.json(result.report())).setReportTable(LabelTuning.table(result.report(), 20));
         for (LabelTuning.FailedImage f : result.report().failedImages()) {

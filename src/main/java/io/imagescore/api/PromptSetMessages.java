@@ -10,6 +10,7 @@ import io.imagescore.api.v1.ZeroShotClassifier;
 import io.imagescore.prompt.PromptSet;
 import io.imagescore.prompt.PromptSetRef;
 import io.imagescore.prompt.PromptSetStore;
+import io.imagescore.tenant.TenantNames;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,8 +21,19 @@ final class PromptSetMessages {
     private PromptSetMessages() {
     }
 
+    /** The request's tenant (empty = "default"), checked against the naming rule. */
     static String tenant(String t) {
-        return io.imagescore.tenant.TenantNames.tenantOrDefault(t);
+        return TenantNames.tenant(t);
+    }
+
+    /** A prompt-set name, checked against the naming rule. */
+    static String name(String name) {
+        return TenantNames.check("prompt_set", name);
+    }
+
+    /** A prompt-set version: empty (the active one) or a version number. */
+    static String version(String version) {
+        return TenantNames.checkOptionalVersion("version", version);
     }
 
     static io.imagescore.api.v1.PromptSetRef ref(PromptSetRef r) {

@@ -14,6 +14,7 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.prompt.PromptSetRegistry;
 import io.imagescore.prompt.PromptSetStore;
 import io.imagescore.score.ScoreMetrics;
+import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
@@ -33,10 +34,12 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     @Blocking
     public void createPromptSetVersion(CreatePromptSetVersionRequest request, StreamObserver<PromptSetVersion> out) {
         answer("CreatePromptSetVersion", out, () -> {
+            String tenant = PromptSetMessages.tenant(request.getTenant());
+            String name = PromptSetMessages.name(request.getName());
             if (!request.hasSpec()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no spec");
             }
-            PromptSetStore.StoredVersion v = registry.create(PromptSetMessages.tenant(request.getTenant()), request.getName(),
+            PromptSetStore.StoredVersion v = registry.create(tenant, name,
                     PromptSetMessages.spec(request.getSpec()), request.getNotes(), request.getActivate());
             return PromptSetMessages.version(v, registry.store().isActive(v));
         });
@@ -46,8 +49,8 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     @Blocking
     public void getPromptSet(GetPromptSetRequest request, StreamObserver<PromptSetVersion> out) {
         answer("GetPromptSet", out, () -> {
-            PromptSetStore.StoredVersion v = registry.store().get(PromptSetMessages.tenant(request.getTenant()), request.getName(),
-                    request.getVersion());
+            PromptSetStore.StoredVersion v = registry.store().get(PromptSetMessages.tenant(request.getTenant()),
+                    PromptSetMessages.name(request.getName()), PromptSetMessages.version(request.getVersion()));
             return PromptSetMessages.version(v, registry.store().isActive(v));
         });
     }
@@ -57,7 +60,8 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     public void listPromptSets(ListPromptSetsRequest request, StreamObserver<ListPromptSetsResponse> out) {
         answer("ListPromptSets", out, () -> {
             ListPromptSetsResponse.Builder b = ListPromptSetsResponse.newBuilder();
-            for (PromptSetStore.Summary s : registry.store().list(request.getTenant())) {
+            // an empty tenant lists every tenant's sets
+            for (PromptSetStore.Summary s : registry.store().list(TenantNames.checkOptional("tenant", request.getTenant()))) {
                 b.addPromptSets(PromptSetSummary.newBuilder().setTenant(s.tenant()).setName(s.name())
                         .setActiveVersion(s.activeVersion()).addAllVersions(s.versions()));
             }
@@ -69,8 +73,8 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     @Blocking
     public void activatePromptSetVersion(ActivatePromptSetVersionRequest request, StreamObserver<PromptSetVersion> out) {
         answer("ActivatePromptSetVersion", out, () -> {
-            PromptSetStore.StoredVersion v = registry.activate(PromptSetMessages.tenant(request.getTenant()), request.getName(),
-                    request.getVersion());
+            PromptSetStore.StoredVersion v = registry.activate(PromptSetMessages.tenant(request.getTenant()),
+                    PromptSetMessages.name(request.getName()), PromptSetMessages.version(request.getVersion()));
             return PromptSetMessages.version(v, true);
         });
     }

@@ -22,7 +22,9 @@ import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoreMetrics;
 import io.imagescore.score.ScoredImage;
+import io.imagescore.score.ScoreRef;
 import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
@@ -71,7 +73,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             metrics.request("Score", "ok");
             responseObserver.onNext(response.build());
             responseObserver.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fail("Score", responseObserver, e);
         }
     }
@@ -95,7 +97,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             metrics.request("DescribePacks", "ok");
             responseObserver.onNext(b.build());
             responseObserver.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             fail("DescribePacks", responseObserver, e);
         }
     }
@@ -117,6 +119,12 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     }
 
     Prepared prepare(ScoreOptions options) {
+        // names first: a malformed name is INVALID_ARGUMENT before any lookup or work
+        options.getScoresList().forEach(ScoreRef::parse);
+        PromptSetMessages.tenant(options.getTenant());
+        TenantNames.checkOptional("prompt_set", options.getPromptSet());
+        TenantNames.checkOptionalVersion("prompt_set_version", options.getPromptSetVersion());
+        var mode = PreprocessModes.fromProto(options.getPreprocessModeValue());
         if (options.getTopK() < 0) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "top_k must be ≥ 0, got " + options.getTopK());
         }
@@ -137,7 +145,6 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
                 ? List.of() : ScoringPipeline.select(pack, headScores);
-        var mode = PreprocessModes.fromProto(options.getPreprocessMode());
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
                 options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
                 promptSet, prompts);

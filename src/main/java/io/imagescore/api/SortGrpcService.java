@@ -57,6 +57,12 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Blocking
     public void sort(SortRequest request, StreamObserver<SortResponse> out) {
         answer("Sort", out, () -> {
+            if (request.getByRegulation().hasStored()) { // names before anything else
+                var named = request.getByRegulation().getStored();
+                TenantNames.tenant(named.getTenant());
+                regulationName(named.getName());
+                regulationVersion(named.getVersion());
+            }
             if (request.getImagesCount() == 0) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no images");
             }
@@ -70,7 +76,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             RegulationStore.Stored stored = request.getByRegulation().hasStored()
                     ? regulations.get(TenantNames.tenantOrDefault(ref.getTenant()), ref.getName(), ref.getVersion()) : null;
             SortSpec spec = SortMessages.spec(request, stored);
-            var mode = PreprocessModes.fromProto(request.getPreprocessMode());
+            var mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<ImageInput> images = request.getImagesList().stream()
                     .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
             SortResult result = sorter.sort(pack, images, spec, mode, ScoreGrpcService.deadline());
@@ -98,27 +104,29 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Blocking
     public void putRegulation(PutRegulationRequest request, StreamObserver<StoredRegulation> out) {
         answer("PutRegulation", out, () -> {
+            String tenant = TenantNames.tenant(request.getTenant());
+            String name = regulationName(request.getName());
             if (!request.hasRegulation()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no regulation");
             }
             var regulation = SortMessages.regulation(request.getRegulation()).validated();
             // Check the classes against the default pack's classifier now, so a typo fails at storage, not at sort time.
             ModelPack pack = packs.get("");
-            if (pack.heads().containsKey(regulation.classifier().replaceFirst("@.*", ""))) {
+            if (pack.heads().containsKey(io.imagescore.score.ScoreRef.parse(regulation.classifier()).name())) {
                 var selections = ScoringPipeline.select(pack, new SortSpec(new SortSpec.ByRegulation(regulation), 0).scoreNames());
                 Map<String, io.imagescore.head.ScoreSpec> specs = new LinkedHashMap<>();
                 selections.forEach(s -> specs.put(s.name(), s.head().spec()));
                 SetSorter.check(new SortSpec(new SortSpec.ByRegulation(regulation), 0), specs);
             }
-            return SortMessages.stored(regulations.put(TenantNames.tenantOrDefault(request.getTenant()), request.getName(), regulation));
+            return SortMessages.stored(regulations.put(tenant, name, regulation));
         });
     }
 
     @Override
     @Blocking
     public void getRegulation(GetRegulationRequest request, StreamObserver<StoredRegulation> out) {
-        answer("GetRegulation", out, () -> SortMessages.stored(regulations.get(TenantNames.tenantOrDefault(request.getTenant()), request.getName(),
-                request.getVersion())));
+        answer("GetRegulation", out, () -> SortMessages.stored(regulations.get(TenantNames.tenant(request.getTenant()),
+                regulationName(request.getName()), regulationVersion(request.getVersion()))));
     }
 
     @Override
@@ -126,7 +134,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     public void listRegulations(ListRegulationsRequest request, StreamObserver<ListRegulationsResponse> out) {
         answer("ListRegulations", out, () -> {
             ListRegulationsResponse.Builder b = ListRegulationsResponse.newBuilder();
-            regulations.list(TenantNames.tenantOrDefault(request.getTenant())).forEach(s -> b.addRegulations(SortMessages.summary(s)));
+            regulations.list(TenantNames.tenant(request.getTenant())).forEach(s -> b.addRegulations(SortMessages.summary(s)));
             return b.build();
         });
     }
@@ -135,13 +143,23 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Blocking
     public void deleteRegulation(DeleteRegulationRequest request, StreamObserver<DeleteRegulationResponse> out) {
         answer("DeleteRegulation", out, () -> {
-            int n = regulations.delete(TenantNames.tenantOrDefault(request.getTenant()), request.getName());
+            String tenant = TenantNames.tenant(request.getTenant());
+            String name = regulationName(request.getName());
+            int n = regulations.delete(tenant, name);
             if (n == 0) {
-                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + TenantNames.tenantOrDefault(request.getTenant())
-                        + "' has no regulation '" + request.getName() + "'");
+                throw new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name + "'");
             }
             return DeleteRegulationResponse.newBuilder().setDeletedVersions(n).build();
         });
+    }
+
+    private static String regulationName(String name) {
+        return TenantNames.check("regulation name", name);
+    }
+
+    /** Empty = the newest version. */
+    private static String regulationVersion(String version) {
+        return TenantNames.checkOptionalVersion("regulation version", version);
     }
 
     private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {

@@ -91,14 +91,18 @@ public final class EmbeddingCache {
         return misses.get();
     }
 
+    /** The key's file, or null when its sha256 is not 64 lowercase hex (then it must never become a path). */
     private Path file(Key key) {
+        if (!ImageRef.isSha256(key.sha256())) {
+            return null;
+        }
         String enc = ScoringPipeline.sha256(key.encoder().getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 16);
         return dir.resolve(enc).resolve(key.sha256().substring(0, 2)).resolve(key.sha256() + "." + key.view().id() + ".f32");
     }
 
     private Entry readFile(Key key) {
         Path f = file(key);
-        if (!Files.isRegularFile(f)) {
+        if (f == null || !Files.isRegularFile(f)) {
             return null;
         }
         try {
@@ -121,6 +125,9 @@ public final class EmbeddingCache {
 
     private void writeFile(Key key, Entry entry) {
         Path f = file(key);
+        if (f == null) {
+            return;
+        }
         try {
             ByteBuffer b = ByteBuffer.allocate(4 + 4 * entry.mean().length).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt(entry.tensors());

@@ -22,6 +22,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class PacksReadinessCheck implements HealthCheck {
 
+    /** The services whose health gRPC reports (any other name is NOT_FOUND, see {@link HealthCheckNotFound}). */
+    static final java.util.List<String> SERVICES = java.util.List.of(ImageScoreGrpc.SERVICE_NAME,
+            io.imagescore.api.v1.ImageSortGrpc.SERVICE_NAME, io.imagescore.api.v1.HeadFittingGrpc.SERVICE_NAME,
+            io.imagescore.api.v1.PromptSetsGrpc.SERVICE_NAME, io.imagescore.api.v1.LabelTuningGrpc.SERVICE_NAME);
+
     @Inject
     PackRegistry packs;
     @Inject
@@ -47,7 +52,9 @@ public class PacksReadinessCheck implements HealthCheck {
         }
         var status = ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
         grpcHealth.setStatus(GrpcHealthStorage.DEFAULT_SERVICE_NAME, status);
-        grpcHealth.setStatus(ImageScoreGrpc.SERVICE_NAME, status);
+        for (String service : SERVICES) {
+            grpcHealth.setStatus(service, status);
+        }
         return b.status(ready).build();
     }
 }

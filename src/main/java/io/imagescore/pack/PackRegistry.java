@@ -96,6 +96,7 @@ public class PackRegistry {
         String key = name == null || name.isEmpty() ? config.defaultPack() : name;
         ModelPack pack = packs.get(key);
         if (pack == null) {
+            io.imagescore.tenant.TenantNames.check("pack", key); // a malformed name is INVALID_ARGUMENT, not NOT_FOUND
             throw new ImageScoreException(ErrorCode.UNKNOWN_PACK, "unknown pack '" + key + "'; this server serves " + order,
                     Map.of("pack", key), null);
         }

@@ -66,8 +66,8 @@ public class ScoringPipeline {
     }
 
     /**
-     * Resolves "name" or "name@version" against the pack; empty = every score at its active version.
-     * Unknown names → UNKNOWN_SCORE (NOT_FOUND) listing what the pack offers.
+     * Resolves "name" or "name@version" ({@link ScoreRef}) against the pack; empty = every score at its active version.
+     * A malformed reference → INVALID_REQUEST; unknown names → UNKNOWN_SCORE (NOT_FOUND) listing what the pack offers.
      */
     public static List<Selection> select(ModelPack pack, List<String> wanted) {
         List<Selection> out = new ArrayList<>();
@@ -80,17 +80,17 @@ public class ScoringPipeline {
             if (!seen.add(w)) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score '" + w + "' is requested twice");
             }
-            int at = w.indexOf('@');
-            String name = at < 0 ? w : w.substring(0, at);
+            ScoreRef ref = ScoreRef.parse(w);
+            String name = ref.name();
             var versions = pack.heads().get(name);
             if (versions == null) {
                 throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "unknown score '" + name + "' in pack " + pack.name()
                         + "; it offers " + pack.heads().keySet(), Map.of("score", name, "pack", pack.name()), null);
             }
-            HeadVersion hv = at < 0 ? versions.lastEntry().getValue() : versions.get(w.substring(at + 1));
+            HeadVersion hv = ref.hasVersion() ? versions.get(ref.version()) : versions.lastEntry().getValue();
             if (hv == null) {
                 throw new ImageScoreException(ErrorCode.UNKNOWN_HEAD_VERSION, "score '" + name + "' has no version '"
-                        + w.substring(at + 1) + "'; versions: " + versions.keySet(), Map.of("score", name), null);
+                        + ref.version() + "'; versions: " + versions.keySet(), Map.of("score", name), null);
             }
             out.add(new Selection(name, hv));
         }

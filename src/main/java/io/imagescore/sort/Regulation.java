@@ -36,6 +36,10 @@ public record Regulation(String classifier, List<String> classes, List<String> r
         if (classifier == null || classifier.isBlank()) {
             throw invalid("a regulation needs a classifier (a CLASSES score such as room_type)");
         }
+        io.imagescore.score.ScoreRef.parse(classifier);
+        if (withinClassScore != null && !withinClassScore.isEmpty()) {
+            io.imagescore.score.ScoreRef.parse(withinClassScore);
+        }
         if (classes.isEmpty()) {
             throw invalid("a regulation needs at least one class");
         }

@@ -89,7 +89,6 @@ public record SortSpec(Ordering ordering, double duplicateThreshold) {
 
     /** "quality@2" → "quality": the name results carry. */
     static String baseName(String score) {
-        int at = score.indexOf('@');
-        return at < 0 ? score : score.substring(0, at);
+        return io.imagescore.score.ScoreRef.parse(score).name();
     }
 }

@@ -74,6 +74,28 @@ class OperationsTest {
     }
 
     @Test
+    void health_check_of_an_unknown_service_is_not_found_and_every_imagescore_service_is_known() {
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port()).usePlaintext().build();
+        try {
+            var health = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+            for (String unknown : new String[] {"no.such.Service", "imagescore.v1.ImageScor", "../x", "x".repeat(10240)}) {
+                io.grpc.StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(io.grpc.StatusRuntimeException.class,
+                        () -> health.check(HealthCheckRequest.newBuilder().setService(unknown).build()));
+                assertThat(e).as("service '%s'", unknown.length() > 40 ? unknown.substring(0, 40) : unknown).isNotNull();
+                assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+                assertThat(e.getStatus().getDescription()).startsWith("unknown service '").hasSizeLessThan(600);
+            }
+            for (String known : PacksReadinessCheck.SERVICES) {
+                assertThat(health.check(HealthCheckRequest.newBuilder().setService(known).build()).getStatus()).as(known)
+                        .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+            }
+            assertThat(PacksReadinessCheck.SERVICES).contains("imagescore.v1.ImageSort", "imagescore.v1.PromptSets");
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+
+    @Test
     void metrics_expose_stage_histograms_and_error_counts_after_scoring() throws Exception {
         ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port()).usePlaintext().build();
         try {
