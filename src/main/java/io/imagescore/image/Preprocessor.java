@@ -52,9 +52,12 @@ public class Preprocessor {
 
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
-        boolean nativeCrops = views.stream().anyMatch(v -> v == View.GRID3 || v == View.GRID3_FLIP);
-        // FAST decodes at a reduced DCT scale, which native-resolution crops cannot use
-        int dctTarget = mode == PreprocessMode.FAST && !nativeCrops ? spec.size() : 0;
+        // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
+        // pixels must not depend on which other views the same request asks for (quality_fast beside quality would
+        // otherwise be computed from another decode), so a FAST request mixing both kinds decodes twice.
+        List<View> nativeViews = views.stream().filter(View::nativeResolution).toList();
+        List<View> scaledViews = views.stream().filter(v -> !v.nativeResolution()).toList();
+        boolean fast = mode == PreprocessMode.FAST;
         try {
             decodes.acquire();
         } catch (InterruptedException e) {
@@ -62,8 +65,17 @@ public class Preprocessor {
             throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
         }
         try {
-            ImageDecoder.Decoded decoded = decoder.decode(encoded, dctTarget);
-            return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded.image(), spec, views));
+            if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
+                int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
+                ImageDecoder.Decoded decoded = decoder.decode(encoded, dctTarget);
+                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded.image(), spec, views));
+            }
+            ImageDecoder.Decoded full = decoder.decode(encoded, 0);
+            Map<View, List<float[]>> out = new EnumMap<>(View.class);
+            out.putAll(views(full.image(), spec, nativeViews));
+            ImageDecoder.Decoded scaled = decoder.decode(encoded, spec.size());
+            out.putAll(views(scaled.image(), spec, scaledViews));
+            return new PreprocessedImage(scaled.fullWidth(), scaled.fullHeight(), out);
         } finally {
             decodes.release();
         }

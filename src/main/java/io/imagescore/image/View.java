@@ -16,6 +16,11 @@ public enum View {
         return this == GRID3 || this == GRID3_FLIP ? 9 : 1;
     }
 
+    /** Whether the view crops at the photo's native resolution (then it cannot use a DCT-scaled decode). */
+    public boolean nativeResolution() {
+        return this == GRID3 || this == GRID3_FLIP;
+    }
+
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
