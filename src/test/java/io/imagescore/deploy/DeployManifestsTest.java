@@ -196,7 +196,7 @@ class DeployManifestsTest {
             JsonNode port = c.path(probe).path("httpGet").path("port");
             assertThat(port.isMissingNode() || port.asInt() == 8080).as(probe + " port (Knative: omit or the serving port)").isTrue();
         }
-        assertThat(env(c)).containsEntry("IMAGESCORE_BACKEND_KIND", "triton").containsKey("QUARKUS_GRPC_CLIENTS_TRITON_HOST");
+        assertThat(env(c)).containsEntry("IMAGESCORE_BACKEND_KIND", "triton").containsKey("IMAGESCORE_BACKEND_TRITON_ENDPOINTS");
     }
 
     @Test
@@ -205,8 +205,9 @@ class DeployManifestsTest {
                 .path("containers").get(0);
         JsonNode service = object("v1", "Service", "triton");
         Map<String, String> env = env(c);
-        assertThat(env.get("QUARKUS_GRPC_CLIENTS_TRITON_HOST")).startsWith(service.path("metadata").path("name").asText() + ".");
-        int grpcPort = Integer.parseInt(env.get("QUARKUS_GRPC_CLIENTS_TRITON_PORT"));
+        String endpoint = resolved(env).getConfigMapping(io.imagescore.model.BackendConfig.class).triton().endpoints().orElseThrow().getFirst();
+        assertThat(endpoint).startsWith(service.path("metadata").path("name").asText() + ".");
+        int grpcPort = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
         assertThat(servicePort(service, "grpc").path("port").asInt()).isEqualTo(grpcPort);
     }
 
@@ -322,8 +323,8 @@ class DeployManifestsTest {
                 .exists();
         JsonNode env = app.path("environment");
         assertThat(env.path("IMAGESCORE_BACKEND_KIND").asText()).isEqualTo("triton");
-        assertThat(env.path("QUARKUS_GRPC_CLIENTS_TRITON_HOST").asText()).isEqualTo("triton");
-        assertThat(triton.path("ports").toString()).contains(env.path("QUARKUS_GRPC_CLIENTS_TRITON_PORT").asText() + ":8001");
+        assertThat(env.path("IMAGESCORE_BACKEND_TRITON_ENDPOINTS").asText()).isEqualTo("triton:8001");
+        assertThat(triton.path("ports").toString()).contains("8001:8001");
         assertThat(app.path("depends_on").path("triton").path("condition").asText()).isEqualTo("service_healthy");
     }
 
@@ -506,6 +507,55 @@ class DeployManifestsTest {
     }
 
     // --------------------------------------------------------------------------------------------------- helpers
+
+    /** The application's configuration mappings: every IMAGESCORE_ variable a manifest sets must be one of theirs. */
+    static final Map<Class<?>, String> MAPPINGS = Map.of(
+            io.imagescore.model.BackendConfig.class, "imagescore.backend",
+            io.imagescore.pack.PackConfig.class, "imagescore.packs",
+            io.imagescore.api.ApiConfig.class, "imagescore.api",
+            io.imagescore.api.SecurityConfig.class, "imagescore.security");
+
+    /** The configuration the application would see with exactly {@code env} as its environment. */
+    static io.smallrye.config.SmallRyeConfig resolved(Map<String, String> env) {
+        io.smallrye.config.SmallRyeConfigBuilder b = new io.smallrye.config.SmallRyeConfigBuilder()
+                .withSources(new io.smallrye.config.EnvConfigSource(env, 300))
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter());
+        MAPPINGS.forEach((type, prefix) -> b.withMapping(type, prefix));
+        return b.build();
+    }
+
+    /** Environment variable name of every property the mappings declare (SmallRye's env-name rule). */
+    static java.util.Set<String> readableVariables() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        MAPPINGS.forEach((type, prefix) -> io.smallrye.config.ConfigMappings.getProperties(
+                io.smallrye.config.ConfigMappings.ConfigClass.configClass(type, prefix)).keySet().forEach(p ->
+                names.add(io.smallrye.config.common.utils.StringUtil.replaceNonAlphanumericByUnderscores(p).toUpperCase(java.util.Locale.ROOT))));
+        return names;
+    }
+
+    @Test
+    void every_variable_a_manifest_sets_is_one_the_application_reads_and_resolves_to_the_intended_value() {
+        JsonNode knative = object("serving.knative.dev/v1", "Service", "imagescore").path("spec").path("template").path("spec")
+                .path("containers").get(0);
+        Map<String, String> compose = new LinkedHashMap<>();
+        compose().path("services").path("imagescore").path("environment").fields()
+                .forEachRemaining(e -> compose.put(e.getKey(), e.getValue().asText()));
+        java.util.Set<String> readable = readableVariables();
+        assertThat(readable).contains("IMAGESCORE_BACKEND_TRITON_ENDPOINTS", "IMAGESCORE_PACKS_SHARED_DIR", "IMAGESCORE_SECURITY_API_KEYS_FILE");
+        for (Map<String, String> env : List.of(env(knative), compose)) {
+            assertThat(env.keySet()).as("variables the application reads (QUARKUS_* channels it does not use are refused)")
+                    .allSatisfy(name -> assertThat(readable).contains(name));
+            var config = resolved(env);
+            var backend = config.getConfigMapping(io.imagescore.model.BackendConfig.class);
+            assertThat(backend.kind()).isEqualTo("triton");
+            assertThat(backend.triton().endpoints()).as("Triton endpoint").hasValueSatisfying(e -> assertThat(e).hasSize(1));
+        }
+        var k = resolved(env(knative));
+        assertThat(k.getConfigMapping(io.imagescore.api.SecurityConfig.class).requireKeys()).isTrue();
+        assertThat(k.getConfigMapping(io.imagescore.api.SecurityConfig.class).apiKeysFile()).hasValue(Path.of("/etc/imagescore/keys/api-keys.txt"));
+        assertThat(k.getConfigMapping(io.imagescore.pack.PackConfig.class).sharedDir()).isEqualTo(Path.of("/shared"));
+        assertThat(knative.path("volumeMounts").toString()).contains("/shared/models").contains("/etc/imagescore/keys");
+    }
 
     private static Map<String, String> env(JsonNode container) {
         Map<String, String> env = new LinkedHashMap<>();
