@@ -51,6 +51,17 @@ final class PgTestDatabase {
         return dataSource(schema);
     }
 
+    /** A DataSource on an existing schema. */
+    static PGSimpleDataSource onSchema(String schema) {
+        return dataSource(schema);
+    }
+
+    /** The JDBC URL of {@code ds}'s schema (the test URL with currentSchema), for a datasource configured by URL. */
+    static String jdbcUrl(PGSimpleDataSource ds) {
+        String url = url();
+        return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + ds.getCurrentSchema();
+    }
+
     static void dropSchema(DataSource ds) {
         if (!(ds instanceof PGSimpleDataSource pg) || pg.getCurrentSchema() == null) {
             return;
