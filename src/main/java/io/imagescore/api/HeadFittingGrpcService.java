@@ -19,14 +19,11 @@ import io.imagescore.fit.FitKind;
 import io.imagescore.fit.FitService;
 import io.imagescore.fit.FitSpec;
 import io.imagescore.fit.FittedHead;
-import io.imagescore.fit.HeadStore;
 import io.imagescore.fit.ImageRef;
 import io.imagescore.fit.LabelledImage;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.image.View;
-import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
-import io.imagescore.pack.PackLoader;
 import io.imagescore.pack.PackRegistry;
 import io.imagescore.score.ScoreMetrics;
 import io.imagescore.score.ScoreRef;
@@ -36,7 +33,6 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -121,13 +117,9 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             ModelPack updated;
             publish.lock();
             try {
-                Path root = packs.fittedHeadsDir(pack.name());
-                Path dir = HeadStore.writeNext(packs.get(pack.name()), root, head);
-                version = dir.getFileName().toString();
-                updated = packs.update(pack.name(), p -> {
-                    HeadVersion hv = packs.loader().loadHead(p, head.name(), dir);
-                    return p.withHeadVersion(head.name(), hv, PackLoader.extendedHash(p.contentHash(), head.name(), hv));
-                });
+                PackRegistry.Published published = packs.publish(pack.name(), head);
+                version = published.version();
+                updated = published.pack();
             } finally {
                 publish.unlock();
             }

@@ -3,8 +3,8 @@ package io.imagescore.cli;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.imagescore.sort.LocalRegulationStore;
 import io.imagescore.sort.Regulation;
-import io.imagescore.sort.RegulationStore;
 import io.imagescore.sort.SortSpec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -72,7 +72,7 @@ public final class SortSpecOptions {
                     throw new IllegalArgumentException("--stored must be TENANT/NAME[@VERSION]");
                 }
                 String[] nameVersion = tenantName[1].split("@", 2);
-                return new RegulationStore(dataDir).get(tenantName[0], nameVersion[0], nameVersion.length == 2 ? nameVersion[1] : "").regulation();
+                return new LocalRegulationStore(dataDir).get(tenantName[0], nameVersion[0], nameVersion.length == 2 ? nameVersion[1] : "").regulation();
             }
             return new Regulation(classifier, classes, required, within, minConfidence, reviewMargin,
                     Regulation.Placement.valueOf(unregulated.toUpperCase(Locale.ROOT)), slots);

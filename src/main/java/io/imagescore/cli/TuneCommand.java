@@ -75,7 +75,7 @@ public final class TuneCommand implements Callable<Integer> {
             ModelPack p = engine.pack();
             engine.backend().load(TextEmbedder.textEncoder(p).model());
             LabelTuner.Options options = new LabelTuner.Options(folds, maxPairs, seed, scaleMin, scaleMax, 0.005, 0.1, 0.01);
-            PromptSetStore store = dataDir == null ? null : new PromptSetStore(dataDir.resolve("prompt-sets"));
+            PromptSetStore store = dataDir == null ? null : new io.imagescore.prompt.LocalPromptSetStore(dataDir.resolve("prompt-sets"));
             PromptSet base = null;
             if (store != null && promptSet != null && store.list(tenant).stream().anyMatch(s -> s.name().equals(promptSet))) {
                 base = store.get(tenant, promptSet, "").spec();

@@ -8,23 +8,21 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.Safetensors;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
-import io.imagescore.store.DurableFiles;
+import io.imagescore.store.HeadFileStore;
+import io.imagescore.store.LocalHeadFileStore;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * Writes a fitted head as an immutable version directory {@code <root>/<head>/<version>/} (head.json +
- * weights.safetensors) through {@link DurableFiles#createDirectory}: written and forced under a temporary sibling, then
- * renamed, so a reader never sees half a version, and never over an existing version. The bytes depend only on the
- * fitted head (no timestamps), so a refit reproduces them. {@link #writeNext} allocates the version number: when
- * another writer (another process sharing the data directory) takes a number first, the next is tried.
+ * Publishes fitted heads as immutable versions (head.json + weights.safetensors) in a {@link HeadFileStore}: the local
+ * directory layout {@code <root>/<head>/<version>/} (the CLI; {@link LocalHeadFileStore}) or whichever store the
+ * service is configured with. The bytes depend only on the fitted head (no timestamps), so a refit reproduces them.
+ * {@link #publishNext} allocates the version number: when another writer (another process or replica) takes a number
+ * first, the next is tried; the store's create is all-or-nothing and never replaces a version.
  */
 public final class HeadStore {
     public static final String WEIGHTS_FILE = "weights.safetensors";
@@ -33,43 +31,56 @@ public final class HeadStore {
     private HeadStore() {
     }
 
-    /** Writes {@code version}; INVALID_REQUEST if it exists (versions are immutable). */
+    /** Writes {@code version} under {@code root}; INVALID_REQUEST if it exists (versions are immutable). */
     public static Path write(Path root, FittedHead head, String version) {
-        Path target = root.resolve(head.name()).resolve(version);
-        if (!tryWrite(target, head)) {
+        LocalHeadFileStore store = LocalHeadFileStore.forPackDir(root);
+        HeadFileStore.HeadKey key = new HeadFileStore.HeadKey("", head.name(), version);
+        if (!store.create(key, files(head))) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "head " + head.name() + " version " + version
-                    + " already exists at " + target + "; versions are immutable");
+                    + " already exists at " + store.directory(key) + "; versions are immutable");
         }
-        return target;
+        return store.directory(key);
     }
 
-    /** Writes the next free version ({@link #nextVersion} or later, if taken meanwhile); returns its directory. */
+    /** Writes the next free version under {@code root} ({@link #nextVersion} or later, if taken meanwhile); returns its directory. */
     public static Path writeNext(ModelPack pack, Path root, FittedHead head) {
-        long next = Long.parseLong(nextVersion(pack, root, head.name()));
+        LocalHeadFileStore store = LocalHeadFileStore.forPackDir(root);
+        return store.directory(new HeadFileStore.HeadKey(pack.name(), head.name(), publishNext(store, pack, head)));
+    }
+
+    /** Publishes the next free version of {@code head} for {@code pack} in {@code store}; returns the version. */
+    public static String publishNext(HeadFileStore store, ModelPack pack, FittedHead head) {
+        Map<String, byte[]> files = files(head);
+        long next = Long.parseLong(nextVersion(pack, store, head.name()));
         for (int attempt = 0; attempt < 1000; attempt++, next++) {
-            Path target = root.resolve(head.name()).resolve(Long.toString(next));
-            if (tryWrite(target, head)) {
-                return target;
+            if (store.create(new HeadFileStore.HeadKey(pack.name(), head.name(), Long.toString(next)), files)) {
+                return Long.toString(next);
             }
         }
-        throw new ImageScoreException(ErrorCode.INTERNAL, "no free version number for head " + head.name() + " under " + root);
+        throw new ImageScoreException(ErrorCode.INTERNAL, "no free version number for head " + head.name() + " in " + store.describe());
     }
 
-    private static boolean tryWrite(Path target, FittedHead head) {
+    /** The files of a head version: head.json (the manifest, indented, newline-terminated) and the weights. */
+    public static Map<String, byte[]> files(FittedHead head) {
         try {
             DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
             String json = JSON.writer(pp).writeValueAsString(head.manifest()) + "\n";
             Map<String, byte[]> files = new LinkedHashMap<>();
             files.put(PackLoader.HEAD_MANIFEST, json.getBytes(StandardCharsets.UTF_8));
             files.put(WEIGHTS_FILE, Safetensors.toBytes(head.weights()));
-            return DurableFiles.createDirectory(target, files);
+            return files;
         } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot write head version " + target + ": " + e.getMessage(), e);
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot serialise head " + head.name() + ": " + e.getMessage(), e);
         }
     }
 
     /** One more than the highest numeric version of the head in the pack or on disk under {@code root}; "1" if none. */
     public static String nextVersion(ModelPack pack, Path root, String head) {
+        return nextVersion(pack, LocalHeadFileStore.forPackDir(root), head);
+    }
+
+    /** One more than the highest numeric version of the head in the pack or in {@code store}; "1" if none. */
+    public static String nextVersion(ModelPack pack, HeadFileStore store, String head) {
         long max = 0;
         var versions = pack.heads().get(head);
         if (versions != null) {
@@ -77,12 +88,9 @@ public final class HeadStore {
                 max = Math.max(max, numeric(v));
             }
         }
-        Path dir = root.resolve(head);
-        if (Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.list(dir)) {
-                max = Math.max(max, s.map(p -> numeric(p.getFileName().toString())).max(Comparator.naturalOrder()).orElse(0L));
-            } catch (IOException e) {
-                throw new ImageScoreException(ErrorCode.INTERNAL, "cannot list " + dir + ": " + e.getMessage(), e);
+        for (HeadFileStore.HeadKey k : store.list(pack.name())) {
+            if (k.head().equals(head)) {
+                max = Math.max(max, numeric(k.version()));
             }
         }
         return Long.toString(max + 1);

@@ -295,27 +295,37 @@ public final class PackLoader {
      * (missing or truncated head.json or weights) is skipped with a warning, never served and never a start-up failure.
      */
     public ModelPack withOverlay(ModelPack pack, Path overlayDir) {
-        DurableFiles.removeStaleTemporaries(overlayDir);
+        return withOverlay(pack, io.imagescore.store.LocalHeadFileStore.forPackDir(overlayDir));
+    }
+
+    /**
+     * The pack plus every fitted head version {@code store} holds for it. A version that cannot be loaded (unreadable,
+     * checksum mismatch, invalid) is skipped with a warning; one that clashes with a version the pack has is an error.
+     */
+    public ModelPack withOverlay(ModelPack pack, io.imagescore.store.HeadFileStore store) {
         ModelPack out = pack;
-        for (Path headDir : sortedChildren(overlayDir)) {
-            String headName = headDir.getFileName().toString();
-            for (Path versionDir : sortedChildren(headDir)) {
-                HeadVersion hv;
-                try {
-                    hv = loadHead(out, headName, versionDir);
-                } catch (ImageScoreException | java.io.UncheckedIOException e) {
-                    LOG.warnf("fitted head %s/%s is not served: %s", headName, versionDir.getFileName(), e.getMessage());
-                    continue;
-                }
-                var existing = out.heads().get(headName);
-                if (existing != null && existing.containsKey(hv.version())) {
-                    throw invalid(versionDir, "head " + headName + " version " + hv.version() + " already exists in pack "
-                            + pack.name() + "; head versions are immutable");
-                }
-                out = out.withHeadVersion(headName, hv, extendedHash(out.contentHash(), headName, hv));
+        for (io.imagescore.store.HeadFileStore.HeadKey key : store.list(pack.name())) {
+            HeadVersion hv;
+            try {
+                hv = loadHead(out, key, store);
+            } catch (ImageScoreException | java.io.UncheckedIOException e) {
+                LOG.warnf("fitted head %s/%s is not served: %s", key.head(), key.version(), e.getMessage());
+                continue;
             }
+            var existing = out.heads().get(key.head());
+            if (existing != null && existing.containsKey(hv.version())) {
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, store.describe() + ": head " + key.head() + " version "
+                        + hv.version() + " already exists in pack " + pack.name() + "; head versions are immutable",
+                        Map.of("head", key.head(), "version", hv.version()), null);
+            }
+            out = out.withHeadVersion(key.head(), hv, extendedHash(out.contentHash(), key.head(), hv));
         }
         return out;
+    }
+
+    /** Loads one stored head version for {@code pack} (the store verifies the files first). */
+    public HeadVersion loadHead(ModelPack pack, io.imagescore.store.HeadFileStore.HeadKey key, io.imagescore.store.HeadFileStore store) {
+        return store.withDirectory(key, dir -> loadHead(pack, key.head(), dir));
     }
 
     /** The pack content hash after adding one head version: sha256 over the old hash, the head's name, version and files. */

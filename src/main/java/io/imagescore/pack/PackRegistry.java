@@ -3,6 +3,7 @@ package io.imagescore.pack;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
+import io.imagescore.store.HeadFileStore;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -32,9 +34,14 @@ public class PackRegistry {
     ModelBackend backend;
     @Inject
     io.imagescore.image.Preprocessor preprocessor;
-    /** Writable state (fitted heads, prompt sets); fitted heads live under heads/<pack>/<head>/<version>/. */
+    /** Writable state (fitted heads, prompt sets); local data directory (heads/<pack>/<head>/<version>/). */
     @org.eclipse.microprofile.config.inject.ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
     Path dataDir;
+    /** Fitted head versions: local files or PostgreSQL, by imagescore.store.kind (store/StateStores). */
+    @Inject
+    HeadFileStore fittedHeads;
+    /** Serialises adding head versions (published here or announced by another replica). */
+    private final ReentrantLock publish = new ReentrantLock();
 
     private final Map<String, ModelPack> packs = new ConcurrentHashMap<>();
     /** Per pack, the heads shipped with it (read-only: FitHead may not publish versions of them). */
@@ -48,7 +55,7 @@ public class PackRegistry {
         loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
         for (Path dir : config.dirs()) {
             ModelPack loadedPack = loader.load(dir);
-            ModelPack pack = loader.withOverlay(loadedPack, fittedHeadsDir(loadedPack.name()));
+            ModelPack pack = loader.withOverlay(loadedPack, fittedHeads);
             PixelPipelines.requireMatching(pack, preprocessor);
             if (packs.putIfAbsent(pack.name(), pack) != null) {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
@@ -66,7 +73,54 @@ public class PackRegistry {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, "imagescore.packs.default-pack '" + config.defaultPack()
                     + "' is not among the loaded packs " + order);
         }
+        fittedHeads.onCreated(this::publishedElsewhere);
         loaded = true;
+    }
+
+    /** A published fitted head version: its number and the pack now serving it. */
+    public record Published(String version, ModelPack pack) {
+    }
+
+    /**
+     * Stores {@code head} as the next free version of its name in {@code packName} (in the configured state store) and
+     * serves it from now on. Other replicas sharing the store pick it up through {@link HeadFileStore#onCreated}.
+     */
+    public Published publish(String packName, io.imagescore.fit.FittedHead head) {
+        publish.lock();
+        try {
+            String version = io.imagescore.fit.HeadStore.publishNext(fittedHeads, get(packName), head);
+            ModelPack updated = addVersion(new HeadFileStore.HeadKey(packName, head.name(), version));
+            return new Published(version, updated);
+        } finally {
+            publish.unlock();
+        }
+    }
+
+    /** A version published by another replica (or this one: then it is here already and nothing happens). */
+    void publishedElsewhere(HeadFileStore.HeadKey key) {
+        if (!packs.containsKey(key.pack())) {
+            return;
+        }
+        publish.lock();
+        try {
+            var versions = packs.get(key.pack()).heads().get(key.head());
+            if (versions != null && versions.containsKey(key.version())) {
+                return;
+            }
+            addVersion(key);
+            LOG.infof("fitted head %s/%s version %s published by another instance is now served", key.pack(), key.head(), key.version());
+        } catch (RuntimeException e) {
+            LOG.warnf("fitted head %s is not served: %s", key, e.getMessage());
+        } finally {
+            publish.unlock();
+        }
+    }
+
+    private ModelPack addVersion(HeadFileStore.HeadKey key) {
+        return update(key.pack(), p -> {
+            HeadVersion hv = loader.loadHead(p, key, fittedHeads);
+            return p.withHeadVersion(key.head(), hv, PackLoader.extendedHash(p.contentHash(), key.head(), hv));
+        });
     }
 
     public boolean loaded() {
@@ -77,12 +131,12 @@ public class PackRegistry {
         return config.defaultPack();
     }
 
-    /** Where heads fitted at run time for this pack are kept: {@code <data-dir>/heads/<pack>/}. */
     /** Whether {@code head} is one of the heads shipped with {@code pack} (not fitted at run time). */
     public boolean builtIn(String pack, String head) {
         return builtInHeads.getOrDefault(pack, java.util.Set.of()).contains(head);
     }
 
+    /** Where heads fitted at run time for this pack are kept with imagescore.store.kind=local: {@code <data-dir>/heads/<pack>/}. */
     public Path fittedHeadsDir(String pack) {
         return dataDir.resolve("heads").resolve(pack);
     }

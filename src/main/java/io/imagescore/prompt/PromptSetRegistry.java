@@ -5,17 +5,15 @@ import io.imagescore.pack.PackRegistry;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Prompt sets of the running service: the durable {@link PromptSetStore} under {@code imagescore.data-dir}, plus
+ * Prompt sets of the running service: the durable {@link PromptSetStore} (local files or PostgreSQL), plus
  * compiled sets (text embeddings) per (pack, version). Activating a version computes its text embeddings for every
  * pack it fits right away, so the first request after an activation does not pay for them; a pinned older version is
  * compiled on first use. Image embeddings are not cached here: each request encodes its images once for all prompts.
@@ -29,10 +27,9 @@ public class PromptSetRegistry {
     PackRegistry packs;
     @Inject
     TextEmbedder embedder;
-    @ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
-    Path dataDir;
-
-    private PromptSetStore store;
+    /** local files or PostgreSQL, by imagescore.store.kind (store/StateStores) */
+    @Inject
+    PromptSetStore store;
     private final Map<String, CompiledPromptSet> compiled = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, CompiledPromptSet> eldest) {
@@ -42,8 +39,7 @@ public class PromptSetRegistry {
 
     @PostConstruct
     void open() {
-        store = new PromptSetStore(dataDir.resolve("prompt-sets"));
-        LOG.infof("prompt sets: %d in %s", store.list("").size(), store.root());
+        LOG.infof("prompt sets: %d in %s", store.list("").size(), store.describe());
     }
 
     public PromptSetStore store() {

@@ -1,5 +1,6 @@
 package io.imagescore.cli;
 
+import io.imagescore.prompt.LocalPromptSetStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.pack.ModelPack;
@@ -110,7 +111,7 @@ class TuneCommandTest {
         assertThat(Files.readString(tmp.resolve("out1/report.txt"))).contains("viewpoint brightness: 40 images")
                 .contains("chosen: \"Bright photo.\" / \"Dark photo.\"");
 
-        PromptSetStore store = new PromptSetStore(tmp.resolve("data/prompt-sets"));
+        PromptSetStore store = new LocalPromptSetStore(tmp.resolve("data/prompt-sets"));
         PromptSet tuned = store.get("acme", "listing", "").spec();
         assertThat(tuned.pack()).isEqualTo("clip-tiny");
         assertThat(tuned.attributes().getFirst().name()).isEqualTo("brightness");
@@ -121,7 +122,7 @@ class TuneCommandTest {
         assertThat(ImageScoreCli.commandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out2").toString()))).isZero();
         assertThat(Files.readString(tmp.resolve("out2/report.json"))).isEqualTo(Files.readString(tmp.resolve("out1/report.json")));
         assertThat(store.list("acme")).isNotEmpty();
-        assertThat(new PromptSetStore(tmp.resolve("data/prompt-sets")).get("acme", "listing", "").version()).isEqualTo("1");
+        assertThat(new LocalPromptSetStore(tmp.resolve("data/prompt-sets")).get("acme", "listing", "").version()).isEqualTo("1");
     }
 
     static String[] concat(String[] a, String last) {

@@ -38,20 +38,20 @@ class PromptSetStoreTest {
 
     @Test
     void versions_and_the_active_version_survive_a_restart() throws IOException {
-        PromptSetStore store = new PromptSetStore(dataDir);
+        PromptSetStore store = new LocalPromptSetStore(dataDir);
         PromptSetStore.StoredVersion v1 = store.create("acme", "listing", set(pairs("bright", "Bright photo.", "Dark photo.")), "first", false);
         PromptSetStore.StoredVersion v2 = store.create("acme", "listing", set(pairs("bright", "Bright image.", "Dark image.")), "", false);
         assertThat(v1.version()).isEqualTo("1");
         assertThat(v2.version()).isEqualTo("2");
         assertThat(store.get("acme", "listing", "").version()).as("the first version becomes active").isEqualTo("1");
 
-        PromptSetStore restarted = new PromptSetStore(dataDir);
+        PromptSetStore restarted = new LocalPromptSetStore(dataDir);
         assertThat(restarted.list("acme")).containsExactly(new PromptSetStore.Summary("acme", "listing", "1", List.of("1", "2")));
         assertThat(restarted.get("acme", "listing", "2")).isEqualTo(v2);
         assertThat(restarted.get("acme", "listing", "1").notes()).isEqualTo("first");
         restarted.activate("acme", "listing", "2");
 
-        PromptSetStore again = new PromptSetStore(dataDir);
+        PromptSetStore again = new LocalPromptSetStore(dataDir);
         assertThat(again.get("acme", "listing", "")).isEqualTo(v2);
         assertThat(again.get("acme", "listing", "1")).as("a pinned old version still answers").isEqualTo(v1);
         assertThat(v1.contentHash()).isNotEqualTo(v2.contentHash()).hasSize(64);
@@ -62,15 +62,15 @@ class PromptSetStoreTest {
 
     @Test
     void a_later_version_becomes_active_only_when_asked() {
-        PromptSetStore store = new PromptSetStore(dataDir);
+        PromptSetStore store = new LocalPromptSetStore(dataDir);
         store.create("acme", "listing", set(pairs("bright", "Bright photo.", "Dark photo.")), "", false);
         store.create("acme", "listing", set(pairs("bright", "Bright image.", "Dark image.")), "", true);
-        assertThat(new PromptSetStore(dataDir).get("acme", "listing", "").version()).isEqualTo("2");
+        assertThat(new LocalPromptSetStore(dataDir).get("acme", "listing", "").version()).isEqualTo("2");
     }
 
     @Test
     void bad_sets_are_rejected_with_precise_messages_and_nothing_is_stored() {
-        PromptSetStore store = new PromptSetStore(dataDir);
+        PromptSetStore store = new LocalPromptSetStore(dataDir);
         ImageScoreException empty = rejected(() -> store.create("acme", "s", set(pairs("ok", "Good photo.", "Bad photo."),
                 pairs("sharp", "Sharp photo.", " ")), "", false));
         assertThat(empty.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
@@ -106,7 +106,7 @@ class PromptSetStoreTest {
 
     @Test
     void unknown_sets_and_versions_name_what_exists() {
-        PromptSetStore store = new PromptSetStore(dataDir);
+        PromptSetStore store = new LocalPromptSetStore(dataDir);
         store.create("acme", "listing", set(pairs("bright", "Bright photo.", "Dark photo.")), "", false);
         ImageScoreException noSet = rejected(() -> store.get("acme", "products", ""));
         assertThat(noSet.code()).isEqualTo(ErrorCode.UNKNOWN_PROMPT_SET);
@@ -118,7 +118,7 @@ class PromptSetStoreTest {
 
     @Test
     void the_stored_file_is_readable_json_with_the_spec() throws IOException {
-        PromptSetStore store = new PromptSetStore(dataDir);
+        PromptSetStore store = new LocalPromptSetStore(dataDir);
         store.create("acme", "listing", new PromptSet("listing photos", "clip-tiny", List.of(
                 new PromptSet.Attribute("bright", "", List.of(new PromptSet.Pair("Bright photo.", "Dark photo.")), null, null,
                         new PromptSet.Calibration(3, 1, 1, 4))), List.of()), "", false);

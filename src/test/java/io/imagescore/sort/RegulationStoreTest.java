@@ -29,7 +29,7 @@ class RegulationStoreTest {
 
     @Test
     void put_writes_numbered_immutable_versions_and_get_reads_newest_or_pinned() throws Exception {
-        RegulationStore store = new RegulationStore(dataDir);
+        RegulationStore store = new LocalRegulationStore(dataDir);
         var v1 = store.put("acme", "listing", LISTING);
         var v2 = store.put("acme", "listing", new Regulation("room_type", List.of("kitchen"), List.of(), null, 0, 0, null, false));
         assertThat(v1.version()).isEqualTo("1");
@@ -40,7 +40,7 @@ class RegulationStoreTest {
         assertThat(store.get("acme", "listing", "1").regulation()).isEqualTo(LISTING);
         assertThat(Files.readString(dataDir.resolve("regulations/acme/listing/1.json"))).contains("\"min_confidence\" : 0.4");
         // a fresh store (a restarted server) sees the same
-        assertThat(new RegulationStore(dataDir).get("acme", "listing", "1").regulation()).isEqualTo(LISTING);
+        assertThat(new LocalRegulationStore(dataDir).get("acme", "listing", "1").regulation()).isEqualTo(LISTING);
         try (Stream<Path> s = Files.list(dataDir.resolve("regulations/acme/listing"))) {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("1.json", "2.json");
         }
@@ -48,7 +48,7 @@ class RegulationStoreTest {
 
     @Test
     void regulations_are_per_tenant_and_listed_with_versions() {
-        RegulationStore store = new RegulationStore(dataDir);
+        RegulationStore store = new LocalRegulationStore(dataDir);
         store.put("acme", "listing", LISTING);
         store.put("acme", "listing", LISTING);
         store.put("acme", "apparel", LISTING);
@@ -62,7 +62,7 @@ class RegulationStoreTest {
 
     @Test
     void unknown_regulations_and_versions_are_not_found() {
-        RegulationStore store = new RegulationStore(dataDir);
+        RegulationStore store = new LocalRegulationStore(dataDir);
         store.put("acme", "listing", LISTING);
         var e = catchThrowableOfType(ImageScoreException.class, () -> store.get("acme", "apparel", ""));
         assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_REGULATION);
@@ -73,7 +73,7 @@ class RegulationStoreTest {
 
     @Test
     void delete_removes_every_version() {
-        RegulationStore store = new RegulationStore(dataDir);
+        RegulationStore store = new LocalRegulationStore(dataDir);
         store.put("acme", "listing", LISTING);
         store.put("acme", "listing", LISTING);
         assertThat(store.delete("acme", "listing")).isEqualTo(2);
@@ -84,7 +84,7 @@ class RegulationStoreTest {
 
     @Test
     void names_cannot_escape_the_data_directory_and_invalid_rules_are_not_stored() {
-        RegulationStore store = new RegulationStore(dataDir);
+        RegulationStore store = new LocalRegulationStore(dataDir);
         for (String bad : List.of("../x", "a/b", "", ".hidden", "x y", "Acme", "a".repeat(65))) {
             assertThat(catchThrowableOfType(ImageScoreException.class, () -> store.put("acme", bad, LISTING)).code())
                     .isEqualTo(ErrorCode.INVALID_REQUEST);
@@ -98,8 +98,8 @@ class RegulationStoreTest {
 
     @Test
     void concurrent_writers_get_distinct_versions_and_leave_no_temporary_files() throws Exception {
-        RegulationStore a = new RegulationStore(dataDir);
-        RegulationStore b = new RegulationStore(dataDir);   // two stores: like two processes, no shared lock
+        RegulationStore a = new LocalRegulationStore(dataDir);
+        RegulationStore b = new LocalRegulationStore(dataDir);   // two stores: like two processes, no shared lock
         Set<String> versions = ConcurrentHashMap.newKeySet();
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
             List<Future<?>> futures = new java.util.ArrayList<>();

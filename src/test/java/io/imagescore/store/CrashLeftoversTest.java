@@ -1,5 +1,7 @@
 package io.imagescore.store;
 
+import io.imagescore.sort.LocalRegulationStore;
+import io.imagescore.prompt.LocalPromptSetStore;
 import io.imagescore.fit.EmbeddingCache;
 import io.imagescore.fit.HeadStore;
 import io.imagescore.image.View;
@@ -44,7 +46,7 @@ class CrashLeftoversTest {
     @Test
     void prompt_sets_skip_temporaries_and_truncated_versions() throws Exception {
         Path root = data.resolve("prompt-sets");
-        PromptSetStore store = new PromptSetStore(root);
+        PromptSetStore store = new LocalPromptSetStore(root);
         store.create("acme", "listing", StoreFixtures.promptSet(1), "", false);
         store.create("acme", "listing", StoreFixtures.promptSet(2), "", true);
         store.create("acme", "listing", StoreFixtures.promptSet(3), "", false);
@@ -58,7 +60,7 @@ class CrashLeftoversTest {
         Path emptySet = Files.createDirectories(root.resolve("acme/crashed-before-its-first-version"));
         Files.writeString(emptySet.resolve(TMP + "1.json-3"), "{}");
 
-        PromptSetStore reopened = new PromptSetStore(root);
+        PromptSetStore reopened = new LocalPromptSetStore(root);
         assertThat(reopened.list("")).containsExactly(new PromptSetStore.Summary("acme", "listing", "2", List.of("1", "2")));
         assertThat(reopened.get("acme", "listing", "").version()).isEqualTo("2");
         assertThat(staleTmp).doesNotExist();
@@ -66,26 +68,26 @@ class CrashLeftoversTest {
         assertThat(legacyTmp).exists();
         assertThat(reopened.create("acme", "listing", StoreFixtures.promptSet(4), "", true).version())
                 .as("3.json is unreadable but its number stays taken: never overwritten").isEqualTo("4");
-        assertThat(new PromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("4");
+        assertThat(new LocalPromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("4");
     }
 
     @Test
     void an_active_pointer_naming_an_unreadable_version_falls_back_without_failing() throws Exception {
         Path root = data.resolve("prompt-sets");
-        PromptSetStore store = new PromptSetStore(root);
+        PromptSetStore store = new LocalPromptSetStore(root);
         store.create("acme", "listing", StoreFixtures.promptSet(1), "", false);
         store.create("acme", "listing", StoreFixtures.promptSet(2), "", true);
         Files.writeString(root.resolve("acme/listing/2.json"), "");
-        assertThat(new PromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
+        assertThat(new LocalPromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
         Files.writeString(root.resolve("acme/listing/ACTIVE"), "garbage");
-        assertThat(new PromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
+        assertThat(new LocalPromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
         Files.delete(root.resolve("acme/listing/ACTIVE")); // crash after a set's first version, before its ACTIVE
-        assertThat(new PromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
+        assertThat(new LocalPromptSetStore(root).get("acme", "listing", "").version()).isEqualTo("1");
     }
 
     @Test
     void regulations_skip_temporaries_and_truncated_versions() throws Exception {
-        RegulationStore store = new RegulationStore(data);
+        RegulationStore store = new LocalRegulationStore(data);
         store.put("acme", "rooms", StoreFixtures.RULES);
         store.put("acme", "rooms", StoreFixtures.RULES);
         Path dir = data.resolve("regulations/acme/rooms");
@@ -94,7 +96,7 @@ class CrashLeftoversTest {
         age(staleTmp);
         Files.createDirectories(data.resolve("regulations/acme/" + TMP + "x"));
 
-        RegulationStore reopened = new RegulationStore(data);
+        RegulationStore reopened = new LocalRegulationStore(data);
         assertThat(staleTmp).doesNotExist();
         assertThat(reopened.list("acme")).containsExactly(new RegulationStore.Summary("rooms", "1", List.of("1")));
         assertThat(reopened.get("acme", "rooms", "").version()).isEqualTo("1");

@@ -1,5 +1,7 @@
 package io.imagescore.store;
 
+import io.imagescore.sort.LocalRegulationStore;
+import io.imagescore.prompt.LocalPromptSetStore;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
@@ -84,8 +86,8 @@ class StoreCrashTest {
 
             long t1 = System.nanoTime();
             // Reopen, as a restarted server: none of this may throw.
-            PromptSetStore prompts = new PromptSetStore(data.resolve("prompt-sets"));
-            RegulationStore regulations = new RegulationStore(data);
+            PromptSetStore prompts = new LocalPromptSetStore(data.resolve("prompt-sets"));
+            RegulationStore regulations = new LocalRegulationStore(data);
             ModelPack overlaid = loader.withOverlay(pack, headsRoot);
 
             for (Map.Entry<String, String> p : promptVersions.entrySet()) {
@@ -130,7 +132,7 @@ class StoreCrashTest {
         try (Stream<Path> s = Files.walk(data)) {
             assertThat(s.filter(DurableFiles::isTemporary)).isEmpty();
         }
-        assertThat(new PromptSetStore(data.resolve("prompt-sets")).get(StoreFixtures.TENANT, StoreFixtures.SET, "").version())
+        assertThat(new LocalPromptSetStore(data.resolve("prompt-sets")).get(StoreFixtures.TENANT, StoreFixtures.SET, "").version())
                 .isEqualTo(active);
     }
 

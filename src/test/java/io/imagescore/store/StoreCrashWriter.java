@@ -1,5 +1,7 @@
 package io.imagescore.store;
 
+import io.imagescore.sort.LocalRegulationStore;
+import io.imagescore.prompt.LocalPromptSetStore;
 import io.imagescore.fit.HeadStore;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.prompt.PromptSetStore;
@@ -28,8 +30,8 @@ public final class StoreCrashWriter {
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         ModelPack pack = StoreFixtures.defaultPack();
-        PromptSetStore prompts = new PromptSetStore(data.resolve("prompt-sets"));
-        RegulationStore regulations = new RegulationStore(data);
+        PromptSetStore prompts = new LocalPromptSetStore(data.resolve("prompt-sets"));
+        RegulationStore regulations = new LocalRegulationStore(data);
         Path heads = data.resolve("heads").resolve(pack.name());
         if (prompts.list(StoreFixtures.TENANT).isEmpty()) {
             var v = prompts.create(StoreFixtures.TENANT, StoreFixtures.SET, StoreFixtures.promptSet(0), "", false);
