@@ -54,6 +54,11 @@ public class Drain {
         return inFlight;
     }
 
+    /** Serving again after a test drained the shared test server (never called in production). */
+    void resume() {
+        draining = false;
+    }
+
     void onShutdown(@Observes @Priority(1) ShutdownEvent event) {
         drain(limits.shutdownGrace());
     }
