@@ -1,5 +1,6 @@
 package io.imagescore.api;
 
+import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.ScoreStreamRequest;
@@ -11,6 +12,7 @@ import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoredImage;
 
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,11 @@ import java.util.concurrent.Executors;
  * options message, then for {@code window} images, and asks for one more image only after a result has been handed
  * to a ready transport. So at most {@code window} images are ever held, whatever the client sends. Images are scored
  * in micro-batches of up to {@code batch} (one encoder pass), one batch at a time per stream.
+ *
+ * <p>Nothing here blocks the event loop: the options message (prompt-set store, text encoder) and every batch run on
+ * virtual threads. All of the stream's work runs in its own cancellable gRPC context, cancelled when the client
+ * cancels or fails the call, so a running model call is terminated and queued decodes are dropped; a cancelled
+ * stream asks for no more messages.
  */
 final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     // Virtual threads: the batch work blocks on the CPU pool and the backend; a stream holds no platform thread.
@@ -33,6 +40,9 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     private final int batch;
 
     private final ArrayDeque<ImageInput> pending = new ArrayDeque<>();
+    private final Context.CancellableContext context;
+    /** The caller's deadline for the whole stream (null: none); the pipeline caps each batch. */
+    private final Instant deadline;
     private ScoreGrpcService.Prepared prepared;
     private boolean running;
     private boolean halfClosed;
@@ -45,14 +55,11 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         this.out = out;
         this.window = window;
         this.batch = batch;
+        this.context = Context.current().withCancellation();
+        this.deadline = ScoreGrpcService.deadline();
         out.disableAutoRequest();
         out.setOnReadyHandler(this::onReady);
-        out.setOnCancelHandler(() -> {
-            synchronized (this) {
-                finished = true;
-                pending.clear();
-            }
-        });
+        out.setOnCancelHandler(this::cancel);
         out.request(1); // the options message
     }
 
@@ -67,19 +74,9 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                     fail(new ImageScoreException(ErrorCode.INVALID_REQUEST, "the first ScoreStream message must carry options"));
                     return;
                 }
-                try {
-                    prepared = service.prepare(request.getOptions());
-                } catch (RuntimeException e) {
-                    fail(e);
-                    return;
-                }
-                StreamHeader.Builder header = StreamHeader.newBuilder().setPack(ScoreMessages.packRef(prepared.pack()))
-                        .setPreprocessingId(prepared.preprocessingId()).setWindow(window);
-                if (prepared.promptSet() != null) {
-                    header.setPromptSet(PromptSetMessages.ref(prepared.promptSet().ref()));
-                }
-                out.onNext(ScoreStreamResponse.newBuilder().setHeader(header).build());
-                out.request(window);
+                // may read the prompt-set store and run the text encoder: off the event loop. No other message
+                // arrives meanwhile: only this one was requested.
+                WORKERS.submit(context.wrap(() -> prepare(request)));
                 return;
             }
             if (!request.hasImage()) {
@@ -89,6 +86,33 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
             pending.add(new ImageInput(request.getImage().getId(), request.getImage().getData().toByteArray()));
             inFlight++;
             startBatchIfIdle();
+        }
+    }
+
+    private void prepare(ScoreStreamRequest request) {
+        ScoreGrpcService.Prepared p;
+        try {
+            p = service.prepare(request.getOptions());
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                if (!finished) {
+                    fail(e);
+                }
+            }
+            return;
+        }
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            prepared = p;
+            StreamHeader.Builder header = StreamHeader.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
+                    .setPreprocessingId(p.preprocessingId()).setWindow(window);
+            if (p.promptSet() != null) {
+                header.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+            }
+            out.onNext(ScoreStreamResponse.newBuilder().setHeader(header).build());
+            out.request(window);
         }
     }
 
@@ -103,14 +127,20 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         }
         running = true;
         ScoreGrpcService.Prepared p = prepared;
-        WORKERS.submit(() -> runBatch(p, images));
+        WORKERS.submit(context.wrap(() -> runBatch(p, images)));
     }
 
     private void runBatch(ScoreGrpcService.Prepared p, List<ImageInput> images) {
         List<Outcome<ScoredImage>> results;
         try {
-            results = service.run(p, images, null);
+            results = service.run(p, images, deadline);
         } catch (RuntimeException e) {
+            if (context.isCancelled()) {
+                synchronized (this) {
+                    running = false;
+                }
+                return; // the call is gone: nobody to answer
+            }
             // A backend failure fails the images of this batch, each with the error: the client can retry them.
             ImageScoreException ise = e instanceof ImageScoreException x ? x
                     : new ImageScoreException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName(), e);
@@ -131,6 +161,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 finished = true;
                 service.metrics().request("ScoreStream", "ok");
                 out.onCompleted();
+                context.cancel(null); // releases the context (its deadline timer, listeners)
                 return;
             }
             startBatchIfIdle();
@@ -153,10 +184,16 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
 
     @Override
     public void onError(Throwable t) {
+        cancel();
+    }
+
+    /** The client cancelled or failed the call: drop queued images, stop reading, terminate running work. */
+    private void cancel() {
         synchronized (this) {
             finished = true;
             pending.clear();
         }
+        context.cancel(null);
     }
 
     @Override
@@ -167,6 +204,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 finished = true;
                 service.metrics().request("ScoreStream", "ok");
                 out.onCompleted();
+                context.cancel(null); // releases the context (its deadline timer, listeners)
             }
         }
     }
@@ -175,5 +213,6 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         finished = true;
         pending.clear();
         service.fail("ScoreStream", out, e);
+        context.cancel(null);
     }
 }

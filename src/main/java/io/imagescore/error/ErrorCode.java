@@ -23,7 +23,14 @@ public enum ErrorCode {
     UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
     UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
+    /** Admission control: the server's budget stayed full for the queue wait; metadata retry_after_ms. */
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
+    /** The caller's deadline (or the server's maximum) passed; no model call starts after it. */
+    DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, true),
+    /** The caller cancelled; the remaining work was dropped. */
+    CANCELLED(Status.Code.CANCELLED, false),
+    /** The server is draining before it stops; metadata retry_after_ms. */
+    SHUTTING_DOWN(Status.Code.UNAVAILABLE, true),
     // identity (api/CallerInterceptor)
     UNAUTHENTICATED(Status.Code.UNAUTHENTICATED, false),
     ROLE_REQUIRED(Status.Code.PERMISSION_DENIED, false),

@@ -14,7 +14,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready = every pack loaded and the backend able to serve. Reports down with data; never throws. The same state is
+ * Ready = every pack loaded, the backend able to serve, and not draining for shutdown ({@link Drain}). Reports down with data; never throws. The same state is
  * published to gRPC health ({@code grpc.health.v1}, service "" and imagescore.v1.ImageScore) at start-up and on
  * every readiness probe, so gRPC-only clients see what HTTP probes see.
  */
@@ -34,6 +34,8 @@ public class PacksReadinessCheck implements HealthCheck {
 
     @Inject
     GrpcHealthStorage grpcHealth;
+    @Inject
+    Drain drain;
 
     void onStart(@Observes StartupEvent event) {
         call();
@@ -44,7 +46,10 @@ public class PacksReadinessCheck implements HealthCheck {
         var b = HealthCheckResponse.named("packs-and-backend").withData("backend", backend.kind());
         boolean ready;
         try {
-            ready = packs.loaded() && backend.ready();
+            ready = packs.loaded() && backend.ready() && !drain.draining();
+            if (drain.draining()) {
+                b.withData("draining", true);
+            }
             packs.all().forEach(p -> b.withData("pack." + p.name(), p.version() + " " + p.contentHash().substring(0, 12)));
         } catch (RuntimeException e) {
             ready = false;

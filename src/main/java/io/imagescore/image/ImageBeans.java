@@ -9,7 +9,9 @@ public class ImageBeans {
 
     @Produces
     @ApplicationScoped
-    Preprocessor preprocessor() {
-        return new Preprocessor();
+    Preprocessor preprocessor(ImageConfig config) {
+        // availableProcessors() honours cgroup CPU quotas (JDK container support), so the default fits the container
+        return new Preprocessor(config.limits(),
+                config.concurrentDecodes().orElse(Runtime.getRuntime().availableProcessors()));
     }
 }

@@ -65,6 +65,50 @@ final class ImageDecoder {
     }
 
     /**
+     * Width × height from the header alone, with every limit checked (IMAGE_TOO_LARGE, CORRUPT_IMAGE,
+     * UNSUPPORTED_FORMAT): the admission cost of an image, known before any raster is allocated. PNG is read from
+     * IHDR, JPEG from libjpeg-turbo's header parser, other formats from their ImageIO reader's header.
+     */
+    long pixels(byte[] encoded) {
+        ImageFormat format = check(encoded);
+        if (format == ImageFormat.PNG && encoded.length >= 24 && encoded[12] == 'I' && encoded[13] == 'H'
+                && encoded[14] == 'D' && encoded[15] == 'R') {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(encoded);
+            return checkSize(Integer.toUnsignedLong(b.getInt(16)), Integer.toUnsignedLong(b.getInt(20)));
+        }
+        if (format == ImageFormat.JPEG && turbo.isPresent()) {
+            try {
+                TurboJpeg.Header h = turbo.get().header(encoded);
+                return checkSize(h.width(), h.height());
+            } catch (TurboJpeg.DecodeException e) {
+                // ImageIO decides below, as decode() does
+            }
+        }
+        if (format == ImageFormat.BMP && encoded.length >= 26) {
+            return checkBmp(encoded);
+        }
+        ImageReader reader = null;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageScoreException(ErrorCode.UNSUPPORTED_FORMAT, "not a recognised image format ("
+                        + encoded.length + " bytes starting " + hex(encoded) + "); send JPEG, PNG, WebP, GIF, BMP or TIFF");
+            }
+            reader = readers.next();
+            reader.setInput(in, true, false);
+            return checkSize(reader.getWidth(0), reader.getHeight(0));
+        } catch (ImageScoreException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw corrupt(format == ImageFormat.UNKNOWN ? "image" : format.name(), String.valueOf(e.getMessage()), e);
+        } finally {
+            if (reader != null) {
+                reader.dispose();
+            }
+        }
+    }
+
+    /**
      * Decodes; when {@code dctTargetShortSide > 0} and the JPEG allows, at the smallest power-of-two DCT scale
      * (1/2, 1/4, 1/8) whose short side stays ≥ the target — Pillow's {@code draft((S, S))} rule, so the pixels
      * equal Pillow's draft decode.
@@ -79,11 +123,7 @@ final class ImageDecoder {
             }
         }
         if (format == ImageFormat.BMP && encoded.length >= 26) {
-            // the JDK's BMP reader validates the declared size against the data before it reports the size
-            java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(encoded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            boolean os2 = header.getInt(14) == 12; // BITMAPCOREHEADER: 16-bit sizes
-            checkSize(os2 ? header.getShort(18) & 0xffff : Math.abs((long) header.getInt(18)),
-                    os2 ? header.getShort(20) & 0xffff : Math.abs((long) header.getInt(22)));
+            checkBmp(encoded);
         }
         RgbImage img = Orientation.apply(decodeImageIo(encoded, format), orientation);
         return new Decoded(img, img.width(), img.height(), 1, "imageio");
@@ -126,14 +166,26 @@ final class ImageDecoder {
                 denom, "turbojpeg");
     }
 
-    private void checkSize(long w, long h) {
+    /** The JDK's BMP reader validates the declared size against the data before it reports the size. */
+    private long checkBmp(byte[] encoded) {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(encoded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        boolean os2 = header.getInt(14) == 12; // BITMAPCOREHEADER: 16-bit sizes
+        return checkSize(os2 ? header.getShort(18) & 0xffff : Math.abs((long) header.getInt(18)),
+                os2 ? header.getShort(20) & 0xffff : Math.abs((long) header.getInt(22)));
+    }
+
+    /** Returns w × h when within the limits. */
+    private long checkSize(long w, long h) {
         if (w <= 0 || h <= 0) {
             throw new ImageScoreException(ErrorCode.CORRUPT_IMAGE, "image header declares an empty " + w + "x" + h + " image");
         }
         if (w > limits.maxSide() || h > limits.maxSide() || w * h > limits.maxPixels()) {
             throw new ImageScoreException(ErrorCode.IMAGE_TOO_LARGE, "image is " + w + "x" + h + " pixels; the limits are "
-                    + limits.maxSide() + " px per side and " + limits.maxPixels() + " pixels");
+                    + limits.maxSide() + " px per side and " + limits.maxPixels() + " pixels",
+                    java.util.Map.of("width", Long.toString(w), "height", Long.toString(h),
+                            "max_pixels", Long.toString(limits.maxPixels())), null);
         }
+        return w * h;
     }
 
     private RgbImage decodeImageIo(byte[] encoded, ImageFormat format) {

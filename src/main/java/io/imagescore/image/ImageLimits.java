@@ -5,8 +5,14 @@ package io.imagescore.image;
  * allocates its raster: encoded size, total pixels and longest side.
  */
 public record ImageLimits(long maxBytes, long maxPixels, int maxSide) {
-    /** 50 MB files, 100 megapixels (a 300 MB RGB raster), 30,000 px sides: every real camera or scan fits. */
-    public static final ImageLimits DEFAULT = new ImageLimits(50L << 20, 100_000_000L, 30_000);
+    /**
+     * Pillow's decompression-bomb threshold ({@code Image.MAX_IMAGE_PIXELS} = 1 GiB / 4 / 3 ≈ 89.5 MP, a 256 MiB
+     * RGB raster): what the reference pipeline accepts is what we accept. Every real camera fits.
+     */
+    public static final long PILLOW_MAX_IMAGE_PIXELS = 89_478_485L;
+
+    /** 50 MB files, Pillow's pixel limit, 30,000 px sides. */
+    public static final ImageLimits DEFAULT = new ImageLimits(50L << 20, PILLOW_MAX_IMAGE_PIXELS, 30_000);
 
     public ImageLimits {
         if (maxBytes <= 0 || maxPixels <= 0 || maxSide <= 0) {

@@ -50,6 +50,14 @@ public class Preprocessor {
         return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(), TurboJpeg.load(library));
     }
 
+    /**
+     * The decoded pixel count of an image, read from its header only, with every per-image limit checked first
+     * (empty, too many bytes, unsupported, IMAGE_TOO_LARGE): the cost admission control charges before decoding.
+     */
+    public long pixelCost(byte[] encoded) {
+        return decoder.pixels(encoded);
+    }
+
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
         // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's

@@ -36,6 +36,25 @@ public class ScoreMetrics {
                 .register(registry).increment();
     }
 
+    /** Calls refused by admission control, by the budget that was full (pixels, inference) or "shutdown". */
+    public void rejected(String reason) {
+        Counter.builder("imagescore.rejected").description("Calls refused by admission control or draining")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** Time a call waited for its turn at a budget (zero when it was admitted at once). */
+    public void queueWait(String budget, long nanos) {
+        Timer.builder("imagescore.queue.wait").description("Wait for admission, per budget").tag("budget", budget)
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    /** Decoded pixels currently admitted (imagescore_inflight_pixels). */
+    public void inflightPixels(java.util.function.LongSupplier pixels) {
+        io.micrometer.core.instrument.Gauge.builder("imagescore.inflight.pixels", () -> (double) pixels.getAsLong())
+                .description("Decoded pixels admitted and in flight").register(registry);
+    }
+
     /** stage = decode (decode + preprocess), inference (one encoder batch), heads. */
     public void stage(String stage, long nanos) {
         Timer.builder(STAGE_TIMER).description("Latency per pipeline stage").tag("stage", stage)

@@ -44,16 +44,39 @@ public class ScoringPipeline {
     private final ModelBackend backend;
     private final Preprocessor preprocessor;
     private final ScoreMetrics metrics;
+    /** Decoded pixels and encoded bytes of the images being decoded, across all calls. */
+    private final FairBudget decoding;
+    /** Model calls running at once, across all calls. */
+    private final FairBudget inference;
+    private final ExecutorService cpu;
+    private final Limits limits;
 
-    private final ExecutorService cpu = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
-            Thread.ofPlatform().name("preprocess-", 0).daemon().factory());
-
-    /** Also used without CDI (the CLI's embedded mode). */
-    @Inject
+    /** Also used without CDI (the CLI's embedded mode): heap-derived default limits. */
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
+        this(backend, preprocessor, metrics, Limits.defaults());
+    }
+
+    @Inject
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, LimitsConfig config) {
+        this(backend, preprocessor, metrics, config.limits());
+    }
+
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, Limits limits) {
         this.backend = backend;
         this.preprocessor = preprocessor;
         this.metrics = metrics;
+        this.limits = limits;
+        long waitNanos = limits.maxQueueWait().toNanos();
+        this.decoding = new FairBudget("pixels", limits.maxQueued(), waitNanos, metrics, limits.pixelBudget(),
+                limits.byteBudget());
+        this.inference = new FairBudget("inference", limits.maxQueued(), waitNanos, metrics,
+                limits.maxConcurrentInference());
+        this.cpu = Executors.newFixedThreadPool(limits.preprocessThreads(),
+                Thread.ofPlatform().name("preprocess-", 0).daemon().factory());
+        metrics.inflightPixels(() -> decoding.inUse(0));
+        LOG.debugf("admission: %d pixels, %d bytes, %d model calls, queue %d for %s, %d preprocess threads",
+                limits.pixelBudget(), limits.byteBudget(), limits.maxConcurrentInference(), limits.maxQueued(),
+                limits.maxQueueWait(), limits.preprocessThreads());
     }
 
     @PreDestroy
@@ -140,45 +163,101 @@ public class ScoringPipeline {
     /**
      * Decodes, preprocesses and encodes images: the shared first half of scoring, fitting and sorting.
      * Images are processed in groups so that at most about two encoder batches of tensors are held at once.
+     *
+     * <p>Overload and time: every image's pixel count is read from its header first (limits → per-image error, no
+     * decode); each group is admitted against the shared pixel/byte budget before it is decoded, and each model call
+     * against the inference limit. The call's deadline and cancellation ({@link CallScope}, from the current gRPC
+     * context) are checked before each decode, before every model call and between groups: once the call is over no
+     * further decode or model call starts, and DEADLINE_EXCEEDED / CANCELLED is thrown.
      */
     public List<Outcome<EncodedImage>> encode(ModelPack pack, List<ImageInput> images, List<View> views,
                                               Set<String> outputs, PreprocessMode mode, Instant deadline) {
+        CallScope scope = CallScope.of(limits.cap(deadline));
+        scope.check("decoding");
         int tensorsPerImage = views.stream().mapToInt(View::tensorCount).sum();
         int maxBatch = pack.encoder().maxBatch();
         int group = Math.max(1, 2 * maxBatch / tensorsPerImage);
+        long[] cost = new long[images.size()];
+        ImageScoreException[] rejected = new ImageScoreException[images.size()];
+        for (int i = 0; i < images.size(); i++) {
+            try {
+                cost[i] = preprocessor.pixelCost(images.get(i).data());
+            } catch (ImageScoreException e) {
+                rejected[i] = e;
+            } catch (RuntimeException e) {
+                rejected[i] = unexpected(images.get(i), e);
+            }
+        }
         List<Outcome<EncodedImage>> out = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += group) {
-            out.addAll(encodeGroup(pack, images.subList(start, Math.min(images.size(), start + group)), views, outputs,
-                    mode, deadline));
+            int end = Math.min(images.size(), start + group);
+            scope.check("decoding images " + start + ".." + (end - 1));
+            out.addAll(encodeGroup(pack, images.subList(start, end), java.util.Arrays.copyOfRange(cost, start, end),
+                    java.util.Arrays.copyOfRange(rejected, start, end), views, outputs, mode, scope));
         }
         return out;
     }
 
-    private List<Outcome<EncodedImage>> encodeGroup(ModelPack pack, List<ImageInput> images, List<View> views,
-                                                    Set<String> outputs, PreprocessMode mode, Instant deadline) {
-        List<Future<PreprocessedImage>> futures = new ArrayList<>(images.size());
-        for (ImageInput image : images) {
-            metrics.image(pack.name());
-            futures.add(cpu.submit(() -> {
-                long t0 = System.nanoTime();
-                try {
-                    return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode);
-                } finally {
-                    metrics.stage("decode", System.nanoTime() - t0);
-                }
-            }));
-        }
+    private List<Outcome<EncodedImage>> encodeGroup(ModelPack pack, List<ImageInput> images, long[] cost,
+                                                    ImageScoreException[] rejected, List<View> views,
+                                                    Set<String> outputs, PreprocessMode mode, CallScope scope) {
         PreprocessedImage[] pre = new PreprocessedImage[images.size()];
-        ImageScoreException[] errors = new ImageScoreException[images.size()];
+        ImageScoreException[] errors = rejected.clone();
+        long pixels = 0;
+        long bytes = 0;
         for (int i = 0; i < images.size(); i++) {
-            try {
-                pre[i] = futures.get(i).get();
-            } catch (ExecutionException e) {
-                errors[i] = e.getCause() instanceof ImageScoreException ise ? ise : unexpected(images.get(i), e.getCause());
+            metrics.image(pack.name());
+            if (errors[i] != null) {
                 metrics.imageError(errors[i].code().name());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while preprocessing", e);
+            } else {
+                pixels += cost[i];
+                bytes += images.get(i).data().length;
+            }
+        }
+        // the group's rasters are admitted together and released once they have become tensors
+        try (FairBudget.Grant admitted = decoding.acquire(scope, pixels, bytes)) {
+            List<Future<PreprocessedImage>> futures = new ArrayList<>(images.size());
+            for (int i = 0; i < images.size(); i++) {
+                if (errors[i] != null) {
+                    futures.add(null);
+                    continue;
+                }
+                ImageInput image = images.get(i);
+                futures.add(cpu.submit(() -> {
+                    scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
+                    long t0 = System.nanoTime();
+                    try {
+                        return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode);
+                    } finally {
+                        metrics.stage("decode", System.nanoTime() - t0);
+                    }
+                }));
+            }
+            try {
+                for (int i = 0; i < images.size(); i++) {
+                    if (futures.get(i) == null) {
+                        continue;
+                    }
+                    try {
+                        pre[i] = futures.get(i).get();
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof ImageScoreException ise && scope.done()
+                                && (ise.code() == ErrorCode.CANCELLED || ise.code() == ErrorCode.DEADLINE_EXCEEDED)) {
+                            throw ise;
+                        }
+                        errors[i] = e.getCause() instanceof ImageScoreException ise ? ise : unexpected(images.get(i), e.getCause());
+                        metrics.imageError(errors[i].code().name());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ImageScoreException(ErrorCode.CANCELLED, "interrupted while preprocessing", e);
+                    }
+                }
+            } finally {
+                futures.forEach(f -> {
+                    if (f != null) {
+                        f.cancel(false); // no-op for finished ones; drops queued decodes when the call ended early
+                    }
+                });
             }
         }
 
@@ -208,14 +287,19 @@ public class ScoringPipeline {
         int per = 3 * s * s;
         for (int start = 0; start < tensors.size(); start += maxBatch) {
             int n = Math.min(maxBatch, tensors.size() - start);
+            scope.check("a model call");
             float[] batch = new float[n * per];
             for (int j = 0; j < n; j++) {
                 System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
             }
-            long t0 = System.nanoTime();
-            Map<String, Tensor> result = backend.infer(pack.encoder().id(),
-                    Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, deadline);
-            metrics.stage("inference", System.nanoTime() - t0);
+            Map<String, Tensor> result;
+            try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
+                scope.check("a model call"); // the wait may have outlived the call
+                long t0 = System.nanoTime();
+                result = backend.infer(pack.encoder().id(),
+                        Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
+                metrics.stage("inference", System.nanoTime() - t0);
+            }
             for (String o : outputs) {
                 Tensor t = result.get(o);
                 if (t == null || t.batchSize() != n) {

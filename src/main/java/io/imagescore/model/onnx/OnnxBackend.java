@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.grpc.Context;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.LongBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -26,11 +28,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Embedded ONNX Runtime (CPU). One session per model, created once at load; thread counts explicit (intra-op N,
  * inter-op 1, sequential execution: measured fastest for these CNN/ViT graphs, and deterministic). Every tensor and
  * result is closed in {@code finally}.
+ *
+ * <p>Every run has its own {@link OrtSession.RunOptions}: its terminate flag is set when the caller's deadline passes
+ * (a timer), when the caller's gRPC context is cancelled, or when the backend closes, so ONNX Runtime stops between
+ * nodes instead of finishing work nobody waits for. {@link #close()} frees the native sessions only after the last
+ * run has returned: closing a session under a running {@code OrtSession.run} crashes the JVM (SIGSEGV).
  */
 public final class OnnxBackend implements ModelBackend {
 
@@ -41,6 +53,14 @@ public final class OnnxBackend implements ModelBackend {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final Config config;
     private final Map<String, Loaded> sessions = new ConcurrentHashMap<>();
+    /** Runs in progress, each with its options (to terminate them); read side = a run, write side = close. */
+    private final Set<OrtSession.RunOptions> running = ConcurrentHashMap.newKeySet();
+    private final ReentrantReadWriteLock runs = new ReentrantReadWriteLock();
+    private volatile boolean closing;
+
+    /** Sets terminate flags at deadlines; one daemon thread for all backends (it only flips flags). */
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("ort-deadlines").daemon().factory());
 
     private record Loaded(ModelSpec spec, OrtSession session) {
     }
@@ -120,11 +140,36 @@ public final class OnnxBackend implements ModelBackend {
 
     @Override
     public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
+        if (closing || !runs.readLock().tryLock()) {
+            throw closed();
+        }
+        try {
+            if (closing) {
+                throw closed();
+            }
+            return run(modelId, inputs, outputs, deadline);
+        } finally {
+            runs.readLock().unlock();
+        }
+    }
+
+    private Map<String, Tensor> run(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
         Loaded loaded = sessions.get(modelId);
         if (loaded == null) {
             throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, "model " + modelId + " is not loaded");
         }
+        long remainingNanos = deadline == null ? Long.MAX_VALUE : Duration.between(Instant.now(), deadline).toNanos();
+        if (remainingNanos <= 0) {
+            throw new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, "the deadline passed before " + modelId + " ran");
+        }
+        Context context = Context.current();
+        if (context.isCancelled()) {
+            throw new ImageScoreException(ErrorCode.CANCELLED, "the call was cancelled before " + modelId + " ran");
+        }
         Map<String, OnnxTensor> ortInputs = new HashMap<>();
+        OrtSession.RunOptions options = null;
+        ScheduledFuture<?> timer = null;
+        Context.CancellationListener onCancel = null;
         try {
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                 Tensor t = e.getValue();
@@ -136,7 +181,15 @@ public final class OnnxBackend implements ModelBackend {
                         ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
                         : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
             }
-            try (OrtSession.Result result = loaded.session().run(ortInputs, outputs)) {
+            options = new OrtSession.RunOptions();
+            OrtSession.RunOptions ro = options;
+            running.add(ro);
+            if (deadline != null) {
+                timer = TIMER.schedule(() -> terminate(ro), remainingNanos, TimeUnit.NANOSECONDS);
+            }
+            onCancel = c -> terminate(ro);
+            context.addListener(onCancel, Runnable::run);
+            try (OrtSession.Result result = loaded.session().run(ortInputs, outputs, ro)) {
                 Map<String, Tensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> e : result) {
                     OnnxTensor t = (OnnxTensor) e.getValue();
@@ -159,14 +212,72 @@ public final class OnnxBackend implements ModelBackend {
                 return out;
             }
         } catch (OrtException e) {
+            // a terminated run fails with "Exiting due to terminate flag": report why it was terminated
+            if (deadline != null && !Instant.now().isBefore(deadline)) {
+                throw new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, "the deadline passed while " + modelId
+                        + " ran; the run was terminated", e);
+            }
+            if (context.isCancelled()) {
+                throw new ImageScoreException(ErrorCode.CANCELLED, "the call was cancelled while " + modelId
+                        + " ran; the run was terminated", e);
+            }
+            if (closing) {
+                throw closed();
+            }
             throw new ImageScoreException(ErrorCode.INTERNAL, "ONNX Runtime failed on " + modelId + ": " + e.getMessage(), e);
         } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (onCancel != null) {
+                context.removeListener(onCancel);
+            }
+            if (options != null) {
+                running.remove(options);
+                synchronized (options) { // never close while terminate() is flipping the flag
+                    options.close();
+                }
+            }
             ortInputs.values().forEach(OnnxTensor::close);
         }
     }
 
+    /** Asks ONNX Runtime to stop the run between nodes (safe from any thread while the run is registered). */
+    private void terminate(OrtSession.RunOptions options) {
+        synchronized (options) {
+            if (!running.contains(options)) {
+                return; // already finished and closed (or closing)
+            }
+            try {
+                options.setTerminate(true);
+            } catch (OrtException | RuntimeException e) {
+                // the run ends on its own; nothing else to do
+            }
+        }
+    }
+
+    private static ImageScoreException closed() {
+        return new ImageScoreException(ErrorCode.SHUTTING_DOWN, "the ONNX Runtime backend is shutting down",
+                Map.of("retry_after_ms", "1000"), null);
+    }
+
+    /**
+     * Terminates the runs in progress, waits until every one has returned (the write lock excludes all runs), and
+     * only then frees the native sessions.
+     */
     @Override
     public synchronized void close() {
+        closing = true;
+        running.forEach(this::terminate);
+        runs.writeLock().lock();
+        try {
+            closeSessions();
+        } finally {
+            runs.writeLock().unlock();
+        }
+    }
+
+    private void closeSessions() {
         for (Loaded l : sessions.values()) {
             try {
                 l.session().close();
