@@ -44,6 +44,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase {
 
     @Inject
+    Quotas quotas;
+    @Inject
     PackRegistry packs;
     @Inject
     FitService fitting;
@@ -90,6 +92,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
             };
             requireWritable(pack, request.getName(), kind);
+            quotas.checkHead(pack, request.getName());
             List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
                     : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
             Calibrate.Method calibration = switch (request.getCalibration()) {

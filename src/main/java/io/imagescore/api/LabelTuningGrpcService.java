@@ -43,6 +43,8 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
 
     @Inject
+    Quotas quotas;
+    @Inject
     PackRegistry packs;
     @Inject
     ScoringPipeline pipeline;
@@ -159,6 +161,9 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
                     throw e;
                 }
             }
+        }
+        if (!c.getDryRun()) {
+            quotas.checkPromptSet(tenant, c.getPromptSet()); // before the expensive run, not after it
         }
         LabelTuning.Result result = new LabelTuning(pipeline, embedder).run(new LabelTuning.Request(pack, viewpoints, images, options,
                 mode), base);

@@ -28,6 +28,8 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     @Inject
     PromptSetRegistry registry;
     @Inject
+    Quotas quotas;
+    @Inject
     ScoreMetrics metrics;
 
     @Override
@@ -39,6 +41,7 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
             if (!request.hasSpec()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no spec");
             }
+            quotas.checkPromptSet(tenant, name);
             PromptSetStore.StoredVersion v = registry.create(tenant, name,
                     PromptSetMessages.spec(request.getSpec()), request.getNotes(), request.getActivate());
             return PromptSetMessages.version(v, registry.store().isActive(v));

@@ -49,6 +49,8 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     @Inject
     RegulationStore regulations;
     @Inject
+    Quotas quotas;
+    @Inject
     ApiConfig config;
     @Inject
     ScoreMetrics metrics;
@@ -118,6 +120,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
                 selections.forEach(s -> specs.put(s.name(), s.head().spec()));
                 SetSorter.check(new SortSpec(new SortSpec.ByRegulation(regulation), 0), specs);
             }
+            quotas.checkRegulation(tenant, name);
             return SortMessages.stored(regulations.put(tenant, name, regulation));
         });
     }

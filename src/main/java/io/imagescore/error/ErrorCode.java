@@ -25,6 +25,7 @@ public enum ErrorCode {
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
     /** Admission control: the server's budget stayed full for the queue wait; metadata retry_after_ms. */
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
+    QUOTA_EXCEEDED(Status.Code.RESOURCE_EXHAUSTED, false),
     /** The caller's deadline (or the server's maximum) passed; no model call starts after it. */
     DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, true),
     /** The caller cancelled; the remaining work was dropped. */

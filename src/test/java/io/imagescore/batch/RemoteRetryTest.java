@@ -55,7 +55,7 @@ class RemoteRetryTest {
         @Override
         public void describePacks(DescribePacksRequest request, StreamObserver<DescribePacksResponse> out) {
             out.onNext(DescribePacksResponse.newBuilder().setDefaultPack("fake").addPacks(PackDescription.newBuilder()
-                    .setRef(ref()).addScores(ScoreDescription.newBuilder().setName("bytes").setKind(ScoreKind.SCORE_KIND_SCALAR))).build());
+                    .setRef(ref()).addScores(ScoreDescription.newBuilder().setName("bytes").setVersion("1").setKind(ScoreKind.SCORE_KIND_SCALAR))).build());
             out.onCompleted();
         }
 
@@ -94,7 +94,7 @@ class RemoteRetryTest {
                         result.setError(ImageError.newBuilder().setCode("BACKEND_UNAVAILABLE").setMessage("injected"));
                     } else {
                         result.setScores(ImageScores.newBuilder().setContentSha256("x").addScores(NamedScore.newBuilder()
-                                .setName("bytes").setValue(r.getImage().getData().size())));
+                                .setName("bytes").setVersion("1").setValue(r.getImage().getData().size())));
                     }
                     out.onNext(ScoreStreamResponse.newBuilder().setResult(result).build());
                 }
@@ -137,11 +137,11 @@ class RemoteRetryTest {
         assertThat(s.exitCode()).isZero();
         assertThat(service.imageStreams.get()).as("the lane reconnected").isGreaterThanOrEqualTo(2);
         assertThat(service.failedOnce).containsExactly("p5");
-        List<BatchRow> rows = BatchFixtures.rows(tmp.resolve("out"), OutputFormat.JSONL, new OutputSchema(List.of("bytes"), List.of(), false));
+        List<BatchRow> rows = BatchFixtures.rows(tmp.resolve("out"), OutputFormat.JSONL, new OutputSchema(List.of("bytes@1"), List.of(), false));
         assertThat(rows).extracting(BatchRow::id).containsExactlyElementsOf(entries.keySet());
         for (BatchRow r : rows) {
             assertThat(r.failed()).isFalse();
-            assertThat(r.scalars().get("bytes")).isEqualTo((double) Files.size(Path.of(entries.get(r.id()))));
+            assertThat(r.scalars().get("bytes@1")).isEqualTo((double) Files.size(Path.of(entries.get(r.id()))));
             assertThat(r.packName()).isEqualTo("fake");
             assertThat(r.preprocessingId()).isEqualTo("fake-pre");
         }

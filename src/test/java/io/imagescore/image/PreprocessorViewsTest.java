@@ -104,14 +104,21 @@ class PreprocessorViewsTest {
     }
 
     @Test
-    void fast_mode_scales_jpegs_in_the_dct_but_not_for_native_grid_crops() {
+    void fast_mode_scales_jpegs_in_the_dct_but_not_for_native_grid_crops_and_no_view_depends_on_the_others() {
         byte[] jpeg = ImageCorpusTest.jpeg(ImageCorpusTest.noise(1000, 900), 0.9f, false);
         float[] exact = preprocessor.preprocess(jpeg, CLIP, List.of(View.CENTER), PreprocessMode.EXACT).views().get(View.CENTER).getFirst();
         PreprocessedImage fast = preprocessor.preprocess(jpeg, CLIP, List.of(View.CENTER), PreprocessMode.FAST);
         assertThat(fast.width()).as("reported size is the full image's").isEqualTo(1000);
         assertThat(fast.views().get(View.CENTER).getFirst()).isNotEqualTo(exact);
+        // beside a native-resolution grid the centre view is still the DCT-scaled one (two decodes), and the grid is
+        // the full-resolution one: a score's pixels never depend on which other scores a request asks for
         PreprocessedImage withGrid = preprocessor.preprocess(jpeg, CLIP, List.of(View.CENTER, View.GRID3), PreprocessMode.FAST);
-        assertThat(withGrid.views().get(View.CENTER).getFirst()).isEqualTo(exact);
+        assertThat(withGrid.views().get(View.CENTER).getFirst()).isEqualTo(fast.views().get(View.CENTER).getFirst());
+        assertThat(withGrid.width()).isEqualTo(1000);
+        PreprocessedImage gridExact = preprocessor.preprocess(jpeg, CLIP, List.of(View.GRID3), PreprocessMode.EXACT);
+        for (int i = 0; i < 9; i++) {
+            assertThat(withGrid.views().get(View.GRID3).get(i)).isEqualTo(gridExact.views().get(View.GRID3).get(i));
+        }
         // a PNG has no DCT: fast equals exact
         byte[] png = coordinates();
         assertThat(preprocessor.preprocess(png, CLIP, List.of(View.CENTER), PreprocessMode.FAST).views().get(View.CENTER).getFirst())

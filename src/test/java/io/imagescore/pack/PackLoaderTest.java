@@ -82,7 +82,7 @@ class PackLoaderTest {
         assertEditBreaks("heads/apparel/2/head.json", "\"type\" : \"rbf\"", "\"type\" : \"poly\"",
                 "head.json", "kernel.type 'poly' is not rbf");
 
-        assertEditBreaks("heads/apparel/2/head.json", "\"gamma\" : 7.8125E-4", "\"gamma\" : 0",
+        assertEditBreaks("heads/apparel/2/head.json", "\"gamma\" : 3.90625E-4", "\"gamma\" : 0",
                 "head.json", "kernel needs gamma > 0 and a finite kernel_mean");
 
         Path badWeights = copyDefault();

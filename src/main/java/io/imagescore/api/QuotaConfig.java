@@ -1,0 +1,32 @@
+package io.imagescore.api;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Per-tenant limits on stored state (docs/security.md, "Quotas"). Over a limit: RESOURCE_EXHAUSTED / QUOTA_EXCEEDED. */
+@ConfigMapping(prefix = "imagescore.quotas")
+public interface QuotaConfig {
+    /** Prompt sets per tenant. */
+    @WithDefault("100")
+    int promptSets();
+
+    /** Versions per prompt set. */
+    @WithDefault("100")
+    int promptSetVersions();
+
+    /** Regulations per tenant. */
+    @WithDefault("100")
+    int regulations();
+
+    /** Versions per regulation. */
+    @WithDefault("100")
+    int regulationVersions();
+
+    /** Versions per fitted head (a minute of FitHead calls once made 3,248). */
+    @WithDefault("50")
+    int headVersions();
+
+    /** Fitted (non-built-in) heads per pack. */
+    @WithDefault("200")
+    int fittedHeads();
+}

@@ -1,0 +1,72 @@
+package io.imagescore.api;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.PromptSetRegistry;
+import io.imagescore.prompt.PromptSetStore;
+import io.imagescore.sort.RegulationStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The quota checks every state-creating RPC makes before writing: one place, so a new RPC cannot grow state without
+ * a bound. Counts come from the configured store (local or PostgreSQL), so they hold across replicas up to the race
+ * of two writes at the same instant (one write past the limit at most).
+ */
+@ApplicationScoped
+public class Quotas {
+    @Inject
+    QuotaConfig config;
+    @Inject
+    PromptSetRegistry promptSets;
+    @Inject
+    RegulationStore regulations;
+    @Inject
+    PackRegistry packs;
+
+    /** Before a new version of tenant/name (and possibly a new prompt set). */
+    public void checkPromptSet(String tenant, String name) {
+        List<PromptSetStore.Summary> sets = promptSets.store().list(tenant);
+        PromptSetStore.Summary existing = sets.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
+        if (existing == null) {
+            require(sets.size(), config.promptSets(), "prompt sets of tenant '" + tenant + "'", "prompt_sets");
+        } else {
+            require(existing.versions().size(), config.promptSetVersions(), "versions of prompt set '" + name + "'", "prompt_set_versions");
+        }
+    }
+
+    /** Before a new version of the tenant's regulation {@code name}. */
+    public void checkRegulation(String tenant, String name) {
+        List<RegulationStore.Summary> regs = regulations.list(tenant);
+        RegulationStore.Summary existing = regs.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
+        if (existing == null) {
+            require(regs.size(), config.regulations(), "regulations of tenant '" + tenant + "'", "regulations");
+        } else {
+            require(existing.versions().size(), config.regulationVersions(), "versions of regulation '" + name + "'", "regulation_versions");
+        }
+    }
+
+    /** Before a new version of the fitted head {@code name} in {@code pack}. */
+    public void checkHead(ModelPack pack, String name) {
+        var versions = pack.heads().get(name);
+        if (versions == null) {
+            long fitted = pack.heads().keySet().stream().filter(h -> !packs.builtIn(pack.name(), h)).count();
+            require(fitted, config.fittedHeads(), "fitted heads of pack " + pack.name(), "fitted_heads");
+        } else {
+            require(versions.size(), config.headVersions(), "versions of head '" + name + "'", "head_versions");
+        }
+    }
+
+    private static void require(long used, int limit, String what, String quota) {
+        if (used >= limit) {
+            throw new ImageScoreException(ErrorCode.QUOTA_EXCEEDED, "quota exceeded: " + what + " are limited to " + limit
+                    + " (imagescore.quotas." + quota.replace('_', '-') + ")",
+                    Map.of("quota", quota, "limit", Integer.toString(limit), "used", Long.toString(used)), null);
+        }
+    }
+}

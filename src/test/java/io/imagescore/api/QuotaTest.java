@@ -1,0 +1,104 @@
+package io.imagescore.api;
+
+import com.google.protobuf.ByteString;
+import com.google.rpc.ErrorInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.imagescore.api.v1.FitHeadRequest;
+import io.imagescore.api.v1.FitKind;
+import io.imagescore.api.v1.HeadFittingGrpc;
+import io.imagescore.api.v1.ImageSortGrpc;
+import io.imagescore.api.v1.LabelledImage;
+import io.imagescore.api.v1.PutRegulationRequest;
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/** Small quotas: the call past each limit gets RESOURCE_EXHAUSTED / QUOTA_EXCEEDED with the limit in the metadata. */
+@QuarkusTest
+@TestProfile(QuotaTest.Small.class)
+class QuotaTest {
+    public static class Small implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            try {
+                return Map.of("imagescore.data-dir", Files.createTempDirectory("imagescore-quota").toString(),
+                        "imagescore.quotas.regulations", "2", "imagescore.quotas.regulation-versions", "2",
+                        "imagescore.quotas.head-versions", "1");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    ManagedChannel channel;
+
+    @BeforeEach
+    void connect() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    static void assertQuota(Runnable call, String quota, int limit) {
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
+        assertThat(e).as("expected QUOTA_EXCEEDED for " + quota).isNotNull();
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).contains("limited to " + limit);
+        ErrorInfo info = StatusProto.fromThrowable(e).getDetailsList().stream().map(a -> {
+            try {
+                return a.unpack(ErrorInfo.class);
+            } catch (com.google.protobuf.InvalidProtocolBufferException x) {
+                throw new AssertionError(x);
+            }
+        }).findFirst().orElseThrow();
+        assertThat(info.getReason()).isEqualTo("QUOTA_EXCEEDED");
+        assertThat(info.getMetadataMap()).containsEntry("quota", quota).containsEntry("limit", Integer.toString(limit));
+    }
+
+    @Test
+    void regulations_and_their_versions_stop_at_the_limit() {
+        var sort = ImageSortGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        var reg = TenancyTest.ROOMS;
+        sort.putRegulation(PutRegulationRequest.newBuilder().setName("r1").setRegulation(reg).build());
+        sort.putRegulation(PutRegulationRequest.newBuilder().setName("r1").setRegulation(reg).build());
+        assertQuota(() -> sort.putRegulation(PutRegulationRequest.newBuilder().setName("r1").setRegulation(reg).build()),
+                "regulation_versions", 2);
+        sort.putRegulation(PutRegulationRequest.newBuilder().setName("r2").setRegulation(reg).build());
+        assertQuota(() -> sort.putRegulation(PutRegulationRequest.newBuilder().setName("r3").setRegulation(reg).build()),
+                "regulations", 2);
+    }
+
+    @Test
+    void a_fitted_head_stops_at_its_version_limit() {
+        var fit = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setName("quota_head").setKind(FitKind.FIT_KIND_REGRESSION)
+                .addViews("center").setFolds(2);
+        for (int i = 0; i < 12; i++) {
+            String file = "data/clive/images/10%02d.JPG".formatted(i);
+            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(40 + 3 * i));
+        }
+        assertThat(fit.fitHead(f.build()).getVersion()).isEqualTo("1");
+        assertQuota(() -> fit.fitHead(f.build()), "head_versions", 1);
+    }
+}
