@@ -1,7 +1,7 @@
 """One-hidden-layer softmax MLP on the view-averaged, z-scored embeddings: h = relu(W1 z + b1), logits = W2 h + b2,
 mean cross-entropy + lam/2 (|W1|^2 + |W2|^2), full-batch L-BFGS from a seeded He initialisation (deterministic).
 (hidden, lam) chosen by 5-fold CV accuracy on the train split; the held-out split is scored once.
-    /usr/bin/python3 scripts/heads-study/mlp.py rooms|apparel [views...]"""
+    /usr/bin/python3 docs/research/heads-study/mlp.py rooms|apparel [views...]"""
 import sys, numpy as np
 from lib import feats, labels, stratified, softmax, lbfgs, zscore
 def mlp_fit(Z, y, K, H, lam, seed=0, maxit=300):

@@ -1,6 +1,6 @@
 """Rooms: the feasibility study's TenCrop views (FiveCrop(224) + flips of the 256x256 photo), encoded by the CLI from
 the crops tencrop_rooms.py wrote, against grid3 + grid3_flip (a 3x3 grid, which contains those five crops).
-    EMB_DIR=target/embedding-cache/cf624ab851016c95 /usr/bin/python3 scripts/heads-study/tencrop.py"""
+    EMB_DIR=target/embedding-cache/cf624ab851016c95 /usr/bin/python3 docs/research/heads-study/tencrop.py"""
 import os, hashlib, numpy as np
 from lib import feats, labels, report
 C = os.environ['EMB_DIR']; R = '/tmp/rooms5crop'

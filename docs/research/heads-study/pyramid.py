@@ -1,7 +1,7 @@
 """Rooms: several scales at once. Each DIR holds the photos upscaled by upscale_rooms.py and encoded (grid3 + flip)
 into the cache; their view-averaged features are averaged with the native grid3 + flip (a scale pyramid), and the
 logistic head is chosen by train CV as in report().
-    EMB_DIR=... /usr/bin/python3 scripts/heads-study/pyramid.py /tmp/rooms352 /tmp/rooms448 /tmp/rooms576"""
+    EMB_DIR=... /usr/bin/python3 docs/research/heads-study/pyramid.py /tmp/rooms352 /tmp/rooms448 /tmp/rooms576"""
 import sys, itertools, numpy as np
 from lib import feats, labels, report
 from multiscale import load

@@ -2,10 +2,10 @@
 /tmp/rooms5crop/{train,eval}/<class>/<name>_<k>.png, k = 0..4 (tl, tr, bl, br, centre); with their flips these are
 TenCrop, the views of the feasibility study's "rooms logistic on 10 crops". Encode with the CLI ('whole' of a 224
 image is the image itself):
-    /usr/bin/python3 scripts/heads-study/tencrop_rooms.py
+    /usr/bin/python3 docs/research/heads-study/tencrop_rooms.py
     bin/imagescore fit --cache-dir target/embedding-cache --data-dir /tmp/ms --folds 2 --name r5 --kind classes \
         --class-dirs /tmp/rooms5crop/train --views whole,whole_flip     (and the same for /tmp/rooms5crop/eval)
-then EMB_DIR=... /usr/bin/python3 scripts/heads-study/tencrop.py"""
+then EMB_DIR=... /usr/bin/python3 docs/research/heads-study/tencrop.py"""
 import os
 from PIL import Image
 src = os.environ.get('SHARED', '../shared') + '/data/rooms'; dst = '/tmp/rooms5crop'; S = 224

@@ -1,6 +1,6 @@
 """Other ways to combine views for the logistic head: concatenated view features, and training on each view's
 embedding as its own example (view augmentation) while predicting on the view average.
-    /usr/bin/python3 scripts/heads-study/views_combo.py rooms|apparel"""
+    /usr/bin/python3 docs/research/heads-study/views_combo.py rooms|apparel"""
 import sys, numpy as np
 from lib import D, feats, labels, report, zscore, stratified, logreg, predict, LAMS
 task = sys.argv[1]

@@ -1,6 +1,6 @@
 """RBF kernel ridge (as krr.py) on the top-P principal components of the z-scored features, so that a kernel head
 stores n x P support vectors instead of n x 1280. (gamma, lam) chosen by 5-fold train CV at each P.
-    /usr/bin/python3 scripts/heads-study/krr_pca.py apparel 128 256"""
+    /usr/bin/python3 docs/research/heads-study/krr_pca.py apparel 128 256"""
 import sys, time, numpy as np
 from lib import feats, labels, stratified, zscore
 task = sys.argv[1]; Ps = [int(p) for p in sys.argv[2:]]

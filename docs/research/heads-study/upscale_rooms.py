@@ -1,6 +1,6 @@
 """Writes the rooms photos upscaled to SIZE x SIZE (Pillow bicubic, PNG, lossless) to /tmp/rooms<SIZE>/{train,eval}/<class>/
 for multiscale.py; then encode them into the cache with the CLI, e.g.
-    /usr/bin/python3 scripts/heads-study/upscale_rooms.py 448
+    /usr/bin/python3 docs/research/heads-study/upscale_rooms.py 448
     bin/imagescore fit --cache-dir target/embedding-cache --data-dir /tmp/ms --folds 2 --name r448 --kind classes \
         --class-dirs /tmp/rooms448/train --views grid3,grid3_flip      (and the same for /tmp/rooms448/eval)"""
 import os, sys

@@ -1,7 +1,7 @@
 """Rooms: do MobileNetV2's own ImageNet class probabilities help? The classifier layer of the shared int8 model
 (dequantized from its initializers) applied to the cached grid3 + grid3_flip mean feature; softmax probabilities
 appended to the feature (a non-linear view of the same embedding).
-    EMB_NPZ=target/heads-study/emb.npz PYTHONPATH=scripts/heads-study /usr/bin/python3 scripts/heads-study/imagenet_probs.py"""
+    EMB_NPZ=target/heads-study/emb.npz PYTHONPATH=docs/research/heads-study /usr/bin/python3 docs/research/heads-study/imagenet_probs.py"""
 import os
 import onnx, numpy as np
 from onnx import numpy_helper

@@ -1,6 +1,6 @@
 """Rooms: does a second scale help? Views of the photos upscaled to SIZE×SIZE (Pillow bicubic, saved losslessly by
 upscale_rooms.py) were encoded by the CLI into the same cache; combine them with the native-scale views.
-    EMB_DIR=... /usr/bin/python3 scripts/heads-study/multiscale.py /tmp/rooms448 [krr]"""
+    EMB_DIR=... /usr/bin/python3 docs/research/heads-study/multiscale.py /tmp/rooms448 [krr]"""
 import os, sys, hashlib, numpy as np
 from lib import feats, labels, report
 C = os.environ['EMB_DIR']
