@@ -1,5 +1,15 @@
 package io.imagescore.image;
 
+import com.twelvemonkeys.imageio.metadata.CompoundDirectory;
+import com.twelvemonkeys.imageio.metadata.Directory;
+import com.twelvemonkeys.imageio.metadata.Entry;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFF;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFFReader;
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+
+import javax.imageio.stream.ImageInputStream;
+import java.io.IOException;
+
 /**
  * EXIF orientation (TIFF tag 274): finding it in JPEG APP1, PNG eXIf, WebP EXIF chunks and TIFF files, and applying
  * it the way Pillow's {@code ImageOps.exif_transpose} does. Malformed metadata means "no rotation", never an error:
@@ -7,7 +17,6 @@ package io.imagescore.image;
  */
 final class Orientation {
     static final int NORMAL = 1;
-    private static final int TAG_ORIENTATION = 0x0112;
 
     private Orientation() {
     }
@@ -84,36 +93,25 @@ final class Orientation {
         return NORMAL;
     }
 
-    /** Reads tag 274 from IFD0 of the TIFF structure in b[start, end). */
+    /**
+     * Reads tag 274 from IFD0 of the TIFF structure in b[start, end), through TwelveMonkeys' maintained TIFF/EXIF
+     * reader (the containers above are only walked to find that structure). Malformed or missing: {@link #NORMAL}.
+     */
     static int fromTiff(byte[] b, int start, int end) {
         if (end - start < 8) {
             return NORMAL;
         }
-        boolean little;
-        if (b[start] == 'I' && b[start + 1] == 'I') {
-            little = true;
-        } else if (b[start] == 'M' && b[start + 1] == 'M') {
-            little = false;
-        } else {
-            return NORMAL;
-        }
-        long ifd = little ? u32le(b, start + 4) : u32be(b, start + 4);
-        if (ifd < 8 || start + ifd + 2 > end) {
-            return NORMAL;
-        }
-        int p = (int) (start + ifd);
-        int entries = little ? u16le(b, p) : u16be(b, p);
-        p += 2;
-        for (int i = 0; i < entries && p + 12 <= end; i++, p += 12) {
-            int tag = little ? u16le(b, p) : u16be(b, p);
-            if (tag == TAG_ORIENTATION) {
-                int type = little ? u16le(b, p + 2) : u16be(b, p + 2);
-                int value = type == 3 ? (little ? u16le(b, p + 8) : u16be(b, p + 8))
-                        : type == 4 ? (int) (little ? u32le(b, p + 8) : u32be(b, p + 8)) : NORMAL;
-                return value >= 1 && value <= 8 ? value : NORMAL;
+        try (ImageInputStream in = new ByteArrayImageInputStream(b, start, end - start)) {
+            Directory ifds = new TIFFReader().read(in);
+            Directory ifd0 = ifds instanceof CompoundDirectory c ? c.getDirectory(0) : ifds;
+            Entry entry = ifd0 == null ? null : ifd0.getEntryById(TIFF.TAG_ORIENTATION);
+            if (entry != null && entry.getValue() instanceof Number n && n.intValue() >= 1 && n.intValue() <= 8) {
+                return n.intValue();
             }
+            return NORMAL;
+        } catch (IOException | RuntimeException e) {
+            return NORMAL;
         }
-        return NORMAL;
     }
 
     /**
