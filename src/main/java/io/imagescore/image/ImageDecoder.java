@@ -125,7 +125,12 @@ final class ImageDecoder {
         if (format == ImageFormat.BMP && encoded.length >= 26) {
             checkBmp(encoded);
         }
-        RgbImage img = Orientation.apply(decodeImageIo(encoded, format), orientation);
+        // the PNG reader ignores an embedded profile (the TIFF, WebP and CMYK JPEG readers apply it themselves)
+        RgbImage decoded = decodeImageIo(encoded, format);
+        if (format == ImageFormat.PNG) {
+            decoded = IccProfiles.toSrgb(decoded, IccProfiles.embedded(encoded, format));
+        }
+        RgbImage img = Orientation.apply(decoded, orientation);
         return new Decoded(img, img.width(), img.height(), 1, "imageio");
     }
 
@@ -160,7 +165,8 @@ final class ImageDecoder {
             // libjpeg pads a truncated file with grey; Pillow refuses it ("image file is truncated"), and so do we
             throw corrupt("JPEG", "the file is truncated (" + result.warning() + ")", null);
         }
-        RgbImage img = Orientation.apply(new RgbImage(w, h, pixels), orientation);
+        RgbImage srgb = IccProfiles.toSrgb(new RgbImage(w, h, pixels), IccProfiles.embedded(encoded, ImageFormat.JPEG));
+        RgbImage img = Orientation.apply(srgb, orientation);
         boolean swap = orientation >= 5;
         return new Decoded(img, swap ? header.height() : header.width(), swap ? header.width() : header.height(),
                 denom, "turbojpeg");
