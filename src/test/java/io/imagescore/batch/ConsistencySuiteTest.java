@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The consistency suite: one promise — a score is fully determined by the image and the versions named beside it —
  * checked on shared photos for every head version of the default pack, in both preprocessing modes, across every
- * entry point: {@code Score} (each score alone and all together), {@code ScoreStream}, and the batch tool both
+ * entry point: {@code Score} (each score alone and all together), {@code ScoreStream}, {@code Sort} (raw scores of a
+ * score ordering, class and confidence of a regulation ordering), and the batch tool both
  * embedded (CSV, JSONL, Parquet) and against the service (Parquet). Every value must be bit-identical: it is the
  * same computation (same pixels, same int8-exact encoder, same head) on every path, and doubles round-trip exactly
  * through all three file formats. Every column names its version, so "apparel" (active = 2) and "apparel@1" are two
@@ -135,6 +136,29 @@ class ConsistencySuiteTest {
                 .containsEntry("quality_fast@1", reference.get(PHOTOS.getFirst()).get("quality_fast@1"));
 
         assertThat(values(stream(PINNED, mode))).as("ScoreStream").isEqualTo(reference);
+
+        // Sort: the raw scores it reports for a score ordering, and the class and confidence of a regulation ordering
+        var sort = io.imagescore.api.v1.ImageSortGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        var byScore = sort.sort(io.imagescore.api.v1.SortRequest.newBuilder().addAllImages(images()).setPreprocessMode(proto(mode))
+                .setByScore(io.imagescore.api.v1.ScoreOrdering.newBuilder()
+                        .addTerms(io.imagescore.api.v1.WeightedScore.newBuilder().setScore("quality@1"))
+                        .addTerms(io.imagescore.api.v1.WeightedScore.newBuilder().setScore("quality_fast@1"))).build());
+        assertThat(byScore.getPreprocessingId()).isEqualTo(all.getPreprocessingId());
+        for (var img : byScore.getOrderList()) {
+            for (var s : img.getScoresList()) {
+                assertThat(Double.toString(s.getValue())).as("Sort %s %s@%s", img.getId(), s.getName(), s.getVersion())
+                        .isEqualTo(reference.get(img.getId()).get(s.getName() + "@" + s.getVersion()));
+            }
+            assertThat(img.getScoresCount()).isEqualTo(2);
+        }
+        var byRoom = sort.sort(io.imagescore.api.v1.SortRequest.newBuilder().addAllImages(images()).setPreprocessMode(proto(mode))
+                .setByRegulation(io.imagescore.api.v1.RegulationOrdering.newBuilder().setInline(io.imagescore.api.v1.Regulation.newBuilder()
+                        .setClassifier("room_type").addAllClasses(List.of("kitchen", "bedroom", "bathroom", "dining_room",
+                                "living_room", "entrance_hall")))).build());
+        for (var img : byRoom.getOrderList()) {
+            assertThat(img.getClassLabel() + "=" + img.getConfidence()).as("Sort regulation %s", img.getId())
+                    .isEqualTo(reference.get(img.getId()).get("room_type@1"));
+        }
 
         // batch, embedded, every format; "apparel" (active) and "apparel@1" are two columns
         List<String> batchScores = new ArrayList<>(PINNED);
