@@ -4,6 +4,7 @@ import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
 import io.imagescore.api.v1.ImageScoreGrpc;
 import io.imagescore.score.LimitsConfig;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -59,8 +60,21 @@ public class Drain {
         draining = false;
     }
 
-    void onShutdown(@Observes @Priority(1) ShutdownEvent event) {
+    /**
+     * The first step of Quarkus' shutdown (quarkus.shutdown.delay-enabled=true; fired synchronously before the delay
+     * and before the HTTP server stops listening and closes its connections). Draining here keeps the port open
+     * while the running calls finish: by {@link ShutdownEvent} time the Vert.x server has already stopped accepting
+     * and sent GOAWAY, and it closes the connections after Netty's 30 s, cutting calls that run longer.
+     */
+    void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
         drain(limits.shutdownGrace());
+    }
+
+    /** Fallback when the delay phase did not run (e.g. Quarkus.asyncExit in tests): the grace is not waited twice. */
+    void onShutdown(@Observes @Priority(1) ShutdownEvent event) {
+        if (!draining) {
+            drain(limits.shutdownGrace());
+        }
     }
 
     /** Stops admitting calls and waits up to {@code grace} for the running ones; true when all finished. */
