@@ -14,8 +14,10 @@ import java.util.Arrays;
  * @param classMeans [classes, dim] row-major
  * @param weights    [dim], the inverse (shrunk) within-class variances
  * @param quantiles  ascending percentiles of the training statistic (at least 2 values, evenly spaced in probability)
+ * @param sqrt       whether each input value is first replaced by √max(0, x) (means and weights are then of √x): the
+ *                   pooled non-negative encoder features are heavy-tailed, and the root makes them closer to Gaussian
  */
-public record OodDetector(int classes, float[] classMeans, float[] weights, double[] quantiles) {
+public record OodDetector(int classes, float[] classMeans, float[] weights, double[] quantiles, boolean sqrt) {
 
     public OodDetector {
         if (classes < 1 || weights.length == 0 || classMeans.length != classes * weights.length) {
@@ -44,10 +46,14 @@ public record OodDetector(int classes, float[] classMeans, float[] weights, doub
             throw new IllegalArgumentException("ood: input has " + x.length + " values, expected " + d);
         }
         double best = Double.POSITIVE_INFINITY;
+        double[] v = new double[d];
+        for (int j = 0; j < d; j++) {
+            v[j] = sqrt ? Math.sqrt(Math.max(0, x[j])) : x[j];
+        }
         for (int k = 0; k < classes; k++) {
             double acc = 0;
             for (int j = 0, o = k * d; j < d; j++) {
-                double t = x[j] - classMeans[o + j];
+                double t = v[j] - classMeans[o + j];
                 acc += t * t * weights[j];
             }
             best = Math.min(best, acc / d);
@@ -91,9 +97,18 @@ public record OodDetector(int classes, float[] classMeans, float[] weights, doub
      * Fits a detector: class means, pooled within-class variance v, weights 1/(v_j + shrink·mean(v)), and the
      * {@code percentiles + 1} percentiles of the statistic over {@code x} (linear interpolation between order statistics).
      */
-    public static OodDetector fit(double[][] x, int[] y, int classes, double shrink, int percentiles) {
-        int n = x.length;
-        int d = x[0].length;
+    public static OodDetector fit(double[][] raw, int[] y, int classes, double shrink, int percentiles, boolean sqrt) {
+        int n = raw.length;
+        int d = raw[0].length;
+        double[][] x = raw;
+        if (sqrt) {
+            x = new double[n][d];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < d; j++) {
+                    x[i][j] = Math.sqrt(Math.max(0, raw[i][j]));
+                }
+            }
+        }
         double[][] sum = new double[classes][d];
         int[] count = new int[classes];
         for (int i = 0; i < n; i++) {
@@ -129,16 +144,16 @@ public record OodDetector(int classes, float[] classMeans, float[] weights, doub
             double denom = v[j] + eps;
             w[j] = denom > 0 ? (float) (1 / denom) : 1f;
         }
-        OodDetector shape = new OodDetector(classes, means, w, new double[] {0, 0});
+        OodDetector shape = new OodDetector(classes, means, w, new double[] {0, 0}, sqrt);
         double[] s = new double[n];
         for (int i = 0; i < n; i++) {
             float[] xi = new float[d];
             for (int j = 0; j < d; j++) {
-                xi[j] = (float) x[i][j];
+                xi[j] = (float) raw[i][j];
             }
             s[i] = shape.statistic(xi);
         }
-        return new OodDetector(classes, means, w, percentiles(s, percentiles));
+        return new OodDetector(classes, means, w, percentiles(s, percentiles), sqrt);
     }
 
     /** The {@code m + 1} values at probabilities 0, 1/m, …, 1 (type-7 interpolation, as numpy's default). */

@@ -279,7 +279,7 @@ public final class PackLoader {
                 throw invalid(file, "an ood block belongs to a classes head");
             }
             ood = ood(file, versionDir, h.object("ood", Set.of("statistic", "weights", "quantiles", "shrinkage", "examples",
-                    "views", "training_set_sha256")), weights, inputDim);
+                    "views", "training_set_sha256", "transform")), weights, inputDim);
         }
         return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"), ood);
     }
@@ -289,6 +289,11 @@ public final class PackLoader {
         if (!o.text("statistic").equals(OOD_STATISTIC)) {
             throw invalid(file, "ood.statistic '" + o.text("statistic") + "' is not " + OOD_STATISTIC);
         }
+        String transform = o.optText("transform", "none");
+        if (!transform.equals("none") && !transform.equals("sqrt")) {
+            throw invalid(file, "ood.transform '" + transform + "' is not none or sqrt");
+        }
+        boolean sqrt = transform.equals("sqrt");
         Map<String, Safetensors.F32> w = headWeights;
         if (o.has("weights")) {
             Path wf = versionDir.resolve(o.text("weights"));
@@ -308,7 +313,7 @@ public final class PackLoader {
         }
         try {
             return new OodDetector(Math.toIntExact(means.shape()[0]), means.data(), weights.data(),
-                    o.doubles("quantiles").stream().mapToDouble(Double::doubleValue).toArray());
+                    o.doubles("quantiles").stream().mapToDouble(Double::doubleValue).toArray(), sqrt);
         } catch (IllegalArgumentException e) {
             throw invalid(file, e.getMessage());
         }
