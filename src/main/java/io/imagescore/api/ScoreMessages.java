@@ -39,6 +39,9 @@ final class ScoreMessages {
         }
         for (ScoredImage.Classes c : s.classes()) {
             ClassDistribution.Builder d = ClassDistribution.newBuilder().setName(c.name()).setVersion(c.version());
+            if (!Double.isNaN(c.inDomain())) {
+                d.setInDomain(c.inDomain()).setOodCalibrated(true);
+            }
             for (int i : c.topK(topK)) {
                 d.addTop(ClassProbability.newBuilder().setLabel(c.labels().get(i)).setIndex(i).setProbability(c.probabilities()[i]));
             }

@@ -46,13 +46,15 @@ final class SortMessages {
         return new Regulation(r.getClassifier(), r.getClassesList(), r.getRequiredClassesList(), r.getWithinClassScore(),
                 r.getMinConfidence(), r.getReviewMargin(),
                 r.getUnregulatedPlacement() == UnregulatedPlacement.UNREGULATED_PLACEMENT_BEFORE
-                        ? Regulation.Placement.BEFORE : Regulation.Placement.AFTER, r.getSlots());
+                        ? Regulation.Placement.BEFORE : Regulation.Placement.AFTER, r.getSlots(),
+                r.getMinInDomain() == 0 ? Regulation.DEFAULT_MIN_IN_DOMAIN : Math.max(0, r.getMinInDomain()));
     }
 
     static io.imagescore.api.v1.Regulation regulation(Regulation r) {
         var b = io.imagescore.api.v1.Regulation.newBuilder().setClassifier(r.classifier()).addAllClasses(r.classes())
                 .addAllRequiredClasses(r.requiredClasses()).setMinConfidence(r.minConfidence())
                 .setReviewMargin(r.reviewMargin()).setSlots(r.slots())
+                .setMinInDomain(r.minInDomain() == Regulation.DEFAULT_MIN_IN_DOMAIN ? 0 : r.minInDomain() == 0 ? -1 : r.minInDomain())
                 .setUnregulatedPlacement(r.unregulatedPlacement() == Regulation.Placement.BEFORE
                         ? UnregulatedPlacement.UNREGULATED_PLACEMENT_BEFORE : UnregulatedPlacement.UNREGULATED_PLACEMENT_AFTER);
         if (r.withinClassScore() != null) {

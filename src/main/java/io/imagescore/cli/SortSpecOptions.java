@@ -61,6 +61,8 @@ public final class SortSpecOptions {
         String unregulated;
         @Option(names = "--slots", description = "At most one image per class (assignment on -log p).")
         boolean slots;
+        @Option(names = "--min-in-domain", defaultValue = "0.05", description = "Classifier in_domain below this -> unregulated (OUT_OF_DOMAIN); 0 = off (default ${DEFAULT-VALUE}).")
+        double minInDomain;
 
         Regulation regulation() throws IOException {
             if (file != null) {
@@ -75,7 +77,7 @@ public final class SortSpecOptions {
                 return new LocalRegulationStore(dataDir).get(tenantName[0], nameVersion[0], nameVersion.length == 2 ? nameVersion[1] : "").regulation();
             }
             return new Regulation(classifier, classes, required, within, minConfidence, reviewMargin,
-                    Regulation.Placement.valueOf(unregulated.toUpperCase(Locale.ROOT)), slots);
+                    Regulation.Placement.valueOf(unregulated.toUpperCase(Locale.ROOT)), slots, minInDomain);
         }
     }
 

@@ -15,6 +15,40 @@ public final class Metrics {
     }
 
     /** Spearman rank correlation (SRCC), ties ranked by their average rank. */
+    /**
+     * Area under the ROC curve of {@code positive} scored above {@code negative}: P(p > n) + ½·P(p = n), exact by
+     * sorting (Mann–Whitney U with mid-ranks).
+     */
+    public static double auroc(double[] positive, double[] negative) {
+        double[] all = new double[positive.length + negative.length];
+        System.arraycopy(positive, 0, all, 0, positive.length);
+        System.arraycopy(negative, 0, all, positive.length, negative.length);
+        double[] sorted = all.clone();
+        java.util.Arrays.sort(sorted);
+        double rankSum = 0;
+        for (double v : positive) {
+            int lo = lowerBound(sorted, v);
+            int hi = lowerBound(sorted, Math.nextUp(v));
+            rankSum += (lo + 1 + hi) / 2.0; // mid-rank, 1-based
+        }
+        double n = positive.length;
+        return (rankSum - n * (n + 1) / 2) / (n * negative.length);
+    }
+
+    private static int lowerBound(double[] a, double v) {
+        int lo = 0;
+        int hi = a.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (a[mid] < v) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
     public static double srcc(double[] truth, double[] predicted) {
         requireSameLength(truth, predicted, 2);
         return new SpearmansCorrelation().correlation(truth, predicted);

@@ -29,6 +29,12 @@ public final class FitService {
         this.embeddings = new EmbeddingSource(pipeline, cache);
     }
 
+    /** The head input embeddings of {@code images} (cached), averaged over {@code views} as the head reads them. */
+    public EmbeddingSource.Embedded embed(ModelPack pack, List<ImageRef> images, List<io.imagescore.image.View> views,
+                                          String output, PreprocessMode mode, IntConsumer progress) {
+        return embeddings.embed(pack, images, views, output, mode, null, progress);
+    }
+
     public EmbeddingCache cache() {
         return embeddings.cache();
     }

@@ -7,6 +7,7 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.eval.Metrics;
 import io.imagescore.head.Calibration;
+import io.imagescore.head.OodDetector;
 import io.imagescore.head.Safetensors;
 import io.imagescore.image.View;
 import io.imagescore.score.ScoringPipeline;
@@ -30,6 +31,10 @@ import java.util.TreeSet;
 public final class HeadFitter {
     /** Fewest examples a regression or ranking fit accepts. */
     public static final int MIN_EXAMPLES = 10;
+    /** Out-of-domain detector: variance shrinkage (× the mean within-class variance) and stored percentiles. */
+    public static final double OOD_SHRINKAGE = 0.01;
+    public static final int OOD_PERCENTILES = 100;
+    public static final boolean OOD_SQRT = true;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private HeadFitter() {
@@ -235,6 +240,10 @@ public final class HeadFitter {
                 }
                 ArrayNode cl = manifest.putArray("classes");
                 classes.forEach(cl::add);
+                OodDetector ood = OodDetector.fit(x, y, classes.size(), OOD_SHRINKAGE, OOD_PERCENTILES, OOD_SQRT);
+                weights.put("ood.class_means", new Safetensors.F32(new long[] {classes.size(), d}, ood.classMeans()));
+                weights.put("ood.weights", new Safetensors.F32(new long[] {d}, ood.weights()));
+                manifest.set("ood", oodBlock(ood, x.length, OOD_SHRINKAGE));
                 ObjectNode cv = classificationMetrics(y, oof, classes);
                 cv.put("protocol", protocol);
                 training.set("cv", cv);
@@ -302,6 +311,20 @@ public final class HeadFitter {
         training.put("folds", spec.folds());
         manifest.set("training", training);
         return new FittedHead(spec.name(), manifest, weights);
+    }
+
+    /** head.json's "ood" block (the tensors ood.class_means and ood.weights go to the head's or a named weights file). */
+    public static ObjectNode oodBlock(OodDetector ood, int examples, double shrinkage) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("statistic", io.imagescore.pack.PackLoader.OOD_STATISTIC);
+        n.put("transform", ood.sqrt() ? "sqrt" : "none");
+        n.put("shrinkage", shrinkage);
+        n.put("examples", examples);
+        ArrayNode q = n.putArray("quantiles");
+        for (double v : ood.quantiles()) {
+            q.add(v);
+        }
+        return n;
     }
 
     static List<Metrics.Pair> pairs(List<LabelledImage> images, List<Comparison> comparisons, FitSpec spec) {

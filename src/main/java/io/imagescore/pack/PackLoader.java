@@ -8,6 +8,7 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.CalibratedHead;
 import io.imagescore.head.Calibration;
+import io.imagescore.head.OodDetector;
 import io.imagescore.head.Head;
 import io.imagescore.head.HeadWeights;
 import io.imagescore.head.MlpHead;
@@ -48,6 +49,8 @@ import java.util.stream.Stream;
 public final class PackLoader {
     public static final String MANIFEST = "pack.json";
     public static final String HEAD_MANIFEST = "head.json";
+    /** The one OOD statistic head.json's "ood" block names ({@link OodDetector}). */
+    public static final String OOD_STATISTIC = "diag_mahalanobis_nearest_class_mean";
     private static final Logger LOG = Logger.getLogger(PackLoader.class);
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -207,7 +210,7 @@ public final class PackLoader {
             throw invalid(file, "missing: each head version directory needs a " + HEAD_MANIFEST);
         }
         Fields h = new Fields(file, readJson(file), "", Set.of("type", "input", "weights", "l2_normalize",
-                "temperature", "activation", "kernel", "class_list", "classes", "score", "training", "calibration"));
+                "temperature", "activation", "kernel", "class_list", "classes", "score", "training", "calibration", "ood"));
         String version = versionDir.getFileName().toString();
         String input = h.optText("input", embeddingOutput);
         TensorSpec inputSpec = encoderOutputs.stream().filter(o -> o.name().equals(input)).findFirst()
@@ -270,7 +273,50 @@ public final class PackLoader {
         List<View> views = s.has("views") ? s.texts("views").stream().map(v -> parseView(file, v)).toList() : defaultViews;
         ScoreSpec spec = new ScoreSpec(headName, kind, range.get(0), range.get(1), s.optBoolean("range_approximate", false),
                 s.optBoolean("higher_is_better", true), s.optText("unit", ""), s.optText("description", ""), views, classes);
-        return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"));
+        OodDetector ood = null;
+        if (h.has("ood")) {
+            if (kind != ScoreSpec.Kind.CLASSES) {
+                throw invalid(file, "an ood block belongs to a classes head");
+            }
+            ood = ood(file, versionDir, h.object("ood", Set.of("statistic", "weights", "quantiles", "shrinkage", "examples",
+                    "views", "training_set_sha256", "transform")), weights, inputDim);
+        }
+        return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"), ood);
+    }
+
+    /** The "ood" block: statistic, quantiles, and tensors ood.class_means / ood.weights (its own file or the head's). */
+    private static OodDetector ood(Path file, Path versionDir, Fields o, Map<String, Safetensors.F32> headWeights, int inputDim) {
+        if (!o.text("statistic").equals(OOD_STATISTIC)) {
+            throw invalid(file, "ood.statistic '" + o.text("statistic") + "' is not " + OOD_STATISTIC);
+        }
+        String transform = o.optText("transform", "none");
+        if (!transform.equals("none") && !transform.equals("sqrt")) {
+            throw invalid(file, "ood.transform '" + transform + "' is not none or sqrt");
+        }
+        boolean sqrt = transform.equals("sqrt");
+        Map<String, Safetensors.F32> w = headWeights;
+        if (o.has("weights")) {
+            Path wf = versionDir.resolve(o.text("weights"));
+            try {
+                w = Safetensors.read(wf);
+            } catch (IOException e) {
+                throw invalid(wf, e.getMessage());
+            }
+        }
+        Safetensors.F32 means = w.get("ood.class_means");
+        Safetensors.F32 weights = w.get("ood.weights");
+        if (means == null || weights == null || means.shape().length != 2) {
+            throw invalid(file, "ood needs tensors ood.class_means [classes, dim] and ood.weights [dim]");
+        }
+        if (weights.data().length != inputDim) {
+            throw invalid(file, "ood.weights has " + weights.data().length + " values; the head's input has " + inputDim);
+        }
+        try {
+            return new OodDetector(Math.toIntExact(means.shape()[0]), means.data(), weights.data(),
+                    o.doubles("quantiles").stream().mapToDouble(Double::doubleValue).toArray(), sqrt);
+        } catch (IllegalArgumentException e) {
+            throw invalid(file, e.getMessage());
+        }
     }
 
     private static Head calibrated(Path file, Head head, Fields c) {

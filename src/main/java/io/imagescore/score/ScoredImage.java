@@ -9,8 +9,16 @@ public record ScoredImage(String sha256, int width, int height, List<Scalar> sca
     public record Scalar(String name, String version, double value) {
     }
 
-    /** A class distribution: all probabilities in class order plus the labels. */
-    public record Classes(String name, String version, List<String> labels, float[] probabilities) {
+    /**
+     * A class distribution: all probabilities in class order plus the labels, and {@code inDomain}: the head's
+     * out-of-domain detector's probability-like score in [0, 1] that the image belongs to the head's domain (NaN when
+     * the head has no detector).
+     */
+    public record Classes(String name, String version, List<String> labels, float[] probabilities, double inDomain) {
+
+        public Classes(String name, String version, List<String> labels, float[] probabilities) {
+            this(name, version, labels, probabilities, Double.NaN);
+        }
 
         /** Indices of the k most probable classes, most probable first; ties by lower index (deterministic). */
         public int[] topK(int k) {

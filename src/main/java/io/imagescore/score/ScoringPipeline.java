@@ -146,11 +146,13 @@ public class ScoringPipeline {
             List<ScoredImage.Classes> classes = new ArrayList<>();
             for (Selection s : selections) {
                 HeadVersion hv = s.head();
-                float[] y = hv.head().apply(img.mean(hv.input(), hv.spec().views()));
+                float[] x = img.mean(hv.input(), hv.spec().views());
+                float[] y = hv.head().apply(x);
                 if (hv.spec().kind() == ScoreSpec.Kind.SCALAR) {
                     scalars.add(new ScoredImage.Scalar(s.name(), hv.version(), y[0]));
                 } else {
-                    classes.add(new ScoredImage.Classes(s.name(), hv.version(), hv.spec().classes(), y));
+                    classes.add(new ScoredImage.Classes(s.name(), hv.version(), hv.spec().classes(), y,
+                            hv.ood() == null ? Double.NaN : hv.ood().inDomain(x)));
                 }
             }
             float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;

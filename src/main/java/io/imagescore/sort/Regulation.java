@@ -18,11 +18,23 @@ import java.util.Set;
  * @param reviewMargin          top-1 minus top-2 probability below this → needs review; 0 = off
  * @param unregulatedPlacement  where unregulated images go (in their original order)
  * @param slots                 at most one image per class, solved as an assignment on −log p
+ * @param minInDomain           the classifier's in_domain (out-of-domain detection) below this → unregulated with reason
+ *                              OUT_OF_DOMAIN, whatever its class; 0 = off; ignored for classifiers without a detector
  */
 public record Regulation(String classifier, List<String> classes, List<String> requiredClasses, String withinClassScore,
-                         double minConfidence, double reviewMargin, Placement unregulatedPlacement, boolean slots) {
+                         double minConfidence, double reviewMargin, Placement unregulatedPlacement, boolean slots,
+                         double minInDomain) {
 
     public enum Placement { AFTER, BEFORE }
+
+    /** Default {@code minInDomain}: about 5 % of the classifier's own training photos fall below it. */
+    public static final double DEFAULT_MIN_IN_DOMAIN = 0.05;
+
+    public Regulation(String classifier, List<String> classes, List<String> requiredClasses, String withinClassScore,
+                      double minConfidence, double reviewMargin, Placement unregulatedPlacement, boolean slots) {
+        this(classifier, classes, requiredClasses, withinClassScore, minConfidence, reviewMargin, unregulatedPlacement,
+                slots, DEFAULT_MIN_IN_DOMAIN);
+    }
 
     public Regulation {
         classes = classes == null ? List.of() : List.copyOf(classes);
@@ -53,6 +65,9 @@ public record Regulation(String classifier, List<String> classes, List<String> r
             if (!seen.contains(r)) {
                 throw invalid("required class '" + r + "' is not among the regulation's classes " + classes);
             }
+        }
+        if (!(minInDomain >= 0 && minInDomain <= 1)) {
+            throw invalid("min_in_domain must be in [0, 1], got " + minInDomain);
         }
         if (!(minConfidence >= 0 && minConfidence <= 1)) {
             throw invalid("min_confidence must be in [0, 1], got " + minConfidence);

@@ -158,6 +158,17 @@ public final class SetSorter {
         }
         List<Item> regulated = new ArrayList<>();
         List<Item> unregulated = new ArrayList<>();
+        List<Item> candidates = new ArrayList<>();
+        for (Item it : items) {
+            double inDomain = it.distribution.inDomain();
+            if (!Double.isNaN(inDomain) && inDomain < reg.minInDomain()) {
+                it.reasons.add(SortReason.OUT_OF_DOMAIN);
+                unregulated.add(it);
+            } else {
+                candidates.add(it);
+            }
+        }
+        items = candidates;
         if (reg.slots()) {
             double[][] cost = new double[items.size()][reg.classes().size()];
             for (int i = 0; i < items.size(); i++) {

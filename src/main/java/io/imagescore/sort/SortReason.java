@@ -16,6 +16,8 @@ public enum SortReason {
     NO_SLOT,
     /** Its class is not in the regulation. */
     CLASS_NOT_IN_REGULATION,
+    /** The classifier's out-of-domain detector says the photo is not of its kind (in_domain below the regulation's min_in_domain). */
+    OUT_OF_DOMAIN,
     /** Its class probability is below the regulation's min_confidence. */
     LOW_CONFIDENCE,
     /** Top-1 and top-2 classes are close (below review_margin): a person should check it. */

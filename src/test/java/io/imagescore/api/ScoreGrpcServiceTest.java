@@ -84,6 +84,15 @@ class ScoreGrpcServiceTest {
         assertThat(bathroom.hasScores()).isTrue();
         assertThat(bathroom.getScores().getEmbeddingCount()).isEqualTo(1280);
         System.out.println("bathroom top-5: " + topLabels(bathroom, 5));
+        // out-of-domain detection travels on ClassDistribution: set for the calibrated room_type head, not for imagenet
+        java.util.Map<String, ClassDistribution> byName = new java.util.HashMap<>();
+        bathroom.getScores().getClassesList().forEach(c -> byName.put(c.getName(), c));
+        assertThat(byName.get("room_type").getOodCalibrated()).isTrue();
+        assertThat(byName.get("room_type").getInDomain()).isBetween(0.05, 1.0);
+        assertThat(byName.get("apparel").getOodCalibrated()).isTrue();
+        assertThat(byName.get("apparel").getInDomain()).isLessThan(0.05); // a bathroom is no product photo
+        assertThat(byName.get("imagenet").getOodCalibrated()).isFalse();
+        assertThat(byName.get("imagenet").getInDomain()).isEqualTo(0.0);
         assertThat(r.getResults(2).hasScores()).isTrue();
         assertThat(r.getResults(2).getScores().getEmbeddingCount()).isEqualTo(1280);
         assertThat(r.getResults(1).getError().getCode()).isEqualTo("CORRUPT_IMAGE");

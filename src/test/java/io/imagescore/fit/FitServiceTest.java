@@ -10,6 +10,7 @@ import io.imagescore.image.View;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
+import io.imagescore.fit.HeadFitter;
 import io.imagescore.testing.Shared;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,6 +112,11 @@ class FitServiceTest {
         assertThat(again.weights().get("coef").data()).isEqualTo(head.weights().get("coef").data());
 
         HeadVersion hv = new PackLoader(Shared.dir()).loadHead(pack, "room_kernel", HeadStore.write(tmp, head, "1"));
+        // the fit writes the out-of-domain detector with the head: tensors in its weights, quantiles in head.json
+        assertThat(head.manifest().path("ood").path("quantiles")).hasSize(HeadFitter.OOD_PERCENTILES + 1);
+        assertThat(head.weights().get("ood.class_means").shape()).containsExactly(6, 1280);
+        assertThat(hv.ood()).isNotNull();
+        assertThat(hv.ood().classes()).isEqualTo(6);
         assertThat(hv.head()).isInstanceOfSatisfying(io.imagescore.head.SoftmaxHead.class,
                 s -> assertThat(s.logits()).isInstanceOf(io.imagescore.head.KernelHead.class));
         ModelPack withHead = pack.withHeadVersion("room_kernel", hv, PackLoader.extendedHash(pack.contentHash(), "room_kernel", hv));

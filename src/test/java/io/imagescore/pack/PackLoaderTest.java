@@ -82,8 +82,14 @@ class PackLoaderTest {
         assertEditBreaks("heads/apparel/2/head.json", "\"type\" : \"rbf\"", "\"type\" : \"poly\"",
                 "head.json", "kernel.type 'poly' is not rbf");
 
+        // (the kernel's gamma, 3.90625E-4 since the refit; the training block's gamma is the RBF width before scaling)
         assertEditBreaks("heads/apparel/2/head.json", "\"gamma\" : 3.90625E-4", "\"gamma\" : 0",
                 "head.json", "kernel needs gamma > 0 and a finite kernel_mean");
+
+        assertEditBreaks("heads/room_type/1/head.json", "\"statistic\" : \"diag_mahalanobis_nearest_class_mean\"",
+                "\"statistic\" : \"energy\"", "head.json", "ood.statistic 'energy' is not diag_mahalanobis_nearest_class_mean");
+        assertEditBreaks("heads/room_type/1/head.json", "\"transform\" : \"sqrt\"", "\"transform\" : \"log\"",
+                "head.json", "ood.transform 'log' is not none or sqrt");
 
         Path badWeights = copyDefault();
         Path v2 = Files.createDirectories(badWeights.resolve("heads/quality/1"));

@@ -393,4 +393,37 @@ class SetSorterTest {
     void empty_sets_sort_to_empty() {
         assertThat(sort(byScore("quality", "1"), List.of()).order()).isEmpty();
     }
+
+    static Outcome<ScoredImage> withInDomain(String id, double inDomain, float... rooms) {
+        return Outcome.ok(id, new ScoredImage("sha-" + id, 100, 100, List.of(new ScoredImage.Scalar("quality", "1", 50)),
+                List.of(new ScoredImage.Classes("room_type", "1", ROOMS, rooms, inDomain)), null));
+    }
+
+    @Test
+    void an_out_of_domain_photo_is_unregulated_whatever_its_class_and_the_threshold_is_the_regulations() {
+        List<Outcome<ScoredImage>> images = List.of(
+                withInDomain("cat", 0.01, 0.99f, 0, 0, 0, 0.01f),   // "living_room" with 0.99, but not a room photo
+                withInDomain("kitchen", 0.4, 0, 0.9f, 0.1f, 0, 0),
+                withInDomain("living", Double.NaN, 0.8f, 0.2f, 0, 0, 0)); // no detector: never out of domain
+        Regulation reg = regulation(List.of("living_room", "kitchen"));
+        assertThat(reg.minInDomain()).isEqualTo(Regulation.DEFAULT_MIN_IN_DOMAIN);
+        SortResult r = sort(byRegulation(reg), images);
+        assertThat(r.ids()).containsExactly("living", "kitchen", "cat");
+        assertThat(placed(r, "cat").reasons()).contains(OUT_OF_DOMAIN).doesNotContain(REGULATED_CLASS);
+        assertThat(placed(r, "kitchen").reasons()).contains(REGULATED_CLASS);
+
+        Regulation strict = new Regulation("room_type", List.of("living_room", "kitchen"), List.of(), null, 0, 0, null, false, 0.5);
+        SortResult s = sort(byRegulation(strict), images);
+        assertThat(s.ids()).containsExactly("living", "cat", "kitchen"); // unregulated keep their original order
+        assertThat(placed(s, "kitchen").reasons()).contains(OUT_OF_DOMAIN);
+
+        Regulation off = new Regulation("room_type", List.of("living_room", "kitchen"), List.of(), null, 0, 0, null, false, 0);
+        assertThat(sort(byRegulation(off), images).ids().getFirst()).isIn("cat", "living");
+        assertThat(placed(sort(byRegulation(off), images), "cat").reasons()).contains(REGULATED_CLASS);
+
+        Regulation slots = new Regulation("room_type", List.of("living_room", "kitchen"), List.of(), null, 0, 0, null, true);
+        assertThat(placed(sort(byRegulation(slots), images), "cat").reasons()).contains(OUT_OF_DOMAIN);
+        assertThatThrownBy(() -> new Regulation("room_type", List.of("kitchen"), List.of(), null, 0, 0, null, false, 1.5).validated())
+                .hasMessageContaining("min_in_domain");
+    }
 }
