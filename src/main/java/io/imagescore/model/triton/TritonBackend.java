@@ -80,6 +80,8 @@ public final class TritonBackend implements ModelBackend {
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Meter> ownMeters = new ArrayList<>();
+    private final TritonModelValidator validator;
+    private final TritonProber prober;
     private volatile boolean closed;
 
     public TritonBackend(TritonConfig config, MeterRegistry meters) {
@@ -98,6 +100,9 @@ public final class TritonBackend implements ModelBackend {
                     .description("circuit breaker of a Triton endpoint: 0 closed, 1 open, 2 half-open, 3 other")
                     .register(meters));
         }
+        this.validator = new TritonModelValidator(config);
+        this.prober = new TritonProber(config, validator, new ProberModels());
+        prober.start(endpoints);
     }
 
     @Override
@@ -107,134 +112,88 @@ public final class TritonBackend implements ModelBackend {
 
     // ---------------------------------------------------------------- start-up checks
 
+    /**
+     * Validates {@code spec} on every endpoint that answers. A model that is there but does not match the pack throws
+     * INVALID_PACK (start-up stops with the list of differences); an unreachable or not-ready endpoint or model does
+     * not throw: the backend is not ready, says why in {@link #notReadyReason()}, and the prober validates the model
+     * when Triton appears.
+     */
     @Override
     public void load(ModelSpec spec) {
         if (spec.maxBatch() < 1) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK,
                     "model " + spec.id() + " declares max batch " + spec.maxBatch() + "; the Triton backend needs >= 1");
         }
-        Map<String, String> wireTypes = null;
+        LoadedModel m = new LoadedModel(spec);
+        endpoints.forEach(ep -> ep.validated.remove(spec.id()));
+        List<String> pending = new ArrayList<>();
         for (TritonEndpoint ep : endpoints) {
-            Map<String, String> found = checkAgainstTriton(ep, spec);
-            if (wireTypes != null && !wireTypes.equals(found)) {
-                throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
-                        + tritonModel(spec) + ": " + wireTypes + " vs " + found + " at " + ep.address);
+            try {
+                accept(m, ep, validator.validate(ep, spec));
+            } catch (ImageScoreException e) {
+                if (TritonModelValidator.isMismatch(e)) {
+                    throw e;
+                }
+                pending.add(e.getMessage());
+                synchronized (ep) {
+                    ep.problem = e.getMessage();
+                }
             }
-            wireTypes = found;
         }
-        LoadedModel previous = models.put(spec.id(), new LoadedModel(spec, wireTypes));
+        LoadedModel previous = models.put(spec.id(), m);
         if (previous != null) {
             failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
                     "model " + spec.id() + " was reloaded"));
         }
-        LOG.infof("%s ready for %s on %s (input wire types %s, max batch %d)",
-                tritonModel(spec), spec.id(), config.endpoints(), wireTypes, spec.maxBatch());
-    }
-
-    /** Checks one endpoint; returns the datatype each input travels as (FP32 inputs may be FP16 on Triton). */
-    private Map<String, String> checkAgainstTriton(TritonEndpoint ep, ModelSpec spec) {
-        String name = spec.tritonName();
-        String version = spec.tritonVersion() == null ? "" : spec.tritonVersion();
-        Supplier<GRPCInferenceServiceBlockingStub> stub = () -> GRPCInferenceServiceGrpc.newBlockingStub(ep.nextChannel())
-                .withDeadlineAfter(config.loadTimeout().toNanos(), TimeUnit.NANOSECONDS);
-
-        if (!call(ep, spec, () -> stub.get().serverReady(ServerReadyRequest.getDefaultInstance())).getReady()) {
-            throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "Triton at " + ep.address
-                    + " is not ready (ServerReady = false; with --strict-readiness every model in its repository must be READY)");
-        }
-        ModelReadyRequest readyRequest = ModelReadyRequest.newBuilder().setName(name).setVersion(version).build();
-        if (!call(ep, spec, () -> stub.get().modelReady(readyRequest)).getReady()) {
-            throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, tritonModel(spec) + " at " + ep.address
-                    + " is not ready (ModelReady = false)");
-        }
-        ModelMetadataResponse metadata = call(ep, spec, () -> stub.get().modelMetadata(
-                ModelMetadataRequest.newBuilder().setName(name).setVersion(version).build()));
-
-        List<String> problems = new ArrayList<>();
-        Map<String, String> wireTypes = new LinkedHashMap<>();
-        Map<String, TensorMetadata> tritonInputs = byName(metadata.getInputsList());
-        for (TensorSpec in : spec.inputs()) {
-            TensorMetadata t = tritonInputs.get(in.name());
-            if (t == null) {
-                problems.add("input '" + in.name() + "' does not exist on Triton (inputs " + tritonInputs.keySet() + ")");
-                continue;
-            }
-            if (!KserveTensors.carries(t.getDatatype(), in.type())) {
-                problems.add("input '" + in.name() + "' is " + t.getDatatype() + " on Triton, the pack sends " + in.type());
-            }
-            checkShape("input", in, t, problems);
-            wireTypes.put(in.name(), t.getDatatype());
-        }
-        Set<String> specInputs = spec.inputs().stream().map(TensorSpec::name).collect(Collectors.toSet());
-        tritonInputs.keySet().stream().filter(n -> !specInputs.contains(n))
-                .forEach(n -> problems.add("Triton requires input '" + n + "', which the pack does not declare"));
-        Map<String, TensorMetadata> tritonOutputs = byName(metadata.getOutputsList());
-        for (TensorSpec out : spec.outputs()) {
-            TensorMetadata t = tritonOutputs.get(out.name());
-            if (t == null) {
-                problems.add("output '" + out.name() + "' does not exist on Triton (outputs " + tritonOutputs.keySet() + ")");
-                continue;
-            }
-            if (!KserveTensors.decodable(t.getDatatype(), out.type())) {
-                problems.add("output '" + out.name() + "' is " + t.getDatatype() + " on Triton, the pack reads " + out.type());
-            }
-            checkShape("output", out, t, problems);
-        }
-        checkMaxBatch(ep, spec, stub, problems);
-        if (!problems.isEmpty()) {
-            throw new ImageScoreException(ErrorCode.INVALID_PACK, "model " + spec.id() + " does not match "
-                    + tritonModel(spec) + " at " + ep.address + ": " + String.join("; ", problems));
-        }
-        return wireTypes;
-    }
-
-    private void checkMaxBatch(TritonEndpoint ep, ModelSpec spec, Supplier<GRPCInferenceServiceBlockingStub> stub,
-                               List<String> problems) {
-        int tritonMax;
-        try {
-            tritonMax = call(ep, spec, () -> stub.get().modelConfig(ModelConfigRequest.newBuilder()
-                    .setName(spec.tritonName()).setVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion())
-                    .build())).getConfig().getMaxBatchSize();
-        } catch (ImageScoreException e) {
-            if (Status.Code.UNIMPLEMENTED.name().equals(e.metadata().get("grpc_status"))) {
-                // plain KServe runtimes serve only the 6 core RPCs; the -1 batch dimension in the metadata must do
-                LOG.warnf("%s at %s has no ModelConfig RPC; max batch %d not verified", tritonModel(spec), ep.address,
-                        spec.maxBatch());
-                return;
-            }
-            throw e;
-        }
-        if (tritonMax == 0) {
-            problems.add("Triton has max_batch_size 0 (no batch dimension), the pack sends batches of up to " + spec.maxBatch());
-        } else if (spec.maxBatch() > tritonMax) {
-            problems.add("the pack's max batch " + spec.maxBatch() + " exceeds Triton's max_batch_size " + tritonMax);
+        endpoints.stream().filter(ep -> ep.validated.contains(spec.id())).forEach(prober::probe);
+        if (pending.isEmpty()) {
+            LOG.infof("%s ready for %s on %s (input wire types %s, max batch %d)",
+                    tritonModel(spec), spec.id(), config.endpoints(), m.wireTypes, spec.maxBatch());
+        } else {
+            LOG.warnf("%s for %s not validated on every endpoint yet; running not ready for it there and probing every "
+                    + "%d ms: %s", tritonModel(spec), spec.id(), TritonProber.INTERVAL.toMillis(), String.join("; ", pending));
         }
     }
 
-    private static void checkShape(String kind, TensorSpec ours, TensorMetadata theirs, List<String> problems) {
-        List<Long> s = ours.shape();
-        List<Long> t = theirs.getShapeList();
-        boolean ok = s.size() == t.size();
-        for (int i = 0; ok && i < s.size(); i++) {
-            ok = s.get(i) < 0 || t.get(i) < 0 || s.get(i).equals(t.get(i));
+    /** Wire types found on {@code ep}: the first endpoint sets them, every other must agree. */
+    private static void accept(LoadedModel m, TritonEndpoint ep, Map<String, String> wireTypes) {
+        synchronized (m) {
+            if (m.wireTypes != null && !m.wireTypes.equals(wireTypes)) {
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
+                        + tritonModel(m.spec) + ": " + m.wireTypes + " vs " + wireTypes + " at " + ep.address);
+            }
+            m.wireTypes = Map.copyOf(wireTypes);
         }
-        if (!ok) {
-            problems.add(kind + " '" + ours.name() + "' has shape " + t + " on Triton, the pack declares " + s);
-        }
+        ep.validated.add(m.spec.id());
     }
 
-    private static Map<String, TensorMetadata> byName(List<TensorMetadata> tensors) {
-        Map<String, TensorMetadata> m = new LinkedHashMap<>();
-        tensors.forEach(t -> m.put(t.getName(), t));
-        return m;
-    }
+    private final class ProberModels implements TritonProber.Models {
+        @Override
+        public java.util.Collection<ModelSpec> specs() {
+            return models.values().stream().map(m -> m.spec).toList();
+        }
 
-    /** A blocking start-up or health RPC; its failure goes through {@link #translate}. */
-    private <T> T call(TritonEndpoint ep, ModelSpec spec, Supplier<T> rpc) {
-        try {
-            return rpc.get();
-        } catch (StatusRuntimeException e) {
-            throw translate(e, spec, ep.address, 1);
+        @Override
+        public String mismatch(String modelId) {
+            LoadedModel m = models.get(modelId);
+            return m == null ? null : m.mismatch;
+        }
+
+        @Override
+        public void validated(TritonEndpoint ep, ModelSpec spec, Map<String, String> wireTypes) {
+            LoadedModel m = models.get(spec.id());
+            if (m != null) {
+                accept(m, ep, wireTypes);
+            }
+        }
+
+        @Override
+        public void mismatched(ModelSpec spec, ImageScoreException e) {
+            LoadedModel m = models.get(spec.id());
+            if (m != null && m.mismatch == null) {
+                m.mismatch = e.getMessage();
+                LOG.errorf("%s; the service stays not ready until the pack or Triton is fixed", e.getMessage());
+            }
         }
     }
 
@@ -242,15 +201,34 @@ public final class TritonBackend implements ModelBackend {
 
     @Override
     public boolean ready() {
+        return notReadyReason() == null;
+    }
+
+    /**
+     * Null when every loaded model is ready on at least one endpoint whose breaker is not open, as last seen by the
+     * background prober (no RPC here, so health probes are free and cannot pile up on a hung Triton).
+     */
+    @Override
+    public String notReadyReason() {
         if (closed) {
-            return false;
+            return "the Triton backend is closed";
         }
+        List<String> reasons = new ArrayList<>();
         for (LoadedModel m : models.values()) {
-            if (!m.ready()) {
-                return false;
+            if (m.mismatch != null) {
+                reasons.add(m.mismatch);
+            } else if (endpoints.stream().noneMatch(ep -> usable(ep, m.spec.id()))) {
+                reasons.add(tritonModel(m.spec) + " for " + m.spec.id() + " is not ready: " + endpoints.stream()
+                        .map(ep -> ep.breaker.getState() == CircuitBreaker.State.OPEN
+                                ? ep.address + " circuit breaker open" : String.valueOf(ep.problem))
+                        .collect(Collectors.joining("; ")));
             }
         }
-        return true;
+        return reasons.isEmpty() ? null : String.join("; ", reasons);
+    }
+
+    private static boolean usable(TritonEndpoint ep, String modelId) {
+        return ep.serverOk && ep.readyModels.contains(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
     }
 
     // ---------------------------------------------------------------- inference
@@ -263,6 +241,10 @@ public final class TritonBackend implements ModelBackend {
         }
         if (closed) {
             throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed");
+        }
+        if (m.wireTypes == null) {
+            throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, m.mismatch != null ? m.mismatch
+                    : tritonModel(m.spec) + " is not validated on any Triton endpoint yet: " + notReadyReason());
         }
         long start = System.nanoTime();
         long deadlineNanos = start + remainingNanos(deadline);
@@ -401,6 +383,8 @@ public final class TritonBackend implements ModelBackend {
         final ModelInferRequest request;
         final List<String> outputs;
         private final AtomicBoolean finished = new AtomicBoolean();
+        /** The attempt on the wire; cancelled when every caller has given up (see {@link #abandoned}). */
+        volatile java.util.concurrent.Future<?> inFlight;
 
         BatchCall(LoadedModel model, List<Pending> members) {
             this.model = model;
@@ -411,6 +395,18 @@ public final class TritonBackend implements ModelBackend {
             members.forEach(p -> union.addAll(p.outputs));
             this.outputs = List.copyOf(union);
             this.request = buildRequest();
+            // callers that give up (deadline, interrupt) cancel their Pending: once all have, the RPC is cancelled,
+            // and the endpoint's breaker counts it as a failure: during a Triton hang that is what abandoned calls are
+            members.forEach(p -> p.result.whenComplete((r, e) -> {
+                java.util.concurrent.Future<?> f = inFlight;
+                if (e instanceof CancellationException && f != null && abandoned()) {
+                    f.cancel(false);
+                }
+            }));
+        }
+
+        boolean abandoned() {
+            return members.stream().allMatch(p -> p.result.isCancelled());
         }
 
         private ModelInferRequest buildRequest() {
@@ -439,7 +435,9 @@ public final class TritonBackend implements ModelBackend {
             }
             try {
                 if (error != null) {
-                    model.errors(error.code()).increment();
+                    if (!abandoned()) {
+                        model.errors(error.code()).increment();
+                    }
                     failAll(members, error);
                     return;
                 }
@@ -538,7 +536,11 @@ public final class TritonBackend implements ModelBackend {
             call.finish(new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed"), null);
             return;
         }
-        TritonEndpoint ep = acquireEndpoint();
+        if (call.abandoned()) {
+            call.finish(timeout(m.spec, null), null);
+            return;
+        }
+        TritonEndpoint ep = acquireEndpoint(m.spec.id());
         if (ep == null) {
             call.finish(breakerOpen(m.spec), null);
             return;
@@ -548,6 +550,10 @@ public final class TritonBackend implements ModelBackend {
             var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
                     .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
                     .modelInfer(call.request);
+            call.inFlight = future;
+            if (call.abandoned()) {
+                future.cancel(false);
+            }
             Futures.addCallback(future, new FutureCallback<>() {
                 @Override
                 public void onSuccess(ModelInferResponse response) {
@@ -561,8 +567,9 @@ public final class TritonBackend implements ModelBackend {
                 public void onFailure(Throwable t) {
                     long took = System.nanoTime() - start;
                     ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
-                    m.roundTrip(Status.fromThrowable(t).getCode().name()).record(took, TimeUnit.NANOSECONDS);
-                    if (retryable(t) && attemptNo < config.retry().maxAttempts() && !closed) {
+                    m.roundTrip(call.abandoned() ? "ABANDONED" : Status.fromThrowable(t).getCode().name())
+                            .record(took, TimeUnit.NANOSECONDS);
+                    if (retryable(t) && !call.abandoned() && attemptNo < config.retry().maxAttempts() && !closed) {
                         String failure = translate(t, m.spec, ep.address, attemptNo).getMessage();
                         call.members.forEach(p -> p.lastFailure = failure);
                         long backoff = backoffNanos(attemptNo);
@@ -604,12 +611,12 @@ public final class TritonBackend implements ModelBackend {
         return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
     }
 
-    private TritonEndpoint acquireEndpoint() {
+    private TritonEndpoint acquireEndpoint(String modelId) {
         int n = endpoints.size();
         int first = nextEndpoint.getAndIncrement();
         for (int i = 0; i < n; i++) {
             TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
-            if (ep.breaker.tryAcquirePermission()) {
+            if (ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
                 return ep;
             }
         }
@@ -648,7 +655,7 @@ public final class TritonBackend implements ModelBackend {
                 Map.of("grpc_status", status.getCode().name(), "endpoint", endpoint, "model", spec.id()), t);
     }
 
-    private static String tritonModel(ModelSpec spec) {
+    static String tritonModel(ModelSpec spec) {
         return "Triton model '" + spec.tritonName() + "'"
                 + (spec.tritonVersion() == null || spec.tritonVersion().isEmpty() ? "" : " version " + spec.tritonVersion());
     }
@@ -671,6 +678,7 @@ public final class TritonBackend implements ModelBackend {
         closed = true;
         ImageScoreException error = new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed");
         models.values().forEach(m -> failAll(m.batcher.drain(), error));
+        prober.close();
         endpoints.forEach(TritonEndpoint::close);
         scheduler.shutdownNow();
         // the gauges hold this backend's breakers: a successor on the same registry must be able to register its own
@@ -681,17 +689,17 @@ public final class TritonBackend implements ModelBackend {
 
     private final class LoadedModel {
         final ModelSpec spec;
-        final Map<String, String> wireTypes;
+        /** Null until the model is validated on an endpoint. */
+        volatile Map<String, String> wireTypes;
+        /** Set when an endpoint that appeared later serves the model differently from the pack. */
+        volatile String mismatch;
         final ModelBatcher batcher;
         final DistributionSummary batchSize;
         final Timer queueTime;
         final Counter retries;
-        private volatile long readyCheckedAt;
-        private volatile boolean readyAnswer;
 
-        LoadedModel(ModelSpec spec, Map<String, String> wireTypes) {
+        LoadedModel(ModelSpec spec) {
             this.spec = spec;
-            this.wireTypes = Map.copyOf(wireTypes);
             this.batcher = new ModelBatcher(spec.maxBatch(), config.batching(), scheduler, batch -> send(this, batch));
             this.batchSize = DistributionSummary.builder("imagescore.triton.batch.size").tag("model", spec.id())
                     .description("rows per ModelInfer sent to Triton").register(meters);
@@ -709,35 +717,6 @@ public final class TritonBackend implements ModelBackend {
         Counter errors(ErrorCode code) {
             return Counter.builder("imagescore.triton.errors").tags("model", spec.id(), "code", code.name())
                     .description("failed inference calls by error code").register(meters);
-        }
-
-        /** ModelReady on any endpoint whose breaker is not open; cached briefly so health probes stay cheap. */
-        boolean ready() {
-            long now = System.nanoTime();
-            if (readyCheckedAt != 0 && now - readyCheckedAt < config.healthCacheTtl().toNanos()) {
-                return readyAnswer;
-            }
-            boolean ready = false;
-            ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(spec.tritonName())
-                    .setVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion()).build();
-            for (TritonEndpoint ep : endpoints) {
-                if (ep.breaker.getState() == CircuitBreaker.State.OPEN) {
-                    continue;
-                }
-                try {
-                    ready = GRPCInferenceServiceGrpc.newBlockingStub(ep.nextChannel())
-                            .withDeadlineAfter(config.healthTimeout().toNanos(), TimeUnit.NANOSECONDS)
-                            .modelReady(request).getReady();
-                } catch (StatusRuntimeException e) {
-                    LOG.debugf("ModelReady for %s at %s: %s", spec.tritonName(), ep.address, e.getStatus());
-                }
-                if (ready) {
-                    break;
-                }
-            }
-            readyAnswer = ready;
-            readyCheckedAt = System.nanoTime();
-            return ready;
         }
     }
 }
