@@ -23,12 +23,19 @@ public class PacksReadinessCheck implements HealthCheck {
 
     @Inject
     ReadinessState state;
+    @Inject
+    Drain drain;
 
     /** The state as the background refresher last saw it: a probe never calls Triton and never changes gRPC health. */
     @Override
     public HealthCheckResponse call() {
         ReadinessState.Snapshot snapshot = state.current();
         var b = HealthCheckResponse.named("packs-and-backend");
+        // draining is read live as well: the snapshot may be up to one refresh interval old
+        boolean draining = drain.draining();
+        if (draining && !snapshot.data().containsKey("draining")) {
+            b.withData("draining", true);
+        }
         snapshot.data().forEach((k, v) -> {
             if (v instanceof Boolean bool) {
                 b.withData(k, bool);
@@ -36,6 +43,6 @@ public class PacksReadinessCheck implements HealthCheck {
                 b.withData(k, String.valueOf(v));
             }
         });
-        return b.status(snapshot.ready()).build();
+        return b.status(snapshot.ready() && !draining).build();
     }
 }
