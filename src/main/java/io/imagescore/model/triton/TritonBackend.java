@@ -248,8 +248,8 @@ public final class TritonBackend implements ModelBackend {
         }
         long start = System.nanoTime();
         long deadlineNanos = start + remainingNanos(deadline);
-        int rows = validateInputs(m.spec, inputs);
-        Set<String> wanted = validateOutputs(m.spec, outputs);
+        int rows = TritonRequests.validateInputs(m.spec, inputs);
+        Set<String> wanted = TritonRequests.validateOutputs(m.spec, outputs);
         if (deadlineNanos - start <= 0) {
             throw timeout(m.spec, deadline);
         }
@@ -323,57 +323,6 @@ public final class TritonBackend implements ModelBackend {
                 + (deadline == null ? "" : " " + deadline));
     }
 
-    /** Returns the batch size. Rejects here what Triton would reject, with the same facts in the message. */
-    private static int validateInputs(ModelSpec spec, Map<String, Tensor> inputs) {
-        int rows = -1;
-        for (TensorSpec in : spec.inputs()) {
-            Tensor t = inputs.get(in.name());
-            if (t == null) {
-                throw rejected("model " + spec.id() + " needs input '" + in.name() + "', got " + inputs.keySet());
-            }
-            if (t.type() != in.type()) {
-                throw rejected("input '" + in.name() + "' of model " + spec.id() + " is " + t.type() + ", expected " + in.type());
-            }
-            long[] shape = t.shape();
-            boolean ok = shape.length == in.shape().size() && shape.length >= 1 && shape[0] >= 1;
-            for (int i = 1; ok && i < shape.length; i++) {
-                long want = in.shape().get(i);
-                ok = want < 0 || want == shape[i];
-            }
-            if (!ok) {
-                throw rejected("input '" + in.name() + "' of model " + spec.id() + " has shape "
-                        + java.util.Arrays.toString(shape) + ", expected " + in.shape() + " with batch >= 1");
-            }
-            if (rows >= 0 && shape[0] != rows) {
-                throw rejected("inputs of model " + spec.id() + " disagree on the batch size: " + rows + " vs "
-                        + shape[0] + " for '" + in.name() + "'");
-            }
-            rows = (int) shape[0];
-        }
-        if (inputs.size() != spec.inputs().size()) {
-            Set<String> extra = new LinkedHashSet<>(inputs.keySet());
-            spec.inputs().forEach(i -> extra.remove(i.name()));
-            throw rejected("model " + spec.id() + " has no input(s) " + extra);
-        }
-        return rows;
-    }
-
-    private static Set<String> validateOutputs(ModelSpec spec, Set<String> outputs) {
-        if (outputs == null || outputs.isEmpty()) {
-            return spec.outputs().stream().map(TensorSpec::name).collect(Collectors.toCollection(LinkedHashSet::new));
-        }
-        for (String o : outputs) {
-            if (spec.outputs().stream().noneMatch(s -> s.name().equals(o))) {
-                throw rejected("model " + spec.id() + " has no output '" + o + "'");
-            }
-        }
-        return outputs;
-    }
-
-    private static ImageScoreException rejected(String message) {
-        return new ImageScoreException(ErrorCode.BACKEND_REJECTED, message);
-    }
-
     /** One ModelInfer for a batch of callers, possibly sent several times (retries). */
     private final class BatchCall {
         final LoadedModel model;
@@ -394,7 +343,8 @@ public final class TritonBackend implements ModelBackend {
             Set<String> union = new LinkedHashSet<>();
             members.forEach(p -> union.addAll(p.outputs));
             this.outputs = List.copyOf(union);
-            this.request = buildRequest();
+            this.request = TritonRequests.build(model.spec, model.wireTypes, members, rows, outputs,
+                    "imagescore-" + requestIds.incrementAndGet());
             // callers that give up (deadline, interrupt) cancel their Pending: once all have, the RPC is cancelled,
             // and the endpoint's breaker counts it as a failure: during a Triton hang that is what abandoned calls are
             members.forEach(p -> p.result.whenComplete((r, e) -> {
@@ -407,26 +357,6 @@ public final class TritonBackend implements ModelBackend {
 
         boolean abandoned() {
             return members.stream().allMatch(p -> p.result.isCancelled());
-        }
-
-        private ModelInferRequest buildRequest() {
-            ModelSpec spec = model.spec;
-            ModelInferRequest.Builder b = ModelInferRequest.newBuilder()
-                    .setModelName(spec.tritonName())
-                    .setModelVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion())
-                    .setId("imagescore-" + requestIds.incrementAndGet());
-            for (TensorSpec in : spec.inputs()) {
-                String datatype = model.wireTypes.get(in.name());
-                long[] shape = members.getFirst().inputs.get(in.name()).shape();
-                shape[0] = rows;
-                var tensor = b.addInputsBuilder().setName(in.name()).setDatatype(datatype);
-                for (long d : shape) {
-                    tensor.addShape(d);
-                }
-                b.addRawInputContents(KserveTensors.encode(members.stream().map(p -> p.inputs.get(in.name())).toList(), datatype));
-            }
-            outputs.forEach(o -> b.addOutputsBuilder().setName(o));
-            return b.build();
         }
 
         void finish(ImageScoreException error, ModelInferResponse response) {
@@ -443,7 +373,7 @@ public final class TritonBackend implements ModelBackend {
                 }
                 Map<String, Tensor> all;
                 try {
-                    all = decodeOutputs(response);
+                    all = TritonRequests.decode(model.spec, response, rows, outputs);
                 } catch (ImageScoreException e) {
                     model.errors(e.code()).increment();
                     failAll(members, e);
@@ -464,46 +394,6 @@ public final class TritonBackend implements ModelBackend {
             }
         }
 
-        private Map<String, Tensor> decodeOutputs(ModelInferResponse response) {
-            ModelSpec spec = model.spec;
-            int raw = response.getRawOutputContentsCount();
-            if (raw > 0 && raw != response.getOutputsCount()) {
-                throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, tritonModel(spec) + " answered "
-                        + response.getOutputsCount() + " outputs but " + raw + " raw_output_contents");
-            }
-            Map<String, Integer> index = new HashMap<>();
-            for (int i = 0; i < response.getOutputsCount(); i++) {
-                index.put(response.getOutputs(i).getName(), i);
-            }
-            Map<String, Tensor> out = new LinkedHashMap<>();
-            for (String name : outputs) {
-                Integer i = index.get(name);
-                if (i == null) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, tritonModel(spec)
-                            + " answered without output '" + name + "' (got " + index.keySet() + ")");
-                }
-                var o = response.getOutputs(i);
-                String what = "output '" + name + "' of " + tritonModel(spec);
-                long[] shape = o.getShapeList().stream().mapToLong(Long::longValue).toArray();
-                TensorSpec expected = spec.output(name);
-                boolean ok = shape.length == expected.shape().size() && shape.length >= 1 && shape[0] == rows;
-                for (int d = 1; ok && d < shape.length; d++) {
-                    ok = expected.shape().get(d) < 0 || expected.shape().get(d) == shape[d];
-                }
-                if (!ok) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, what + " has shape "
-                            + java.util.Arrays.toString(shape) + ", expected " + expected.shape() + " with batch " + rows);
-                }
-                if (!KserveTensors.decodable(o.getDatatype(), expected.type())) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, what + " is " + o.getDatatype()
-                            + ", expected " + expected.type());
-                }
-                out.put(name, raw > 0
-                        ? KserveTensors.decodeRaw(response.getRawOutputContents(i), o.getDatatype(), shape, what)
-                        : KserveTensors.decodeTyped(o.getContents(), o.getDatatype(), shape, what));
-            }
-            return out;
-        }
     }
 
     /** The batcher's sender: records batch metrics and starts the first attempt. */
