@@ -1,28 +1,15 @@
 package io.imagescore.model.triton;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
-import io.imagescore.model.TensorSpec;
 import io.imagescore.model.triton.ModelBatcher.Pending;
-import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
-import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
-import io.imagescore.model.triton.v2.ModelConfigRequest;
 import io.imagescore.model.triton.v2.ModelInferRequest;
 import io.imagescore.model.triton.v2.ModelInferResponse;
-import io.imagescore.model.triton.v2.ModelMetadataRequest;
-import io.imagescore.model.triton.v2.ModelMetadataResponse;
-import io.imagescore.model.triton.v2.ModelMetadataResponse.TensorMetadata;
-import io.imagescore.model.triton.v2.ModelReadyRequest;
-import io.imagescore.model.triton.v2.ServerReadyRequest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -44,15 +31,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -75,13 +58,13 @@ public final class TritonBackend implements ModelBackend {
     private final TritonConfig config;
     private final MeterRegistry meters;
     private final List<TritonEndpoint> endpoints = new ArrayList<>();
-    private final AtomicInteger nextEndpoint = new AtomicInteger();
     private final ScheduledExecutorService scheduler;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Meter> ownMeters = new ArrayList<>();
     private final TritonModelValidator validator;
     private final TritonProber prober;
+    private final TritonCallExecutor executor;
     private volatile boolean closed;
 
     public TritonBackend(TritonConfig config, MeterRegistry meters) {
@@ -100,6 +83,7 @@ public final class TritonBackend implements ModelBackend {
                     .description("circuit breaker of a Triton endpoint: 0 closed, 1 open, 2 half-open, 3 other")
                     .register(meters));
         }
+        this.executor = new TritonCallExecutor(config, endpoints, scheduler, () -> closed);
         this.validator = new TritonModelValidator(config);
         this.prober = new TritonProber(config, validator, new ProberModels());
         prober.start(endpoints);
@@ -318,13 +302,13 @@ public final class TritonBackend implements ModelBackend {
         }
     }
 
-    private static ImageScoreException timeout(ModelSpec spec, Instant deadline) {
+    static ImageScoreException timeout(ModelSpec spec, Instant deadline) {
         return new ImageScoreException(ErrorCode.BACKEND_TIMEOUT, tritonModel(spec) + " did not answer before the deadline"
                 + (deadline == null ? "" : " " + deadline));
     }
 
     /** One ModelInfer for a batch of callers, possibly sent several times (retries). */
-    private final class BatchCall {
+    private final class BatchCall implements TritonCallExecutor.Call {
         final LoadedModel model;
         final List<Pending> members;
         final int rows;
@@ -355,11 +339,48 @@ public final class TritonBackend implements ModelBackend {
             }));
         }
 
-        boolean abandoned() {
+        @Override
+        public boolean abandoned() {
             return members.stream().allMatch(p -> p.result.isCancelled());
         }
 
-        void finish(ImageScoreException error, ModelInferResponse response) {
+        @Override
+        public ModelSpec spec() {
+            return model.spec;
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return deadlineNanos;
+        }
+
+        @Override
+        public ModelInferRequest request() {
+            return request;
+        }
+
+        @Override
+        public void sent(java.util.concurrent.Future<?> rpc) {
+            inFlight = rpc;
+        }
+
+        @Override
+        public void failedAttempt(String failure) {
+            members.forEach(p -> p.lastFailure = failure);
+        }
+
+        @Override
+        public void roundTrip(String outcome, long nanos) {
+            model.roundTrip(outcome).record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void retried() {
+            model.retries.increment();
+        }
+
+        @Override
+        public void finish(ImageScoreException error, ModelInferResponse response) {
             if (!finished.compareAndSet(false, true)) {
                 return;
             }
@@ -410,117 +431,7 @@ public final class TritonBackend implements ModelBackend {
             m.batcher.batchFinished();
             return;
         }
-        attempt(call, 1, null, null);
-    }
-
-    /** {@code lastFailure}/{@code lastEndpoint}: what the previous attempt ended with, reported if time runs out. */
-    private void attempt(BatchCall call, int attemptNo, Throwable lastFailure, String lastEndpoint) {
-        LoadedModel m = call.model;
-        long remaining = call.deadlineNanos - System.nanoTime();
-        if (remaining <= 0) {
-            call.finish(lastFailure == null ? timeout(m.spec, null)
-                    : translate(lastFailure, m.spec, lastEndpoint, attemptNo - 1), null);
-            return;
-        }
-        if (closed) {
-            call.finish(new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed"), null);
-            return;
-        }
-        if (call.abandoned()) {
-            call.finish(timeout(m.spec, null), null);
-            return;
-        }
-        TritonEndpoint ep = acquireEndpoint(m.spec.id());
-        if (ep == null) {
-            call.finish(breakerOpen(m.spec), null);
-            return;
-        }
-        long start = System.nanoTime();
-        try {
-            var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
-                    .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-                    .modelInfer(call.request);
-            call.inFlight = future;
-            if (call.abandoned()) {
-                future.cancel(false);
-            }
-            Futures.addCallback(future, new FutureCallback<>() {
-                @Override
-                public void onSuccess(ModelInferResponse response) {
-                    long took = System.nanoTime() - start;
-                    ep.breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-                    m.roundTrip("ok").record(took, TimeUnit.NANOSECONDS);
-                    call.finish(null, response);
-                }
-
-                @Override
-                public void onFailure(Throwable t) {
-                    long took = System.nanoTime() - start;
-                    ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
-                    m.roundTrip(call.abandoned() ? "ABANDONED" : Status.fromThrowable(t).getCode().name())
-                            .record(took, TimeUnit.NANOSECONDS);
-                    if (retryable(t) && !call.abandoned() && attemptNo < config.retry().maxAttempts() && !closed) {
-                        String failure = translate(t, m.spec, ep.address, attemptNo).getMessage();
-                        call.members.forEach(p -> p.lastFailure = failure);
-                        long backoff = backoffNanos(attemptNo);
-                        if (System.nanoTime() + backoff < call.deadlineNanos) {
-                            m.retries.increment();
-                            try {
-                                scheduler.schedule(() -> attempt(call, attemptNo + 1, t, ep.address), backoff,
-                                        TimeUnit.NANOSECONDS);
-                                return;
-                            } catch (RejectedExecutionException shuttingDown) {
-                                // fall through: report the failure we have
-                            }
-                        }
-                    }
-                    call.finish(translate(t, m.spec, ep.address, attemptNo), null);
-                }
-            }, MoreExecutors.directExecutor());
-        } catch (RuntimeException e) {
-            ep.breaker.releasePermission();
-            call.finish(translate(e, m.spec, ep.address, attemptNo), null);
-        }
-    }
-
-    /**
-     * UNAVAILABLE (grpc-java's code for connection failures, Triton's for "try again") and CANCELLED: this backend never
-     * cancels its own RPCs, so a CANCELLED answer means the server or the connection dropped the stream (a Triton
-     * shutting down answers CANCELLED, a closed HTTP/2 stream RST_STREAM CANCEL). Inference is idempotent.
-     */
-    private static boolean retryable(Throwable t) {
-        Status.Code code = Status.fromThrowable(t).getCode();
-        return code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED;
-    }
-
-    /** Exponential backoff with "equal jitter" (half fixed, half random) so synchronized clients spread out. */
-    private long backoffNanos(int attemptNo) {
-        TritonConfig.Retry r = config.retry();
-        double base = r.initialBackoff().toNanos() * Math.pow(r.multiplier(), attemptNo - 1);
-        long capped = (long) Math.min(base, r.maxBackoff().toNanos());
-        return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
-    }
-
-    private TritonEndpoint acquireEndpoint(String modelId) {
-        int n = endpoints.size();
-        int first = nextEndpoint.getAndIncrement();
-        for (int i = 0; i < n; i++) {
-            TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
-            if (ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
-                return ep;
-            }
-        }
-        return null;
-    }
-
-    private ImageScoreException breakerOpen(ModelSpec spec) {
-        String states = endpoints.stream().map(ep -> ep.address + " " + ep.breaker.getState()
-                        + String.format(" (failure rate %.0f%% over the last %d calls)",
-                        ep.breaker.getMetrics().getFailureRate(), ep.breaker.getMetrics().getNumberOfBufferedCalls()))
-                .collect(Collectors.joining(", "));
-        return new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "Triton unavailable for " + tritonModel(spec)
-                + ": circuit breaker open for " + states + "; failing fast without calling Triton, a half-open probe is let through "
-                + config.breaker().openDuration().toMillis() + " ms after opening", Map.of("breaker", "open"), null);
+        executor.attempt(call, 1, null, null);
     }
 
     /**
