@@ -8,14 +8,9 @@ import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
 import io.imagescore.model.triton.ModelBatcher.Pending;
-import io.imagescore.model.triton.v2.ModelInferRequest;
-import io.imagescore.model.triton.v2.ModelInferResponse;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -23,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -59,7 +52,7 @@ public final class TritonBackend implements ModelBackend {
     private final MeterRegistry meters;
     private final List<TritonEndpoint> endpoints = new ArrayList<>();
     private final ScheduledExecutorService scheduler;
-    private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
+    private final Map<String, TritonModel> models = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Meter> ownMeters = new ArrayList<>();
     private final TritonModelValidator validator;
@@ -108,7 +101,7 @@ public final class TritonBackend implements ModelBackend {
             throw new ImageScoreException(ErrorCode.INVALID_PACK,
                     "model " + spec.id() + " declares max batch " + spec.maxBatch() + "; the Triton backend needs >= 1");
         }
-        LoadedModel m = new LoadedModel(spec);
+        TritonModel m = new TritonModel(spec, config, scheduler, meters, this::send);
         endpoints.forEach(ep -> ep.validated.remove(spec.id()));
         List<String> pending = new ArrayList<>();
         for (TritonEndpoint ep : endpoints) {
@@ -124,9 +117,9 @@ public final class TritonBackend implements ModelBackend {
                 }
             }
         }
-        LoadedModel previous = models.put(spec.id(), m);
+        TritonModel previous = models.put(spec.id(), m);
         if (previous != null) {
-            failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
+            TritonBatchCall.failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
                     "model " + spec.id() + " was reloaded"));
         }
         endpoints.stream().filter(ep -> ep.validated.contains(spec.id())).forEach(prober::probe);
@@ -140,7 +133,7 @@ public final class TritonBackend implements ModelBackend {
     }
 
     /** Wire types found on {@code ep}: the first endpoint sets them, every other must agree. */
-    private static void accept(LoadedModel m, TritonEndpoint ep, Map<String, String> wireTypes) {
+    private static void accept(TritonModel m, TritonEndpoint ep, Map<String, String> wireTypes) {
         synchronized (m) {
             if (m.wireTypes != null && !m.wireTypes.equals(wireTypes)) {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
@@ -159,13 +152,13 @@ public final class TritonBackend implements ModelBackend {
 
         @Override
         public String mismatch(String modelId) {
-            LoadedModel m = models.get(modelId);
+            TritonModel m = models.get(modelId);
             return m == null ? null : m.mismatch;
         }
 
         @Override
         public void validated(TritonEndpoint ep, ModelSpec spec, Map<String, String> wireTypes) {
-            LoadedModel m = models.get(spec.id());
+            TritonModel m = models.get(spec.id());
             if (m != null) {
                 accept(m, ep, wireTypes);
             }
@@ -173,7 +166,7 @@ public final class TritonBackend implements ModelBackend {
 
         @Override
         public void mismatched(ModelSpec spec, ImageScoreException e) {
-            LoadedModel m = models.get(spec.id());
+            TritonModel m = models.get(spec.id());
             if (m != null && m.mismatch == null) {
                 m.mismatch = e.getMessage();
                 LOG.errorf("%s; the service stays not ready until the pack or Triton is fixed", e.getMessage());
@@ -198,7 +191,7 @@ public final class TritonBackend implements ModelBackend {
             return "the Triton backend is closed";
         }
         List<String> reasons = new ArrayList<>();
-        for (LoadedModel m : models.values()) {
+        for (TritonModel m : models.values()) {
             if (m.mismatch != null) {
                 reasons.add(m.mismatch);
             } else if (endpoints.stream().noneMatch(ep -> usable(ep, m.spec.id()))) {
@@ -219,7 +212,7 @@ public final class TritonBackend implements ModelBackend {
 
     @Override
     public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
-        LoadedModel m = models.get(modelId);
+        TritonModel m = models.get(modelId);
         if (m == null) {
             throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, "model " + modelId + " is not loaded in the Triton backend");
         }
@@ -272,7 +265,7 @@ public final class TritonBackend implements ModelBackend {
         return merged;
     }
 
-    private Map<String, Tensor> await(LoadedModel m, Pending p, Instant deadline) {
+    private Map<String, Tensor> await(TritonModel m, Pending p, Instant deadline) {
         try {
             return p.result.get(Math.max(0, p.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | CancellationException e) {
@@ -307,126 +300,16 @@ public final class TritonBackend implements ModelBackend {
                 + (deadline == null ? "" : " " + deadline));
     }
 
-    /** One ModelInfer for a batch of callers, possibly sent several times (retries). */
-    private final class BatchCall implements TritonCallExecutor.Call {
-        final LoadedModel model;
-        final List<Pending> members;
-        final int rows;
-        final long deadlineNanos;
-        final ModelInferRequest request;
-        final List<String> outputs;
-        private final AtomicBoolean finished = new AtomicBoolean();
-        /** The attempt on the wire; cancelled when every caller has given up (see {@link #abandoned}). */
-        volatile java.util.concurrent.Future<?> inFlight;
-
-        BatchCall(LoadedModel model, List<Pending> members) {
-            this.model = model;
-            this.members = members;
-            this.rows = members.stream().mapToInt(p -> p.rows).sum();
-            this.deadlineNanos = members.stream().mapToLong(p -> p.deadlineNanos).max().orElseThrow();
-            Set<String> union = new LinkedHashSet<>();
-            members.forEach(p -> union.addAll(p.outputs));
-            this.outputs = List.copyOf(union);
-            this.request = TritonRequests.build(model.spec, model.wireTypes, members, rows, outputs,
-                    "imagescore-" + requestIds.incrementAndGet());
-            // callers that give up (deadline, interrupt) cancel their Pending: once all have, the RPC is cancelled,
-            // and the endpoint's breaker counts it as a failure: during a Triton hang that is what abandoned calls are
-            members.forEach(p -> p.result.whenComplete((r, e) -> {
-                java.util.concurrent.Future<?> f = inFlight;
-                if (e instanceof CancellationException && f != null && abandoned()) {
-                    f.cancel(false);
-                }
-            }));
-        }
-
-        @Override
-        public boolean abandoned() {
-            return members.stream().allMatch(p -> p.result.isCancelled());
-        }
-
-        @Override
-        public ModelSpec spec() {
-            return model.spec;
-        }
-
-        @Override
-        public long deadlineNanos() {
-            return deadlineNanos;
-        }
-
-        @Override
-        public ModelInferRequest request() {
-            return request;
-        }
-
-        @Override
-        public void sent(java.util.concurrent.Future<?> rpc) {
-            inFlight = rpc;
-        }
-
-        @Override
-        public void failedAttempt(String failure) {
-            members.forEach(p -> p.lastFailure = failure);
-        }
-
-        @Override
-        public void roundTrip(String outcome, long nanos) {
-            model.roundTrip(outcome).record(nanos, TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public void retried() {
-            model.retries.increment();
-        }
-
-        @Override
-        public void finish(ImageScoreException error, ModelInferResponse response) {
-            if (!finished.compareAndSet(false, true)) {
-                return;
-            }
-            try {
-                if (error != null) {
-                    if (!abandoned()) {
-                        model.errors(error.code()).increment();
-                    }
-                    failAll(members, error);
-                    return;
-                }
-                Map<String, Tensor> all;
-                try {
-                    all = TritonRequests.decode(model.spec, response, rows, outputs);
-                } catch (ImageScoreException e) {
-                    model.errors(e.code()).increment();
-                    failAll(members, e);
-                    return;
-                }
-                int at = 0;
-                for (Pending p : members) {
-                    Map<String, Tensor> mine = new LinkedHashMap<>();
-                    for (String o : p.outputs) {
-                        Tensor t = all.get(o);
-                        mine.put(o, members.size() == 1 ? t : KserveTensors.sliceRows(t, at, p.rows));
-                    }
-                    p.result.complete(mine);
-                    at += p.rows;
-                }
-            } finally {
-                model.batcher.batchFinished();
-            }
-        }
-
-    }
-
     /** The batcher's sender: records batch metrics and starts the first attempt. */
-    private void send(LoadedModel m, List<Pending> batch) {
-        BatchCall call;
+    private void send(TritonModel m, List<Pending> batch) {
+        TritonBatchCall call;
         try {
             long now = System.nanoTime();
             batch.forEach(p -> m.queueTime.record(now - p.enqueuedNanos, TimeUnit.NANOSECONDS));
-            call = new BatchCall(m, batch);
+            call = new TritonBatchCall(m, batch, "imagescore-" + requestIds.incrementAndGet());
             m.batchSize.record(call.rows);
         } catch (RuntimeException e) {
-            failAll(batch, e instanceof ImageScoreException ise ? ise
+            TritonBatchCall.failAll(batch, e instanceof ImageScoreException ise ? ise
                     : new ImageScoreException(ErrorCode.INTERNAL, "could not build the Triton request: " + e, e));
             m.batcher.batchFinished();
             return;
@@ -461,10 +344,6 @@ public final class TritonBackend implements ModelBackend {
                 + (spec.tritonVersion() == null || spec.tritonVersion().isEmpty() ? "" : " version " + spec.tritonVersion());
     }
 
-    private static void failAll(List<Pending> pendings, ImageScoreException error) {
-        pendings.forEach(p -> p.result.completeExceptionally(error));
-    }
-
     private static int breakerStateValue(CircuitBreaker.State state) {
         return switch (state) {
             case CLOSED -> 0;
@@ -478,46 +357,11 @@ public final class TritonBackend implements ModelBackend {
     public void close() {
         closed = true;
         ImageScoreException error = new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed");
-        models.values().forEach(m -> failAll(m.batcher.drain(), error));
+        models.values().forEach(m -> TritonBatchCall.failAll(m.batcher.drain(), error));
         prober.close();
         endpoints.forEach(TritonEndpoint::close);
         scheduler.shutdownNow();
         // the gauges hold this backend's breakers: a successor on the same registry must be able to register its own
         ownMeters.forEach(meters::remove);
-    }
-
-    // ---------------------------------------------------------------- per-model state
-
-    private final class LoadedModel {
-        final ModelSpec spec;
-        /** Null until the model is validated on an endpoint. */
-        volatile Map<String, String> wireTypes;
-        /** Set when an endpoint that appeared later serves the model differently from the pack. */
-        volatile String mismatch;
-        final ModelBatcher batcher;
-        final DistributionSummary batchSize;
-        final Timer queueTime;
-        final Counter retries;
-
-        LoadedModel(ModelSpec spec) {
-            this.spec = spec;
-            this.batcher = new ModelBatcher(spec.maxBatch(), config.batching(), scheduler, batch -> send(this, batch));
-            this.batchSize = DistributionSummary.builder("imagescore.triton.batch.size").tag("model", spec.id())
-                    .description("rows per ModelInfer sent to Triton").register(meters);
-            this.queueTime = Timer.builder("imagescore.triton.queue.time").tag("model", spec.id())
-                    .description("time a request waited in the client-side micro-batcher").register(meters);
-            this.retries = Counter.builder("imagescore.triton.retries").tag("model", spec.id())
-                    .description("ModelInfer attempts repeated after UNAVAILABLE").register(meters);
-        }
-
-        Timer roundTrip(String outcome) {
-            return Timer.builder("imagescore.triton.roundtrip").tags("model", spec.id(), "outcome", outcome)
-                    .description("ModelInfer round trip to Triton, per attempt").register(meters);
-        }
-
-        Counter errors(ErrorCode code) {
-            return Counter.builder("imagescore.triton.errors").tags("model", spec.id(), "code", code.name())
-                    .description("failed inference calls by error code").register(meters);
-        }
     }
 }
