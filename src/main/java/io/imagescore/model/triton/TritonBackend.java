@@ -1,7 +1,6 @@
 package io.imagescore.model.triton;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.grpc.Status;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
@@ -30,6 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+
+import static io.imagescore.model.triton.TritonErrors.timeout;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
  * {@link ModelBackend} on NVIDIA Triton over the KServe-v2 gRPC protocol.
@@ -78,7 +80,7 @@ public final class TritonBackend implements ModelBackend {
         }
         this.executor = new TritonCallExecutor(config, endpoints, scheduler, () -> closed);
         this.validator = new TritonModelValidator(config);
-        this.prober = new TritonProber(config, validator, new ProberModels());
+        this.prober = new TritonProber(config, validator, new TritonModelTable(models));
         prober.start(endpoints);
     }
 
@@ -106,7 +108,7 @@ public final class TritonBackend implements ModelBackend {
         List<String> pending = new ArrayList<>();
         for (TritonEndpoint ep : endpoints) {
             try {
-                accept(m, ep, validator.validate(ep, spec));
+                m.accept(ep, validator.validate(ep, spec));
             } catch (ImageScoreException e) {
                 if (TritonModelValidator.isMismatch(e)) {
                     throw e;
@@ -129,48 +131,6 @@ public final class TritonBackend implements ModelBackend {
         } else {
             LOG.warnf("%s for %s not validated on every endpoint yet; running not ready for it there and probing every "
                     + "%d ms: %s", tritonModel(spec), spec.id(), TritonProber.INTERVAL.toMillis(), String.join("; ", pending));
-        }
-    }
-
-    /** Wire types found on {@code ep}: the first endpoint sets them, every other must agree. */
-    private static void accept(TritonModel m, TritonEndpoint ep, Map<String, String> wireTypes) {
-        synchronized (m) {
-            if (m.wireTypes != null && !m.wireTypes.equals(wireTypes)) {
-                throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
-                        + tritonModel(m.spec) + ": " + m.wireTypes + " vs " + wireTypes + " at " + ep.address);
-            }
-            m.wireTypes = Map.copyOf(wireTypes);
-        }
-        ep.validated.add(m.spec.id());
-    }
-
-    private final class ProberModels implements TritonProber.Models {
-        @Override
-        public java.util.Collection<ModelSpec> specs() {
-            return models.values().stream().map(m -> m.spec).toList();
-        }
-
-        @Override
-        public String mismatch(String modelId) {
-            TritonModel m = models.get(modelId);
-            return m == null ? null : m.mismatch;
-        }
-
-        @Override
-        public void validated(TritonEndpoint ep, ModelSpec spec, Map<String, String> wireTypes) {
-            TritonModel m = models.get(spec.id());
-            if (m != null) {
-                accept(m, ep, wireTypes);
-            }
-        }
-
-        @Override
-        public void mismatched(ModelSpec spec, ImageScoreException e) {
-            TritonModel m = models.get(spec.id());
-            if (m != null && m.mismatch == null) {
-                m.mismatch = e.getMessage();
-                LOG.errorf("%s; the service stays not ready until the pack or Triton is fixed", e.getMessage());
-            }
         }
     }
 
@@ -295,11 +255,6 @@ public final class TritonBackend implements ModelBackend {
         }
     }
 
-    static ImageScoreException timeout(ModelSpec spec, Instant deadline) {
-        return new ImageScoreException(ErrorCode.BACKEND_TIMEOUT, tritonModel(spec) + " did not answer before the deadline"
-                + (deadline == null ? "" : " " + deadline));
-    }
-
     /** The batcher's sender: records batch metrics and starts the first attempt. */
     private void send(TritonModel m, List<Pending> batch) {
         TritonBatchCall call;
@@ -315,33 +270,6 @@ public final class TritonBackend implements ModelBackend {
             return;
         }
         executor.attempt(call, 1, null, null);
-    }
-
-    /**
-     * The single place where a gRPC/transport failure becomes an {@link ImageScoreException}. The gRPC code and the
-     * endpoint travel as metadata, Triton's own message verbatim in the text.
-     */
-    static ImageScoreException translate(Throwable t, ModelSpec spec, String endpoint, int attempts) {
-        Status status = Status.fromThrowable(t);
-        String detail = status.getDescription() == null ? String.valueOf(status.getCause()) : status.getDescription();
-        ErrorCode code = switch (status.getCode()) {
-            case DEADLINE_EXCEEDED -> ErrorCode.BACKEND_TIMEOUT;
-            case NOT_FOUND -> ErrorCode.MODEL_NOT_READY;
-            // Triton: "Request for unknown model: 'M' version 1 is not at ready state" while a version loads
-            case UNAVAILABLE -> detail.contains("is not at ready state") ? ErrorCode.MODEL_NOT_READY : ErrorCode.BACKEND_UNAVAILABLE;
-            case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, RESOURCE_EXHAUSTED, UNIMPLEMENTED, ALREADY_EXISTS,
-                 PERMISSION_DENIED, UNAUTHENTICATED -> ErrorCode.BACKEND_REJECTED;
-            case CANCELLED, UNKNOWN, INTERNAL, DATA_LOSS, ABORTED, OK -> ErrorCode.BACKEND_UNAVAILABLE;
-        };
-        String message = tritonModel(spec) + " at " + endpoint + " failed with " + status.getCode() + ": " + detail
-                + (attempts > 1 ? " (after " + attempts + " attempts)" : "");
-        return new ImageScoreException(code, message,
-                Map.of("grpc_status", status.getCode().name(), "endpoint", endpoint, "model", spec.id()), t);
-    }
-
-    static String tritonModel(ModelSpec spec) {
-        return "Triton model '" + spec.tritonName() + "'"
-                + (spec.tritonVersion() == null || spec.tritonVersion().isEmpty() ? "" : " version " + spec.tritonVersion());
     }
 
     private static int breakerStateValue(CircuitBreaker.State state) {

@@ -22,9 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static io.imagescore.model.triton.TritonBackend.timeout;
-import static io.imagescore.model.triton.TritonBackend.translate;
-import static io.imagescore.model.triton.TritonBackend.tritonModel;
+import static io.imagescore.model.triton.TritonErrors.timeout;
+import static io.imagescore.model.triton.TritonErrors.translate;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
  * Sends one batched ModelInfer: an endpoint whose circuit breaker permits it (round-robin), the call's deadline,

@@ -1,6 +1,7 @@
 package io.imagescore.model.triton;
 
 import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.triton.ModelBatcher.Pending;
 import io.micrometer.core.instrument.Counter;
@@ -47,5 +48,17 @@ final class TritonModel {
     Counter errors(ErrorCode code) {
         return Counter.builder("imagescore.triton.errors").tags("model", spec.id(), "code", code.name())
                 .description("failed inference calls by error code").register(meters);
+    }
+
+    /** Wire types found on {@code ep}: the first endpoint sets them, every other must agree. */
+    void accept(TritonEndpoint ep, Map<String, String> found) {
+        synchronized (this) {
+            if (wireTypes != null && !wireTypes.equals(found)) {
+                throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
+                        + TritonErrors.tritonModel(spec) + ": " + wireTypes + " vs " + found + " at " + ep.address);
+            }
+            wireTypes = Map.copyOf(found);
+        }
+        ep.validated.add(spec.id());
     }
 }

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
-import static io.imagescore.model.triton.TritonBackend.tritonModel;
-import static io.imagescore.model.triton.TritonBackend.translate;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
+import static io.imagescore.model.triton.TritonErrors.translate;
 
 /**
  * Checks a pack's model against what one Triton endpoint serves (ServerReady, ModelReady, ModelMetadata, ModelConfig).

@@ -19,7 +19,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import static io.imagescore.model.triton.TritonBackend.tritonModel;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
  * One background prober per endpoint (a virtual thread): every {@link #INTERVAL} it asks ServerReady and ModelReady for

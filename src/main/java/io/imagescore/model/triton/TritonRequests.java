@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import static io.imagescore.model.triton.TritonBackend.tritonModel;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /** Batch assembly for ModelInfer: caller tensors checked against the spec, the batched request, the decoded answer. */
 final class TritonRequests {
