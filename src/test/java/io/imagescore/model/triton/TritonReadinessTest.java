@@ -165,7 +165,6 @@ class TritonReadinessTest {
         TritonBackend b = backend(server.target(), Duration.ofMinutes(10));
         b.load(TritonTestModels.mobilenet("mobilenet", 8));
         server.faults().hang(true);
-        CircuitBreaker.Metrics before = null;
         var f = TritonBackend.class.getDeclaredField("endpoints");
         f.setAccessible(true);
         CircuitBreaker cb = ((TritonEndpoint) ((List<?>) f.get(b)).getFirst()).breaker;
