@@ -17,8 +17,13 @@ public interface ModelBackend extends AutoCloseable {
     /** Prepares a model (creates the session, or checks Triton's metadata against the spec). Called once at start-up. */
     void load(ModelSpec model);
 
-    /** True when every loaded model can serve. */
+    /** True when every loaded model can serve. Cheap: health probes and the readiness publisher call it often. */
     boolean ready();
+
+    /** Null when {@link #ready()}, else why not (reported in the readiness data and the log). */
+    default String notReadyReason() {
+        return ready() ? null : "the " + kind() + " backend is not ready";
+    }
 
     /**
      * Runs {@code modelId} on {@code inputs} (first dimension = batch, at most the model's max batch) and returns the

@@ -1,34 +1,15 @@
 package io.imagescore.model.triton;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
-import io.imagescore.model.TensorSpec;
 import io.imagescore.model.triton.ModelBatcher.Pending;
-import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
-import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
-import io.imagescore.model.triton.v2.ModelConfigRequest;
-import io.imagescore.model.triton.v2.ModelInferRequest;
-import io.imagescore.model.triton.v2.ModelInferResponse;
-import io.imagescore.model.triton.v2.ModelMetadataRequest;
-import io.imagescore.model.triton.v2.ModelMetadataResponse;
-import io.imagescore.model.triton.v2.ModelMetadataResponse.TensorMetadata;
-import io.imagescore.model.triton.v2.ModelReadyRequest;
-import io.imagescore.model.triton.v2.ServerReadyRequest;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -36,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,16 +24,14 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
+
+import static io.imagescore.model.triton.TritonErrors.timeout;
+import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
  * {@link ModelBackend} on NVIDIA Triton over the KServe-v2 gRPC protocol.
@@ -75,11 +53,13 @@ public final class TritonBackend implements ModelBackend {
     private final TritonConfig config;
     private final MeterRegistry meters;
     private final List<TritonEndpoint> endpoints = new ArrayList<>();
-    private final AtomicInteger nextEndpoint = new AtomicInteger();
     private final ScheduledExecutorService scheduler;
-    private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
+    private final Map<String, TritonModel> models = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final List<Meter> ownMeters = new ArrayList<>();
+    private final TritonModelValidator validator;
+    private final TritonProber prober;
+    private final TritonCallExecutor executor;
     private volatile boolean closed;
 
     public TritonBackend(TritonConfig config, MeterRegistry meters) {
@@ -98,6 +78,10 @@ public final class TritonBackend implements ModelBackend {
                     .description("circuit breaker of a Triton endpoint: 0 closed, 1 open, 2 half-open, 3 other")
                     .register(meters));
         }
+        this.executor = new TritonCallExecutor(config, endpoints, scheduler, () -> closed);
+        this.validator = new TritonModelValidator(config);
+        this.prober = new TritonProber(config, validator, new TritonModelTable(models));
+        prober.start(endpoints);
     }
 
     @Override
@@ -107,134 +91,46 @@ public final class TritonBackend implements ModelBackend {
 
     // ---------------------------------------------------------------- start-up checks
 
+    /**
+     * Validates {@code spec} on every endpoint that answers. A model that is there but does not match the pack throws
+     * INVALID_PACK (start-up stops with the list of differences); an unreachable or not-ready endpoint or model does
+     * not throw: the backend is not ready, says why in {@link #notReadyReason()}, and the prober validates the model
+     * when Triton appears.
+     */
     @Override
     public void load(ModelSpec spec) {
         if (spec.maxBatch() < 1) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK,
                     "model " + spec.id() + " declares max batch " + spec.maxBatch() + "; the Triton backend needs >= 1");
         }
-        Map<String, String> wireTypes = null;
+        TritonModel m = new TritonModel(spec, config, scheduler, meters, this::send);
+        endpoints.forEach(ep -> ep.validated.remove(spec.id()));
+        List<String> pending = new ArrayList<>();
         for (TritonEndpoint ep : endpoints) {
-            Map<String, String> found = checkAgainstTriton(ep, spec);
-            if (wireTypes != null && !wireTypes.equals(found)) {
-                throw new ImageScoreException(ErrorCode.INVALID_PACK, "Triton endpoints disagree on the input types of "
-                        + tritonModel(spec) + ": " + wireTypes + " vs " + found + " at " + ep.address);
+            try {
+                m.accept(ep, validator.validate(ep, spec));
+            } catch (ImageScoreException e) {
+                if (TritonModelValidator.isMismatch(e)) {
+                    throw e;
+                }
+                pending.add(e.getMessage());
+                synchronized (ep) {
+                    ep.problem = e.getMessage();
+                }
             }
-            wireTypes = found;
         }
-        LoadedModel previous = models.put(spec.id(), new LoadedModel(spec, wireTypes));
+        TritonModel previous = models.put(spec.id(), m);
         if (previous != null) {
-            failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
+            TritonBatchCall.failAll(previous.batcher.drain(), new ImageScoreException(ErrorCode.MODEL_NOT_READY,
                     "model " + spec.id() + " was reloaded"));
         }
-        LOG.infof("%s ready for %s on %s (input wire types %s, max batch %d)",
-                tritonModel(spec), spec.id(), config.endpoints(), wireTypes, spec.maxBatch());
-    }
-
-    /** Checks one endpoint; returns the datatype each input travels as (FP32 inputs may be FP16 on Triton). */
-    private Map<String, String> checkAgainstTriton(TritonEndpoint ep, ModelSpec spec) {
-        String name = spec.tritonName();
-        String version = spec.tritonVersion() == null ? "" : spec.tritonVersion();
-        Supplier<GRPCInferenceServiceBlockingStub> stub = () -> GRPCInferenceServiceGrpc.newBlockingStub(ep.nextChannel())
-                .withDeadlineAfter(config.loadTimeout().toNanos(), TimeUnit.NANOSECONDS);
-
-        if (!call(ep, spec, () -> stub.get().serverReady(ServerReadyRequest.getDefaultInstance())).getReady()) {
-            throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "Triton at " + ep.address
-                    + " is not ready (ServerReady = false; with --strict-readiness every model in its repository must be READY)");
-        }
-        ModelReadyRequest readyRequest = ModelReadyRequest.newBuilder().setName(name).setVersion(version).build();
-        if (!call(ep, spec, () -> stub.get().modelReady(readyRequest)).getReady()) {
-            throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, tritonModel(spec) + " at " + ep.address
-                    + " is not ready (ModelReady = false)");
-        }
-        ModelMetadataResponse metadata = call(ep, spec, () -> stub.get().modelMetadata(
-                ModelMetadataRequest.newBuilder().setName(name).setVersion(version).build()));
-
-        List<String> problems = new ArrayList<>();
-        Map<String, String> wireTypes = new LinkedHashMap<>();
-        Map<String, TensorMetadata> tritonInputs = byName(metadata.getInputsList());
-        for (TensorSpec in : spec.inputs()) {
-            TensorMetadata t = tritonInputs.get(in.name());
-            if (t == null) {
-                problems.add("input '" + in.name() + "' does not exist on Triton (inputs " + tritonInputs.keySet() + ")");
-                continue;
-            }
-            if (!KserveTensors.carries(t.getDatatype(), in.type())) {
-                problems.add("input '" + in.name() + "' is " + t.getDatatype() + " on Triton, the pack sends " + in.type());
-            }
-            checkShape("input", in, t, problems);
-            wireTypes.put(in.name(), t.getDatatype());
-        }
-        Set<String> specInputs = spec.inputs().stream().map(TensorSpec::name).collect(Collectors.toSet());
-        tritonInputs.keySet().stream().filter(n -> !specInputs.contains(n))
-                .forEach(n -> problems.add("Triton requires input '" + n + "', which the pack does not declare"));
-        Map<String, TensorMetadata> tritonOutputs = byName(metadata.getOutputsList());
-        for (TensorSpec out : spec.outputs()) {
-            TensorMetadata t = tritonOutputs.get(out.name());
-            if (t == null) {
-                problems.add("output '" + out.name() + "' does not exist on Triton (outputs " + tritonOutputs.keySet() + ")");
-                continue;
-            }
-            if (!KserveTensors.decodable(t.getDatatype(), out.type())) {
-                problems.add("output '" + out.name() + "' is " + t.getDatatype() + " on Triton, the pack reads " + out.type());
-            }
-            checkShape("output", out, t, problems);
-        }
-        checkMaxBatch(ep, spec, stub, problems);
-        if (!problems.isEmpty()) {
-            throw new ImageScoreException(ErrorCode.INVALID_PACK, "model " + spec.id() + " does not match "
-                    + tritonModel(spec) + " at " + ep.address + ": " + String.join("; ", problems));
-        }
-        return wireTypes;
-    }
-
-    private void checkMaxBatch(TritonEndpoint ep, ModelSpec spec, Supplier<GRPCInferenceServiceBlockingStub> stub,
-                               List<String> problems) {
-        int tritonMax;
-        try {
-            tritonMax = call(ep, spec, () -> stub.get().modelConfig(ModelConfigRequest.newBuilder()
-                    .setName(spec.tritonName()).setVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion())
-                    .build())).getConfig().getMaxBatchSize();
-        } catch (ImageScoreException e) {
-            if (Status.Code.UNIMPLEMENTED.name().equals(e.metadata().get("grpc_status"))) {
-                // plain KServe runtimes serve only the 6 core RPCs; the -1 batch dimension in the metadata must do
-                LOG.warnf("%s at %s has no ModelConfig RPC; max batch %d not verified", tritonModel(spec), ep.address,
-                        spec.maxBatch());
-                return;
-            }
-            throw e;
-        }
-        if (tritonMax == 0) {
-            problems.add("Triton has max_batch_size 0 (no batch dimension), the pack sends batches of up to " + spec.maxBatch());
-        } else if (spec.maxBatch() > tritonMax) {
-            problems.add("the pack's max batch " + spec.maxBatch() + " exceeds Triton's max_batch_size " + tritonMax);
-        }
-    }
-
-    private static void checkShape(String kind, TensorSpec ours, TensorMetadata theirs, List<String> problems) {
-        List<Long> s = ours.shape();
-        List<Long> t = theirs.getShapeList();
-        boolean ok = s.size() == t.size();
-        for (int i = 0; ok && i < s.size(); i++) {
-            ok = s.get(i) < 0 || t.get(i) < 0 || s.get(i).equals(t.get(i));
-        }
-        if (!ok) {
-            problems.add(kind + " '" + ours.name() + "' has shape " + t + " on Triton, the pack declares " + s);
-        }
-    }
-
-    private static Map<String, TensorMetadata> byName(List<TensorMetadata> tensors) {
-        Map<String, TensorMetadata> m = new LinkedHashMap<>();
-        tensors.forEach(t -> m.put(t.getName(), t));
-        return m;
-    }
-
-    /** A blocking start-up or health RPC; its failure goes through {@link #translate}. */
-    private <T> T call(TritonEndpoint ep, ModelSpec spec, Supplier<T> rpc) {
-        try {
-            return rpc.get();
-        } catch (StatusRuntimeException e) {
-            throw translate(e, spec, ep.address, 1);
+        endpoints.stream().filter(ep -> ep.validated.contains(spec.id())).forEach(prober::probe);
+        if (pending.isEmpty()) {
+            LOG.infof("%s ready for %s on %s (input wire types %s, max batch %d)",
+                    tritonModel(spec), spec.id(), config.endpoints(), m.wireTypes, spec.maxBatch());
+        } else {
+            LOG.warnf("%s for %s not validated on every endpoint yet; running not ready for it there and probing every "
+                    + "%d ms: %s", tritonModel(spec), spec.id(), TritonProber.INTERVAL.toMillis(), String.join("; ", pending));
         }
     }
 
@@ -242,32 +138,55 @@ public final class TritonBackend implements ModelBackend {
 
     @Override
     public boolean ready() {
+        return notReadyReason() == null;
+    }
+
+    /**
+     * Null when every loaded model is ready on at least one endpoint whose breaker is not open, as last seen by the
+     * background prober (no RPC here, so health probes are free and cannot pile up on a hung Triton).
+     */
+    @Override
+    public String notReadyReason() {
         if (closed) {
-            return false;
+            return "the Triton backend is closed";
         }
-        for (LoadedModel m : models.values()) {
-            if (!m.ready()) {
-                return false;
+        List<String> reasons = new ArrayList<>();
+        for (TritonModel m : models.values()) {
+            if (m.mismatch != null) {
+                reasons.add(m.mismatch);
+            } else if (endpoints.stream().noneMatch(ep -> usable(ep, m.spec.id()))) {
+                reasons.add(tritonModel(m.spec) + " for " + m.spec.id() + " is not ready: " + endpoints.stream()
+                        .map(ep -> ep.breaker.getState() == CircuitBreaker.State.OPEN
+                                ? ep.address + " circuit breaker open" : String.valueOf(ep.problem))
+                        .collect(Collectors.joining("; ")));
             }
         }
-        return true;
+        return reasons.isEmpty() ? null : String.join("; ", reasons);
+    }
+
+    private static boolean usable(TritonEndpoint ep, String modelId) {
+        return ep.serverOk && ep.readyModels.contains(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
     }
 
     // ---------------------------------------------------------------- inference
 
     @Override
     public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
-        LoadedModel m = models.get(modelId);
+        TritonModel m = models.get(modelId);
         if (m == null) {
             throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, "model " + modelId + " is not loaded in the Triton backend");
         }
         if (closed) {
             throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed");
         }
+        if (m.wireTypes == null) {
+            throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, m.mismatch != null ? m.mismatch
+                    : tritonModel(m.spec) + " is not validated on any Triton endpoint yet: " + notReadyReason());
+        }
         long start = System.nanoTime();
         long deadlineNanos = start + remainingNanos(deadline);
-        int rows = validateInputs(m.spec, inputs);
-        Set<String> wanted = validateOutputs(m.spec, outputs);
+        int rows = TritonRequests.validateInputs(m.spec, inputs);
+        Set<String> wanted = TritonRequests.validateOutputs(m.spec, outputs);
         if (deadlineNanos - start <= 0) {
             throw timeout(m.spec, deadline);
         }
@@ -306,7 +225,7 @@ public final class TritonBackend implements ModelBackend {
         return merged;
     }
 
-    private Map<String, Tensor> await(LoadedModel m, Pending p, Instant deadline) {
+    private Map<String, Tensor> await(TritonModel m, Pending p, Instant deadline) {
         try {
             return p.result.get(Math.max(0, p.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | CancellationException e) {
@@ -336,325 +255,21 @@ public final class TritonBackend implements ModelBackend {
         }
     }
 
-    private static ImageScoreException timeout(ModelSpec spec, Instant deadline) {
-        return new ImageScoreException(ErrorCode.BACKEND_TIMEOUT, tritonModel(spec) + " did not answer before the deadline"
-                + (deadline == null ? "" : " " + deadline));
-    }
-
-    /** Returns the batch size. Rejects here what Triton would reject, with the same facts in the message. */
-    private static int validateInputs(ModelSpec spec, Map<String, Tensor> inputs) {
-        int rows = -1;
-        for (TensorSpec in : spec.inputs()) {
-            Tensor t = inputs.get(in.name());
-            if (t == null) {
-                throw rejected("model " + spec.id() + " needs input '" + in.name() + "', got " + inputs.keySet());
-            }
-            if (t.type() != in.type()) {
-                throw rejected("input '" + in.name() + "' of model " + spec.id() + " is " + t.type() + ", expected " + in.type());
-            }
-            long[] shape = t.shape();
-            boolean ok = shape.length == in.shape().size() && shape.length >= 1 && shape[0] >= 1;
-            for (int i = 1; ok && i < shape.length; i++) {
-                long want = in.shape().get(i);
-                ok = want < 0 || want == shape[i];
-            }
-            if (!ok) {
-                throw rejected("input '" + in.name() + "' of model " + spec.id() + " has shape "
-                        + java.util.Arrays.toString(shape) + ", expected " + in.shape() + " with batch >= 1");
-            }
-            if (rows >= 0 && shape[0] != rows) {
-                throw rejected("inputs of model " + spec.id() + " disagree on the batch size: " + rows + " vs "
-                        + shape[0] + " for '" + in.name() + "'");
-            }
-            rows = (int) shape[0];
-        }
-        if (inputs.size() != spec.inputs().size()) {
-            Set<String> extra = new LinkedHashSet<>(inputs.keySet());
-            spec.inputs().forEach(i -> extra.remove(i.name()));
-            throw rejected("model " + spec.id() + " has no input(s) " + extra);
-        }
-        return rows;
-    }
-
-    private static Set<String> validateOutputs(ModelSpec spec, Set<String> outputs) {
-        if (outputs == null || outputs.isEmpty()) {
-            return spec.outputs().stream().map(TensorSpec::name).collect(Collectors.toCollection(LinkedHashSet::new));
-        }
-        for (String o : outputs) {
-            if (spec.outputs().stream().noneMatch(s -> s.name().equals(o))) {
-                throw rejected("model " + spec.id() + " has no output '" + o + "'");
-            }
-        }
-        return outputs;
-    }
-
-    private static ImageScoreException rejected(String message) {
-        return new ImageScoreException(ErrorCode.BACKEND_REJECTED, message);
-    }
-
-    /** One ModelInfer for a batch of callers, possibly sent several times (retries). */
-    private final class BatchCall {
-        final LoadedModel model;
-        final List<Pending> members;
-        final int rows;
-        final long deadlineNanos;
-        final ModelInferRequest request;
-        final List<String> outputs;
-        private final AtomicBoolean finished = new AtomicBoolean();
-
-        BatchCall(LoadedModel model, List<Pending> members) {
-            this.model = model;
-            this.members = members;
-            this.rows = members.stream().mapToInt(p -> p.rows).sum();
-            this.deadlineNanos = members.stream().mapToLong(p -> p.deadlineNanos).max().orElseThrow();
-            Set<String> union = new LinkedHashSet<>();
-            members.forEach(p -> union.addAll(p.outputs));
-            this.outputs = List.copyOf(union);
-            this.request = buildRequest();
-        }
-
-        private ModelInferRequest buildRequest() {
-            ModelSpec spec = model.spec;
-            ModelInferRequest.Builder b = ModelInferRequest.newBuilder()
-                    .setModelName(spec.tritonName())
-                    .setModelVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion())
-                    .setId("imagescore-" + requestIds.incrementAndGet());
-            for (TensorSpec in : spec.inputs()) {
-                String datatype = model.wireTypes.get(in.name());
-                long[] shape = members.getFirst().inputs.get(in.name()).shape();
-                shape[0] = rows;
-                var tensor = b.addInputsBuilder().setName(in.name()).setDatatype(datatype);
-                for (long d : shape) {
-                    tensor.addShape(d);
-                }
-                b.addRawInputContents(KserveTensors.encode(members.stream().map(p -> p.inputs.get(in.name())).toList(), datatype));
-            }
-            outputs.forEach(o -> b.addOutputsBuilder().setName(o));
-            return b.build();
-        }
-
-        void finish(ImageScoreException error, ModelInferResponse response) {
-            if (!finished.compareAndSet(false, true)) {
-                return;
-            }
-            try {
-                if (error != null) {
-                    model.errors(error.code()).increment();
-                    failAll(members, error);
-                    return;
-                }
-                Map<String, Tensor> all;
-                try {
-                    all = decodeOutputs(response);
-                } catch (ImageScoreException e) {
-                    model.errors(e.code()).increment();
-                    failAll(members, e);
-                    return;
-                }
-                int at = 0;
-                for (Pending p : members) {
-                    Map<String, Tensor> mine = new LinkedHashMap<>();
-                    for (String o : p.outputs) {
-                        Tensor t = all.get(o);
-                        mine.put(o, members.size() == 1 ? t : KserveTensors.sliceRows(t, at, p.rows));
-                    }
-                    p.result.complete(mine);
-                    at += p.rows;
-                }
-            } finally {
-                model.batcher.batchFinished();
-            }
-        }
-
-        private Map<String, Tensor> decodeOutputs(ModelInferResponse response) {
-            ModelSpec spec = model.spec;
-            int raw = response.getRawOutputContentsCount();
-            if (raw > 0 && raw != response.getOutputsCount()) {
-                throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, tritonModel(spec) + " answered "
-                        + response.getOutputsCount() + " outputs but " + raw + " raw_output_contents");
-            }
-            Map<String, Integer> index = new HashMap<>();
-            for (int i = 0; i < response.getOutputsCount(); i++) {
-                index.put(response.getOutputs(i).getName(), i);
-            }
-            Map<String, Tensor> out = new LinkedHashMap<>();
-            for (String name : outputs) {
-                Integer i = index.get(name);
-                if (i == null) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, tritonModel(spec)
-                            + " answered without output '" + name + "' (got " + index.keySet() + ")");
-                }
-                var o = response.getOutputs(i);
-                String what = "output '" + name + "' of " + tritonModel(spec);
-                long[] shape = o.getShapeList().stream().mapToLong(Long::longValue).toArray();
-                TensorSpec expected = spec.output(name);
-                boolean ok = shape.length == expected.shape().size() && shape.length >= 1 && shape[0] == rows;
-                for (int d = 1; ok && d < shape.length; d++) {
-                    ok = expected.shape().get(d) < 0 || expected.shape().get(d) == shape[d];
-                }
-                if (!ok) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, what + " has shape "
-                            + java.util.Arrays.toString(shape) + ", expected " + expected.shape() + " with batch " + rows);
-                }
-                if (!KserveTensors.decodable(o.getDatatype(), expected.type())) {
-                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, what + " is " + o.getDatatype()
-                            + ", expected " + expected.type());
-                }
-                out.put(name, raw > 0
-                        ? KserveTensors.decodeRaw(response.getRawOutputContents(i), o.getDatatype(), shape, what)
-                        : KserveTensors.decodeTyped(o.getContents(), o.getDatatype(), shape, what));
-            }
-            return out;
-        }
-    }
-
     /** The batcher's sender: records batch metrics and starts the first attempt. */
-    private void send(LoadedModel m, List<Pending> batch) {
-        BatchCall call;
+    private void send(TritonModel m, List<Pending> batch) {
+        TritonBatchCall call;
         try {
             long now = System.nanoTime();
             batch.forEach(p -> m.queueTime.record(now - p.enqueuedNanos, TimeUnit.NANOSECONDS));
-            call = new BatchCall(m, batch);
+            call = new TritonBatchCall(m, batch, "imagescore-" + requestIds.incrementAndGet());
             m.batchSize.record(call.rows);
         } catch (RuntimeException e) {
-            failAll(batch, e instanceof ImageScoreException ise ? ise
+            TritonBatchCall.failAll(batch, e instanceof ImageScoreException ise ? ise
                     : new ImageScoreException(ErrorCode.INTERNAL, "could not build the Triton request: " + e, e));
             m.batcher.batchFinished();
             return;
         }
-        attempt(call, 1, null, null);
-    }
-
-    /** {@code lastFailure}/{@code lastEndpoint}: what the previous attempt ended with, reported if time runs out. */
-    private void attempt(BatchCall call, int attemptNo, Throwable lastFailure, String lastEndpoint) {
-        LoadedModel m = call.model;
-        long remaining = call.deadlineNanos - System.nanoTime();
-        if (remaining <= 0) {
-            call.finish(lastFailure == null ? timeout(m.spec, null)
-                    : translate(lastFailure, m.spec, lastEndpoint, attemptNo - 1), null);
-            return;
-        }
-        if (closed) {
-            call.finish(new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed"), null);
-            return;
-        }
-        TritonEndpoint ep = acquireEndpoint();
-        if (ep == null) {
-            call.finish(breakerOpen(m.spec), null);
-            return;
-        }
-        long start = System.nanoTime();
-        try {
-            var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
-                    .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-                    .modelInfer(call.request);
-            Futures.addCallback(future, new FutureCallback<>() {
-                @Override
-                public void onSuccess(ModelInferResponse response) {
-                    long took = System.nanoTime() - start;
-                    ep.breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-                    m.roundTrip("ok").record(took, TimeUnit.NANOSECONDS);
-                    call.finish(null, response);
-                }
-
-                @Override
-                public void onFailure(Throwable t) {
-                    long took = System.nanoTime() - start;
-                    ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
-                    m.roundTrip(Status.fromThrowable(t).getCode().name()).record(took, TimeUnit.NANOSECONDS);
-                    if (retryable(t) && attemptNo < config.retry().maxAttempts() && !closed) {
-                        String failure = translate(t, m.spec, ep.address, attemptNo).getMessage();
-                        call.members.forEach(p -> p.lastFailure = failure);
-                        long backoff = backoffNanos(attemptNo);
-                        if (System.nanoTime() + backoff < call.deadlineNanos) {
-                            m.retries.increment();
-                            try {
-                                scheduler.schedule(() -> attempt(call, attemptNo + 1, t, ep.address), backoff,
-                                        TimeUnit.NANOSECONDS);
-                                return;
-                            } catch (RejectedExecutionException shuttingDown) {
-                                // fall through: report the failure we have
-                            }
-                        }
-                    }
-                    call.finish(translate(t, m.spec, ep.address, attemptNo), null);
-                }
-            }, MoreExecutors.directExecutor());
-        } catch (RuntimeException e) {
-            ep.breaker.releasePermission();
-            call.finish(translate(e, m.spec, ep.address, attemptNo), null);
-        }
-    }
-
-    /**
-     * UNAVAILABLE (grpc-java's code for connection failures, Triton's for "try again") and CANCELLED: this backend never
-     * cancels its own RPCs, so a CANCELLED answer means the server or the connection dropped the stream (a Triton
-     * shutting down answers CANCELLED, a closed HTTP/2 stream RST_STREAM CANCEL). Inference is idempotent.
-     */
-    private static boolean retryable(Throwable t) {
-        Status.Code code = Status.fromThrowable(t).getCode();
-        return code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED;
-    }
-
-    /** Exponential backoff with "equal jitter" (half fixed, half random) so synchronized clients spread out. */
-    private long backoffNanos(int attemptNo) {
-        TritonConfig.Retry r = config.retry();
-        double base = r.initialBackoff().toNanos() * Math.pow(r.multiplier(), attemptNo - 1);
-        long capped = (long) Math.min(base, r.maxBackoff().toNanos());
-        return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
-    }
-
-    private TritonEndpoint acquireEndpoint() {
-        int n = endpoints.size();
-        int first = nextEndpoint.getAndIncrement();
-        for (int i = 0; i < n; i++) {
-            TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
-            if (ep.breaker.tryAcquirePermission()) {
-                return ep;
-            }
-        }
-        return null;
-    }
-
-    private ImageScoreException breakerOpen(ModelSpec spec) {
-        String states = endpoints.stream().map(ep -> ep.address + " " + ep.breaker.getState()
-                        + String.format(" (failure rate %.0f%% over the last %d calls)",
-                        ep.breaker.getMetrics().getFailureRate(), ep.breaker.getMetrics().getNumberOfBufferedCalls()))
-                .collect(Collectors.joining(", "));
-        return new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "Triton unavailable for " + tritonModel(spec)
-                + ": circuit breaker open for " + states + "; failing fast without calling Triton, a half-open probe is let through "
-                + config.breaker().openDuration().toMillis() + " ms after opening", Map.of("breaker", "open"), null);
-    }
-
-    /**
-     * The single place where a gRPC/transport failure becomes an {@link ImageScoreException}. The gRPC code and the
-     * endpoint travel as metadata, Triton's own message verbatim in the text.
-     */
-    static ImageScoreException translate(Throwable t, ModelSpec spec, String endpoint, int attempts) {
-        Status status = Status.fromThrowable(t);
-        String detail = status.getDescription() == null ? String.valueOf(status.getCause()) : status.getDescription();
-        ErrorCode code = switch (status.getCode()) {
-            case DEADLINE_EXCEEDED -> ErrorCode.BACKEND_TIMEOUT;
-            case NOT_FOUND -> ErrorCode.MODEL_NOT_READY;
-            // Triton: "Request for unknown model: 'M' version 1 is not at ready state" while a version loads
-            case UNAVAILABLE -> detail.contains("is not at ready state") ? ErrorCode.MODEL_NOT_READY : ErrorCode.BACKEND_UNAVAILABLE;
-            case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, RESOURCE_EXHAUSTED, UNIMPLEMENTED, ALREADY_EXISTS,
-                 PERMISSION_DENIED, UNAUTHENTICATED -> ErrorCode.BACKEND_REJECTED;
-            case CANCELLED, UNKNOWN, INTERNAL, DATA_LOSS, ABORTED, OK -> ErrorCode.BACKEND_UNAVAILABLE;
-        };
-        String message = tritonModel(spec) + " at " + endpoint + " failed with " + status.getCode() + ": " + detail
-                + (attempts > 1 ? " (after " + attempts + " attempts)" : "");
-        return new ImageScoreException(code, message,
-                Map.of("grpc_status", status.getCode().name(), "endpoint", endpoint, "model", spec.id()), t);
-    }
-
-    private static String tritonModel(ModelSpec spec) {
-        return "Triton model '" + spec.tritonName() + "'"
-                + (spec.tritonVersion() == null || spec.tritonVersion().isEmpty() ? "" : " version " + spec.tritonVersion());
-    }
-
-    private static void failAll(List<Pending> pendings, ImageScoreException error) {
-        pendings.forEach(p -> p.result.completeExceptionally(error));
+        executor.attempt(call, 1, null, null);
     }
 
     private static int breakerStateValue(CircuitBreaker.State state) {
@@ -670,74 +285,11 @@ public final class TritonBackend implements ModelBackend {
     public void close() {
         closed = true;
         ImageScoreException error = new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the Triton backend is closed");
-        models.values().forEach(m -> failAll(m.batcher.drain(), error));
+        models.values().forEach(m -> TritonBatchCall.failAll(m.batcher.drain(), error));
+        prober.close();
         endpoints.forEach(TritonEndpoint::close);
         scheduler.shutdownNow();
         // the gauges hold this backend's breakers: a successor on the same registry must be able to register its own
         ownMeters.forEach(meters::remove);
-    }
-
-    // ---------------------------------------------------------------- per-model state
-
-    private final class LoadedModel {
-        final ModelSpec spec;
-        final Map<String, String> wireTypes;
-        final ModelBatcher batcher;
-        final DistributionSummary batchSize;
-        final Timer queueTime;
-        final Counter retries;
-        private volatile long readyCheckedAt;
-        private volatile boolean readyAnswer;
-
-        LoadedModel(ModelSpec spec, Map<String, String> wireTypes) {
-            this.spec = spec;
-            this.wireTypes = Map.copyOf(wireTypes);
-            this.batcher = new ModelBatcher(spec.maxBatch(), config.batching(), scheduler, batch -> send(this, batch));
-            this.batchSize = DistributionSummary.builder("imagescore.triton.batch.size").tag("model", spec.id())
-                    .description("rows per ModelInfer sent to Triton").register(meters);
-            this.queueTime = Timer.builder("imagescore.triton.queue.time").tag("model", spec.id())
-                    .description("time a request waited in the client-side micro-batcher").register(meters);
-            this.retries = Counter.builder("imagescore.triton.retries").tag("model", spec.id())
-                    .description("ModelInfer attempts repeated after UNAVAILABLE").register(meters);
-        }
-
-        Timer roundTrip(String outcome) {
-            return Timer.builder("imagescore.triton.roundtrip").tags("model", spec.id(), "outcome", outcome)
-                    .description("ModelInfer round trip to Triton, per attempt").register(meters);
-        }
-
-        Counter errors(ErrorCode code) {
-            return Counter.builder("imagescore.triton.errors").tags("model", spec.id(), "code", code.name())
-                    .description("failed inference calls by error code").register(meters);
-        }
-
-        /** ModelReady on any endpoint whose breaker is not open; cached briefly so health probes stay cheap. */
-        boolean ready() {
-            long now = System.nanoTime();
-            if (readyCheckedAt != 0 && now - readyCheckedAt < config.healthCacheTtl().toNanos()) {
-                return readyAnswer;
-            }
-            boolean ready = false;
-            ModelReadyRequest request = ModelReadyRequest.newBuilder().setName(spec.tritonName())
-                    .setVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion()).build();
-            for (TritonEndpoint ep : endpoints) {
-                if (ep.breaker.getState() == CircuitBreaker.State.OPEN) {
-                    continue;
-                }
-                try {
-                    ready = GRPCInferenceServiceGrpc.newBlockingStub(ep.nextChannel())
-                            .withDeadlineAfter(config.healthTimeout().toNanos(), TimeUnit.NANOSECONDS)
-                            .modelReady(request).getReady();
-                } catch (StatusRuntimeException e) {
-                    LOG.debugf("ModelReady for %s at %s: %s", spec.tritonName(), ep.address, e.getStatus());
-                }
-                if (ready) {
-                    break;
-                }
-            }
-            readyAnswer = ready;
-            readyCheckedAt = System.nanoTime();
-            return ready;
-        }
     }
 }

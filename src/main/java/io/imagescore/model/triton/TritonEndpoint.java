@@ -29,6 +29,19 @@ final class TritonEndpoint implements AutoCloseable {
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
 
+    // ---- written by the endpoint's prober (TritonProber), read by readiness and routing
+    /** ServerReady answered true on the latest probe. */
+    volatile boolean serverOk;
+    /** Why the endpoint is not usable, from the latest probe; null when it is. */
+    volatile String problem = "not probed yet";
+    /** Models whose metadata matched the pack on this endpoint (their wire types are known). */
+    final Set<String> validated = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Validated models that answered ModelReady = true on the latest probe. */
+    volatile Set<String> readyModels = Set.of();
+    /** A probe failed since the breaker last opened: a later successful probe means Triton came back. */
+    volatile boolean downSinceOpen;
+    volatile long openedAtNanos;
+
     TritonEndpoint(String address, TritonConfig config) {
         this.address = address;
         TritonConfig.Transport t = config.transport();
@@ -53,6 +66,12 @@ final class TritonEndpoint implements AutoCloseable {
                 .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
                 .recordException(TritonEndpoint::isServerFailure)
                 .build());
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                downSinceOpen = false;
+                openedAtNanos = System.nanoTime();
+            }
+        });
     }
 
     static boolean isServerFailure(Throwable t) {

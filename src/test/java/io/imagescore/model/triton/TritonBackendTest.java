@@ -231,42 +231,63 @@ class TritonBackendTest {
     }
 
     @Test
-    void load_reports_unknown_and_unready_models_and_servers() {
-        ImageScoreException unknown = failure(() -> backend(c -> c).load(TritonTestModels.mobilenet("resnet", 8)));
-        assertThat(unknown.code()).isEqualTo(ErrorCode.MODEL_NOT_READY);
-        assertThat(unknown.getMessage()).contains("NOT_FOUND: Request for unknown model: 'resnet' is not found");
+    void unknown_and_unready_models_and_servers_load_as_not_ready_with_the_reason() {
+        // not there yet is not a mismatch: load returns, readiness says why, the prober keeps trying
+        TritonBackend unknown = backend(c -> c);
+        unknown.load(TritonTestModels.mobilenet("resnet", 8));
+        assertThat(unknown.ready()).isFalse();
+        assertThat(unknown.notReadyReason()).contains("NOT_FOUND: Request for unknown model: 'resnet' is not found");
+        ImageScoreException infer = failure(() -> unknown.infer("test/resnet", onePhoto(), Set.of(), in(5_000)));
+        assertThat(infer.code()).isEqualTo(ErrorCode.MODEL_NOT_READY);
 
         server.setModelReady("mobilenet", false);
-        ImageScoreException unready = failure(() -> backend(c -> c).load(TritonTestModels.mobilenet("mobilenet", 8)));
+        TritonBackend unready = backend(c -> c);
+        unready.load(TritonTestModels.mobilenet("mobilenet", 8));
         // strict readiness: one unready model makes the whole server unready
-        assertThat(unready.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
-        assertThat(unready.getMessage()).contains("is not ready (ServerReady = false");
-        ImageScoreException unreadyModel = failure(() -> backend(c -> c).load(TritonTestModels.clipText("clip_text", 16)));
-        assertThat(unreadyModel.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
+        assertThat(unready.notReadyReason()).contains("is not ready (ServerReady = false");
+        server.setModelReady("mobilenet", true);
+        awaitReady(unready, 5_000);
     }
 
     @Test
-    void load_against_an_unreachable_endpoint_is_backend_unavailable() throws Exception {
+    void load_against_an_unreachable_endpoint_returns_not_ready() throws Exception {
         int freePort;
         try (ServerSocket s = new ServerSocket(0)) {
             freePort = s.getLocalPort();
         }
         TritonBackend b = new TritonBackend(TritonConfig.defaults(List.of("localhost:" + freePort)), meters);
         backends.add(b);
-        ImageScoreException e = failure(() -> b.load(TritonTestModels.mobilenet("mobilenet", 8)));
-        assertThat(e.code()).isEqualTo(ErrorCode.BACKEND_UNAVAILABLE);
-        assertThat(e.metadata()).containsEntry("grpc_status", "UNAVAILABLE");
+        b.load(TritonTestModels.mobilenet("mobilenet", 8));
+        assertThat(b.ready()).isFalse();
+        assertThat(b.notReadyReason()).contains("UNAVAILABLE").contains("localhost:" + freePort);
     }
 
     @Test
-    void readiness_follows_tritons_model_readiness() {
-        TritonBackend b = mobilenetBackend(c -> new TritonConfig(c.endpoints(), c.transport(), c.batching(), c.retry(),
-                c.breaker(), c.requestTimeout(), c.loadTimeout(), c.healthTimeout(), Duration.ZERO));
+    void readiness_follows_tritons_model_readiness_without_any_probe_call() {
+        TritonBackend b = mobilenetBackend(c -> c);
         assertThat(b.ready()).isTrue();
         server.setModelReady("mobilenet", false);
-        assertThat(b.ready()).isFalse();
+        awaitReadiness(b, false, 2_000);
+        // strict readiness on the test server: an unready model makes ServerReady false too
+        assertThat(b.notReadyReason()).contains("is not ready");
         server.setModelReady("mobilenet", true);
-        assertThat(b.ready()).isTrue();
+        awaitReady(b, 2_000);
+    }
+
+    static void awaitReady(TritonBackend b, long millis) {
+        awaitReadiness(b, true, millis);
+    }
+
+    static void awaitReadiness(TritonBackend b, boolean ready, long millis) {
+        long until = System.nanoTime() + millis * 1_000_000;
+        while (b.ready() != ready && System.nanoTime() < until) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        assertThat(b.ready()).as("ready within %d ms (reason: %s)", millis, b.notReadyReason()).isEqualTo(ready);
     }
 
     // ------------------------------------------------------------------ micro-batching

@@ -155,16 +155,21 @@ public final class TritonTestServer implements AutoCloseable {
     private volatile Server server;
     private final int port;
 
-    private TritonTestServer() throws IOException {
-        server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+    private TritonTestServer(int requestedPort) throws IOException {
+        server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
                 .maxInboundMessageSize(Integer.MAX_VALUE) // Triton's limit both ways
                 .addService(service).build().start();
         port = server.getPort();
     }
 
     public static TritonTestServer start() {
+        return start(0);
+    }
+
+    /** Serves on {@code port} (0: any free port), e.g. one a client was pointed at before the server existed. */
+    public static TritonTestServer start(int port) {
         try {
-            return new TritonTestServer();
+            return new TritonTestServer(port);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the Triton test server", e);
         }
@@ -245,6 +250,27 @@ public final class TritonTestServer implements AutoCloseable {
             throw new IllegalStateException("cannot serve again on port " + port, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills the server (connections dropped, port closed) until {@link #serveAgain()}. */
+    public void kill() {
+        releaseHeld();
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Serves again on the same port after {@link #kill()}, with the same models. */
+    public void serveAgain() {
+        try {
+            server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
+                    .maxInboundMessageSize(Integer.MAX_VALUE).addService(service).build().start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serve again on port " + port, e);
         }
     }
 
