@@ -87,25 +87,7 @@ final class ImageDecoder {
         if (format == ImageFormat.BMP && encoded.length >= 26) {
             return checkBmp(encoded);
         }
-        ImageReader reader = null;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new ImageScoreException(ErrorCode.UNSUPPORTED_FORMAT, "not a recognised image format ("
-                        + encoded.length + " bytes starting " + hex(encoded) + "); send JPEG, PNG, WebP, GIF, BMP or TIFF");
-            }
-            reader = readers.next();
-            reader.setInput(in, true, false);
-            return checkSize(reader.getWidth(0), reader.getHeight(0));
-        } catch (ImageScoreException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw corrupt(format == ImageFormat.UNKNOWN ? "image" : format.name(), String.valueOf(e.getMessage()), e);
-        } finally {
-            if (reader != null) {
-                reader.dispose();
-            }
-        }
+        return withReader(encoded, format, reader -> checkSize(reader.getWidth(0), reader.getHeight(0)));
     }
 
     /**
@@ -195,6 +177,18 @@ final class ImageDecoder {
     }
 
     private RgbImage decodeImageIo(byte[] encoded, ImageFormat format) {
+        return withReader(encoded, format, reader -> {
+            checkSize(reader.getWidth(0), reader.getHeight(0));
+            return toRgb(reader.read(0));
+        });
+    }
+
+    private interface ReaderWork<T> {
+        T apply(ImageReader reader) throws IOException;
+    }
+
+    /** Runs {@code work} with the ImageIO reader for {@code encoded}; every failure becomes the image's error. */
+    private <T> T withReader(byte[] encoded, ImageFormat format, ReaderWork<T> work) {
         String name = format == ImageFormat.UNKNOWN ? "image" : format.name();
         ImageReader reader = null;
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
@@ -205,9 +199,7 @@ final class ImageDecoder {
             }
             reader = readers.next();
             reader.setInput(in, true, false);
-            checkSize(reader.getWidth(0), reader.getHeight(0));
-            BufferedImage img = reader.read(0);
-            return toRgb(img);
+            return work.apply(reader);
         } catch (ImageScoreException e) {
             throw e;
         } catch (OutOfMemoryError e) {

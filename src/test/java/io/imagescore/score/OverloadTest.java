@@ -56,29 +56,16 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 class OverloadTest {
 
     /** Records the start time of every model call; delegates to the real backend. */
-    static final class CountingBackend implements ModelBackend {
-        final ModelBackend inner;
+    static final class CountingBackend extends io.imagescore.testing.ForwardingBackend {
         final ConcurrentLinkedQueue<Long> starts = new ConcurrentLinkedQueue<>();
         volatile CountDownLatch gate; // when set, calls wait on it (to hold the inference slot)
 
         CountingBackend(ModelBackend inner) {
-            this.inner = inner;
+            super(inner);
         }
 
-        @Override
-        public String kind() {
-            return inner.kind();
-        }
 
-        @Override
-        public void load(ModelSpec model) {
-            inner.load(model);
-        }
 
-        @Override
-        public boolean ready() {
-            return inner.ready();
-        }
 
         @Override
         public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
@@ -94,10 +81,6 @@ class OverloadTest {
             return inner.infer(modelId, inputs, outputs, deadline);
         }
 
-        @Override
-        public void close() {
-            inner.close();
-        }
 
         long startedAfter(long nanos) {
             return starts.stream().filter(t -> t - nanos > 0).count();

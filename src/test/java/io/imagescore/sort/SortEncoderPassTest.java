@@ -37,28 +37,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SortEncoderPassTest {
 
     /** Counts and records every backend call; delegates to the real ONNX Runtime backend. */
-    static final class CountingBackend implements ModelBackend {
-        final ModelBackend inner;
+    static final class CountingBackend extends io.imagescore.testing.ForwardingBackend {
         final List<Long> batchSizes = new ArrayList<>();
 
         CountingBackend(ModelBackend inner) {
-            this.inner = inner;
+            super(inner);
         }
 
-        @Override
-        public String kind() {
-            return inner.kind();
-        }
 
-        @Override
-        public void load(ModelSpec model) {
-            inner.load(model);
-        }
 
-        @Override
-        public boolean ready() {
-            return inner.ready();
-        }
 
         @Override
         public synchronized Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
@@ -66,10 +53,6 @@ class SortEncoderPassTest {
             return inner.infer(modelId, inputs, outputs, deadline);
         }
 
-        @Override
-        public void close() {
-            inner.close();
-        }
     }
 
     static ModelPack pack;
