@@ -234,13 +234,14 @@ class OverloadTest {
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertThat(e.code()).isEqualTo(ErrorCode.OVERLOADED);
         assertThat(e.metadata()).containsEntry("retry_after_ms", "100").containsEntry("budget", "pixels");
-        assertThat(tookMs).isBetween(90L, 400L);
+        assertThat(tookMs).as("refused after the 100 ms queue wait, not later").isBetween(90L, 1500L);
         // a big waiter at the head is not overtaken by a small one that would fit
         FairBudget fair = new FairBudget("pixels", 4, TimeUnit.SECONDS.toNanos(5), null, 1000, 1000);
         FairBudget.Grant first = fair.acquire(scope, 800, 1);
         ConcurrentLinkedQueue<String> got = new ConcurrentLinkedQueue<>();
         Thread big = Thread.ofVirtual().start(() -> {
-            try (var g = fair.acquire(scope, 900, 1)) {
+            // 950: once big holds its share, small (100) no longer fits beside it, so the order is deterministic
+            try (var g = fair.acquire(scope, 950, 1)) {
                 got.add("big");
             }
         });
