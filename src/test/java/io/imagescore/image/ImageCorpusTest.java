@@ -34,7 +34,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -129,7 +128,7 @@ class ImageCorpusTest {
 
     @Test
     void header_bombs_are_too_large_before_any_raster_is_allocated() {
-        expectError(pngHeaderBomb(100_000, 100_000), ErrorCode.IMAGE_TOO_LARGE);
+        expectError(io.imagescore.testing.PngBombs.headerOnly(100_000, 100_000), ErrorCode.IMAGE_TOO_LARGE);
         byte[] jpeg = jpeg(card(), 0.9f, false);
         int sof = indexOf(jpeg, new byte[] {(byte) 0xff, (byte) 0xc0});
         jpeg[sof + 5] = (byte) 0xfd; // height 65000
@@ -368,7 +367,7 @@ class ImageCorpusTest {
         for (int cut : new int[] {3, 10, 100, jpeg.length / 2, jpeg.length - 300}) {
             c.put("jpeg-cut-" + cut, Arrays.copyOf(jpeg, cut));
         }
-        c.put("png-bomb", pngHeaderBomb(100_000, 100_000));
+        c.put("png-bomb", io.imagescore.testing.PngBombs.headerOnly(100_000, 100_000));
         c.put("progressive", jpeg(noise(320, 240), 0.9f, true));
         for (int o = 1; o <= 8; o++) {
             c.put("exif-" + o, withExif(jpeg(card(), 0.95f, false), o, 0));
@@ -552,28 +551,6 @@ class ImageCorpusTest {
         return out;
     }
 
-    /** A PNG whose IHDR declares w×h, followed by a tiny IDAT: decoding it fully would need w·h·3 bytes. */
-    static byte[] pngHeaderBomb(int w, int h) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0)
-                .put((byte) 0).put((byte) 0);
-        chunk(out, "IHDR", ihdr.array());
-        chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
-        chunk(out, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(t);
-        out.writeBytes(data);
-        CRC32 crc = new CRC32();
-        crc.update(t);
-        crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 
     static int indexOf(byte[] hay, byte[] needle) {
         outer:

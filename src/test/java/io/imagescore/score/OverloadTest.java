@@ -25,10 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +40,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -267,8 +263,8 @@ class OverloadTest {
     void header_bombs_of_100_and_400_megapixels_fail_per_image_without_being_decoded() {
         backend.starts.clear();
         preprocessor.decodes.set(0);
-        List<ImageInput> images = List.of(new ImageInput("bomb100", pngHeader(10_000, 10_000)), photos.getFirst(),
-                new ImageInput("bomb400", pngHeader(20_000, 20_000)));
+        List<ImageInput> images = List.of(new ImageInput("bomb100", io.imagescore.testing.PngBombs.headerOnly(10_000, 10_000)), photos.getFirst(),
+                new ImageInput("bomb400", io.imagescore.testing.PngBombs.headerOnly(20_000, 20_000)));
         long t0 = System.nanoTime();
         List<Outcome<EncodedImage>> out = pipeline.encode(pack, images, List.of(View.CENTER),
                 Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
@@ -281,7 +277,7 @@ class OverloadTest {
         assertThat(preprocessor.decodes.get()).as("only the photo was decoded").isEqualTo(1);
         assertThat(tookMs).isLessThan(2000);
         // Pillow accepts up to its limit: a 9000 x 9000 header (81 MP) is not refused from the header
-        assertThat(new Preprocessor().pixelCost(pngHeader(9_000, 9_000))).isEqualTo(81_000_000L);
+        assertThat(new Preprocessor().pixelCost(io.imagescore.testing.PngBombs.headerOnly(9_000, 9_000))).isEqualTo(81_000_000L);
     }
 
     @Test
@@ -309,25 +305,4 @@ class OverloadTest {
         assertThat(closeMs).as("the running run was terminated, not waited out").isLessThan(3000);
     }
 
-    /** A PNG whose IHDR declares w × h (no real pixel data): small on the wire, huge if decoded. */
-    static byte[] pngHeader(int w, int h) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
-        chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0)
-                .put((byte) 0).put((byte) 0).array());
-        chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
-        chunk(out, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(t);
-        out.writeBytes(data);
-        CRC32 crc = new CRC32();
-        crc.update(t);
-        crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 }
