@@ -1,0 +1,83 @@
+package io.imagescore.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.imagescore.api.v1.DescribePacksRequest;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ImageScores;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreRequest;
+import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.score.Engine;
+import io.imagescore.image.PreprocessMode;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.Outcome;
+import io.imagescore.score.ScoredImage;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.imagescore.api.ScoreGrpcServiceTest.photo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The whole service with {@code imagescore.backend.kind=triton} against the Triton-protocol test server: Score results
+ * equal the embedded ONNX Runtime backend's within 1e-5.
+ */
+@QuarkusTest
+@TestProfile(TritonScoreTest.TritonProfile.class)
+class TritonScoreTest {
+
+    public static class TritonProfile implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TritonTestServerResource.class));
+        }
+    }
+
+    static final List<String> PHOTOS = List.of("data/clive/images/1010.JPG", "data/rooms/eval/kitchen/Places365_val_00000266.jpg",
+            "data/clothing/validation/shoes/24535295-abe3-4613-91f6-a7fe87954662.jpg");
+
+    @Test
+    void scores_through_triton_equal_the_embedded_backend() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        ScoreResponse viaTriton;
+        try {
+            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
+            PHOTOS.forEach(p -> req.addImages(photo(p)));
+            viaTriton = stub.score(req.build());
+        } finally {
+            ch.shutdownNow();
+        }
+        try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
+            List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
+                    PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
+                    ScoringPipeline.select(embedded.pack(), List.of("imagenet")), true, PreprocessMode.EXACT, null);
+            for (int i = 0; i < PHOTOS.size(); i++) {
+                ImageScores remote = viaTriton.getResults(i).getScores();
+                ScoredImage mine = local.get(i).value();
+                assertThat(remote.getEmbeddingCount()).isEqualTo(1280);
+                for (int d = 0; d < 1280; d++) {
+                    assertThat((double) remote.getEmbedding(d)).isCloseTo(mine.embedding()[d], within(1e-5));
+                }
+                var probs = remote.getClasses(0).getTopList();
+                assertThat(probs).hasSize(1000);
+                for (var p : probs) {
+                    assertThat(p.getProbability()).isCloseTo(mine.classes().getFirst().probabilities()[p.getIndex()], within(1e-5));
+                }
+            }
+        }
+    }
+}
