@@ -16,6 +16,14 @@ public final class Shared {
         return Path.of(System.getProperty("imagescore.shared", "../shared")).toAbsolutePath().normalize();
     }
 
+    /**
+     * The repository root (the surefire property imagescore.root): packs/, deploy/, proto/. The server's tests run in
+     * imagescore-server/ (a Quarkus test needs its module as working directory); the other modules' in the root.
+     */
+    public static Path root() {
+        return Path.of(System.getProperty("imagescore.root", ".")).toAbsolutePath().normalize();
+    }
+
     public static Path path(String relative) {
         return dir().resolve(relative);
     }

@@ -1,5 +1,6 @@
 package io.imagescore.api;
 
+import io.imagescore.testing.Shared;
 import io.quarkus.test.junit.QuarkusTestProfile;
 
 import java.io.IOException;
@@ -12,7 +13,8 @@ public class ClipPackProfile implements QuarkusTestProfile {
     public Map<String, String> getConfigOverrides() {
         try {
             return Map.of(
-                    "imagescore.packs.dirs", "packs/mobilenetv2-default,imagescore-core/src/test/resources/packs/clip-tiny",
+                    "imagescore.packs.dirs", Shared.root().resolve("packs/mobilenetv2-default") + ","
+                            + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"),
                     "imagescore.data-dir", Files.createTempDirectory("imagescore-data").toString());
         } catch (IOException e) {
             throw new IllegalStateException(e);

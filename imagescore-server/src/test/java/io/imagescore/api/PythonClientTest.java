@@ -28,16 +28,16 @@ class PythonClientTest {
     void python_grpc_client_can_call_describe_packs_and_score() throws Exception {
         assertThat(run(List.of(PYTHON, "-c", "import grpc, grpc_tools")).exitCode)
                 .as("Debian python3-grpcio and python3-grpc-tools are installed (.ci/run installs them)").isZero();
-        Result gen = run(List.of(PYTHON, "-m", "grpc_tools.protoc", "-Iproto", "--python_out=" + stubs,
+        Result gen = run(List.of(PYTHON, "-m", "grpc_tools.protoc", "-I" + Shared.root().resolve("proto"), "--python_out=" + stubs,
                 "--grpc_python_out=" + stubs, "imagescore/v1/imagescore.proto", "imagescore/v1/imagesort.proto",
                 "imagescore/v1/head_fitting.proto"));
         assertThat(gen.exitCode).as(gen.output).isZero();
         java.nio.file.Files.createDirectories(stubs.resolve("plain"));
-        Result plain = run(List.of("protoc", "-Iproto", "--python_out=" + stubs.resolve("plain"),
+        Result plain = run(List.of("protoc", "-I" + Shared.root().resolve("proto"), "--python_out=" + stubs.resolve("plain"),
                 "imagescore/v1/imagescore.proto", "imagescore/v1/imagesort.proto", "imagescore/v1/head_fitting.proto"));
         assertThat(plain.exitCode).as("Debian protoc (protobuf-compiler): " + plain.output).isZero();
         int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
-        Result client = run(List.of(PYTHON, "imagescore-server/src/test/resources/python/score_client.py", stubs.toString(),
+        Result client = run(List.of(PYTHON, "src/test/resources/python/score_client.py", stubs.toString(),
                 "localhost:" + port, Shared.path("data/rooms/eval/bathroom/Places365_val_00000172.jpg").toString()));
         assertThat(client.exitCode).as(client.output).isZero();
         assertThat(client.output).contains("PACK mobilenetv2-default").contains("RESULT photo bathtub")

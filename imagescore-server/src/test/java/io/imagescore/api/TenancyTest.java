@@ -69,7 +69,8 @@ class TenancyTest {
         public Map<String, String> getConfigOverrides() {
             try {
                 return Map.of(
-                        "imagescore.packs.dirs", "packs/mobilenetv2-default,imagescore-core/src/test/resources/packs/clip-tiny",
+                        "imagescore.packs.dirs", Shared.root().resolve("packs/mobilenetv2-default") + ","
+                            + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"),
                         "imagescore.data-dir", Files.createTempDirectory("imagescore-tenancy").toString(),
                         "imagescore.security.api-keys-file", KEYS.toString());
             } catch (IOException e) {

@@ -61,7 +61,7 @@ class TritonScoreTest {
         } finally {
             ch.shutdownNow();
         }
-        try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
+        try (Engine embedded = new Engine(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 1)) {
             List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
                     PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
                     ScoringPipeline.select(embedded.pack(), List.of("imagenet")), true, PreprocessMode.EXACT, null);

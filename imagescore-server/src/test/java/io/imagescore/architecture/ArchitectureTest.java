@@ -4,10 +4,19 @@ import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.lang.EvaluationResult;
+import io.imagescore.api.ScoreGrpcService;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.bench.LoadGenerator;
+import io.imagescore.cli.ImageScoreCli;
+import io.imagescore.score.ScoringPipeline;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
@@ -21,9 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ArchitectureTest {
     /** Core's packages; the generated Triton stubs (io.imagescore.model.triton.v2) are imagescore-api's. */
-    static final String[] CORE = {"io.imagescore.error..", "io.imagescore.image..", "io.imagescore.model", "io.imagescore.model.onnx..",
-            "io.imagescore.model.triton",
-            "io.imagescore.head..", "io.imagescore.pack..", "io.imagescore.score..", "io.imagescore.fit..",
+    static final String[] CORE = {"io.imagescore.error..", "io.imagescore.image..", "io.imagescore.model",
+            "io.imagescore.model.onnx..", "io.imagescore.model.triton", "io.imagescore.head..", "io.imagescore.pack..", "io.imagescore.score..", "io.imagescore.fit..",
             "io.imagescore.sort..", "io.imagescore.prompt..", "io.imagescore.text..", "io.imagescore.eval..",
             "io.imagescore.tenant..", "io.imagescore.store.."};
     /** io.imagescore.api without its generated subpackage v1 (imagescore-api), and health. */
@@ -34,17 +42,16 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importMainClasses() {
-        // main classes only: not this module's test classes, nor core's and cli's test jars
-        classes = new ClassFileImporter()
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(location -> !location.contains("-tests.jar") && !location.contains("/test-classes/"))
-                .importPackages("io.imagescore");
-        // the import saw every module (an empty import would pass every rule below)
-        assertThat(classes.contain("io.imagescore.score.ScoringPipeline")).isTrue();
-        assertThat(classes.contain("io.imagescore.api.ScoreGrpcService")).isTrue();
-        assertThat(classes.contain("io.imagescore.cli.ImageScoreCli")).isTrue();
-        assertThat(classes.contain("io.imagescore.bench.LoadGenerator")).isTrue();
-        assertThat(classes.contain("io.imagescore.api.v1.ImageScoreGrpc")).isTrue();
+        // each module's main classes (directory or jar), found through one class of it: not the test classes or
+        // test jars, and not the third-party jars (scanning all of them takes most of a minute)
+        Set<Location> modules = Stream.of(ImageScoreGrpc.class, ScoringPipeline.class, LoadGenerator.class,
+                        ImageScoreCli.class, ScoreGrpcService.class)
+                .map(c -> Location.of(c.getProtectionDomain().getCodeSource().getLocation()))
+                .collect(Collectors.toSet());
+        classes = new ClassFileImporter().importLocations(modules);
+        // five distinct modules were seen (an empty import would pass every rule below)
+        assertThat(modules).hasSize(5);
+        assertThat(classes.contain("io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc")).isTrue();
     }
 
     @Test

@@ -46,7 +46,7 @@ class BatchRemoteTest {
 
         var embeddedSettings = new BatchRunner.Settings(new Input(m, null, null, null), Shard.ALL, tmp.resolve("embedded"),
                 OutputFormat.PARQUET, 4, 16, true, List.of("imagenet"), "exact", Backoff.DEFAULT, Progress.Mode.NONE, 10_000);
-        EmbeddedTarget embedded = new EmbeddedTarget(Path.of("packs/mobilenetv2-default"), Shared.dir(), 2, 1, 8,
+        EmbeddedTarget embedded = new EmbeddedTarget(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 2, 1, 8,
                 List.of("imagenet"), true, PreprocessMode.EXACT);
         assertThat(new BatchRunner(embeddedSettings, embedded, new PrintStream(new ByteArrayOutputStream())).run().exitCode()).isEqualTo(2);
 

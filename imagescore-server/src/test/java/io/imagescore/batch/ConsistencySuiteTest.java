@@ -168,7 +168,7 @@ class ConsistencySuiteTest {
             Path out = tmp.resolve("embedded-" + format + "-" + mode);
             var settings = new BatchRunner.Settings(new Input(manifest, null, null, null), Shard.ALL, out, format, 2, 8,
                     false, batchScores, mode.name().toLowerCase(java.util.Locale.ROOT), Backoff.DEFAULT, Progress.Mode.NONE, 10_000);
-            EmbeddedTarget target = new EmbeddedTarget(Path.of("packs/mobilenetv2-default"), Shared.dir(), 2, 1, 8, batchScores, false, mode);
+            EmbeddedTarget target = new EmbeddedTarget(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 2, 1, 8, batchScores, false, mode);
             BatchSummary summary = new BatchRunner(settings, target, new PrintStream(new ByteArrayOutputStream())).run();
             assertThat(summary.exitCode()).as(format + " " + summary.error()).isZero();
             List<BatchRow> rows = BatchFixtures.rows(out, format, schema());

@@ -42,11 +42,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DeployManifestsTest {
 
-    private static final Path DEPLOY = Path.of("deploy");
-    private static final Path MODEL_REPO = Path.of("triton-model-repo");
+    private static final Path DEPLOY = Shared.root().resolve("deploy");
+    private static final Path MODEL_REPO = Shared.root().resolve("triton-model-repo");
     private static final Path SHARED = Shared.dir();
     /** The Triton-mode pack written by scripts/export_clip_onnx.py --manifest-only. */
-    private static final Path PACK = Path.of("packs/clip-vit-b32");
+    private static final Path PACK = Shared.root().resolve("packs/clip-vit-b32");
 
     /** The documented I/O of each Triton model: name -> (dtype, dims without the batch dim). */
     record Io(String name, String type, List<Long> dims) {}

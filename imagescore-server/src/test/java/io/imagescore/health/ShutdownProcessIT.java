@@ -58,7 +58,7 @@ class ShutdownProcessIT {
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static Path repo() {
-        return Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        return Shared.root();
     }
 
     static int freePort() throws IOException {

@@ -105,7 +105,7 @@ class OverloadTest {
 
     @BeforeAll
     static void load() throws IOException {
-        pack = new PackLoader(Shared.dir()).load(Path.of("packs/mobilenetv2-default"));
+        pack = new PackLoader(Shared.dir()).load(Shared.root().resolve("packs/mobilenetv2-default"));
         backend = new CountingBackend(new OnnxBackend(new OnnxBackend.Config(2)));
         backend.load(pack.encoder());
         preprocessor = new CountingPreprocessor();
