@@ -280,7 +280,8 @@ class DeployManifestsTest {
         assertThat(spec.path("podFailurePolicy").toString()).contains("\"Count\"");
         JsonNode c = pod.path("containers").get(0);
         assertThat(c.path("command").toString()).contains("io.imagescore.cli.ImageScoreCli").contains("--enable-native-access=ALL-UNNAMED")
-                .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m");
+                .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").contains("/deployments/imagescore-cli.jar");
+        assertThat(c.path("image").asText()).as("the CLI's image (Containerfile.cli)").contains("imagescore-cli");
         List<String> args = new ArrayList<>();
         c.path("args").forEach(a -> args.add(a.asText()));
         assertThat(args.getFirst()).isEqualTo("batch");
@@ -501,6 +502,12 @@ class DeployManifestsTest {
                 .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").containsPattern("FROM \\S+:25");
         // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
         assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
+        // the CLI's image: its jar (manifest Class-Path lib/) where the batch job's command looks for it
+        String cli = Files.readString(DEPLOY.resolve("Containerfile.cli"));
+        assertThat(cli).contains("imagescore-cli/target/imagescore-cli.jar /deployments/imagescore-cli.jar")
+                .contains("imagescore-cli/target/lib/ /deployments/lib/").contains("--enable-native-access=ALL-UNNAMED")
+                .containsPattern("FROM \\S+:25");
+        assertThat(cli.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         String nativeFile = Files.readString(DEPLOY.resolve("Containerfile.native"));
         assertThat(nativeFile).containsPattern("FROM quay\\.io/quarkus/ubi9-quarkus-mandrel-builder-image:jdk-25 AS build")
                 .containsPattern("FROM \\S*ubi9/ubi-minimal").contains("-Dnative").contains("--enable-native-access=ALL-UNNAMED").contains("--add-modules=jdk.incubator.vector");
