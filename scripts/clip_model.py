@@ -74,17 +74,16 @@ class Attention(nn.Module):
 
     def __init__(self, width: int, heads: int, device=None):
         super().__init__()
-        self.heads = heads
+        self.heads, self.head_dim = heads, width // heads
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width, device=device))
         self.in_proj_bias = nn.Parameter(torch.empty(3 * width, device=device))
         self.out_proj = nn.Linear(width, width, device=device)
 
     def forward(self, x, mask=None):
         n, length, width = x.shape
-        head_dim = width // self.heads
         q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
-        q, k, v = (t.reshape(n, length, self.heads, head_dim).transpose(1, 2) for t in (q, k, v))
-        scores = (q * head_dim ** -0.5) @ k.transpose(-1, -2)
+        q, k, v = (t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
+        scores = (q * self.head_dim ** -0.5) @ k.transpose(-1, -2)
         if mask is not None:
             scores = scores + mask
         out = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(n, length, width)
@@ -166,7 +165,8 @@ class CLIP(nn.Module):
         # pooled at <end_of_text>, the highest id in each row (OpenAI: text.argmax(dim=-1)); int32 because ONNX
         # Runtime's ArgMax has no int64 kernel on every build
         eot = input_ids.to(torch.int32).argmax(dim=-1)
-        pooled = x.gather(1, eot.reshape(-1, 1, 1).expand(-1, 1, x.shape[-1])).squeeze(1)
+        # [:, 0] rather than squeeze(1): with a dynamic batch the exporter turns squeeze into an If subgraph
+        pooled = x.gather(1, eot.reshape(-1, 1, 1).expand(-1, 1, x.shape[-1]))[:, 0]
         return pooled @ self.text_projection
 
 

@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * The CLIP that scripts/export_clip_onnx.py exports with random weights (tiny config, seed 0), as a pack: ONNX Runtime
- * reproduces the exporter's torch outputs (FP32 ≤ 1e-4, the UINT8-input and FP16 variants), the embedded backend and
+ * reproduces the exporter's torch outputs (FP32 ≤ 1e-4, the UINT8-input variant ≤ 1e-4, FP16 within 1% of the largest output), the embedded backend and
  * TritonBackend through the Triton test server (serving the exported Triton model repository) agree to 1e-5, and the
  * outputs equal the committed goldens (the seed fixes them).
  */
@@ -153,7 +153,7 @@ class ExportedClipBackendsTest {
     }
 
     @Test
-    void the_fp16_variants_stay_within_two_percent_of_the_largest_output() throws IOException {
+    void the_fp16_variants_stay_within_one_percent_of_the_largest_output() throws IOException {
         float[] image = runDirect(repo.resolve("clip-tiny-image-fp16/1/model.onnx"), "pixel_values", OnnxJavaType.FLOAT,
                 FloatBuffer.wrap(pixels.floats()), pixels.shape());
         float[] text;
@@ -166,7 +166,8 @@ class ExportedClipBackendsTest {
         }
         for (var c : List.of(Map.entry(image, torch("image")), Map.entry(text, torch("text")))) {
             float scale = maxAbsDiff(c.getValue(), new float[c.getValue().length]);
-            assertThat(maxAbsDiff(c.getKey(), c.getValue())).isLessThanOrEqualTo(0.02f * scale);
+            // measured here: 7e-4 and 8e-4 of the largest |output| (image, text)
+            assertThat(maxAbsDiff(c.getKey(), c.getValue())).isLessThanOrEqualTo(0.01f * scale);
             // FP16 really changed the arithmetic: not bit-equal to FP32
             assertThat(maxAbsDiff(c.getKey(), c.getValue())).isGreaterThan(0f);
         }
