@@ -15,12 +15,14 @@ import java.util.concurrent.TimeUnit;
  * ({@link #pack()}), the Triton model repository ({@link #tritonRepo()}) and the exporter's torch outputs on its
  * verification inputs ({@link #verify()}). Exported once per build: a stamp holds the hash of the exporter sources
  * and arguments, so a changed exporter exports again. Needs Debian python3-torch and python3-onnx (.ci/run installs
- * them); without them the export fails with the exporter's own message.
+ * them); without them the export fails with the exporter's own message. {@code -Dimagescore.clip-export.config=b32}
+ * (or b16, l14) exports that size instead, into target/clip-export-b32, for a one-off check of a full-size graph.
  */
 public final class ExportedClip {
     public static final String PYTHON = "/usr/bin/python3";
     public static final int SEED = 0;
-    static final Path DIR = Path.of("target/clip-export");
+    public static final String CONFIG = System.getProperty("imagescore.clip-export.config", "tiny");
+    static final Path DIR = Path.of(CONFIG.equals("tiny") ? "target/clip-export" : "target/clip-export-" + CONFIG);
     static final List<String> SOURCES = List.of("scripts/export_clip_onnx.py", "scripts/clip_model.py");
 
     private ExportedClip() {
@@ -39,7 +41,7 @@ public final class ExportedClip {
     }
 
     private static synchronized Path ensure() {
-        List<String> command = List.of(PYTHON, "scripts/export_clip_onnx.py", "--config", "tiny", "--random-init",
+        List<String> command = List.of(PYTHON, "scripts/export_clip_onnx.py", "--config", CONFIG, "--random-init",
                 "--seed", Integer.toString(SEED), "--heads-dir", Shared.path("models/laion-aesthetic").toString(),
                 "--triton-repo", DIR.resolve("triton").toString(), "--pack-dir", DIR.resolve("pack").toString(),
                 "--verify-dir", DIR.resolve("verify").toString(), "--overwrite-config");
@@ -53,9 +55,9 @@ public final class ExportedClip {
             Files.createDirectories(DIR);
             Path log = DIR.resolve("export.log");
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            if (!p.waitFor(CONFIG.equals("tiny") ? 5 : 30, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("the CLIP export did not finish in 5 minutes; see " + log);
+                throw new IllegalStateException("the CLIP export did not finish in time; see " + log);
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("the CLIP export failed (exit " + p.exitValue() + "; Debian python3-torch "

@@ -35,12 +35,14 @@ import java.util.Set;
 import static io.imagescore.model.triton.TritonTestModels.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The CLIP that scripts/export_clip_onnx.py exports with random weights (tiny config, seed 0), as a pack: ONNX Runtime
  * reproduces the exporter's torch outputs (FP32 ≤ 1e-4, the UINT8-input variant ≤ 1e-4, FP16 within 1% of the largest output), the embedded backend and
  * TritonBackend through the Triton test server (serving the exported Triton model repository) agree to 1e-5, and the
- * outputs equal the committed goldens (the seed fixes them).
+ * outputs equal the committed goldens (the seed fixes them). With {@code -Dimagescore.clip-export.config=b32} the same
+ * checks run on a B/32-sized export (the goldens and the tiny names only for tiny).
  */
 class ExportedClipBackendsTest {
     static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
@@ -53,6 +55,8 @@ class ExportedClipBackendsTest {
     static TritonTestServer server;
     static OnnxBackend embedded;
     static TritonBackend triton;
+    static String name;        // the pack name, the Triton models' prefix
+    static int dim;            // embedding size
     static float[] u8Pixels;   // [3,3,224,224] values 0..255
     static Tensor pixels;      // the same, CLIP-normalised as the pack's preprocessing does
     static Tensor ids;         // [4,77]
@@ -60,11 +64,13 @@ class ExportedClipBackendsTest {
     @BeforeAll
     static void exportAndServe() throws IOException {
         pack = new PackLoader(Shared.dir()).load(ExportedClip.pack());
+        name = pack.name();
+        dim = pack.embeddingDim();
         repo = ExportedClip.tritonRepo();
         verify = ExportedClip.verify();
         golden = new ObjectMapper().readTree(Path.of("src/test/resources/clip-export/clip-tiny-seed0-golden.json").toFile());
         server = TritonTestServer.start();
-        for (String model : List.of("clip-tiny-image", "clip-tiny-text", "clip-tiny-aesthetic")) {
+        for (String model : List.of(name + "-image", name + "-text", aestheticModel())) {
             Path dir = repo.resolve(model);
             server.addModel(model, dir.resolve("1/model.onnx"), TritonTestModels.maxBatchSize(dir));
         }
@@ -103,6 +109,11 @@ class ExportedClipBackendsTest {
         }
     }
 
+    /** The Triton folder of the pack's LAION head (the committed repository's name for B/32). */
+    static String aestheticModel() {
+        return name.equals("clip-tiny") ? "clip-tiny-aesthetic" : "laion-aesthetic-" + name.substring("clip-".length());
+    }
+
     static float[] image(ModelBackend b, Tensor input) {
         return b.infer(pack.encoder().id(), Map.of("pixel_values", input), Set.of("image_embeds"), Instant.now().plusSeconds(60))
                 .get("image_embeds").floats();
@@ -119,15 +130,15 @@ class ExportedClipBackendsTest {
 
     @Test
     void the_pack_has_both_towers_the_aesthetic_head_and_the_random_init_logit_scale() {
-        assertThat(pack.name()).isEqualTo("clip-tiny");
-        assertThat(pack.embeddingDim()).isEqualTo(512).isEqualTo(pack.textEncoder().embeddingDim());
+        assertThat(name).isEqualTo(ExportedClip.CONFIG.equals("tiny") ? "clip-tiny" : "clip-vit-" + ExportedClip.CONFIG);
+        assertThat(dim).isEqualTo(pack.textEncoder().embeddingDim()).isIn(512, 768);
         assertThat(pack.encoder().file()).isEqualTo(ExportedClip.pack().resolve("image.onnx"));
-        assertThat(pack.encoder().tritonName()).isEqualTo("clip-tiny-image");
-        assertThat(pack.textEncoder().model().tritonName()).isEqualTo("clip-tiny-text");
+        assertThat(pack.encoder().tritonName()).isEqualTo(name + "-image");
+        assertThat(pack.textEncoder().model().tritonName()).isEqualTo(name + "-text");
         assertThat(pack.textEncoder().logitScale()).isCloseTo(1 / 0.07, within(1e-4));
-        assertThat(pack.heads()).containsOnlyKeys("aesthetic");
-        for (String model : List.of("clip-tiny-image", "clip-tiny-image-u8", "clip-tiny-image-fp16", "clip-tiny-text",
-                "clip-tiny-text-fp16", "clip-tiny-aesthetic")) {
+        assertThat(pack.heads()).containsKey("aesthetic");
+        for (String model : List.of(name + "-image", name + "-image-u8", name + "-image-fp16", name + "-text",
+                name + "-text-fp16", aestheticModel())) {
             assertThat(repo.resolve(model).resolve("1/model.onnx")).isRegularFile();
             assertThat(repo.resolve(model).resolve("config.pbtxt")).content()
                     .contains("name: \"" + model + "\"", "dynamic_batching {", "instance_group [");
@@ -146,7 +157,7 @@ class ExportedClipBackendsTest {
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) (int) u8Pixels[i];
         }
-        float[] u8 = runDirect(repo.resolve("clip-tiny-image-u8/1/model.onnx"), "pixels", OnnxJavaType.UINT8,
+        float[] u8 = runDirect(repo.resolve(name + "-image-u8/1/model.onnx"), "pixels", OnnxJavaType.UINT8,
                 ByteBuffer.wrap(bytes), new long[] {3, 3, 224, 224});
         assertThat(maxAbsDiff(u8, torch("image-u8"))).isLessThanOrEqualTo(1e-4f);
         assertThat(maxAbsDiff(u8, image(embedded, pixels))).isLessThanOrEqualTo(1e-5f);
@@ -154,10 +165,10 @@ class ExportedClipBackendsTest {
 
     @Test
     void the_fp16_variants_stay_within_one_percent_of_the_largest_output() throws IOException {
-        float[] image = runDirect(repo.resolve("clip-tiny-image-fp16/1/model.onnx"), "pixel_values", OnnxJavaType.FLOAT,
+        float[] image = runDirect(repo.resolve(name + "-image-fp16/1/model.onnx"), "pixel_values", OnnxJavaType.FLOAT,
                 FloatBuffer.wrap(pixels.floats()), pixels.shape());
         float[] text;
-        try (OrtSession s = OrtEnvironment.getEnvironment().createSession(repo.resolve("clip-tiny-text-fp16/1/model.onnx").toString());
+        try (OrtSession s = OrtEnvironment.getEnvironment().createSession(repo.resolve(name + "-text-fp16/1/model.onnx").toString());
              OnnxTensor t = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), java.nio.LongBuffer.wrap(ids.longs()), ids.shape());
              OrtSession.Result r = s.run(Map.of("input_ids", t))) {
             text = floats((OnnxTensor) r.get(0));
@@ -181,11 +192,11 @@ class ExportedClipBackendsTest {
         assertThat(maxAbsDiff(text(triton, ids), text(embedded, ids))).isLessThanOrEqualTo(1e-5f);
         // the aesthetic score: the pack's in-process head on embedded embeddings vs Triton's exported head model on
         // Triton's embeddings
-        ModelSpec headModel = new ModelSpec("clip-tiny/aesthetic", repo.resolve("clip-tiny-aesthetic/1/model.onnx"),
-                "clip-tiny-aesthetic", "", List.of(new TensorSpec("image_embeds", Tensor.DataType.FP32, List.of(-1L, 512L))),
+        ModelSpec headModel = new ModelSpec(name + "/aesthetic", repo.resolve(aestheticModel() + "/1/model.onnx"),
+                aestheticModel(), "", List.of(new TensorSpec("image_embeds", Tensor.DataType.FP32, List.of(-1L, (long) dim))),
                 List.of(new TensorSpec("score", Tensor.DataType.FP32, List.of(-1L, 1L))), 1024);
         triton.load(headModel);
-        float[] viaTriton = triton.infer(headModel.id(), Map.of("image_embeds", Tensor.ofFloats(new long[] {3, 512}, imageTriton)),
+        float[] viaTriton = triton.infer(headModel.id(), Map.of("image_embeds", Tensor.ofFloats(new long[] {3, dim}, imageTriton)),
                 Set.of("score"), Instant.now().plusSeconds(60)).get("score").floats();
         float[] inProcess = aesthetic(imageEmbedded);
         assertThat(maxAbsDiff(viaTriton, inProcess)).isLessThanOrEqualTo(1e-5f);
@@ -197,7 +208,7 @@ class ExportedClipBackendsTest {
             float[] batch = text(b, ids);
             for (int i = 0; i < 4; i++) {
                 float[] one = text(b, Tensor.ofLongs(new long[] {1, 77}, Arrays.copyOfRange(ids.longs(), i * 77, (i + 1) * 77)));
-                assertThat(maxAbsDiff(one, Arrays.copyOfRange(batch, i * 512, (i + 1) * 512))).as(b.kind() + " row " + i)
+                assertThat(maxAbsDiff(one, Arrays.copyOfRange(batch, i * dim, (i + 1) * dim))).as(b.kind() + " row " + i)
                         .isLessThanOrEqualTo(1e-5f);
             }
         }
@@ -205,6 +216,7 @@ class ExportedClipBackendsTest {
 
     @Test
     void outputs_equal_the_committed_goldens_of_seed_0() {
+        assumeTrue(ExportedClip.CONFIG.equals("tiny"), "goldens exist for the tiny export only");
         for (ModelBackend b : List.of(embedded, triton)) {
             checkRows(image(b, pixels), golden.get("image_embeds_first8"), golden.get("image_embeds_norm"));
             checkRows(text(b, ids), golden.get("text_embeds_first8"), golden.get("text_embeds_norm"));
@@ -221,21 +233,21 @@ class ExportedClipBackendsTest {
     static void checkRows(float[] actual, JsonNode first8, JsonNode norms) {
         for (int r = 0; r < first8.size(); r++) {
             double norm = 0;
-            for (int d = 0; d < 512; d++) {
-                norm += (double) actual[r * 512 + d] * actual[r * 512 + d];
+            for (int d = 0; d < dim; d++) {
+                norm += (double) actual[r * dim + d] * actual[r * dim + d];
             }
             assertThat(Math.sqrt(norm)).as("row %d norm", r).isCloseTo(norms.get(r).asDouble(), within(1e-3));
             for (int d = 0; d < 8; d++) {
-                assertThat((double) actual[r * 512 + d]).as("row %d dim %d", r, d).isCloseTo(first8.get(r).get(d).asDouble(), within(1e-4));
+                assertThat((double) actual[r * dim + d]).as("row %d dim %d", r, d).isCloseTo(first8.get(r).get(d).asDouble(), within(1e-4));
             }
         }
     }
 
     static float[] aesthetic(float[] embeds) {
         Head head = pack.heads().get("aesthetic").lastEntry().getValue().head();
-        float[] out = new float[embeds.length / 512];
+        float[] out = new float[embeds.length / dim];
         for (int i = 0; i < out.length; i++) {
-            out[i] = head.apply(Arrays.copyOfRange(embeds, i * 512, (i + 1) * 512))[0];
+            out[i] = head.apply(Arrays.copyOfRange(embeds, i * dim, (i + 1) * dim))[0];
         }
         return out;
     }
