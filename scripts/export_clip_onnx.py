@@ -237,7 +237,12 @@ def load_clip(spec: ClipSpec, args):
         return clip_model.build(config, seed=args.seed), f"random-init (numpy PCG64, seed {args.seed})"
     known = OPENAI_CHECKPOINTS.get(spec.config)
     if str(args.weights) == "openai":
+        if known is None:
+            raise SystemExit(f"--weights openai: OpenAI published no checkpoint for --config {spec.config}; "
+                             f"choose one of {sorted(OPENAI_CHECKPOINTS)}")
         args.weights = download_openai(spec.config, args.cache_dir)
+    elif not args.weights.is_file():
+        raise SystemExit(f"--weights {args.weights}: no such file")
     elif known and args.weights.name == Path(known[0]).name:
         digest = sha256(args.weights)
         if digest != known[1]:

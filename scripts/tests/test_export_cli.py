@@ -72,6 +72,13 @@ class ExportFromCheckpoint(unittest.TestCase):
             export_clip_onnx.build_head(head, weights, 512)
         self.assertIn("takes 768-d image embeddings (first weight [1, 768]) but the towers output 512-d", str(e.exception))
 
+    def test_weights_that_do_not_exist_are_named(self):
+        for weights, message in (("openai", "OpenAI published no checkpoint for --config tiny"),
+                                 (self.dir / "missing.pt", "missing.pt: no such file")):
+            with self.assertRaises(SystemExit) as e:
+                run("--config", "tiny", "--weights", weights, "--pack-dir", self.dir / "p", "--triton-repo", self.dir / "r")
+            self.assertIn(message, str(e.exception))
+
     def test_a_wrong_openai_download_is_refused_by_its_sha256(self):
         fake = self.dir / "ViT-B-32.pt"
         fake.write_bytes(b"not the checkpoint")
