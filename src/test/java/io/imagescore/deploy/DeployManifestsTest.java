@@ -499,6 +499,8 @@ class DeployManifestsTest {
         String jvm = Files.readString(DEPLOY.resolve("Containerfile.jvm"));
         assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED")
                 .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").containsPattern("FROM \\S+:25");
+        // the image trains its JDK AOT cache (bench/README.md, "Cold start") and starts with it
+        assertThat(jvm).contains("-XX:AOTCacheOutput=app.aot").contains("-XX:AOTCache=app.aot");
         // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
         assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         String nativeFile = Files.readString(DEPLOY.resolve("Containerfile.native"));

@@ -10,6 +10,9 @@ import io.imagescore.model.ModelSpec;
 import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
 import io.imagescore.model.triton.v2.ModelInferRequest;
 import io.imagescore.model.triton.v2.ModelInferResponse;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,11 @@ final class TritonCallExecutor {
 
         ModelInferRequest request();
 
+        /** Trace contexts of the callers whose rows the request carries. */
+        List<Context> callers();
+
+        int rows();
+
         /** True when every caller gave up: the RPC is cancelled and counts as a failure, nothing is retried. */
         boolean abandoned();
 
@@ -59,11 +67,13 @@ final class TritonCallExecutor {
     private final List<TritonEndpoint> endpoints;
     private final ScheduledExecutorService scheduler;
     private final BooleanSupplier closed;
+    private final TritonTracing tracing;
     private final AtomicInteger nextEndpoint = new AtomicInteger();
 
     TritonCallExecutor(TritonConfig config, List<TritonEndpoint> endpoints, ScheduledExecutorService scheduler,
-                       BooleanSupplier closed) {
+                       BooleanSupplier closed, TritonTracing tracing) {
         this.config = config;
+        this.tracing = tracing;
         this.endpoints = endpoints;
         this.scheduler = scheduler;
         this.closed = closed;
@@ -92,7 +102,8 @@ final class TritonCallExecutor {
             return;
         }
         long start = System.nanoTime();
-        try {
+        Span span = tracing.startModelInfer(call.callers(), tritonModel(spec), call.rows(), ep.address, attemptNo);
+        try (Scope ignored = span.makeCurrent()) { // TritonTracing's interceptor sends this span as traceparent
             var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
                     .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
                     .modelInfer(call.request());
@@ -104,6 +115,7 @@ final class TritonCallExecutor {
                 @Override
                 public void onSuccess(ModelInferResponse response) {
                     long took = System.nanoTime() - start;
+                    TritonTracing.end(span, null);
                     ep.breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                     call.roundTrip("ok", took);
                     call.finish(null, response);
@@ -112,6 +124,7 @@ final class TritonCallExecutor {
                 @Override
                 public void onFailure(Throwable t) {
                     long took = System.nanoTime() - start;
+                    TritonTracing.end(span, t);
                     ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
                     call.roundTrip(call.abandoned() ? "ABANDONED" : Status.fromThrowable(t).getCode().name(), took);
                     if (retryable(t) && !call.abandoned() && attemptNo < config.retry().maxAttempts() && !closed.getAsBoolean()) {
@@ -133,6 +146,7 @@ final class TritonCallExecutor {
                 }
             }, MoreExecutors.directExecutor());
         } catch (RuntimeException e) {
+            TritonTracing.end(span, e);
             ep.breaker.releasePermission();
             call.finish(translate(e, spec, ep.address, attemptNo), null);
         }
