@@ -172,7 +172,7 @@ public final class TritonBackend implements ModelBackend {
     }
 
     private static boolean usable(TritonEndpoint ep, String modelId) {
-        return ep.serverOk && ep.readyModels.contains(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
+        return ep.probedReady(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
     }
 
     // ---------------------------------------------------------------- inference

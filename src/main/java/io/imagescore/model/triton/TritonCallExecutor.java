@@ -96,7 +96,7 @@ final class TritonCallExecutor {
             call.finish(timeout(spec, null), null);
             return;
         }
-        TritonEndpoint ep = acquireEndpoint(spec.id());
+        TritonEndpoint ep = acquireEndpoint(spec.id(), lastEndpoint);
         if (ep == null) {
             call.finish(breakerOpen(spec), null);
             return;
@@ -171,13 +171,27 @@ final class TritonCallExecutor {
         return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
     }
 
-    private TritonEndpoint acquireEndpoint(String modelId) {
+    /**
+     * The next endpoint (round-robin) whose breaker permits a call, preferring those the prober last saw ready for the
+     * model and, for a retry, another one than the endpoint that just failed: with several Triton replicas, a killed one
+     * costs no call once the prober has seen it down (within {@link TritonProber#INTERVAL}), and a call that hit it
+     * before then is retried on a live one. Falls back to any validated endpoint whose breaker permits, so a prober that
+     * is merely late never blocks calls.
+     */
+    private TritonEndpoint acquireEndpoint(String modelId, String avoid) {
         int n = endpoints.size();
         int first = nextEndpoint.getAndIncrement();
-        for (int i = 0; i < n; i++) {
-            TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
-            if (ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
-                return ep;
+        for (int pass = 0; pass < 3; pass++) {
+            for (int i = 0; i < n; i++) {
+                TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
+                boolean preferred = switch (pass) {
+                    case 0 -> ep.probedReady(modelId) && !ep.address.equals(avoid);
+                    case 1 -> ep.probedReady(modelId);
+                    default -> true;
+                };
+                if (preferred && ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
+                    return ep;
+                }
             }
         }
         return null;

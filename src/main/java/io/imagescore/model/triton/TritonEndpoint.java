@@ -75,6 +75,11 @@ final class TritonEndpoint implements AutoCloseable {
         });
     }
 
+    /** The latest probe found the server and {@code modelId} ready (breaker state aside). */
+    boolean probedReady(String modelId) {
+        return serverOk && readyModels.contains(modelId);
+    }
+
     static boolean isServerFailure(Throwable t) {
         return !(t instanceof StatusRuntimeException e) || SERVER_FAILURES.contains(e.getStatus().getCode());
     }
