@@ -97,6 +97,8 @@ public final class BatchCommand implements Callable<Integer> {
     int batch;
     @Option(names = "--onnx-threads", defaultValue = "0", description = "--embedded: ONNX Runtime intra-op threads; 0 = all cores (default ${DEFAULT-VALUE})")
     int onnxThreads;
+    @Option(names = "--stream-max-seconds", defaultValue = "0", description = "--target: open a new stream per channel after this many seconds, below a proxy's request timeout (Knative timeoutSeconds) minus the server's longest call; 0 = one stream for the run (default ${DEFAULT-VALUE})")
+    int streamMaxSeconds;
     @Option(names = "--max-attempts", defaultValue = "10", description = "attempts per image on transient errors before the run stops (default ${DEFAULT-VALUE})")
     int maxAttempts;
     @Option(names = "--image-error-exit-code", defaultValue = "2", description = "exit code when the run completed but some images failed (default ${DEFAULT-VALUE}; 0 for schedulers that should not retry)")
@@ -127,7 +129,8 @@ public final class BatchCommand implements Callable<Integer> {
                     .setTopK(1).setPreprocessMode(PreprocessModes.toProto(mode))
                     .setTenant(tenant).setPromptSet(promptSet == null ? "" : promptSet).setPromptSetVersion(promptSetVersion).build();
             target = new RemoteTarget(targets.target, new RemoteTarget.Tls(tls, caCert, clientCert, clientKey, authority),
-                    channels, (inFlight + channels - 1) / channels, options, backoff);
+                    channels, (inFlight + channels - 1) / channels, options, backoff)
+                    .withStreamMaxDuration(java.time.Duration.ofSeconds(streamMaxSeconds));
         }
         BatchSummary summary = new BatchRunner(settings, target, System.err).run();
         summary.print(System.err);

@@ -69,6 +69,8 @@ final class RemoteTarget implements ScoringTarget {
     private final int inFlightPerLane;
     private ScoreOptions options; // connect() pins the prompt-set version
     private final Backoff backoff;
+    /** A lane half-closes its stream after this long and opens a new one (0 = never); see {@link #withStreamMaxDuration}. */
+    private long streamMaxNanos;
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final List<Thread> lanes = new ArrayList<>();
     private Info info;
@@ -80,6 +82,16 @@ final class RemoteTarget implements ScoringTarget {
         this.inFlightPerLane = inFlightPerLane;
         this.options = options;
         this.backoff = backoff;
+    }
+
+    /**
+     * Rotates each lane's stream after {@code max}: the lane stops sending, half-closes, collects the answers of what is
+     * in flight and opens a new stream. Proxies that cut requests after a fixed time (Knative's {@code timeoutSeconds})
+     * then never break a stream; set it below that time minus the server's longest call ({@code imagescore.limits.max-deadline}).
+     */
+    RemoteTarget withStreamMaxDuration(java.time.Duration max) {
+        this.streamMaxNanos = max.toNanos();
+        return this;
     }
 
     @Override
@@ -264,6 +276,10 @@ final class RemoteTarget implements ScoringTarget {
                     if (!more) {
                         return;
                     }
+                    if (s.rotated) {
+                        failures = 0;
+                        continue;
+                    }
                     failures = s.sentAny ? 1 : failures + 1;
                     if (failures > backoff.maxAttempts()) {
                         dispatch.fatal(new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "the service at " + target
@@ -286,6 +302,9 @@ final class RemoteTarget implements ScoringTarget {
             final CompletableFuture<Status> ended = new CompletableFuture<>();
             volatile Semaphore permits;
             boolean sentAny;
+            /** Ended by {@link #withStreamMaxDuration}, every answer in: open the next one at once. */
+            boolean rotated;
+            final long openedNanos = System.nanoTime();
 
             @Override
             public void beforeStart(ClientCallStreamObserver<ScoreStreamRequest> requestStream) {
@@ -316,6 +335,16 @@ final class RemoteTarget implements ScoringTarget {
                     if (ended.isDone()) {
                         permits.release();
                         return onBroken(null);
+                    }
+                    if (streamMaxNanos > 0 && sentAny && System.nanoTime() - openedNanos >= streamMaxNanos) {
+                        permits.release();
+                        out.onCompleted();
+                        Status st = awaitEnd();
+                        if (st.isOk() && inFlight.isEmpty()) {
+                            rotated = true;
+                            return Boolean.TRUE;
+                        }
+                        return onBroken(st.asRuntimeException());
                     }
                     Job job = dispatch.take();
                     if (job == null) {

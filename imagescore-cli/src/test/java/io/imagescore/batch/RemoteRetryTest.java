@@ -48,7 +48,7 @@ class RemoteRetryTest {
     Path tmp;
     Server server;
 
-    static final class FlakyService extends ImageScoreGrpc.ImageScoreImplBase {
+    static class FlakyService extends ImageScoreGrpc.ImageScoreImplBase {
         final AtomicInteger imageStreams = new AtomicInteger();
         final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
 
@@ -163,5 +163,57 @@ class RemoteRetryTest {
         BatchSummary s = new BatchRunner(settings, target, new PrintStream(new ByteArrayOutputStream())).run();
         assertThat(s.exitCode()).isEqualTo(1);
         assertThat(s.error()).hasMessageContaining("unknown pack");
+    }
+
+    @Test
+    void streams_rotated_before_a_proxy_timeout_lose_nothing_and_send_every_image_once() throws Exception {
+        AtomicInteger streams = new AtomicInteger();
+        Map<String, AtomicInteger> sent = new ConcurrentHashMap<>();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new FlakyService() {
+            @Override
+            public StreamObserver<ScoreStreamRequest> scoreStream(StreamObserver<ScoreStreamResponse> out) {
+                streams.incrementAndGet();
+                return new StreamObserver<>() {
+                    @Override
+                    public synchronized void onNext(ScoreStreamRequest r) {
+                        if (r.hasOptions()) {
+                            out.onNext(ScoreStreamResponse.newBuilder().setHeader(StreamHeader.newBuilder().setPack(ref())
+                                    .setPreprocessingId("fake-pre").setWindow(4)).build());
+                            return;
+                        }
+                        sent.computeIfAbsent(r.getImage().getId(), k -> new AtomicInteger()).incrementAndGet();
+                        out.onNext(ScoreStreamResponse.newBuilder().setResult(ImageResult.newBuilder().setId(r.getImage().getId())
+                                .setScores(ImageScores.newBuilder().setContentSha256("x").addScores(NamedScore.newBuilder()
+                                        .setName("bytes").setVersion("1").setValue(r.getImage().getData().size())))).build());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public synchronized void onCompleted() {
+                        out.onCompleted();
+                    }
+                };
+            }
+        }).build().start();
+        Map<String, String> entries = new LinkedHashMap<>(BatchFixtures.photos(12));
+        Path m = BatchFixtures.csv(tmp.resolve("m.csv"), entries);
+        Backoff fast = new Backoff(10, 100, 1);
+        // 1 ms: every stream is rotated after its first images, many times over the run
+        RemoteTarget target = new RemoteTarget("127.0.0.1:" + server.getPort(), RemoteTarget.Tls.NONE, 1, 4,
+                ScoreOptions.getDefaultInstance(), fast).withStreamMaxDuration(java.time.Duration.ofMillis(1));
+        var settings = new BatchRunner.Settings(new Input(m, null, null, null), Shard.ALL, tmp.resolve("out"), OutputFormat.JSONL,
+                5, 8, false, List.of(), "exact", fast, Progress.Mode.NONE, 10_000);
+        BatchSummary s = new BatchRunner(settings, target, new PrintStream(new ByteArrayOutputStream())).run();
+
+        assertThat(s.error()).isNull();
+        assertThat(s.exitCode()).isZero();
+        assertThat(streams.get()).as("streams opened").isGreaterThanOrEqualTo(3);
+        assertThat(sent.keySet()).containsExactlyInAnyOrderElementsOf(entries.keySet());
+        assertThat(sent.values()).as("each image sent once: a rotation is not a failure").allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        List<BatchRow> rows = BatchFixtures.rows(tmp.resolve("out"), OutputFormat.JSONL, new OutputSchema(List.of("bytes@1"), List.of(), false));
+        assertThat(rows).extracting(BatchRow::id).containsExactlyElementsOf(entries.keySet());
     }
 }

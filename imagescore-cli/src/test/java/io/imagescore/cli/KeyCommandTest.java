@@ -25,7 +25,7 @@ class KeyCommandTest {
         assertThat(key).matches("isk_[A-Za-z0-9_-]{43}");
         assertThat(line).isEqualTo(ApiKeys.hash(key) + " acme score,configure");
         var parsed = ApiKeys.parse(java.util.List.of(line));
-        assertThat(parsed.get(ApiKeys.hash(key))).isEqualTo(new ApiKeys.Entry("acme", Set.of(Role.SCORE, Role.CONFIGURE)));
+        assertThat(parsed.byHash().get(ApiKeys.hash(key))).isEqualTo(new ApiKeys.Entry("acme", Set.of(Role.SCORE, Role.CONFIGURE)));
         assertThat(cli.execute("key", "--tenant", "../etc")).as("tenant names follow the naming rule").isNotZero();
     }
 }

@@ -34,6 +34,10 @@ public enum ErrorCode {
     SHUTTING_DOWN(Status.Code.UNAVAILABLE, true),
     // identity (api/CallerInterceptor)
     UNAUTHENTICATED(Status.Code.UNAUTHENTICATED, false),
+    /** A client certificate the TLS trust store accepts, but no {@code cert} line of the keys file names it. */
+    CERTIFICATE_NOT_MAPPED(Status.Code.UNAUTHENTICATED, false),
+    /** An API key and a client certificate that name different tenants. */
+    CREDENTIALS_CONFLICT(Status.Code.UNAUTHENTICATED, false),
     ROLE_REQUIRED(Status.Code.PERMISSION_DENIED, false),
     TENANT_MISMATCH(Status.Code.PERMISSION_DENIED, false),
     BUILTIN_READ_ONLY(Status.Code.PERMISSION_DENIED, false),

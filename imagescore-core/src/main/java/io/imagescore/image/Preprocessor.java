@@ -59,6 +59,12 @@ public class Preprocessor {
     }
 
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
+        return preprocess(encoded, spec, views, mode, StageClock.NONE);
+    }
+
+    /** As above; each decode is timed as stage "decode", each pixels → tensors pass as "preprocess". */
+    public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+                                        StageClock clock) {
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
         // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
         // pixels must not depend on which other views the same request asks for (quality_fast beside quality would
@@ -75,17 +81,30 @@ public class Preprocessor {
         try {
             if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
                 int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
-                ImageDecoder.Decoded decoded = decoder.decode(encoded, dctTarget);
-                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded.image(), spec, views));
+                ImageDecoder.Decoded decoded = decode(encoded, dctTarget, clock);
+                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded, spec, views, clock));
             }
-            ImageDecoder.Decoded full = decoder.decode(encoded, 0);
+            ImageDecoder.Decoded full = decode(encoded, 0, clock);
             Map<View, List<float[]>> out = new EnumMap<>(View.class);
-            out.putAll(views(full.image(), spec, nativeViews));
-            ImageDecoder.Decoded scaled = decoder.decode(encoded, spec.size());
-            out.putAll(views(scaled.image(), spec, scaledViews));
+            out.putAll(views(full, spec, nativeViews, clock));
+            ImageDecoder.Decoded scaled = decode(encoded, spec.size(), clock);
+            out.putAll(views(scaled, spec, scaledViews, clock));
             return new PreprocessedImage(scaled.fullWidth(), scaled.fullHeight(), out);
         } finally {
             decodes.release();
+        }
+    }
+
+    private ImageDecoder.Decoded decode(byte[] encoded, int dctTarget, StageClock clock) {
+        try (StageClock.Timing ignored = clock.begin("decode")) {
+            return decoder.decode(encoded, dctTarget);
+        }
+    }
+
+    private Map<View, List<float[]>> views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views,
+                                           StageClock clock) {
+        try (StageClock.Timing ignored = clock.begin("preprocess")) {
+            return views(decoded.image(), spec, views);
         }
     }
 

@@ -6,6 +6,7 @@ import io.imagescore.model.onnx.OnnxBackend;
 import io.imagescore.model.triton.TritonBackend;
 import io.imagescore.model.triton.TritonConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -16,10 +17,10 @@ public class BackendProducer {
 
     @Produces
     @ApplicationScoped
-    ModelBackend backend(BackendConfig config, MeterRegistry meters) {
+    ModelBackend backend(BackendConfig config, MeterRegistry meters, OpenTelemetry otel) {
         return switch (config.kind()) {
             case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads()));
-            case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters);
+            case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters, otel);
             default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
                     "imagescore.backend.kind='" + config.kind() + "' is not one of: onnx, triton");
         };

@@ -1,24 +1,40 @@
 package io.imagescore.score;
 
+import io.imagescore.image.StageClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
 
-/** Prometheus metrics of the scoring path: images, errors by code, latency histograms per stage. */
+/**
+ * Prometheus metrics of the scoring path: images, errors by code, latency histograms per stage; and the trace span of
+ * each stage, so that one call ({@link #begin}) both times a stage and traces it.
+ */
 @ApplicationScoped
-public class ScoreMetrics {
+public class ScoreMetrics implements StageClock {
     public static final String STAGE_TIMER = "imagescore.stage";
+    /** Instrumentation scope of the stage spans (and of the Triton client spans). */
+    public static final String TRACER = "io.imagescore";
 
     private final MeterRegistry registry;
+    private final Tracer tracer;
 
-    /** Also used without CDI (the CLI passes a SimpleMeterRegistry). */
-    @Inject
+    /** Without CDI (the CLI passes a SimpleMeterRegistry): no spans. */
     public ScoreMetrics(MeterRegistry registry) {
+        this(registry, OpenTelemetry.noop());
+    }
+
+    @Inject
+    public ScoreMetrics(MeterRegistry registry, OpenTelemetry otel) {
         this.registry = registry;
+        this.tracer = otel.getTracer(TRACER);
     }
 
     public void image(String pack) {
@@ -55,8 +71,24 @@ public class ScoreMetrics {
                 .description("Decoded pixels admitted and in flight").register(registry);
     }
 
-    /** stage = decode (decode + preprocess), inference (one encoder batch), heads. */
-    public void stage(String stage, long nanos) {
+    /**
+     * Starts a stage: a span named {@code stage}, child of the current context and current until {@link Timing#close},
+     * which also records the stage's latency. stage = decode (one image's decodes), preprocess (its views → tensors),
+     * inference (one encoder batch), heads (every head of a call), sort (ordering after encoding).
+     */
+    @Override
+    public Timing begin(String stage) {
+        Span span = tracer.spanBuilder(stage).startSpan();
+        Scope scope = span.makeCurrent();
+        long t0 = System.nanoTime();
+        return () -> {
+            stage(stage, System.nanoTime() - t0);
+            scope.close();
+            span.end();
+        };
+    }
+
+    private void stage(String stage, long nanos) {
         Timer.builder(STAGE_TIMER).description("Latency per pipeline stage").tag("stage", stage)
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(30)).register(registry).record(Duration.ofNanos(nanos));

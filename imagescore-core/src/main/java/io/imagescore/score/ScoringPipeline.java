@@ -5,12 +5,14 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.ScoreSpec;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.image.PreprocessedImage;
+import io.imagescore.image.StageClock;
 import io.imagescore.image.Preprocessor;
 import io.imagescore.image.View;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.model.Tensor;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
+import io.opentelemetry.context.Context;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -134,7 +136,13 @@ public class ScoringPipeline {
             outputs.add(pack.embeddingOutput());
         }
         List<Outcome<EncodedImage>> encoded = encode(pack, images, List.copyOf(views), outputs, mode, deadline);
-        long t0 = System.nanoTime();
+        try (StageClock.Timing ignored = metrics.begin("heads")) {
+            return heads(pack, encoded, selections, includeEmbedding);
+        }
+    }
+
+    private static List<Outcome<ScoredImage>> heads(ModelPack pack, List<Outcome<EncodedImage>> encoded,
+                                                    List<Selection> selections, boolean includeEmbedding) {
         List<Outcome<ScoredImage>> out = new ArrayList<>(encoded.size());
         for (Outcome<EncodedImage> e : encoded) {
             if (!e.isOk()) {
@@ -158,7 +166,6 @@ public class ScoringPipeline {
             float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;
             out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes, embedding)));
         }
-        metrics.stage("heads", System.nanoTime() - t0);
         return out;
     }
 
@@ -225,15 +232,11 @@ public class ScoringPipeline {
                     continue;
                 }
                 ImageInput image = images.get(i);
-                futures.add(cpu.submit(() -> {
+                // the call's trace context travels to the pool thread, so its decode spans are the call's children
+                futures.add(cpu.submit(Context.current().wrap(() -> {
                     scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
-                    long t0 = System.nanoTime();
-                    try {
-                        return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode);
-                    } finally {
-                        metrics.stage("decode", System.nanoTime() - t0);
-                    }
-                }));
+                    return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                })));
             }
             try {
                 for (int i = 0; i < images.size(); i++) {
@@ -297,10 +300,10 @@ public class ScoringPipeline {
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
-                long t0 = System.nanoTime();
-                result = backend.infer(pack.encoder().id(),
-                        Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
-                metrics.stage("inference", System.nanoTime() - t0);
+                try (StageClock.Timing ignored = metrics.begin("inference")) {
+                    result = backend.infer(pack.encoder().id(),
+                            Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
+                }
             }
             for (String o : outputs) {
                 Tensor t = result.get(o);
@@ -364,6 +367,11 @@ public class ScoringPipeline {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Times and traces the stages of work built on this pipeline (the sort after scoring). */
+    public StageClock clock() {
+        return metrics;
     }
 
     public String preprocessingId(ModelPack pack, PreprocessMode mode) {

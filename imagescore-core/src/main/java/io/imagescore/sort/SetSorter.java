@@ -4,6 +4,7 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.head.ScoreSpec;
 import io.imagescore.image.PreprocessMode;
+import io.imagescore.image.StageClock;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
@@ -61,7 +62,9 @@ public final class SetSorter {
         for (Outcome<ImageInput> in : inputs) {
             all.add(in.isOk() ? scored.next() : Outcome.failed(in.id(), in.error()));
         }
-        return order(all, spec, specs);
+        try (StageClock.Timing ignored = pipeline.clock().begin("sort")) {
+            return order(all, spec, specs);
+        }
     }
 
     /** Validates the spec against the scores' metadata: kinds, and regulation classes against the classifier's. */

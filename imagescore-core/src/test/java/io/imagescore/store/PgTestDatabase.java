@@ -16,13 +16,13 @@ import java.util.UUID;
  * machine must never skip these silently) and is skipped otherwise (a developer machine without PostgreSQL), with a
  * message saying how to get one. Each caller gets a schema of its own, so tests never see each other's rows.
  */
-final class PgTestDatabase {
-    static final String URL_VARIABLE = "IMAGESCORE_TEST_PG_URL";
+public final class PgTestDatabase {
+    public static final String URL_VARIABLE = "IMAGESCORE_TEST_PG_URL";
 
     private PgTestDatabase() {
     }
 
-    static String url() {
+    public static String url() {
         String url = System.getenv(URL_VARIABLE);
         if (url == null || url.isBlank()) {
             url = System.getProperty(URL_VARIABLE);
@@ -40,7 +40,7 @@ final class PgTestDatabase {
     }
 
     /** A DataSource on a new, empty schema (its search path) of the test database. */
-    static PGSimpleDataSource freshSchema() {
+    public static PGSimpleDataSource freshSchema() {
         String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         PGSimpleDataSource admin = dataSource(null);
         try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
@@ -57,12 +57,12 @@ final class PgTestDatabase {
     }
 
     /** The JDBC URL of {@code ds}'s schema (the test URL with currentSchema), for a datasource configured by URL. */
-    static String jdbcUrl(PGSimpleDataSource ds) {
+    public static String jdbcUrl(PGSimpleDataSource ds) {
         String url = url();
         return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + ds.getCurrentSchema();
     }
 
-    static void dropSchema(DataSource ds) {
+    public static void dropSchema(DataSource ds) {
         if (!(ds instanceof PGSimpleDataSource pg) || pg.getCurrentSchema() == null) {
             return;
         }

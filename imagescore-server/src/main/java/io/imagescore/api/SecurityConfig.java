@@ -19,4 +19,12 @@ public interface SecurityConfig {
     /** true (the deploy/ profile): refuse to start without an API keys file. */
     @WithDefault("false")
     boolean requireKeys();
+
+    /**
+     * Where the TLS-only profile ({@code QUARKUS_PROFILE=prod,tls}) reads the server certificate ({@code tls.crt},
+     * {@code tls.key}) and the CA that signs client certificates ({@code ca.crt}); application.properties passes it to
+     * the TLS registry ({@code quarkus.tls.imagescore.*}).
+     */
+    @WithDefault("/etc/imagescore/tls")
+    Path tlsDir();
 }

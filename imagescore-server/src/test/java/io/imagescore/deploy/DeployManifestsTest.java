@@ -78,7 +78,9 @@ class DeployManifestsTest {
         yamlDocuments = new LinkedHashMap<>();
         List<Path> files;
         try (Stream<Path> walk = Files.walk(DEPLOY)) {
-            files = walk.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+            // deploy/validate/node_modules (the schema validator's packages) holds YAML of its own
+            files = walk.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+                    .filter(p -> !p.toString().contains("node_modules")).sorted().toList();
         }
         for (Path file : files) {
             List<JsonNode> docs = new ArrayList<>();
@@ -95,18 +97,18 @@ class DeployManifestsTest {
         }
     }
 
-    private static List<JsonNode> kubernetesObjects() {
+    static List<JsonNode> kubernetesObjects() {
         return yamlDocuments.values().stream().flatMap(List::stream).filter(d -> d.has("apiVersion")).toList();
     }
 
-    private static JsonNode object(String apiVersion, String kind, String name) {
+    static JsonNode object(String apiVersion, String kind, String name) {
         return kubernetesObjects().stream()
                 .filter(d -> d.path("apiVersion").asText().equals(apiVersion) && d.path("kind").asText().equals(kind)
                         && d.path("metadata").path("name").asText().equals(name))
                 .findFirst().orElseThrow(() -> new AssertionError("no " + apiVersion + " " + kind + " '" + name + "' under deploy/"));
     }
 
-    private static JsonNode compose() {
+    static JsonNode compose() {
         return yamlDocuments.get(DEPLOY.resolve("docker-compose.yml")).getFirst();
     }
 
@@ -200,20 +202,94 @@ class DeployManifestsTest {
     }
 
     @Test
-    void knative_front_end_points_at_the_triton_service_grpc_port() {
+    void knative_front_end_lists_every_triton_replica_by_its_stable_name_behind_the_headless_service() {
         JsonNode c = object("serving.knative.dev/v1", "Service", "imagescore").path("spec").path("template").path("spec")
                 .path("containers").get(0);
         JsonNode service = object("v1", "Service", "triton");
-        Map<String, String> env = env(c);
-        String endpoint = resolved(env).getConfigMapping(io.imagescore.model.BackendConfig.class).triton().endpoints().orElseThrow().getFirst();
-        assertThat(endpoint).startsWith(service.path("metadata").path("name").asText() + ".");
-        int grpcPort = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
-        assertThat(servicePort(service, "grpc").path("port").asInt()).isEqualTo(grpcPort);
+        JsonNode statefulSet = object("apps/v1", "StatefulSet", "triton");
+        assertThat(service.path("spec").path("clusterIP").asText()).as("headless").isEqualTo("None");
+        assertThat(statefulSet.path("spec").path("serviceName").asText()).isEqualTo(service.path("metadata").path("name").asText());
+        int replicas = statefulSet.path("spec").path("replicas").asInt();
+        assertThat(replicas).as("several Triton replicas").isGreaterThanOrEqualTo(2);
+        String namespace = service.path("metadata").path("namespace").asText();
+        List<String> endpoints = resolved(env(c)).getConfigMapping(io.imagescore.model.BackendConfig.class).triton().endpoints().orElseThrow();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < replicas; i++) {
+            expected.add(statefulSet.path("metadata").path("name").asText() + "-" + i + "." + service.path("metadata").path("name").asText()
+                    + "." + namespace + ".svc.cluster.local:" + servicePort(service, "grpc").path("port").asInt());
+        }
+        assertThat(endpoints).as("one endpoint per replica (per-replica health and breaker)").containsExactlyElementsOf(expected);
     }
 
     @Test
-    void triton_deployment_requests_a_gpu_and_probes_triton_health_endpoints_on_port_8000() {
-        JsonNode deployment = object("apps/v1", "Deployment", "triton");
+    void every_kubernetes_object_lives_in_the_namespace_the_in_cluster_names_use() {
+        assertThat(kubernetesObjects()).allSatisfy(o ->
+                assertThat(o.path("metadata").path("namespace").asText()).as(o.path("kind") + " " + o.path("metadata").path("name"))
+                        .isEqualTo("imagescore"));
+    }
+
+    /**
+     * The front end's resources agree with its pools and budgets: a CPU limit (the JVM sizes its preprocess pool and
+     * inference concurrency from the cores it sees), memory request = limit, and the requests a pod may hold at once
+     * (containerConcurrency x imagescore.limits.max-request-bytes, each held whole while scored) within half the heap
+     * the image's -XX:MaxRAMPercentage gives; the byte budget (a quarter of the heap, at least one request) then admits
+     * at least one request.
+     */
+    @Test
+    void knative_resources_agree_with_pool_sizing_and_admission_budgets() throws IOException {
+        JsonNode spec = object("serving.knative.dev/v1", "Service", "imagescore").path("spec").path("template").path("spec");
+        JsonNode c = spec.path("containers").get(0);
+        JsonNode limits = c.path("resources").path("limits");
+        JsonNode requests = c.path("resources").path("requests");
+        assertThat(limits.path("cpu").asText()).as("CPU limit").isNotBlank();
+        assertThat(requests.path("memory").asText()).as("memory request = limit").isEqualTo(limits.path("memory").asText());
+        int cpus = (int) Math.ceil(quantity(limits.path("cpu").asText()));
+        long memory = (long) quantity(limits.path("memory").asText());
+        var config = resolved(env(c));
+        var limitsConfig = config.getConfigMapping(io.imagescore.score.LimitsConfig.class);
+        assertThat(limitsConfig.maxConcurrentInference()).as("inference concurrency within the cores").isLessThanOrEqualTo(Math.max(2, cpus));
+        java.util.regex.Matcher ram = java.util.regex.Pattern.compile("-XX:MaxRAMPercentage=(\\d+)")
+                .matcher(Files.readString(DEPLOY.resolve("Containerfile.jvm")));
+        assertThat(ram.find()).as("the image sizes the heap from the container limit").isTrue();
+        long heap = memory * Integer.parseInt(ram.group(1)) / 100;
+        long held = (long) spec.path("containerConcurrency").asInt() * limitsConfig.maxRequestBytes();
+        assertThat(held).as("containerConcurrency x max-request-bytes within half the heap (%d MiB)", heap >> 20)
+                .isLessThanOrEqualTo(heap / 2);
+        assertThat(Math.max(heap / 4, limitsConfig.maxRequestBytes())).as("byte budget admits a largest request")
+                .isGreaterThanOrEqualTo(limitsConfig.maxRequestBytes());
+    }
+
+    /** Kubernetes quantities as used here: plain or milli CPUs, Ki/Mi/Gi bytes. */
+    static double quantity(String q) {
+        for (var unit : List.of(Map.entry("Ki", 1L << 10), Map.entry("Mi", 1L << 20), Map.entry("Gi", 1L << 30), Map.entry("m", -1000L))) {
+            if (q.endsWith(unit.getKey())) {
+                double v = Double.parseDouble(q.substring(0, q.length() - unit.getKey().length()));
+                return unit.getValue() < 0 ? v / 1000 : v * unit.getValue();
+            }
+        }
+        return Double.parseDouble(q);
+    }
+
+    @Test
+    void batch_streams_are_rotated_before_the_knative_request_timeout_cuts_them() {
+        JsonNode knative = object("serving.knative.dev/v1", "Service", "imagescore").path("spec").path("template").path("spec");
+        int timeout = knative.path("timeoutSeconds").asInt();
+        assertThat(timeout).as("Knative's default max-revision-timeout-seconds").isBetween(1, 600);
+        List<String> args = new ArrayList<>();
+        object("batch/v1", "Job", "imagescore-batch").path("spec").path("template").path("spec").path("containers").get(0)
+                .path("args").forEach(a -> args.add(a.asText()));
+        int rotate = Integer.parseInt(args.stream().filter(a -> a.startsWith("--stream-max-seconds=")).findFirst()
+                .orElseThrow(() -> new AssertionError("the batch Job sets no --stream-max-seconds")).substring("--stream-max-seconds=".length()));
+        long maxCall = resolved(env(knative.path("containers").get(0))).getConfigMapping(io.imagescore.score.LimitsConfig.class)
+                .maxDeadline().toSeconds();
+        assertThat(rotate).isPositive();
+        assertThat(rotate + maxCall).as("rotation + the longest pipeline call (%d s) within timeoutSeconds", maxCall)
+                .isLessThanOrEqualTo(timeout);
+    }
+
+    @Test
+    void triton_statefulset_requests_a_gpu_and_probes_triton_health_endpoints_on_port_8000() {
+        JsonNode deployment = object("apps/v1", "StatefulSet", "triton");
         JsonNode pod = deployment.path("spec").path("template");
         JsonNode selector = deployment.path("spec").path("selector").path("matchLabels");
         assertThat(selector.size()).isPositive();
@@ -238,7 +314,7 @@ class DeployManifestsTest {
 
     @Test
     void triton_service_selects_the_deployment_and_targets_its_ports() {
-        JsonNode deployment = object("apps/v1", "Deployment", "triton");
+        JsonNode deployment = object("apps/v1", "StatefulSet", "triton");
         JsonNode service = object("v1", "Service", "triton");
         JsonNode labels = deployment.path("spec").path("template").path("metadata").path("labels");
         service.path("spec").path("selector").properties().forEach(e ->
@@ -344,7 +420,7 @@ class DeployManifestsTest {
         }
         assertThat(cachePaths).as("at least one model uses the TensorRT engine cache").isNotEmpty();
         Set<String> composeMounts = volumeSources(compose().path("services").path("triton")).keySet();
-        Set<String> deploymentMounts = mountPaths(object("apps/v1", "Deployment", "triton").path("spec").path("template")
+        Set<String> deploymentMounts = mountPaths(object("apps/v1", "StatefulSet", "triton").path("spec").path("template")
                 .path("spec").path("containers").get(0));
         Set<String> kserveMounts = mountPaths(object("serving.kserve.io/v1beta1", "InferenceService", "imagescore-triton")
                 .path("spec").path("predictor").path("model"));
@@ -500,6 +576,8 @@ class DeployManifestsTest {
         String jvm = Files.readString(DEPLOY.resolve("Containerfile.jvm"));
         assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED")
                 .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").containsPattern("FROM \\S+:25");
+        // the image trains its JDK AOT cache (bench/README.md, "Cold start") and starts with it
+        assertThat(jvm).contains("-XX:AOTCacheOutput=app.aot").contains("-XX:AOTCache=app.aot");
         // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
         assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         // the CLI's image: its jar (manifest Class-Path lib/) where the batch job's command looks for it
@@ -515,29 +593,8 @@ class DeployManifestsTest {
 
     // --------------------------------------------------------------------------------------------------- helpers
 
-    /** The application's configuration mappings: every IMAGESCORE_ variable a manifest sets must be one of theirs. */
-    static final Map<Class<?>, String> MAPPINGS = Map.of(
-            io.imagescore.model.BackendConfig.class, "imagescore.backend",
-            io.imagescore.pack.PackConfig.class, "imagescore.packs",
-            io.imagescore.api.ApiConfig.class, "imagescore.api",
-            io.imagescore.api.SecurityConfig.class, "imagescore.security");
-
-    /** The configuration the application would see with exactly {@code env} as its environment. */
     static io.smallrye.config.SmallRyeConfig resolved(Map<String, String> env) {
-        io.smallrye.config.SmallRyeConfigBuilder b = new io.smallrye.config.SmallRyeConfigBuilder()
-                .withSources(new io.smallrye.config.EnvConfigSource(env, 300))
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter());
-        MAPPINGS.forEach((type, prefix) -> b.withMapping(type, prefix));
-        return b.build();
-    }
-
-    /** Environment variable name of every property the mappings declare (SmallRye's env-name rule). */
-    static java.util.Set<String> readableVariables() {
-        java.util.Set<String> names = new java.util.TreeSet<>();
-        MAPPINGS.forEach((type, prefix) -> io.smallrye.config.ConfigMappings.getProperties(
-                io.smallrye.config.ConfigMappings.ConfigClass.configClass(type, prefix)).keySet().forEach(p ->
-                names.add(io.smallrye.config.common.utils.StringUtil.replaceNonAlphanumericByUnderscores(p).toUpperCase(java.util.Locale.ROOT))));
-        return names;
+        return AppConfigKeys.resolved(env);
     }
 
     @Test
@@ -547,15 +604,16 @@ class DeployManifestsTest {
         Map<String, String> compose = new LinkedHashMap<>();
         compose().path("services").path("imagescore").path("environment").fields()
                 .forEachRemaining(e -> compose.put(e.getKey(), e.getValue().asText()));
-        java.util.Set<String> readable = readableVariables();
-        assertThat(readable).contains("IMAGESCORE_BACKEND_TRITON_ENDPOINTS", "IMAGESCORE_PACKS_SHARED_DIR", "IMAGESCORE_SECURITY_API_KEYS_FILE");
+        assertThat(AppConfigKeys.properties()).contains("imagescore.backend.triton.endpoints", "imagescore.packs.shared-dir",
+                "imagescore.security.api-keys-file", "imagescore.store.kind", "imagescore.limits.max-request-bytes");
+        assertThat(AppConfigKeys.reads("IMAGESCORE_BACKEND_TRITON_ENDPOINT")).as("a misspelt variable is refused").isFalse();
+        assertThat(AppConfigKeys.reads("QUARKUS_GRPC_CLIENTS_TRITON_HOST")).as("a Quarkus variable no boot proves").isFalse();
         for (Map<String, String> env : List.of(env(knative), compose)) {
-            assertThat(env.keySet()).as("variables the application reads (QUARKUS_* channels it does not use are refused)")
-                    .allSatisfy(name -> assertThat(readable).contains(name));
+            assertThat(env.keySet()).as("variables the application reads").allSatisfy(name -> assertThat(AppConfigKeys.reads(name)).as(name).isTrue());
             var config = resolved(env);
             var backend = config.getConfigMapping(io.imagescore.model.BackendConfig.class);
             assertThat(backend.kind()).isEqualTo("triton");
-            assertThat(backend.triton().endpoints()).as("Triton endpoint").hasValueSatisfying(e -> assertThat(e).hasSize(1));
+            assertThat(backend.triton().endpoints()).as("Triton endpoints").hasValueSatisfying(e -> assertThat(e).isNotEmpty());
         }
         var k = resolved(env(knative));
         assertThat(k.getConfigMapping(io.imagescore.api.SecurityConfig.class).requireKeys()).isTrue();
@@ -564,7 +622,7 @@ class DeployManifestsTest {
         assertThat(knative.path("volumeMounts").toString()).contains("/shared/models").contains("/etc/imagescore/keys");
     }
 
-    private static Map<String, String> env(JsonNode container) {
+    static Map<String, String> env(JsonNode container) {
         Map<String, String> env = new LinkedHashMap<>();
         container.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
         return env;

@@ -107,7 +107,7 @@ class OperationsTest {
         }
         String metrics = get("/q/metrics");
         assertThat(metrics).startsWith("200");
-        for (String stage : new String[] {"decode", "inference", "heads"}) {
+        for (String stage : new String[] {"decode", "preprocess", "inference", "heads"}) {
             assertThat(metrics).contains("imagescore_stage_seconds_bucket{stage=\"" + stage + "\"");
         }
         assertThat(metrics).contains("imagescore_images_total").contains("imagescore_image_errors_total{code=\"EMPTY_IMAGE\"}")

@@ -1,6 +1,7 @@
 package io.imagescore.model.triton;
 
 import io.imagescore.model.Tensor;
+import io.opentelemetry.context.Context;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ final class ModelBatcher {
         final long enqueuedNanos = System.nanoTime();
         final String rowShapes;
         final CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+        /** The caller's trace context: the batch's ModelInfer span is its child (or links to it). */
+        final Context trace = Context.current();
         /** The failure of the latest attempt while retries go on, so a caller timing out can say why. */
         volatile String lastFailure;
 

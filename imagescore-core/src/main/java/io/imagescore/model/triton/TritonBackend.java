@@ -10,6 +10,7 @@ import io.imagescore.model.triton.ModelBatcher.Pending;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -63,6 +64,12 @@ public final class TritonBackend implements ModelBackend {
     private volatile boolean closed;
 
     public TritonBackend(TritonConfig config, MeterRegistry meters) {
+        this(config, meters, OpenTelemetry.noop());
+    }
+
+    /** {@code otel}: where the client span of every ModelInfer goes and how its context is propagated. */
+    public TritonBackend(TritonConfig config, MeterRegistry meters, OpenTelemetry otel) {
+        TritonTracing tracing = new TritonTracing(otel);
         this.config = config;
         this.meters = meters;
         this.scheduler = Executors.newScheduledThreadPool(2, r -> {
@@ -71,14 +78,14 @@ public final class TritonBackend implements ModelBackend {
             return t;
         });
         for (String address : config.endpoints()) {
-            TritonEndpoint ep = new TritonEndpoint(address, config);
+            TritonEndpoint ep = new TritonEndpoint(address, config, tracing);
             endpoints.add(ep);
             ownMeters.add(Gauge.builder("imagescore.triton.breaker.state", ep, e -> breakerStateValue(e.breaker.getState()))
                     .tag("endpoint", address)
                     .description("circuit breaker of a Triton endpoint: 0 closed, 1 open, 2 half-open, 3 other")
                     .register(meters));
         }
-        this.executor = new TritonCallExecutor(config, endpoints, scheduler, () -> closed);
+        this.executor = new TritonCallExecutor(config, endpoints, scheduler, () -> closed, tracing);
         this.validator = new TritonModelValidator(config);
         this.prober = new TritonProber(config, validator, new TritonModelTable(models));
         prober.start(endpoints);
@@ -165,7 +172,7 @@ public final class TritonBackend implements ModelBackend {
     }
 
     private static boolean usable(TritonEndpoint ep, String modelId) {
-        return ep.serverOk && ep.readyModels.contains(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
+        return ep.probedReady(modelId) && ep.breaker.getState() != CircuitBreaker.State.OPEN;
     }
 
     // ---------------------------------------------------------------- inference

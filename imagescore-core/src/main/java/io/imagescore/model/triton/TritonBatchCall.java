@@ -6,6 +6,7 @@ import io.imagescore.model.Tensor;
 import io.imagescore.model.triton.ModelBatcher.Pending;
 import io.imagescore.model.triton.v2.ModelInferRequest;
 import io.imagescore.model.triton.v2.ModelInferResponse;
+import io.opentelemetry.context.Context;
 
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -46,6 +47,16 @@ final class TritonBatchCall implements TritonCallExecutor.Call {
                 f.cancel(false);
             }
         }));
+    }
+
+    @Override
+    public List<Context> callers() {
+        return members.stream().map(p -> p.trace).toList();
+    }
+
+    @Override
+    public int rows() {
+        return rows;
     }
 
     @Override

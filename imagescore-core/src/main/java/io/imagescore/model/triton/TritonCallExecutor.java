@@ -10,6 +10,9 @@ import io.imagescore.model.ModelSpec;
 import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
 import io.imagescore.model.triton.v2.ModelInferRequest;
 import io.imagescore.model.triton.v2.ModelInferResponse;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,11 @@ final class TritonCallExecutor {
 
         ModelInferRequest request();
 
+        /** Trace contexts of the callers whose rows the request carries. */
+        List<Context> callers();
+
+        int rows();
+
         /** True when every caller gave up: the RPC is cancelled and counts as a failure, nothing is retried. */
         boolean abandoned();
 
@@ -59,11 +67,13 @@ final class TritonCallExecutor {
     private final List<TritonEndpoint> endpoints;
     private final ScheduledExecutorService scheduler;
     private final BooleanSupplier closed;
+    private final TritonTracing tracing;
     private final AtomicInteger nextEndpoint = new AtomicInteger();
 
     TritonCallExecutor(TritonConfig config, List<TritonEndpoint> endpoints, ScheduledExecutorService scheduler,
-                       BooleanSupplier closed) {
+                       BooleanSupplier closed, TritonTracing tracing) {
         this.config = config;
+        this.tracing = tracing;
         this.endpoints = endpoints;
         this.scheduler = scheduler;
         this.closed = closed;
@@ -86,13 +96,14 @@ final class TritonCallExecutor {
             call.finish(timeout(spec, null), null);
             return;
         }
-        TritonEndpoint ep = acquireEndpoint(spec.id());
+        TritonEndpoint ep = acquireEndpoint(spec.id(), lastEndpoint);
         if (ep == null) {
             call.finish(breakerOpen(spec), null);
             return;
         }
         long start = System.nanoTime();
-        try {
+        Span span = tracing.startModelInfer(call.callers(), tritonModel(spec), call.rows(), ep.address, attemptNo);
+        try (Scope ignored = span.makeCurrent()) { // TritonTracing's interceptor sends this span as traceparent
             var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
                     .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
                     .modelInfer(call.request());
@@ -104,6 +115,7 @@ final class TritonCallExecutor {
                 @Override
                 public void onSuccess(ModelInferResponse response) {
                     long took = System.nanoTime() - start;
+                    TritonTracing.end(span, null);
                     ep.breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                     call.roundTrip("ok", took);
                     call.finish(null, response);
@@ -112,6 +124,7 @@ final class TritonCallExecutor {
                 @Override
                 public void onFailure(Throwable t) {
                     long took = System.nanoTime() - start;
+                    TritonTracing.end(span, t);
                     ep.breaker.onError(took, TimeUnit.NANOSECONDS, t);
                     call.roundTrip(call.abandoned() ? "ABANDONED" : Status.fromThrowable(t).getCode().name(), took);
                     if (retryable(t) && !call.abandoned() && attemptNo < config.retry().maxAttempts() && !closed.getAsBoolean()) {
@@ -133,6 +146,7 @@ final class TritonCallExecutor {
                 }
             }, MoreExecutors.directExecutor());
         } catch (RuntimeException e) {
+            TritonTracing.end(span, e);
             ep.breaker.releasePermission();
             call.finish(translate(e, spec, ep.address, attemptNo), null);
         }
@@ -157,13 +171,27 @@ final class TritonCallExecutor {
         return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
     }
 
-    private TritonEndpoint acquireEndpoint(String modelId) {
+    /**
+     * The next endpoint (round-robin) whose breaker permits a call, preferring those the prober last saw ready for the
+     * model and, for a retry, another one than the endpoint that just failed: with several Triton replicas, a killed one
+     * costs no call once the prober has seen it down (within {@link TritonProber#INTERVAL}), and a call that hit it
+     * before then is retried on a live one. Falls back to any validated endpoint whose breaker permits, so a prober that
+     * is merely late never blocks calls.
+     */
+    private TritonEndpoint acquireEndpoint(String modelId, String avoid) {
         int n = endpoints.size();
         int first = nextEndpoint.getAndIncrement();
-        for (int i = 0; i < n; i++) {
-            TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
-            if (ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
-                return ep;
+        for (int pass = 0; pass < 3; pass++) {
+            for (int i = 0; i < n; i++) {
+                TritonEndpoint ep = endpoints.get(Math.floorMod(first + i, n));
+                boolean preferred = switch (pass) {
+                    case 0 -> ep.probedReady(modelId) && !ep.address.equals(avoid);
+                    case 1 -> ep.probedReady(modelId);
+                    default -> true;
+                };
+                if (preferred && ep.validated.contains(modelId) && ep.breaker.tryAcquirePermission()) {
+                    return ep;
+                }
             }
         }
         return null;

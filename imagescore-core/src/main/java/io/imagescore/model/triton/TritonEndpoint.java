@@ -42,7 +42,7 @@ final class TritonEndpoint implements AutoCloseable {
     volatile boolean downSinceOpen;
     volatile long openedAtNanos;
 
-    TritonEndpoint(String address, TritonConfig config) {
+    TritonEndpoint(String address, TritonConfig config, TritonTracing tracing) {
         this.address = address;
         TritonConfig.Transport t = config.transport();
         for (int i = 0; i < t.channelsPerEndpoint(); i++) {
@@ -54,6 +54,7 @@ final class TritonEndpoint implements AutoCloseable {
                     .keepAliveWithoutCalls(false)
                     // our own retry loop owns attempts and backoff; grpc's would multiply them
                     .disableRetry()
+                    .intercept(tracing.interceptor())
                     .build());
         }
         TritonConfig.Breaker b = config.breaker();
@@ -72,6 +73,11 @@ final class TritonEndpoint implements AutoCloseable {
                 openedAtNanos = System.nanoTime();
             }
         });
+    }
+
+    /** The latest probe found the server and {@code modelId} ready (breaker state aside). */
+    boolean probedReady(String modelId) {
+        return serverOk && readyModels.contains(modelId);
     }
 
     static boolean isServerFailure(Throwable t) {

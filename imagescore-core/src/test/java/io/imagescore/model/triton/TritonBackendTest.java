@@ -22,7 +22,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,8 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.imagescore.model.triton.TritonTestModels.directOrt;
 import static io.imagescore.model.triton.TritonTestModels.maxAbsDiff;
@@ -146,16 +143,7 @@ class TritonBackendTest {
 
     /** max_batch_size from the project's own Triton model repository, so the stand-in serves what Triton would. */
     private static int maxBatchSizeOf(String model) {
-        try {
-            String config = Files.readString(Path.of("triton-model-repo", model, "config.pbtxt"));
-            Matcher m = Pattern.compile("(?m)^max_batch_size:\\s*(\\d+)").matcher(config);
-            if (!m.find()) {
-                throw new IllegalStateException("no max_batch_size in " + model + "/config.pbtxt");
-            }
-            return Integer.parseInt(m.group(1));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return TritonTestModels.maxBatchSize(Path.of("triton-model-repo", model));
     }
 
     @Test

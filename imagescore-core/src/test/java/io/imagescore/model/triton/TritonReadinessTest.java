@@ -181,4 +181,76 @@ class TritonReadinessTest {
         assertThat(cb.getMetrics().getNumberOfFailedCalls()).as("abandoned call recorded as a failure").isEqualTo(1);
         server.faults().hang(false);
     }
+
+    @Test
+    void two_replicas_one_killed_under_load_every_call_succeeds_on_the_other_and_readiness_stays_up() throws Exception {
+        TritonTestServer a = server(0);
+        TritonTestServer b2 = server(0);
+        // default retries (3 attempts): a call that hits the killed replica before the prober saw it down is retried
+        // on the live one; an open duration far beyond the test, so only the prober brings the killed one back
+        TritonBackend b = new TritonBackend(TritonConfig.defaults(List.of(a.target(), b2.target()))
+                .withBreaker(new TritonConfig.Breaker(4, 4, 50f, Duration.ofMinutes(10), 1)), meters);
+        closeables.add(b);
+        b.load(TritonTestModels.mobilenet("mobilenet", 8));
+        awaitReady(b, 5_000);
+
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> unready = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    try {
+                        b.infer("test/mobilenet", onePhoto(), Set.of("features"), Instant.now().plusSeconds(10));
+                        ok.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                }
+            }));
+        }
+        threads.add(Thread.ofPlatform().start(() -> {
+            while (!stop.get()) {
+                String why = b.notReadyReason();
+                if (why != null) {
+                    unready.add(why);
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }));
+        try {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (a.inferCalls() < 5 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(a.inferCalls()).as("replica a serves before it is killed").isGreaterThanOrEqualTo(5);
+            a.kill();
+            int okAtKill = ok.get();
+            int onB = b2.inferCalls();
+            Thread.sleep(1_500);
+            assertThat(ok.get() - okAtKill).as("calls succeeding after the kill").isGreaterThan(5);
+            assertThat(b2.inferCalls()).isGreaterThan(onB);
+
+            a.serveAgain();
+            int onA = a.inferCalls();
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (a.inferCalls() <= onA && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(a.inferCalls()).as("the restarted replica gets calls again within 5 s").isGreaterThan(onA);
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(15_000);
+            }
+        }
+        assertThat(failures).as("failed calls").isEmpty();
+        assertThat(unready).as("readiness answers while one replica was up").isEmpty();
+    }
 }

@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** The shared models the Triton tests serve, their specs, real inputs, and a direct ONNX Runtime reference. */
@@ -118,6 +120,20 @@ final class TritonTestModels {
             }
             return out;
         } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** max_batch_size of the config.pbtxt in a Triton model folder, so the stand-in serves what Triton would. */
+    static int maxBatchSize(Path modelDir) {
+        try {
+            String config = Files.readString(modelDir.resolve("config.pbtxt"));
+            Matcher m = Pattern.compile("(?m)^max_batch_size:\\s*(\\d+)").matcher(config);
+            if (!m.find()) {
+                throw new IllegalStateException("no max_batch_size in " + modelDir.resolve("config.pbtxt"));
+            }
+            return Integer.parseInt(m.group(1));
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }

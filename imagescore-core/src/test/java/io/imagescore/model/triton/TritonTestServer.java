@@ -10,7 +10,12 @@ import ai.onnxruntime.TensorInfo;
 import com.google.protobuf.ByteString;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -148,6 +153,8 @@ public final class TritonTestServer implements AutoCloseable {
     private final Faults faults = new Faults();
     private final List<StreamObserver<ModelInferResponse>> held = new CopyOnWriteArrayList<>();
     private final AtomicInteger inferCalls = new AtomicInteger();
+    /** The W3C {@code traceparent} header of every ModelInfer received, in order ("" when there was none). */
+    private final List<String> inferTraceparents = new CopyOnWriteArrayList<>();
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean serverReady = true;
     private volatile boolean typedAnswers;
@@ -156,10 +163,16 @@ public final class TritonTestServer implements AutoCloseable {
     private final int port;
 
     private TritonTestServer(int requestedPort) throws IOException {
-        server = Grpc.newServerBuilderForPort(requestedPort, InsecureServerCredentials.create())
-                .maxInboundMessageSize(Integer.MAX_VALUE) // Triton's limit both ways
-                .addService(service).build().start();
+        server = serve(requestedPort);
         port = server.getPort();
+    }
+
+    private Server serve(int onPort) throws IOException {
+        // a lambda: Quarkus' gRPC build step warns about ServerInterceptor classes that are not its own
+        ServerInterceptor recordTraceparent = this::recordTraceparent;
+        return Grpc.newServerBuilderForPort(onPort, InsecureServerCredentials.create())
+                .maxInboundMessageSize(Integer.MAX_VALUE) // Triton's limit both ways
+                .addService(ServerInterceptors.intercept(service, recordTraceparent)).build().start();
     }
 
     public static TritonTestServer start() {
@@ -239,13 +252,26 @@ public final class TritonTestServer implements AutoCloseable {
         return inferCalls.get();
     }
 
+    private <Q, R> ServerCall.Listener<Q> recordTraceparent(ServerCall<Q, R> call, Metadata headers,
+                                                            ServerCallHandler<Q, R> next) {
+        if (call.getMethodDescriptor().getFullMethodName().equals(GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName())) {
+            String tp = headers.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER));
+            inferTraceparents.add(tp == null ? "" : tp);
+        }
+        return next.startCall(call, headers);
+    }
+
+    /** The {@code traceparent} metadata of each ModelInfer received so far ("" where a call had none). */
+    public List<String> inferTraceparents() {
+        return List.copyOf(inferTraceparents);
+    }
+
     /** Drops every connection (in-flight calls fail on the client) and serves again on the same port. */
     public void disconnect() {
         server.shutdownNow();
         try {
             server.awaitTermination(5, TimeUnit.SECONDS);
-            server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-                    .maxInboundMessageSize(Integer.MAX_VALUE).addService(service).build().start();
+            server = serve(port);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serve again on port " + port, e);
         } catch (InterruptedException e) {
@@ -267,8 +293,7 @@ public final class TritonTestServer implements AutoCloseable {
     /** Serves again on the same port after {@link #kill()}, with the same models. */
     public void serveAgain() {
         try {
-            server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-                    .maxInboundMessageSize(Integer.MAX_VALUE).addService(service).build().start();
+            server = serve(port);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serve again on port " + port, e);
         }
