@@ -1,12 +1,12 @@
 # Sourced by bin/serve after the build, from the repository root, with java_bin and jvm_flags set (find-java.sh).
-# Sets aot_flags to "-XX:AOTCache=target/quarkus-app/app.aot" (JEP 483/514: classes loaded and linked, method profiles
+# Sets aot_flags to "-XX:AOTCache=imagescore-server/target/quarkus-app/app.aot" (JEP 483/514: classes loaded and linked, method profiles
 # from a training run), training the cache first when it is missing or stale: older than any file of the application
 # (the JVM refuses a cache whose jars changed) or made by another JVM (recorded in app.aot.jvm).
 # Training = the server started exactly as bin/serve starts it (same classpath string: the cache is tied to it) with
 # -XX:AOTCacheOutput, on a spare port and a throw-away data directory, until its first Score plus AOT_TRAIN_SCORES
 # more (bin/lib/ColdStart.java), then stopped: the JVM writes the cache as it exits. IMAGESCORE_AOT=off: no cache.
 aot_flags=""
-aot_app=target/quarkus-app
+aot_app=imagescore-server/target/quarkus-app
 aot_cache="$aot_app/app.aot"
 if [ "${IMAGESCORE_AOT:-on}" != off ]; then
   aot_jvm="$("$java_bin" -version 2>&1 | tr '\n' ' ')"
