@@ -38,15 +38,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HeadFittingGrpcServiceTest {
     static final String HEAD = "test_quality";
     ManagedChannel channel;
-    HeadFittingGrpc.HeadFittingBlockingStub fitting;
-    ImageScoreGrpc.ImageScoreBlockingStub scoring;
+    HeadFittingGrpc.HeadFittingBlockingStub fittingStub;
+    ImageScoreGrpc.ImageScoreBlockingStub scoringStub;
 
     @BeforeEach
     void connect() {
         int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
         channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
-        fitting = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.SECONDS);
-        scoring = ImageScoreGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        fittingStub = HeadFittingGrpc.newBlockingStub(channel);
+        scoringStub = ImageScoreGrpc.newBlockingStub(channel);
+    }
+
+    // A stub's deadline is absolute from when it is set: each call gets its own, so a slow fit on a loaded machine
+    // does not leave the next call with an expired one.
+    HeadFittingGrpc.HeadFittingBlockingStub fitting() {
+        return fittingStub.withDeadlineAfter(300, TimeUnit.SECONDS);
+    }
+
+    ImageScoreGrpc.ImageScoreBlockingStub scoring() {
+        return scoringStub.withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -71,7 +81,7 @@ class HeadFittingGrpcServiceTest {
     }
 
     double score(Rated r, String scoreRef, String expectVersion) {
-        var res = scoring.score(ScoreRequest.newBuilder()
+        var res = scoring().score(ScoreRequest.newBuilder()
                 .addImages(ImageInput.newBuilder().setId(r.file()).setData(ByteString.copyFrom(r.data())))
                 .setOptions(ScoreOptions.newBuilder().addScores(scoreRef)).build());
         NamedScore s = res.getResults(0).getScores().getScoresList().getFirst();
@@ -86,7 +96,7 @@ class HeadFittingGrpcServiceTest {
         FitHeadRequest.Builder first = FitHeadRequest.newBuilder().setName(HEAD).setKind(FitKind.FIT_KIND_REGRESSION)
                 .addViews("center").setSeed(1).setFolds(4).setUnit("MOS");
         set.forEach(r -> first.addImages(LabelledImage.newBuilder().setId(r.file()).setData(ByteString.copyFrom(r.data())).setTarget(r.mos())));
-        FitHeadResponse v1 = fitting.fitHead(first.build());
+        FitHeadResponse v1 = fitting().fitHead(first.build());
         assertThat(v1.getVersionsList()).contains(v1.getVersion());
         assertThat(v1.getTrainingSetSha256()).hasSize(64);
         assertThat(v1.getMethod()).isEqualTo("ridge");
@@ -99,7 +109,7 @@ class HeadFittingGrpcServiceTest {
         FitHeadRequest.Builder second = FitHeadRequest.newBuilder().setName(HEAD).setKind(FitKind.FIT_KIND_REGRESSION)
                 .addViews("center").setSeed(1).setFolds(4);
         set.forEach(r -> second.addImages(LabelledImage.newBuilder().setId(r.file()).setSha256(sha256(r.data())).setTarget(100 - r.mos())));
-        FitHeadResponse v2 = fitting.fitHead(second.build());
+        FitHeadResponse v2 = fitting().fitHead(second.build());
         assertThat(Long.parseLong(v2.getVersion())).isEqualTo(Long.parseLong(v1.getVersion()) + 1);
         assertThat(v2.getPack().getContentHash()).isNotEqualTo(v1.getPack().getContentHash());
 
@@ -107,7 +117,7 @@ class HeadFittingGrpcServiceTest {
         assertThat(b).isNotEqualTo(a);
         assertThat(score(probe, HEAD + "@" + v1.getVersion(), v1.getVersion())).isEqualTo(a);
 
-        ScoreDescription d = scoring.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getScoresList()
+        ScoreDescription d = scoring().describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getScoresList()
                 .stream().filter(s -> s.getName().equals(HEAD)).findFirst().orElseThrow();
         assertThat(d.getVersion()).isEqualTo(v2.getVersion());
         assertThat(d.getVersionsList()).contains(v1.getVersion(), v2.getVersion());
@@ -118,13 +128,13 @@ class HeadFittingGrpcServiceTest {
 
         EvaluateHeadRequest.Builder eval = EvaluateHeadRequest.newBuilder().setScore(HEAD + "@" + v1.getVersion());
         set.forEach(r -> eval.addImages(LabelledImage.newBuilder().setId(r.file()).setSha256(sha256(r.data())).setTarget(r.mos())));
-        EvaluateHeadResponse ev = fitting.evaluateHead(eval.build());
+        EvaluateHeadResponse ev = fitting().evaluateHead(eval.build());
         assertThat(ev.getVersion()).isEqualTo(v1.getVersion());
         assertThat(ev.getExamples()).isEqualTo(24);
         assertThat(ev.getRegression().getSrcc()).as("on its own training images").isGreaterThan(0.5);
         assertThat(ev.getRanking().getPairs()).isEqualTo(24 * 23 / 2);
         // the reversed head orders the same images the other way round
-        EvaluateHeadResponse reversed = fitting.evaluateHead(eval.setScore(HEAD + "@" + v2.getVersion()).build());
+        EvaluateHeadResponse reversed = fitting().evaluateHead(eval.setScore(HEAD + "@" + v2.getVersion()).build());
         assertThat(reversed.getRegression().getSrcc()).isLessThan(-0.5);
     }
 
@@ -138,11 +148,11 @@ class HeadFittingGrpcServiceTest {
         for (Rated r : set) {
             req.addImages(LabelledImage.newBuilder().setId(r.file()).setData(ByteString.copyFrom(r.data())).setLabel(r.mos() > median ? "good" : "poor"));
         }
-        FitHeadResponse fitted = fitting.fitHead(req.build());
+        FitHeadResponse fitted = fitting().fitHead(req.build());
         assertThat(fitted.getMethod()).startsWith("RBF kernel ridge");
         assertThat(fitted.hasCvClassification()).isTrue();
 
-        var res = scoring.score(ScoreRequest.newBuilder()
+        var res = scoring().score(ScoreRequest.newBuilder()
                 .addImages(ImageInput.newBuilder().setId("probe").setData(ByteString.copyFrom(set.getFirst().data())))
                 .setOptions(ScoreOptions.newBuilder().addScores("test_kernel")).build());
         var dist = res.getResults(0).getScores().getClassesList().getFirst();
@@ -158,24 +168,24 @@ class HeadFittingGrpcServiceTest {
         for (int i = 0; i < set.size(); i++) {
             classes.addImages(LabelledImage.newBuilder().setId("i" + i).setData(ByteString.copyFrom(set.get(i).data())).setLabel(i < 9 ? "good" : "bad"));
         }
-        ScoreGrpcServiceTest.assertStatus(() -> fitting.fitHead(classes.build()), Status.Code.FAILED_PRECONDITION,
+        ScoreGrpcServiceTest.assertStatus(() -> fitting().fitHead(classes.build()), Status.Code.FAILED_PRECONDITION,
                 "INSUFFICIENT_LABELS", "too few examples per class: {bad=3}");
 
         FitHeadRequest.Builder nan = FitHeadRequest.newBuilder().setName("test_nan").setKind(FitKind.FIT_KIND_REGRESSION);
         for (int i = 0; i < set.size(); i++) {
             nan.addImages(LabelledImage.newBuilder().setId("i" + i).setData(ByteString.copyFrom(set.get(i).data())).setTarget(i == 4 ? Double.NaN : i));
         }
-        ScoreGrpcServiceTest.assertStatus(() -> fitting.fitHead(nan.build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "'i4' has target NaN");
+        ScoreGrpcServiceTest.assertStatus(() -> fitting().fitHead(nan.build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "'i4' has target NaN");
 
         FitHeadRequest.Builder unknown = FitHeadRequest.newBuilder().setName("test_unknown").setKind(FitKind.FIT_KIND_REGRESSION);
         for (int i = 0; i < set.size(); i++) {
             unknown.addImages(LabelledImage.newBuilder().setId("i" + i).setSha256("0".repeat(63) + i % 10).setTarget(i));
         }
-        ScoreGrpcServiceTest.assertStatus(() -> fitting.fitHead(unknown.build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "unknown image 'i0'");
+        ScoreGrpcServiceTest.assertStatus(() -> fitting().fitHead(unknown.build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "unknown image 'i0'");
 
-        ScoreGrpcServiceTest.assertStatus(() -> fitting.fitHead(FitHeadRequest.newBuilder().setName("x").build()),
+        ScoreGrpcServiceTest.assertStatus(() -> fitting().fitHead(FitHeadRequest.newBuilder().setName("x").build()),
                 Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "kind must be");
-        ScoreGrpcServiceTest.assertStatus(() -> fitting.evaluateHead(EvaluateHeadRequest.newBuilder().setScore("no_such_score").build()),
+        ScoreGrpcServiceTest.assertStatus(() -> fitting().evaluateHead(EvaluateHeadRequest.newBuilder().setScore("no_such_score").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "no_such_score");
     }
 }
