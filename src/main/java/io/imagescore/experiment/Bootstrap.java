@@ -1,5 +1,7 @@
 package io.imagescore.experiment;
 
+import io.imagescore.score.CallScope;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
@@ -44,7 +46,11 @@ public record Bootstrap(int resamples, long seed, double confidence) {
         double[] values = new double[resamples];
         int finite = 0;
         int[] idx = new int[n];
+        CallScope scope = CallScope.of(null); // the current gRPC call's cancellation and deadline; never set outside a call
         for (int r = 0; r < resamples; r++) {
+            if ((r & 63) == 0) {
+                scope.check("bootstrap resample " + r);
+            }
             for (int i = 0; i < n; i++) {
                 idx[i] = rng.nextInt(n);
             }
