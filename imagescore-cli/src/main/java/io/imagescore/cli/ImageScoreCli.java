@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 TuneCommand.class,
                 FitCommand.class,
                 EvaluateCommand.class,
+                CompareCommand.class,
                 OodCommand.class,
         })
 public final class ImageScoreCli {

@@ -22,6 +22,9 @@ public enum ErrorCode {
     UNKNOWN_HEAD_VERSION(Status.Code.NOT_FOUND, false),
     UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
     UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
+    UNKNOWN_EXPERIMENT(Status.Code.NOT_FOUND, false),
+    /** A content hash the score store holds no result for (per image). */
+    NOT_STORED(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),
     /** Admission control: the server's budget stayed full for the queue wait; metadata retry_after_ms. */
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),

@@ -78,6 +78,12 @@ public class StateStores {
 
     @Produces
     @Singleton
+    io.imagescore.experiment.ExperimentStore experimentStore() {
+        return postgresql() ? pg().experiments() : new io.imagescore.experiment.LocalExperimentStore(dataDir);
+    }
+
+    @Produces
+    @Singleton
     HeadFileStore headFileStore() {
         return postgresql() ? pg().heads() : LocalHeadFileStore.forDataDir(dataDir);
     }

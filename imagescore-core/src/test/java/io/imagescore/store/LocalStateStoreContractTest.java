@@ -20,7 +20,7 @@ class LocalStateStoreContractTest extends StateStoreContract {
     @Override
     Stores open() {
         return new Stores(new LocalPromptSetStore(dataDir.resolve("prompt-sets")), new LocalRegulationStore(dataDir),
-                LocalHeadFileStore.forDataDir(dataDir), () -> { });
+                LocalHeadFileStore.forDataDir(dataDir), new io.imagescore.experiment.LocalExperimentStore(dataDir), () -> { });
     }
 
     @Override

@@ -22,7 +22,7 @@ class PgStateStoreContractTest extends StateStoreContract {
     @Override
     Stores open() {
         PgStateStore pg = PgStateStore.open(ds);
-        return new Stores(pg.promptSets(), pg.regulations(), pg.heads(), pg);
+        return new Stores(pg.promptSets(), pg.regulations(), pg.heads(), pg.experiments(), pg);
     }
 
     @Override

@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 abstract class StateStoreContract {
     /** The three stores of one instance over some state; {@code close} releases the instance (not the state). */
-    record Stores(PromptSetStore prompts, RegulationStore regulations, HeadFileStore heads, AutoCloseable closer) {
+    record Stores(PromptSetStore prompts, RegulationStore regulations, HeadFileStore heads,
+                  io.imagescore.experiment.ExperimentStore experiments, AutoCloseable closer) {
     }
 
     /** A new, empty state, seen by the instances {@link #open} makes until the test ends. */
@@ -218,6 +219,27 @@ abstract class StateStoreContract {
         assertThat(versions.stream().map(Integer::parseInt).sorted().toList())
                 .isEqualTo(IntStream.rangeClosed(1, 16).boxed().toList());
         assertThat(stores().heads().list(pack.name())).hasSize(16);
+    }
+
+    @Test
+    void experiment_versions_are_immutable_per_tenant_and_two_writers_never_share_a_number() throws Exception {
+        var a = stores().experiments();
+        var b = stores().experiments();
+        var pins = new io.imagescore.experiment.Experiment.Pins("mobilenetv2-default", List.of("quality@1"), "", "", "", "", "exact");
+        var e1 = new io.imagescore.experiment.Experiment("d", "salt", List.of(new io.imagescore.experiment.Experiment.Variant("a", 1, pins)));
+        var e2 = new io.imagescore.experiment.Experiment("d", "salt", List.of(new io.imagescore.experiment.Experiment.Variant("a", 2, pins)));
+        var v1 = a.put("acme", "hero", e1);
+        var v2 = b.put("acme", "hero", e2);
+        assertThat(List.of(v1.version(), v2.version())).containsExactly("1", "2");
+        assertThat(v1.contentHash()).isNotEqualTo(v2.contentHash()).hasSize(64);
+        assertThat(b.get("acme", "hero", "1").experiment()).isEqualTo(e1);
+        assertThat(a.get("acme", "hero", "").experiment()).isEqualTo(e2);
+        assertThat(a.get("acme", "hero", "1").contentHash()).isEqualTo(v1.contentHash());
+        assertThat(rejected(() -> a.get("globex", "hero", "")).code()).isEqualTo(ErrorCode.UNKNOWN_EXPERIMENT);
+        assertThat(rejected(() -> a.get("acme", "hero", "3")).getMessage()).contains("versions: [1, 2]");
+        List<String> versions = concurrently(12, i -> (i % 2 == 0 ? a : b).put("acme", "race", e1).version());
+        assertThat(versions.stream().map(Integer::parseInt).sorted().toList()).isEqualTo(IntStream.rangeClosed(1, 12).boxed().toList());
+        assertThat(a.list("acme")).extracting(io.imagescore.experiment.ExperimentStore.Summary::name).containsExactly("hero", "race");
     }
 
     interface Task {

@@ -21,4 +21,8 @@ public interface ApiConfig {
     /** Default number of top classes per distribution. */
     @WithDefault("5")
     int topK();
+
+    /** Images one CompareVariants call may score (each under both variants). */
+    @WithDefault("1000")
+    int maxCompareImages();
 }

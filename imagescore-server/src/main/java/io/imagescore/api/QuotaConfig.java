@@ -29,4 +29,12 @@ public interface QuotaConfig {
     /** Fitted (non-built-in) heads per pack. */
     @WithDefault("200")
     int fittedHeads();
+
+    /** Experiments per tenant. */
+    @WithDefault("100")
+    int experiments();
+
+    /** Versions per experiment. */
+    @WithDefault("100")
+    int experimentVersions();
 }

@@ -28,6 +28,8 @@ public class Quotas {
     RegulationStore regulations;
     @Inject
     PackRegistry packs;
+    @Inject
+    io.imagescore.experiment.ExperimentStore experiments;
 
     /** Before a new version of tenant/name (and possibly a new prompt set). */
     public void checkPromptSet(String tenant, String name) {
@@ -48,6 +50,17 @@ public class Quotas {
             require(regs.size(), config.regulations(), "regulations of tenant '" + tenant + "'", "regulations");
         } else {
             require(existing.versions().size(), config.regulationVersions(), "versions of regulation '" + name + "'", "regulation_versions");
+        }
+    }
+
+    /** Before a new version of the tenant's experiment {@code name}. */
+    public void checkExperiment(String tenant, String name) {
+        var all = experiments.list(tenant);
+        var existing = all.stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
+        if (existing == null) {
+            require(all.size(), config.experiments(), "experiments of tenant '" + tenant + "'", "experiments");
+        } else {
+            require(existing.versions().size(), config.experimentVersions(), "versions of experiment '" + name + "'", "experiment_versions");
         }
     }
 

@@ -27,7 +27,11 @@ final class RpcRoles {
             Map.entry("ImageSort/PutRegulation", Role.CONFIGURE),
             Map.entry("ImageSort/DeleteRegulation", Role.CONFIGURE),
             Map.entry("HeadFitting/FitHead", Role.CONFIGURE),
-            Map.entry("HeadFitting/EvaluateHead", Role.SCORE));
+            Map.entry("HeadFitting/EvaluateHead", Role.SCORE),
+            Map.entry("Experiments/CreateExperimentVersion", Role.CONFIGURE),
+            Map.entry("Experiments/GetExperiment", Role.SCORE),
+            Map.entry("Experiments/ListExperiments", Role.SCORE),
+            Map.entry("Experiments/CompareVariants", Role.SCORE));
 
     private RpcRoles() {
     }

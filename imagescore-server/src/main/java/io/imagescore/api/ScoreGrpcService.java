@@ -30,8 +30,15 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
+import io.imagescore.scorecache.ScoreKey;
+import io.imagescore.scorecache.ScoreStore;
+
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /** gRPC edge of scoring: validates, maps proto ↔ domain, runs the pipeline off the event loop. */
 @GrpcService
@@ -49,6 +56,10 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     ScoreMetrics metrics;
     @Inject
     PromptSetRegistry promptSets;
+    @Inject
+    ExperimentVariants experiments;
+    @Inject
+    Optional<ScoreStore> scoreStore;
 
     @Override
     @Blocking
@@ -62,13 +73,15 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
                         + " images; at most " + config.maxImagesPerRequest() + " are allowed per Score call (use ScoreStream for more)");
             }
             Prepared p = prepare(request.getOptions());
-            List<ImageInput> images = request.getImagesList().stream()
-                    .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
+            List<RequestImage> images = request.getImagesList().stream().map(RequestImage::of).toList();
             List<Outcome<ScoredImage>> results = run(p, images, deadline());
             ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
                     .setPreprocessingId(p.preprocessingId());
             if (p.promptSet() != null) {
                 response.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+            }
+            if (p.experiment() != null) {
+                response.setExperiment(p.experiment());
             }
             results.forEach(r -> response.addResults(ScoreMessages.result(r, p.topK())));
             metrics.request("Score", "ok");
@@ -109,17 +122,82 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
      */
     record Prepared(ModelPack pack, List<ScoringPipeline.Selection> selections, String preprocessingId, int topK,
                     io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, CompiledPromptSet promptSet,
-                    PromptScoring prompts) {
+                    PromptScoring prompts, io.imagescore.api.v1.ExperimentRef experiment, String tenant) {
+
+        /** What the request chose beyond pack and pixels, for the score store's key. */
+        String storeKey() {
+            StringBuilder k = new StringBuilder();
+            selections.forEach(s -> k.append(s.name()).append('@').append(s.head().version()).append(','));
+            k.append(";emb=").append(includeEmbedding);
+            if (promptSet != null) {
+                var r = promptSet.ref();
+                k.append(";prompts=").append(r.tenant()).append('/').append(r.name()).append('@').append(r.version())
+                        .append('#').append(r.contentHash()).append(';').append(prompts == null ? "" : new java.util.TreeSet<>(prompts.wanted()));
+            }
+            return k.toString();
+        }
     }
 
-    /** Heads and prompt scores of a batch: one image encoding serves both (prompt scores read the embedding). */
-    List<Outcome<ScoredImage>> run(Prepared p, List<ImageInput> images, Instant deadline) {
-        List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), images, p.selections(),
-                p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
-        return p.prompts() == null ? results : p.prompts().apply(results, p.includeEmbedding());
+    /**
+     * Heads and prompt scores of a batch: one image encoding serves both (prompt scores read the embedding). With the
+     * score store, every image whose result is stored under the same key is answered from it and only the others are
+     * computed (and then stored); an image sent by content hash alone is only looked up.
+     */
+    List<Outcome<ScoredImage>> run(Prepared p, List<RequestImage> images, Instant deadline) {
+        ScoreStore store = scoreStore.orElse(null);
+        List<Outcome<ScoredImage>> out = new ArrayList<>(Collections.nCopies(images.size(), null));
+        List<Integer> computeAt = new ArrayList<>();
+        List<ImageInput> compute = new ArrayList<>();
+        List<ScoreKey> keys = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            RequestImage image = images.get(i);
+            ScoreKey key = null;
+            if (store != null) {
+                String sha = image.hashOnly() ? image.contentSha256() : ScoringPipeline.sha256(image.data());
+                key = new ScoreKey(p.tenant(), sha, p.pack().contentHash(), p.storeKey(), p.preprocessingId());
+                ScoredImage stored = store.get(key);
+                if (stored != null) {
+                    out.set(i, Outcome.ok(image.id(), stored));
+                    continue;
+                }
+            }
+            if (image.hashOnly()) {
+                out.set(i, Outcome.failed(image.id(), new ImageScoreException(ErrorCode.NOT_STORED, "no stored result for content_sha256 "
+                        + image.contentSha256() + " with these options" + (store == null ? " (this server keeps no score store)" : "")
+                        + "; send the image's bytes", Map.of("content_sha256", image.contentSha256()), null)));
+                continue;
+            }
+            computeAt.add(i);
+            compute.add(image.input());
+            keys.add(key);
+        }
+        if (!compute.isEmpty()) {
+            List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), compute, p.selections(),
+                    p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
+            if (p.prompts() != null) {
+                results = p.prompts().apply(results, p.includeEmbedding());
+            }
+            for (int j = 0; j < results.size(); j++) {
+                Outcome<ScoredImage> r = results.get(j);
+                out.set(computeAt.get(j), r);
+                if (store != null && r.isOk()) {
+                    store.put(keys.get(j), r.value());
+                }
+            }
+        }
+        return out;
     }
 
     Prepared prepare(ScoreOptions options) {
+        if (!options.getExperiment().isEmpty()) {
+            ExperimentVariants.Resolved r = experiments.forScore(options);
+            Prepared p = prepare(ExperimentVariants.scoreOptions(r.variant().pins(), options));
+            return new Prepared(p.pack(), p.selections(), p.preprocessingId(), p.topK(), p.mode(), p.includeEmbedding(),
+                    p.promptSet(), p.prompts(), r.ref(), p.tenant());
+        }
+        if (!options.getExperimentVersion().isEmpty() || !options.getVariant().isEmpty()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "experiment_version or variant given without experiment");
+        }
         // names first: a malformed name is INVALID_ARGUMENT before any lookup or work
         options.getScoresList().forEach(ScoreRef::parse);
         PromptSetMessages.tenant(options.getTenant());
@@ -148,7 +226,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
                 ? List.of() : ScoringPipeline.select(pack, headScores);
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
                 options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
-                promptSet, prompts);
+                promptSet, prompts, null, PromptSetMessages.tenant(options.getTenant()));
     }
 
     ScoringPipeline pipeline() {

@@ -8,7 +8,6 @@ import io.imagescore.api.v1.ScoreStreamResponse;
 import io.imagescore.api.v1.StreamHeader;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
-import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoredImage;
 
@@ -39,7 +38,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     private final int window;
     private final int batch;
 
-    private final ArrayDeque<ImageInput> pending = new ArrayDeque<>();
+    private final ArrayDeque<RequestImage> pending = new ArrayDeque<>();
     private final Context.CancellableContext context;
     /** The caller's deadline for the whole stream (null: none); the pipeline caps each batch. */
     private final Instant deadline;
@@ -83,7 +82,14 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 fail(new ImageScoreException(ErrorCode.INVALID_REQUEST, "options may be sent only once, as the first message"));
                 return;
             }
-            pending.add(new ImageInput(request.getImage().getId(), request.getImage().getData().toByteArray()));
+            RequestImage image;
+            try {
+                image = RequestImage.of(request.getImage());
+            } catch (ImageScoreException e) {
+                fail(e);
+                return;
+            }
+            pending.add(image);
             inFlight++;
             startBatchIfIdle();
         }
@@ -111,6 +117,9 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
             if (p.promptSet() != null) {
                 header.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
             }
+            if (p.experiment() != null) {
+                header.setExperiment(p.experiment());
+            }
             out.onNext(ScoreStreamResponse.newBuilder().setHeader(header).build());
             out.request(window);
         }
@@ -121,7 +130,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         if (running || pending.isEmpty() || finished) {
             return;
         }
-        List<ImageInput> images = new ArrayList<>();
+        List<RequestImage> images = new ArrayList<>();
         while (!pending.isEmpty() && images.size() < batch) {
             images.add(pending.poll());
         }
@@ -130,7 +139,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         WORKERS.submit(context.wrap(() -> runBatch(p, images)));
     }
 
-    private void runBatch(ScoreGrpcService.Prepared p, List<ImageInput> images) {
+    private void runBatch(ScoreGrpcService.Prepared p, List<RequestImage> images) {
         List<Outcome<ScoredImage>> results;
         try {
             results = service.run(p, images, deadline);

@@ -55,11 +55,20 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
     ApiConfig config;
     @Inject
     ScoreMetrics metrics;
+    @Inject
+    ExperimentVariants experiments;
 
     @Override
     @Blocking
-    public void sort(SortRequest request, StreamObserver<SortResponse> out) {
+    public void sort(SortRequest asked, StreamObserver<SortResponse> out) {
         answer("Sort", out, () -> {
+            // A variant of a stored experiment stands for what it pins; the response names the version used.
+            ExperimentVariants.Resolved variant = asked.getExperiment().isEmpty() ? null
+                    : experiments.resolve(asked.getTenant(), asked.getExperiment(), asked.getExperimentVersion(), asked.getVariant());
+            if (variant == null && (!asked.getExperimentVersion().isEmpty() || !asked.getVariant().isEmpty())) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "experiment_version or variant given without experiment");
+            }
+            SortRequest request = variant == null ? asked : experiments.forSort(asked, variant);
             if (request.getByRegulation().hasStored()) { // names before anything else
                 var named = request.getByRegulation().getStored();
                 TenantNames.tenant(named.getTenant());
@@ -91,6 +100,9 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             result.findings().forEach(f -> b.addFindings(SortMessages.finding(f)));
             if (stored != null) {
                 b.setRegulation(RegulationRef.newBuilder(ref).setVersion(stored.version()));
+            }
+            if (variant != null) {
+                b.setExperiment(variant.ref());
             }
             return b.build();
         });

@@ -22,7 +22,8 @@ class RpcRolesTest {
     void every_public_rpc_has_a_role_and_nothing_else_is_listed() {
         List<String> methods = new ArrayList<>();
         for (ServiceDescriptor s : List.of(ImageScoreGrpc.getServiceDescriptor(), PromptSetsGrpc.getServiceDescriptor(),
-                LabelTuningGrpc.getServiceDescriptor(), ImageSortGrpc.getServiceDescriptor(), HeadFittingGrpc.getServiceDescriptor())) {
+                LabelTuningGrpc.getServiceDescriptor(), ImageSortGrpc.getServiceDescriptor(), HeadFittingGrpc.getServiceDescriptor(),
+                io.imagescore.api.v1.ExperimentsGrpc.getServiceDescriptor())) {
             for (MethodDescriptor<?, ?> m : s.getMethods()) {
                 methods.add(m.getFullMethodName().substring("imagescore.v1.".length()));
             }

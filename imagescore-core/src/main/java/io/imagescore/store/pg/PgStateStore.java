@@ -26,7 +26,7 @@ public final class PgStateStore implements AutoCloseable {
      * The migrations, in order. Listed rather than scanned: classpath scanning of a directory does not work inside
      * every packaging (Quarkus' runner class loader). PgStateStoreMigrationsTest checks this list against the directory.
      */
-    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql");
+    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql");
     static final String MIGRATION_DIR = "db/migration";
     private static final Logger LOG = Logger.getLogger(PgStateStore.class);
 
@@ -34,6 +34,7 @@ public final class PgStateStore implements AutoCloseable {
     private final PgPromptSetStore promptSets;
     private final PgRegulationStore regulations;
     private final PgHeadFileStore heads;
+    private final PgExperimentStore experiments;
 
     private PgStateStore(DataSource ds) {
         this.changes = new PgChanges(ds);
@@ -41,6 +42,7 @@ public final class PgStateStore implements AutoCloseable {
             this.promptSets = new PgPromptSetStore(ds, changes);
             this.regulations = new PgRegulationStore(ds);
             this.heads = new PgHeadFileStore(ds, changes);
+            this.experiments = new PgExperimentStore(ds);
         } catch (RuntimeException e) {
             changes.close();
             throw e;
@@ -70,6 +72,10 @@ public final class PgStateStore implements AutoCloseable {
 
     public PgRegulationStore regulations() {
         return regulations;
+    }
+
+    public PgExperimentStore experiments() {
+        return experiments;
     }
 
     public PgHeadFileStore heads() {

@@ -1,0 +1,84 @@
+package io.imagescore.scorecache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.imagescore.score.ScoredImage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Results already computed, keyed by {@link ScoreKey}: a repeat is answered from here and is bit-identical to
+ * recomputing (the stored {@link ScoredImage} is the pipeline's own result object; everything that could change it is
+ * in the key). Embedded and size-bounded: a Caffeine cache weighed by an estimate of each entry's heap bytes
+ * (Window TinyLFU eviction), so no sequence of requests can grow it past {@code maxBytes}. Hits and misses are
+ * counted ({@code imagescore.score.store{result=hit|miss}}).
+ */
+public final class ScoreStore {
+    private final Cache<ScoreKey, ScoredImage> cache;
+    private final long maxBytes;
+    private final Counter hits;
+    private final Counter misses;
+
+    public ScoreStore(long maxBytes, MeterRegistry registry) {
+        this.maxBytes = maxBytes;
+        this.cache = Caffeine.newBuilder().maximumWeight(maxBytes)
+                .weigher((ScoreKey k, ScoredImage v) -> (int) Math.min(Integer.MAX_VALUE, k.weight() + weight(v)))
+                .executor(Runnable::run) // maintenance on the calling thread: the bound holds when put returns
+                .build();
+        this.hits = Counter.builder("imagescore.score.store").description("Score store lookups").tag("result", "hit").register(registry);
+        this.misses = Counter.builder("imagescore.score.store").description("Score store lookups").tag("result", "miss").register(registry);
+        Gauge.builder("imagescore.score.store.bytes", this, ScoreStore::weightedBytes)
+                .description("Estimated heap bytes held by the score store").register(registry);
+    }
+
+    /** The stored result, or null (counted as a miss). */
+    public ScoredImage get(ScoreKey key) {
+        ScoredImage v = cache.getIfPresent(key);
+        (v == null ? misses : hits).increment();
+        return v;
+    }
+
+    public void put(ScoreKey key, ScoredImage value) {
+        cache.put(key, value);
+    }
+
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    public long size() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+
+    /** Current weight of the entries (estimated heap bytes). */
+    public long weightedBytes() {
+        cache.cleanUp();
+        return cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    public double hits() {
+        return hits.count();
+    }
+
+    public double misses() {
+        return misses.count();
+    }
+
+    /** Rough heap bytes of a result: fixed overheads plus its arrays and strings. */
+    static long weight(ScoredImage v) {
+        long w = 96 + 2L * v.sha256().length();
+        for (ScoredImage.Scalar s : v.scalars()) {
+            w += 64 + 2L * (s.name().length() + s.version().length());
+        }
+        for (ScoredImage.Classes c : v.classes()) {
+            // the label list is the head's own, shared by every entry: only the probabilities are this entry's
+            w += 96 + 4L * c.probabilities().length + 2L * (c.name().length() + c.version().length());
+        }
+        if (v.embedding() != null) {
+            w += 16 + 4L * v.embedding().length;
+        }
+        return w;
+    }
+}

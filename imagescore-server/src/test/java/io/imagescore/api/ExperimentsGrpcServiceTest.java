@@ -1,0 +1,260 @@
+package io.imagescore.api;
+
+import com.google.protobuf.ByteString;
+import com.google.rpc.ErrorInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.imagescore.api.v1.CompareListing;
+import io.imagescore.api.v1.CompareVariantsRequest;
+import io.imagescore.api.v1.CompareVariantsResponse;
+import io.imagescore.api.v1.CreateExperimentVersionRequest;
+import io.imagescore.api.v1.Experiment;
+import io.imagescore.api.v1.ExperimentSpec;
+import io.imagescore.api.v1.ExperimentVariant;
+import io.imagescore.api.v1.ExperimentVariantName;
+import io.imagescore.api.v1.ExperimentsGrpc;
+import io.imagescore.api.v1.GetExperimentRequest;
+import io.imagescore.api.v1.GroundTruth;
+import io.imagescore.api.v1.ImageInput;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ImageSortGrpc;
+import io.imagescore.api.v1.PreprocessMode;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreOrdering;
+import io.imagescore.api.v1.ScoreRequest;
+import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.api.v1.SortRequest;
+import io.imagescore.api.v1.SortResponse;
+import io.imagescore.api.v1.VariantChoice;
+import io.imagescore.api.v1.VariantSpec;
+import io.imagescore.api.v1.WeightedScore;
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTest;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Experiments over a real channel: versioned storage, Score/Sort by variant, CompareVariants, and the score store
+ * (on in this profile), on CLIVE photos.
+ */
+@QuarkusTest
+@io.quarkus.test.junit.TestProfile(ScoreStoreProfile.class)
+class ExperimentsGrpcServiceTest {
+    @jakarta.inject.Inject
+    java.util.Optional<io.imagescore.scorecache.ScoreStore> store;
+    ManagedChannel channel;
+    ExperimentsGrpc.ExperimentsBlockingStub experiments;
+    ImageScoreGrpc.ImageScoreBlockingStub scores;
+    ImageSortGrpc.ImageSortBlockingStub sort;
+    String tenant = "exp-" + UUID.randomUUID();
+
+    @BeforeEach
+    void connect() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        experiments = ExperimentsGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        scores = ImageScoreGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        sort = ImageSortGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    static List<String[]> clive(int from, int n) throws IOException {
+        return Files.readAllLines(Shared.path("data/clive/mos.csv")).stream().skip(1 + from).limit(n).map(l -> l.split(",")).toList();
+    }
+
+    static ImageInput photo(String name) {
+        return ImageInput.newBuilder().setId(name).setData(ByteString.copyFrom(Shared.bytes("data/clive/images/" + name))).build();
+    }
+
+    static ExperimentSpec spec(double weightB) {
+        return ExperimentSpec.newBuilder().setDescription("hero photo quality").setSalt("s1")
+                .addVariants(ExperimentVariant.newBuilder().setName("control").setWeight(1)
+                        .setSpec(VariantSpec.newBuilder().addScores("quality")))
+                .addVariants(ExperimentVariant.newBuilder().setName("fast").setWeight(weightB)
+                        .setSpec(VariantSpec.newBuilder().addScores("quality_fast").setPreprocessMode(PreprocessMode.PREPROCESS_MODE_FAST)))
+                .build();
+    }
+
+    @Test
+    void a_variant_resolves_to_exactly_what_it_pins_and_a_change_makes_a_new_version() throws IOException {
+        Experiment v1 = experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant)
+                .setName("hero").setSpec(spec(1)).build());
+        assertThat(v1.getRef().getVersion()).isEqualTo("1");
+        // stored fully pinned: pack name, head versions, mode
+        VariantSpec pinned = v1.getSpec().getVariants(1).getSpec();
+        assertThat(pinned.getPack()).isEqualTo("mobilenetv2-default");
+        assertThat(pinned.getScoresList()).containsExactly("quality_fast@1");
+        assertThat(pinned.getPreprocessMode()).isEqualTo(PreprocessMode.PREPROCESS_MODE_FAST);
+        assertThat(v1.getSpec().getVariants(0).getSpec().getPreprocessMode()).isEqualTo(PreprocessMode.PREPROCESS_MODE_EXACT);
+
+        List<ImageInput> images = clive(0, 3).stream().map(r -> photo(r[0])).toList();
+        ScoreResponse byVariant = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("hero").setVariant("fast")).build());
+        ScoreResponse spelledOut = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(ScoreOptions.newBuilder()
+                .addScores("quality_fast@1").setPreprocessMode(PreprocessMode.PREPROCESS_MODE_FAST)).build());
+        assertThat(byVariant.getResultsList()).isEqualTo(spelledOut.getResultsList());
+        assertThat(byVariant.getPreprocessingId()).isEqualTo(spelledOut.getPreprocessingId()).contains("fast");
+        assertThat(byVariant.getExperiment().getVersion()).isEqualTo("1");
+        assertThat(byVariant.getExperiment().getVariant()).isEqualTo("fast");
+        assertThat(byVariant.getExperiment().getContentHash()).isEqualTo(v1.getRef().getContentHash());
+
+        Experiment v2 = experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant)
+                .setName("hero").setSpec(spec(3)).build());
+        assertThat(v2.getRef().getVersion()).isEqualTo("2");
+        assertThat(v2.getRef().getContentHash()).isNotEqualTo(v1.getRef().getContentHash());
+        ScoreResponse newest = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("hero").setVariant("fast")).build());
+        assertThat(newest.getExperiment().getVersion()).isEqualTo("2");
+        ScoreResponse old = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("hero").setExperimentVersion("1").setVariant("fast")).build());
+        assertThat(old.getExperiment().getVersion()).as("an old version stays readable and says which made the result").isEqualTo("1");
+        assertThat(experiments.getExperiment(GetExperimentRequest.newBuilder().setTenant(tenant).setName("hero").setVersion("1").build()))
+                .isEqualTo(v1);
+
+        SortResponse sorted = sort.sort(SortRequest.newBuilder().addAllImages(images).setTenant(tenant).setExperiment("hero")
+                .setVariant("control").build());
+        SortResponse sortedByHand = sort.sort(SortRequest.newBuilder().addAllImages(images).setByScore(ScoreOrdering.newBuilder()
+                .addTerms(WeightedScore.newBuilder().setScore("quality@1").setWeight(1))).build());
+        assertThat(sorted.getOrderList()).isEqualTo(sortedByHand.getOrderList());
+        assertThat(sorted.getExperiment().getVariant()).isEqualTo("control");
+        assertThat(sorted.getExperiment().getVersion()).isEqualTo("2");
+    }
+
+    @Test
+    void wrong_experiment_requests_get_precise_reasons() throws IOException {
+        ImageInput one = photo(clive(0, 1).getFirst()[0]);
+        assertThat(reason(() -> scores.score(ScoreRequest.newBuilder().addImages(one).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("nope").setVariant("a")).build()))).isEqualTo("UNKNOWN_EXPERIMENT");
+        experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant).setName("e").setSpec(spec(1)).build());
+        assertThat(reason(() -> scores.score(ScoreRequest.newBuilder().addImages(one).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("e").setVariant("missing")).build()))).isEqualTo("UNKNOWN_EXPERIMENT");
+        assertThat(reason(() -> scores.score(ScoreRequest.newBuilder().addImages(one).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).setExperiment("e").setVariant("control").addScores("quality")).build()))).isEqualTo("INVALID_REQUEST");
+        assertThat(reason(() -> experiments.getExperiment(GetExperimentRequest.newBuilder().setTenant("other-" + tenant)
+                .setName("e").build()))).as("another tenant does not see it").isEqualTo("UNKNOWN_EXPERIMENT");
+        ExperimentSpec badWeight = spec(1).toBuilder().setVariants(1, spec(1).getVariants(1).toBuilder().setWeight(0)).build();
+        assertThat(reason(() -> experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant)
+                .setName("w").setSpec(badWeight).build()))).isEqualTo("INVALID_REQUEST");
+        ExperimentSpec unknownHead = spec(1).toBuilder().setVariants(0, spec(1).getVariants(0).toBuilder()
+                .setSpec(VariantSpec.newBuilder().addScores("quality@9"))).build();
+        assertThat(reason(() -> experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant)
+                .setName("w").setSpec(unknownHead).build()))).isEqualTo("UNKNOWN_HEAD_VERSION");
+    }
+
+    @Test
+    void compare_variants_reports_what_the_comparison_of_the_two_score_responses_gives() throws IOException {
+        experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant).setName("cmp").setSpec(spec(1)).build());
+        List<String[]> rows = clive(0, 30);
+        List<ImageInput> images = new ArrayList<>(rows.stream().map(r -> photo(r[0])).toList());
+        images.add(ImageInput.newBuilder().setId("broken").setData(ByteString.copyFromUtf8("not an image")).build());
+        CompareVariantsRequest.Builder req = CompareVariantsRequest.newBuilder().setTenant(tenant).addAllImages(images)
+                .setA(VariantChoice.newBuilder().setStored(ExperimentVariantName.newBuilder().setExperiment("cmp").setVariant("control")))
+                .setB(VariantChoice.newBuilder().setSpec(VariantSpec.newBuilder().addScores("quality_fast@1")
+                        .setPreprocessMode(PreprocessMode.PREPROCESS_MODE_FAST)))
+                .setTopK(5).setBootstrapResamples(100).setSeed(9);
+        for (int l = 0; l < 6; l++) {
+            req.addListings(CompareListing.newBuilder().setId("L" + l).addAllImageIds(rows.subList(5 * l, 5 * l + 5).stream().map(r -> r[0]).toList()));
+        }
+        rows.forEach(r -> req.addGroundTruth(GroundTruth.newBuilder().setImageId(r[0]).setRating(Double.parseDouble(r[1]))));
+        CompareVariantsResponse got = experiments.compareVariants(req.build());
+
+        assertThat(got.getImages()).isEqualTo(30);
+        assertThat(got.getExcludedList()).extracting(r -> r.getId() + ":" + r.getError().getCode()).containsExactly("broken:UNSUPPORTED_FORMAT");
+        assertThat(got.getA().getExperiment().getName()).isEqualTo("cmp");
+        assertThat(got.getA().getScoresList()).containsExactly("quality@1");
+        assertThat(got.getB().getScoresList()).containsExactly("quality_fast@1");
+        assertThat(got.getB().getPreprocessingId()).contains("fast");
+        assertThat(got.getScores(0).getSrcc().getEstimate()).isBetween(0.5, 1.0);
+        assertThat(got.getScores(0).getSrcc().getLow()).isLessThanOrEqualTo(got.getScores(0).getSrcc().getHigh());
+        assertThat(got.getListings().getListings()).isEqualTo(6);
+        assertThat(got.getRatings().getMetric()).isEqualTo("srcc");
+
+        // the same numbers from the two variants' Score responses through the domain comparison
+        ScoreResponse a = scores.score(ScoreRequest.newBuilder().addAllImages(images.subList(0, 30)).setOptions(ScoreOptions.newBuilder()
+                .addScores("quality@1")).build());
+        ScoreResponse b = scores.score(ScoreRequest.newBuilder().addAllImages(images.subList(0, 30)).setOptions(ScoreOptions.newBuilder()
+                .addScores("quality_fast@1").setPreprocessMode(PreprocessMode.PREPROCESS_MODE_FAST)).build());
+        double[] va = a.getResultsList().stream().mapToDouble(r -> r.getScores().getScores(0).getValue()).toArray();
+        double[] vb = b.getResultsList().stream().mapToDouble(r -> r.getScores().getScores(0).getValue()).toArray();
+        var expected = io.imagescore.experiment.VariantComparison.compareScore("quality@1", "quality_fast@1", va, vb, 5,
+                new io.imagescore.experiment.Bootstrap(100, 9, 0.95));
+        assertThat(got.getScores(0).getSrcc().getEstimate()).isEqualTo(expected.srcc().estimate());
+        assertThat(got.getScores(0).getSrcc().getLow()).isEqualTo(expected.srcc().low());
+        assertThat(got.getScores(0).getPlcc().getHigh()).isEqualTo(expected.plcc().high());
+        assertThat(got.getScores(0).getMeanAbsShift()).isEqualTo(expected.meanAbsShift());
+        assertThat(got.getScores(0).getTopKOverlap()).isEqualTo(expected.topKOverlap());
+
+        assertThat(reason(() -> experiments.compareVariants(req.clone().clearA().build()))).isEqualTo("INVALID_REQUEST");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setBootstrapResamples(10_001).build()))).isEqualTo("INVALID_REQUEST");
+    }
+
+    @Test
+    void a_repeat_is_answered_from_the_store_bit_identically_and_images_can_be_named_by_hash() throws IOException {
+        List<ImageInput> images = clive(40, 4).stream().map(r -> photo(r[0])).toList();
+        ScoreOptions.Builder options = ScoreOptions.newBuilder().setTenant(tenant).addScores("quality").addScores("room_type").setTopK(3);
+        double hits = store.orElseThrow().hits();
+        ScoreResponse first = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(options).build());
+        assertThat(store.get().hits()).isEqualTo(hits);
+        ScoreResponse again = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(options).build());
+        assertThat(store.get().hits()).as("all four from the store").isEqualTo(hits + 4);
+        // another tenant's key misses, so this is a recomputation: the stored answer equals it bit for bit
+        ScoreResponse recomputed = scores.score(ScoreRequest.newBuilder().addAllImages(images)
+                .setOptions(options.clone().setTenant("other-" + tenant)).build());
+        assertThat(again).isEqualTo(first);
+        assertThat(again.getResultsList()).isEqualTo(recomputed.getResultsList());
+        for (int i = 0; i < 4; i++) {
+            assertThat(Double.doubleToRawLongBits(again.getResults(i).getScores().getScores(0).getValue()))
+                    .isEqualTo(Double.doubleToRawLongBits(recomputed.getResults(i).getScores().getScores(0).getValue()));
+        }
+
+        String sha = first.getResults(1).getScores().getContentSha256();
+        ScoreResponse byHash = scores.score(ScoreRequest.newBuilder().setOptions(options)
+                .addImages(ImageInput.newBuilder().setId("by-hash").setContentSha256(sha))
+                .addImages(ImageInput.newBuilder().setId("never-seen").setContentSha256("0".repeat(64))).build());
+        assertThat(byHash.getResults(0).getScores()).isEqualTo(first.getResults(1).getScores());
+        assertThat(byHash.getResults(1).getError().getCode()).isEqualTo("NOT_STORED");
+        ScoreResponse otherTenant = scores.score(ScoreRequest.newBuilder().setOptions(options.clone().setTenant("third-" + tenant))
+                .addImages(ImageInput.newBuilder().setId("by-hash").setContentSha256(sha)).build());
+        assertThat(otherTenant.getResults(0).getError().getCode()).as("a tenant cannot read another's results by hash").isEqualTo("NOT_STORED");
+        ScoreResponse otherVersion = scores.score(ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setTenant(tenant)
+                .addScores("quality_fast@1")).addImages(ImageInput.newBuilder().setId("by-hash").setContentSha256(sha)).build());
+        assertThat(otherVersion.getResults(0).getError().getCode()).as("other heads: another key").isEqualTo("NOT_STORED");
+        assertThat(reason(() -> scores.score(ScoreRequest.newBuilder().setOptions(options)
+                .addImages(ImageInput.newBuilder().setId("bad").setContentSha256("xyz")).build()))).isEqualTo("INVALID_REQUEST");
+    }
+
+    static String reason(Runnable call) {
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
+        assertThat(e).isNotNull();
+        try {
+            com.google.rpc.Status s = StatusProto.fromThrowable(e);
+            for (var any : s.getDetailsList()) {
+                if (any.is(ErrorInfo.class)) {
+                    return any.unpack(ErrorInfo.class).getReason();
+                }
+            }
+        } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+            throw new AssertionError(ex);
+        }
+        return Status.fromThrowable(e).getCode().name();
+    }
+}
