@@ -84,8 +84,8 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
                     }
                     Map<String, List<Double>> ratings = new LinkedHashMap<>();
                     r.getImage().getRatingsList().forEach(x -> ratings.computeIfAbsent(x.getViewpoint(), k -> new ArrayList<>()).add(x.getValue()));
-                    images.add(new LabelTuning.RatedImage(new ImageInput(r.getImage().getImage().getId(),
-                            r.getImage().getImage().getData().toByteArray()), ratings));
+                    images.add(new LabelTuning.RatedImage(ImageInput.of(r.getImage().getImage().getId(),
+                            r.getImage().getImage().getData()), ratings));
                 } catch (RuntimeException e) {
                     fail(e);
                 }

@@ -62,7 +62,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             }
             Prepared p = prepare(request.getOptions());
             List<ImageInput> images = request.getImagesList().stream()
-                    .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
+                    .map(i -> ImageInput.of(i.getId(), i.getData())).toList();
             List<Outcome<ScoredImage>> results = run(p, images, deadline());
             ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
                     .setPreprocessingId(p.preprocessingId());

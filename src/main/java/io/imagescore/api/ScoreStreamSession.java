@@ -83,7 +83,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 fail(new ImageScoreException(ErrorCode.INVALID_REQUEST, "options may be sent only once, as the first message"));
                 return;
             }
-            pending.add(new ImageInput(request.getImage().getId(), request.getImage().getData().toByteArray()));
+            pending.add(ImageInput.of(request.getImage().getId(), request.getImage().getData()));
             inFlight++;
             startBatchIfIdle();
         }

@@ -3,9 +3,11 @@ package io.imagescore.model.triton;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
 import io.imagescore.model.triton.v2.ModelInferRequest;
@@ -27,7 +29,8 @@ import static io.imagescore.model.triton.TritonErrors.translate;
 import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
- * Sends one batched ModelInfer: an endpoint whose circuit breaker permits it (round-robin), the call's deadline,
+ * Sends one batched ModelInfer: an endpoint whose circuit breaker permits it (round-robin), the call's deadline less a
+ * margin,
  * UNAVAILABLE/CANCELLED retried with jittered exponential backoff while the deadline allows, every outcome recorded on
  * the endpoint's breaker.
  */
@@ -55,6 +58,9 @@ final class TritonCallExecutor {
         void finish(ImageScoreException error, ModelInferResponse response);
     }
 
+    /** Each ModelInfer's own gRPC deadline is the caller's remaining time minus this. */
+    private static final long DEADLINE_MARGIN_NANOS = ModelBackend.DEADLINE_MARGIN.toNanos();
+
     private final TritonConfig config;
     private final List<TritonEndpoint> endpoints;
     private final ScheduledExecutorService scheduler;
@@ -72,7 +78,7 @@ final class TritonCallExecutor {
     /** {@code lastFailure}/{@code lastEndpoint}: what the previous attempt ended with, reported if time runs out. */
     void attempt(Call call, int attemptNo, Throwable lastFailure, String lastEndpoint) {
         ModelSpec spec = call.spec();
-        long remaining = call.deadlineNanos() - System.nanoTime();
+        long remaining = call.deadlineNanos() - System.nanoTime() - DEADLINE_MARGIN_NANOS;
         if (remaining <= 0) {
             call.finish(lastFailure == null ? timeout(spec, null)
                     : translate(lastFailure, spec, lastEndpoint, attemptNo - 1), null);
@@ -92,13 +98,16 @@ final class TritonCallExecutor {
             return;
         }
         long start = System.nanoTime();
+        // started outside the caller's gRPC context: a batch may serve several callers, and one caller's cancellation
+        // must not cancel the others' RPC (TritonBatchCall cancels it once all have given up)
+        Context previous = Context.ROOT.attach();
         try {
             var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
                     .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
                     .modelInfer(call.request());
             call.sent(future);
             if (call.abandoned()) {
-                future.cancel(false);
+                future.cancel(true); // only cancel(true) cancels the RPC (GrpcFuture.interruptTask)
             }
             Futures.addCallback(future, new FutureCallback<>() {
                 @Override
@@ -135,6 +144,8 @@ final class TritonCallExecutor {
         } catch (RuntimeException e) {
             ep.breaker.releasePermission();
             call.finish(translate(e, spec, ep.address, attemptNo), null);
+        } finally {
+            Context.ROOT.detach(previous);
         }
     }
 
