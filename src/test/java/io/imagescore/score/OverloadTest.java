@@ -230,10 +230,13 @@ class OverloadTest {
             assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
             System.out.printf("triton deadline test: ended after %d ms, %d ModelInfer calls%n", tookMs, arrivals.size());
             assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 800);
-            // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all; the test
-            // below holds calls on the wire to check the deadline they carry
+            // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all. The
+            // deadline each call carries is checked by the next test on a small request: grpc-java sends the headers
+            // with the serialised message, so with these 19 MB batches the server's clock can start later than the
+            // 20 ms margin on a loaded machine (seen: 17 ms past the caller's deadline at load average 14)
             assertThat(arrivals).as("ModelInfer calls").hasSizeLessThan(38);
-            assertNoArrivalAfterAndNoneLongerThan(arrivals, deadlineNanos);
+            assertThat(arrivals).as("no ModelInfer arrives after the caller's deadline")
+                    .allSatisfy(a -> assertThat(a.atNanos() - deadlineNanos).isNegative());
         } finally {
             triton.faults().reset();
             triton.awaitIdle();
@@ -266,6 +269,11 @@ class OverloadTest {
             assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(2000 + 800);
             assertThat(arrivals).as("ModelInfer calls held").isNotEmpty();
             assertNoArrivalAfterAndNoneLongerThan(arrivals, deadlineNanos);
+            // the server's deadline timer starts when the headers arrive, a little after the client's
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (triton.cancelledInferCalls() < arrivals.size() && System.nanoTime() - until < 0) {
+                Thread.sleep(5);
+            }
             assertThat(triton.cancelledInferCalls()).as("held calls the server saw expire").isEqualTo(arrivals.size());
         } finally {
             triton.faults().reset();
