@@ -27,11 +27,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs one batch: streams the input, keeps this shard's ids, skips duplicate ids and chunks already committed by an
  * earlier (killed) invocation, feeds the target with at most {@code inFlight} images outstanding, gathers rows per
  * chunk and commits each complete chunk through {@link RunDirectory}. Memory is bounded by the in-flight limit (open
- * chunks ≤ in-flight + 1) plus the duplicate-id table (8 bytes per id).
+ * chunks ≤ in-flight + 1), the writer's backlog ({@link #chunkLimit}: a slow disk makes the input wait, complete
+ * chunks never pile up in memory) and the duplicate-id table (8 bytes per id).
  */
 public final class BatchRunner {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DUPLICATES_LISTED = 10;
+    /** Complete chunks that may wait for the writer before the input waits. */
+    static final int WRITER_BACKLOG = 2;
 
     /** Everything that defines a run (besides the target). */
     public record Settings(Input input, Shard shard, Path out, OutputFormat format, int chunkSize, int inFlight,
@@ -53,6 +56,11 @@ public final class BatchRunner {
     private final AtomicLong scoredNow = new AtomicLong();
     private final AtomicLong failedNow = new AtomicLong();
     private Semaphore inFlight;
+    /** Chunks open or waiting for the writer; a new chunk waits for one to be committed. */
+    private Semaphore chunks;
+    private int chunkLimit;
+    private int chunksHeld;
+    private int maxChunksHeld;
     private RunDirectory run;
     private volatile boolean finished;
 
@@ -90,6 +98,9 @@ public final class BatchRunner {
                 log.printf("resuming %s: %d chunks (%d images) already committed%n", settings.out(), run.committed().size(), resumedRows);
             }
             inFlight = new Semaphore(settings.inFlight());
+            // the chunks the in-flight images can span, plus two complete ones queued for the writer
+            chunkLimit = (settings.inFlight() + settings.chunkSize() - 1) / settings.chunkSize() + 1 + WRITER_BACKLOG;
+            chunks = new Semaphore(chunkLimit);
             progress = new Progress(settings.progress(), log, settings.logEveryMillis(), estimate(), resumedRows,
                     scoredNow, failedNow);
             target.start(dispatch());
@@ -184,9 +195,15 @@ public final class BatchRunner {
                     continue;
                 }
                 if (current == null) {
+                    while (!chunks.tryAcquire(200, TimeUnit.MILLISECONDS)) { // the writer is behind: wait for it
+                        if (fatal.get() != null) {
+                            return;
+                        }
+                    }
                     current = new Chunk(chunk, settings.chunkSize());
                     synchronized (this) {
                         open.put(chunk, current);
+                        maxChunksHeld = Math.max(maxChunksHeld, ++chunksHeld);
                     }
                 }
                 synchronized (this) {
@@ -224,8 +241,10 @@ public final class BatchRunner {
                 fatal.compareAndSet(null, t);
             }
             synchronized (BatchRunner.this) {
+                chunksHeld--;
                 BatchRunner.this.notifyAll();
             }
+            chunks.release();
         });
     }
 
@@ -305,6 +324,15 @@ public final class BatchRunner {
                 fatal.compareAndSet(null, error);
             }
         };
+    }
+
+    /** The most chunks held in memory at once (open or waiting for the writer) during the run; at most {@link #chunkLimit}. */
+    synchronized int maxChunksHeld() {
+        return maxChunksHeld;
+    }
+
+    int chunkLimit() {
+        return chunkLimit;
     }
 
     /** True once the input is exhausted and every accepted image has its row (no job can appear any more). */

@@ -224,4 +224,56 @@ class BatchRunnerTest {
         assertThat(other.error()).hasMessageContaining("holds a different run");
         assertThat(Set.copyOf(RunDirectory.partFiles(out))).hasSize(2);
     }
+
+    /** Answers every job at once (a row per image, no decoding): the writer, not the scoring, is the bottleneck. */
+    private static final class InstantTarget implements ScoringTarget {
+        private Thread worker;
+
+        @Override
+        public Info connect() {
+            return new Info("instant", "1", "0".repeat(64), "none", List.of(), List.of(), null, null);
+        }
+
+        @Override
+        public void start(Dispatch dispatch) {
+            worker = Thread.ofPlatform().start(() -> {
+                try {
+                    for (Job j = dispatch.take(); j != null; j = dispatch.take()) {
+                        dispatch.done(j, BatchRow.failure(j.entry, "CORRUPT_IMAGE", "not read"));
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void a_writer_slower_than_scoring_makes_the_input_wait_instead_of_holding_complete_chunks_in_memory() throws Exception {
+        Map<String, String> entries = new LinkedHashMap<>();
+        for (int i = 0; i < 400; i++) {
+            entries.put("img" + i, tmp.resolve("img" + i + ".jpg").toString());
+        }
+        Path m = BatchFixtures.csv(tmp.resolve("m.csv"), entries);
+        // one row per chunk: every chunk is a durable commit (fsync), far slower than the instant target
+        var settings = new BatchRunner.Settings(manifest(m), Shard.ALL, tmp.resolve("out"), OutputFormat.CSV, 1, 16, false,
+                List.of(), "exact", Backoff.DEFAULT, Progress.Mode.NONE, 10_000);
+        BatchRunner runner = new BatchRunner(settings, new InstantTarget(), new PrintStream(new ByteArrayOutputStream()));
+
+        BatchSummary s = runner.run();
+
+        assertThat(s.exitCode()).isEqualTo(2); // every row is a failure row here
+        assertThat(runner.chunkLimit()).isEqualTo(16 + 1 + BatchRunner.WRITER_BACKLOG);
+        assertThat(runner.maxChunksHeld()).as("chunks open or waiting for the writer").isLessThanOrEqualTo(runner.chunkLimit());
+        System.out.printf("batch writer backlog: at most %d chunks held (limit %d)%n", runner.maxChunksHeld(), runner.chunkLimit());
+    }
 }

@@ -63,7 +63,7 @@ public final class HeadFitter {
             if (!ids.add(r.id())) {
                 throw invalid("image id '" + r.id() + "' occurs twice");
             }
-            if ((r.data() == null || r.data().length == 0) && (r.sha256() == null || r.sha256().isEmpty())) {
+            if ((r.data() == null || !r.data().hasRemaining()) && (r.sha256() == null || r.sha256().isEmpty())) {
                 throw invalid("image '" + r.id() + "' has neither bytes nor the sha256 of an image sent before");
             }
         }

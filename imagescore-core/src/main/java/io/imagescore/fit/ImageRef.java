@@ -3,18 +3,24 @@ package io.imagescore.fit;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * An image of a labelled set: the caller's id and either its encoded bytes or the sha256 of bytes sent before
+ * An image of a labelled set: the caller's id and either its encoded bytes (a buffer, index 0 to its limit) or the sha256 of bytes sent before
  * (whose embeddings are in the {@link EmbeddingCache}). A sha256 given by a caller is exactly 64 lowercase hex
  * characters ({@link #isSha256}), because the cache uses it in a file name.
  */
-public record ImageRef(String id, byte[] data, String sha256) {
+public record ImageRef(String id, ByteBuffer data, String sha256) {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     public static ImageRef ofBytes(String id, byte[] data) {
+        return ofBytes(id, ByteBuffer.wrap(data));
+    }
+
+    /** The bytes are read in place (a request's buffer is not copied). */
+    public static ImageRef ofBytes(String id, ByteBuffer data) {
         return new ImageRef(id, data, null);
     }
 

@@ -8,6 +8,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -31,7 +32,7 @@ final class IccProfiles {
     }
 
     /** The embedded profile of a JPEG, PNG or WebP, or null (none, or malformed: then the pixels are used as they are). */
-    static byte[] embedded(byte[] b, ImageFormat format) {
+    static byte[] embedded(ByteBuffer b, ImageFormat format) {
         try {
             return switch (format) {
                 case JPEG -> fromJpeg(b);
@@ -87,11 +88,11 @@ final class IccProfiles {
     }
 
     /** APP2 "ICC_PROFILE\0" segments, each with its sequence number and count, concatenated in order. */
-    private static byte[] fromJpeg(byte[] b) {
+    private static byte[] fromJpeg(ByteBuffer b) {
         byte[][] chunks = null;
         int p = 2;
-        while (p + 4 <= b.length && (b[p] & 0xff) == 0xff) {
-            int marker = b[p + 1] & 0xff;
+        while (p + 4 <= b.limit() && (b.get(p) & 0xff) == 0xff) {
+            int marker = b.get(p + 1) & 0xff;
             if (marker == 0xff) {
                 p++;
                 continue;
@@ -99,16 +100,16 @@ final class IccProfiles {
             if (marker == 0xda || marker == 0xd9) {
                 break;
             }
-            int len = ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
-            if (marker == 0xe2 && len > 16 && p + 2 + len <= b.length
-                    && new String(b, p + 4, 12, StandardCharsets.ISO_8859_1).equals(JPEG_ICC)) {
-                int seq = b[p + 16] & 0xff;
-                int count = b[p + 17] & 0xff;
+            int len = ((b.get(p + 2) & 0xff) << 8) | (b.get(p + 3) & 0xff);
+            if (marker == 0xe2 && len > 16 && p + 2 + len <= b.limit()
+                    && StandardCharsets.ISO_8859_1.decode(b.slice(p + 4, 12)).toString().equals(JPEG_ICC)) {
+                int seq = b.get(p + 16) & 0xff;
+                int count = b.get(p + 17) & 0xff;
                 if (chunks == null) {
                     chunks = new byte[count][];
                 }
                 if (seq >= 1 && seq <= chunks.length) {
-                    chunks[seq - 1] = java.util.Arrays.copyOfRange(b, p + 18, p + 2 + len);
+                    chunks[seq - 1] = copy(b, p + 18, p + 2 + len);
                 }
             }
             p += 2 + len;
@@ -127,17 +128,17 @@ final class IccProfiles {
     }
 
     /** iCCP: profile name, NUL, compression method 0, zlib data. */
-    private static byte[] fromPng(byte[] b) throws DataFormatException {
+    private static byte[] fromPng(ByteBuffer b) throws DataFormatException {
         int p = 8;
-        while (p + 12 <= b.length) {
-            int len = ((b[p] & 0xff) << 24) | ((b[p + 1] & 0xff) << 16) | ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
-            String type = new String(b, p + 4, 4, StandardCharsets.ISO_8859_1);
-            if (len < 0 || p + 12 + len > b.length || type.equals("IDAT")) {
+        while (p + 12 <= b.limit()) {
+            int len = ((b.get(p) & 0xff) << 24) | ((b.get(p + 1) & 0xff) << 16) | ((b.get(p + 2) & 0xff) << 8) | (b.get(p + 3) & 0xff);
+            String type = StandardCharsets.ISO_8859_1.decode(b.slice(p + 4, 4)).toString();
+            if (len < 0 || p + 12 + len > b.limit() || type.equals("IDAT")) {
                 return null; // iCCP must precede the image data
             }
             if (type.equals("iCCP")) {
                 int nul = p + 8;
-                while (nul < p + 8 + len && b[nul] != 0) {
+                while (nul < p + 8 + len && b.get(nul) != 0) {
                     nul++;
                 }
                 return inflate(b, nul + 2, p + 8 + len - (nul + 2));
@@ -148,26 +149,32 @@ final class IccProfiles {
     }
 
     /** RIFF/WEBP with a VP8X header: the ICCP chunk holds the raw profile. */
-    private static byte[] fromWebp(byte[] b) {
+    private static byte[] fromWebp(ByteBuffer b) {
         int p = 12;
-        while (p + 8 <= b.length) {
-            int len = (b[p + 4] & 0xff) | ((b[p + 5] & 0xff) << 8) | ((b[p + 6] & 0xff) << 16) | ((b[p + 7] & 0xff) << 24);
-            String type = new String(b, p, 4, StandardCharsets.ISO_8859_1);
-            if (len < 0 || p + 8 + len > b.length) {
+        while (p + 8 <= b.limit()) {
+            int len = (b.get(p + 4) & 0xff) | ((b.get(p + 5) & 0xff) << 8) | ((b.get(p + 6) & 0xff) << 16) | ((b.get(p + 7) & 0xff) << 24);
+            String type = StandardCharsets.ISO_8859_1.decode(b.slice(p, 4)).toString();
+            if (len < 0 || p + 8 + len > b.limit()) {
                 return null;
             }
             if (type.equals("ICCP")) {
-                return java.util.Arrays.copyOfRange(b, p + 8, p + 8 + len);
+                return copy(b, p + 8, p + 8 + len);
             }
             p += 8 + len + (len & 1);
         }
         return null;
     }
 
-    private static byte[] inflate(byte[] b, int off, int len) throws DataFormatException {
+    private static byte[] copy(ByteBuffer b, int from, int to) {
+        byte[] out = new byte[to - from];
+        b.get(from, out);
+        return out;
+    }
+
+    private static byte[] inflate(ByteBuffer b, int off, int len) throws DataFormatException {
         Inflater inf = new Inflater();
         try {
-            inf.setInput(b, off, len);
+            inf.setInput(b.slice(off, len));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[8192];
             while (!inf.finished()) {

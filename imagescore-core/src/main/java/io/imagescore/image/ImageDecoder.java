@@ -13,8 +13,8 @@ import java.awt.image.ColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
@@ -48,13 +48,13 @@ final class ImageDecoder {
     }
 
     /** Fails fast on empty, oversized and unrecognised input; returns the recognised format. */
-    ImageFormat check(byte[] encoded) {
-        if (encoded == null || encoded.length == 0) {
+    ImageFormat check(ByteBuffer encoded) {
+        if (encoded == null || !encoded.hasRemaining()) {
             throw new ImageScoreException(ErrorCode.EMPTY_IMAGE, "image has no bytes");
         }
-        if (encoded.length > limits.maxBytes()) {
+        if (encoded.limit() > limits.maxBytes()) {
             throw new ImageScoreException(ErrorCode.IMAGE_TOO_LARGE,
-                    "image file is " + encoded.length + " bytes, the limit is " + limits.maxBytes());
+                    "image file is " + encoded.limit() + " bytes, the limit is " + limits.maxBytes());
         }
         ImageFormat format = ImageFormat.sniff(encoded);
         if (!format.decodable() && format != ImageFormat.UNKNOWN) {
@@ -69,12 +69,11 @@ final class ImageDecoder {
      * UNSUPPORTED_FORMAT): the admission cost of an image, known before any raster is allocated. PNG is read from
      * IHDR, JPEG from libjpeg-turbo's header parser, other formats from their ImageIO reader's header.
      */
-    long pixels(byte[] encoded) {
+    long pixels(ByteBuffer encoded) {
         ImageFormat format = check(encoded);
-        if (format == ImageFormat.PNG && encoded.length >= 24 && encoded[12] == 'I' && encoded[13] == 'H'
-                && encoded[14] == 'D' && encoded[15] == 'R') {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(encoded);
-            return checkSize(Integer.toUnsignedLong(b.getInt(16)), Integer.toUnsignedLong(b.getInt(20)));
+        if (format == ImageFormat.PNG && encoded.limit() >= 24 && encoded.get(12) == 'I' && encoded.get(13) == 'H'
+                && encoded.get(14) == 'D' && encoded.get(15) == 'R') {
+            return checkSize(Integer.toUnsignedLong(encoded.getInt(16)), Integer.toUnsignedLong(encoded.getInt(20)));
         }
         if (format == ImageFormat.JPEG && turbo.isPresent()) {
             try {
@@ -84,7 +83,7 @@ final class ImageDecoder {
                 // ImageIO decides below, as decode() does
             }
         }
-        if (format == ImageFormat.BMP && encoded.length >= 26) {
+        if (format == ImageFormat.BMP && encoded.limit() >= 26) {
             return checkBmp(encoded);
         }
         return withReader(encoded, format, reader -> checkSize(reader.getWidth(0), reader.getHeight(0)));
@@ -95,7 +94,7 @@ final class ImageDecoder {
      * (1/2, 1/4, 1/8) whose short side stays ≥ the target — Pillow's {@code draft((S, S))} rule, so the pixels
      * equal Pillow's draft decode.
      */
-    Decoded decode(byte[] encoded, int dctTargetShortSide) {
+    Decoded decode(ByteBuffer encoded, int dctTargetShortSide) {
         ImageFormat format = check(encoded);
         int orientation = Orientation.of(encoded, format);
         if (format == ImageFormat.JPEG && turbo.isPresent()) {
@@ -104,7 +103,7 @@ final class ImageDecoder {
                 return d;
             }
         }
-        if (format == ImageFormat.BMP && encoded.length >= 26) {
+        if (format == ImageFormat.BMP && encoded.limit() >= 26) {
             checkBmp(encoded);
         }
         // the PNG reader ignores an embedded profile (the TIFF, WebP and CMYK JPEG readers apply it themselves)
@@ -117,7 +116,7 @@ final class ImageDecoder {
     }
 
     /** null when the JPEG needs ImageIO (CMYK/YCCK, or a JPEG variant libjpeg-turbo rejects in the header). */
-    private Decoded decodeTurbo(TurboJpeg tj, byte[] encoded, int dctTarget, int orientation) {
+    private Decoded decodeTurbo(TurboJpeg tj, ByteBuffer encoded, int dctTarget, int orientation) {
         TurboJpeg.Header header;
         try {
             header = tj.header(encoded);
@@ -155,8 +154,8 @@ final class ImageDecoder {
     }
 
     /** The JDK's BMP reader validates the declared size against the data before it reports the size. */
-    private long checkBmp(byte[] encoded) {
-        java.nio.ByteBuffer header = java.nio.ByteBuffer.wrap(encoded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private long checkBmp(ByteBuffer encoded) {
+        ByteBuffer header = encoded.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
         boolean os2 = header.getInt(14) == 12; // BITMAPCOREHEADER: 16-bit sizes
         return checkSize(os2 ? header.getShort(18) & 0xffff : Math.abs((long) header.getInt(18)),
                 os2 ? header.getShort(20) & 0xffff : Math.abs((long) header.getInt(22)));
@@ -176,7 +175,7 @@ final class ImageDecoder {
         return w * h;
     }
 
-    private RgbImage decodeImageIo(byte[] encoded, ImageFormat format) {
+    private RgbImage decodeImageIo(ByteBuffer encoded, ImageFormat format) {
         return withReader(encoded, format, reader -> {
             checkSize(reader.getWidth(0), reader.getHeight(0));
             return toRgb(reader.read(0));
@@ -188,14 +187,14 @@ final class ImageDecoder {
     }
 
     /** Runs {@code work} with the ImageIO reader for {@code encoded}; every failure becomes the image's error. */
-    private <T> T withReader(byte[] encoded, ImageFormat format, ReaderWork<T> work) {
+    private <T> T withReader(ByteBuffer encoded, ImageFormat format, ReaderWork<T> work) {
         String name = format == ImageFormat.UNKNOWN ? "image" : format.name();
         ImageReader reader = null;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+        try (ImageInputStream in = new ByteBufferImageInputStream(encoded)) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new ImageScoreException(ErrorCode.UNSUPPORTED_FORMAT, "not a recognised image format ("
-                        + encoded.length + " bytes starting " + hex(encoded) + "); send JPEG, PNG, WebP, GIF, BMP or TIFF");
+                        + encoded.limit() + " bytes starting " + hex(encoded) + "); send JPEG, PNG, WebP, GIF, BMP or TIFF");
             }
             reader = readers.next();
             reader.setInput(in, true, false);
@@ -217,10 +216,10 @@ final class ImageDecoder {
         return new ImageScoreException(ErrorCode.CORRUPT_IMAGE, format + " data could not be decoded: " + detail, cause);
     }
 
-    private static String hex(byte[] b) {
+    private static String hex(ByteBuffer b) {
         StringBuilder s = new StringBuilder();
-        for (int i = 0; i < Math.min(8, b.length); i++) {
-            s.append(String.format(Locale.ROOT, "%02x", b[i] & 0xff));
+        for (int i = 0; i < Math.min(8, b.limit()); i++) {
+            s.append(String.format(Locale.ROOT, "%02x", b.get(i) & 0xff));
         }
         return s.toString();
     }

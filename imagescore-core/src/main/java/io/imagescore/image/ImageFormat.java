@@ -1,5 +1,7 @@
 package io.imagescore.image;
 
+import java.nio.ByteBuffer;
+
 /** Container format recognised from the first bytes (never from a file name or a client's claim). */
 enum ImageFormat {
     JPEG, PNG, GIF, BMP, TIFF, WEBP,
@@ -11,7 +13,7 @@ enum ImageFormat {
         return ordinal() <= WEBP.ordinal();
     }
 
-    static ImageFormat sniff(byte[] b) {
+    static ImageFormat sniff(ByteBuffer b) {
         if (startsWith(b, 0, 0xff, 0xd8, 0xff)) {
             return JPEG;
         }
@@ -42,19 +44,19 @@ enum ImageFormat {
         if (startsWith(b, 0, '%', 'P', 'D', 'F')) {
             return PDF;
         }
-        String head = new String(b, 0, Math.min(b.length, 256), java.nio.charset.StandardCharsets.ISO_8859_1);
+        String head = java.nio.charset.StandardCharsets.ISO_8859_1.decode(b.slice(0, Math.min(b.limit(), 256))).toString();
         if (head.contains("<svg")) {
             return SVG;
         }
         return UNKNOWN;
     }
 
-    private static boolean startsWith(byte[] b, int offset, int... magic) {
-        if (b.length < offset + magic.length) {
+    private static boolean startsWith(ByteBuffer b, int offset, int... magic) {
+        if (b.limit() < offset + magic.length) {
             return false;
         }
         for (int i = 0; i < magic.length; i++) {
-            if ((b[offset + i] & 0xff) != magic[i]) {
+            if ((b.get(offset + i) & 0xff) != magic[i]) {
                 return false;
             }
         }

@@ -5,10 +5,10 @@ import com.twelvemonkeys.imageio.metadata.Directory;
 import com.twelvemonkeys.imageio.metadata.Entry;
 import com.twelvemonkeys.imageio.metadata.tiff.TIFF;
 import com.twelvemonkeys.imageio.metadata.tiff.TIFFReader;
-import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 
 import javax.imageio.stream.ImageInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * EXIF orientation (TIFF tag 274): finding it in JPEG APP1, PNG eXIf, WebP EXIF chunks and TIFF files, and applying
@@ -22,11 +22,11 @@ final class Orientation {
     }
 
     /** Orientation of an encoded image of any supported format; 1 when absent or unreadable. */
-    static int of(byte[] b, ImageFormat format) {
+    static int of(ByteBuffer b, ImageFormat format) {
         try {
             return switch (format) {
                 case JPEG -> fromJpeg(b);
-                case TIFF -> fromTiff(b, 0, b.length);
+                case TIFF -> fromTiff(b, 0, b.limit());
                 case PNG -> fromPng(b);
                 case WEBP -> fromWebp(b);
                 default -> NORMAL;
@@ -36,13 +36,13 @@ final class Orientation {
         }
     }
 
-    private static int fromJpeg(byte[] b) {
+    private static int fromJpeg(ByteBuffer b) {
         int p = 2;
-        while (p + 4 <= b.length) {
-            if ((b[p] & 0xff) != 0xff) {
+        while (p + 4 <= b.limit()) {
+            if ((b.get(p) & 0xff) != 0xff) {
                 return NORMAL;
             }
-            int marker = b[p + 1] & 0xff;
+            int marker = b.get(p + 1) & 0xff;
             if (marker == 0xff) { // fill byte
                 p++;
                 continue;
@@ -51,22 +51,22 @@ final class Orientation {
                 return NORMAL;
             }
             int len = u16be(b, p + 2);
-            if (marker == 0xe1 && len >= 8 && p + 4 + 6 <= b.length && b[p + 4] == 'E' && b[p + 5] == 'x'
-                    && b[p + 6] == 'i' && b[p + 7] == 'f' && b[p + 8] == 0 && b[p + 9] == 0) {
-                return fromTiff(b, p + 10, Math.min(b.length, p + 2 + len));
+            if (marker == 0xe1 && len >= 8 && p + 4 + 6 <= b.limit() && b.get(p + 4) == 'E' && b.get(p + 5) == 'x'
+                    && b.get(p + 6) == 'i' && b.get(p + 7) == 'f' && b.get(p + 8) == 0 && b.get(p + 9) == 0) {
+                return fromTiff(b, p + 10, Math.min(b.limit(), p + 2 + len));
             }
             p += 2 + len;
         }
         return NORMAL;
     }
 
-    private static int fromPng(byte[] b) {
+    private static int fromPng(ByteBuffer b) {
         int p = 8;
-        while (p + 12 <= b.length) {
+        while (p + 12 <= b.limit()) {
             int len = (int) Math.min(u32be(b, p), Integer.MAX_VALUE);
-            String type = new String(b, p + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String type = java.nio.charset.StandardCharsets.ISO_8859_1.decode(b.slice(p + 4, 4)).toString();
             if (type.equals("eXIf")) {
-                return fromTiff(b, p + 8, Math.min(b.length, p + 8 + len));
+                return fromTiff(b, p + 8, Math.min(b.limit(), p + 8 + len));
             }
             if (type.equals("IDAT") || type.equals("IEND")) {
                 return NORMAL;
@@ -76,17 +76,17 @@ final class Orientation {
         return NORMAL;
     }
 
-    private static int fromWebp(byte[] b) {
+    private static int fromWebp(ByteBuffer b) {
         int p = 12;
-        while (p + 8 <= b.length) {
+        while (p + 8 <= b.limit()) {
             int len = (int) Math.min(u32le(b, p + 4), Integer.MAX_VALUE);
-            if (b[p] == 'E' && b[p + 1] == 'X' && b[p + 2] == 'I' && b[p + 3] == 'F') {
+            if (b.get(p) == 'E' && b.get(p + 1) == 'X' && b.get(p + 2) == 'I' && b.get(p + 3) == 'F') {
                 int start = p + 8;
                 // some writers keep the JPEG "Exif\0\0" prefix
-                if (start + 6 <= b.length && b[start] == 'E' && b[start + 1] == 'x') {
+                if (start + 6 <= b.limit() && b.get(start) == 'E' && b.get(start + 1) == 'x') {
                     start += 6;
                 }
-                return fromTiff(b, start, Math.min(b.length, p + 8 + len));
+                return fromTiff(b, start, Math.min(b.limit(), p + 8 + len));
             }
             p += 8 + len + (len & 1);
         }
@@ -97,11 +97,11 @@ final class Orientation {
      * Reads tag 274 from IFD0 of the TIFF structure in b[start, end), through TwelveMonkeys' maintained TIFF/EXIF
      * reader (the containers above are only walked to find that structure). Malformed or missing: {@link #NORMAL}.
      */
-    static int fromTiff(byte[] b, int start, int end) {
+    static int fromTiff(ByteBuffer b, int start, int end) {
         if (end - start < 8) {
             return NORMAL;
         }
-        try (ImageInputStream in = new ByteArrayImageInputStream(b, start, end - start)) {
+        try (ImageInputStream in = new ByteBufferImageInputStream(b.slice(start, end - start))) {
             Directory ifds = new TIFFReader().read(in);
             Directory ifd0 = ifds instanceof CompoundDirectory c ? c.getDirectory(0) : ifds;
             Entry entry = ifd0 == null ? null : ifd0.getEntryById(TIFF.TAG_ORIENTATION);
@@ -152,19 +152,19 @@ final class Orientation {
         return new RgbImage(ow, oh, dst);
     }
 
-    private static int u16be(byte[] b, int p) {
-        return ((b[p] & 0xff) << 8) | (b[p + 1] & 0xff);
+    private static int u16be(ByteBuffer b, int p) {
+        return ((b.get(p) & 0xff) << 8) | (b.get(p + 1) & 0xff);
     }
 
-    private static int u16le(byte[] b, int p) {
-        return ((b[p + 1] & 0xff) << 8) | (b[p] & 0xff);
+    private static int u16le(ByteBuffer b, int p) {
+        return ((b.get(p + 1) & 0xff) << 8) | (b.get(p) & 0xff);
     }
 
-    private static long u32be(byte[] b, int p) {
+    private static long u32be(ByteBuffer b, int p) {
         return ((long) u16be(b, p) << 16) | u16be(b, p + 2);
     }
 
-    private static long u32le(byte[] b, int p) {
+    private static long u32le(ByteBuffer b, int p) {
         return ((long) u16le(b, p + 2) << 16) | u16le(b, p);
     }
 }

@@ -3,6 +3,7 @@ package io.imagescore.image;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -54,17 +55,31 @@ public class Preprocessor {
      * The decoded pixel count of an image, read from its header only, with every per-image limit checked first
      * (empty, too many bytes, unsupported, IMAGE_TOO_LARGE): the cost admission control charges before decoding.
      */
+    public long pixelCost(ByteBuffer encoded) {
+        return decoder.pixels(encoded == null ? ByteBuffer.allocate(0) : encoded.slice());
+    }
+
     public long pixelCost(byte[] encoded) {
-        return decoder.pixels(encoded);
+        return pixelCost(wrap(encoded));
     }
 
     public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
-        return preprocess(encoded, spec, views, mode, StageClock.NONE);
+        return preprocess(wrap(encoded), spec, views, mode, StageClock.NONE);
     }
 
-    /** As above; each decode is timed as stage "decode", each pixels → tensors pass as "preprocess". */
-    public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+    /** null reads as no bytes (EMPTY_IMAGE). */
+    private static ByteBuffer wrap(byte[] encoded) {
+        return ByteBuffer.wrap(encoded == null ? new byte[0] : encoded);
+    }
+
+    /**
+     * The image's bytes from the buffer's position to its limit, read in place (heap or direct, read-only is fine):
+     * a request's bytes are never copied. Each decode is timed as stage "decode", each pixels → tensors pass as
+     * "preprocess".
+     */
+    public PreprocessedImage preprocess(ByteBuffer bytes, PreprocessSpec spec, List<View> views, PreprocessMode mode,
                                         StageClock clock) {
+        ByteBuffer encoded = bytes == null ? ByteBuffer.allocate(0) : bytes.slice();
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
         // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
         // pixels must not depend on which other views the same request asks for (quality_fast beside quality would
@@ -95,7 +110,7 @@ public class Preprocessor {
         }
     }
 
-    private ImageDecoder.Decoded decode(byte[] encoded, int dctTarget, StageClock clock) {
+    private ImageDecoder.Decoded decode(ByteBuffer encoded, int dctTarget, StageClock clock) {
         try (StageClock.Timing ignored = clock.begin("decode")) {
             return decoder.decode(encoded, dctTarget);
         }

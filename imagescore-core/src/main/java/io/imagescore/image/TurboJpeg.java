@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Level;
@@ -17,7 +18,8 @@ import java.util.logging.Logger;
  * API, no JNI. Flags 0 = accurate integer IDCT and fancy upsampling, Pillow's defaults, so the pixels equal Pillow's
  * decode byte for byte (also at 1/2, 1/4, 1/8 DCT scaling, which equals Pillow's {@code draft}).
  *
- * <p>Buffers are passed as Java heap arrays through critical downcalls (no copies). TurboJPEG handles are not
+ * <p>Buffers are passed as they are (heap arrays and heap or direct ByteBuffers) through critical downcalls (no
+ * copies). The encoded buffer is read from index 0 to its limit. TurboJPEG handles are not
  * thread-safe, so each call borrows one from a pool.
  */
 final class TurboJpeg {
@@ -105,13 +107,13 @@ final class TurboJpeg {
         return INSTANCE;
     }
 
-    Header header(byte[] jpeg) throws DecodeException {
+    Header header(ByteBuffer jpeg) throws DecodeException {
         MemorySegment handle = borrow();
         boolean clean = false;
         try {
             int[] dims = new int[4];
             MemorySegment d = MemorySegment.ofArray(dims);
-            int rc = (int) decompressHeader3.invokeExact(handle, MemorySegment.ofArray(jpeg), (long) jpeg.length,
+            int rc = (int) decompressHeader3.invokeExact(handle, MemorySegment.ofBuffer(jpeg), (long) jpeg.limit(),
                     d.asSlice(0, 4), d.asSlice(4, 4), d.asSlice(8, 4), d.asSlice(12, 4));
             if (rc != 0) {
                 throw new DecodeException(errorText(handle));
@@ -135,11 +137,11 @@ final class TurboJpeg {
      * (ceil(original·1/denominator)). A warning (e.g. a truncated file, which libjpeg pads with grey) is returned,
      * not thrown.
      */
-    Result decode(byte[] jpeg, byte[] dst, int width, int height) throws DecodeException {
+    Result decode(ByteBuffer jpeg, byte[] dst, int width, int height) throws DecodeException {
         MemorySegment handle = borrow();
         boolean clean = false;
         try {
-            int rc = (int) decompress2.invokeExact(handle, MemorySegment.ofArray(jpeg), (long) jpeg.length,
+            int rc = (int) decompress2.invokeExact(handle, MemorySegment.ofBuffer(jpeg), (long) jpeg.limit(),
                     MemorySegment.ofArray(dst), width, width * 3, height, TJPF_RGB, 0);
             if (rc == 0) {
                 clean = true;

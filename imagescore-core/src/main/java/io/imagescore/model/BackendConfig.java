@@ -22,6 +22,12 @@ public interface BackendConfig {
         /** Intra-op threads per inference; 0 = all cores. */
         @WithDefault("0")
         int intraOpThreads();
+
+        /**
+         * ONNX Runtime's intra-op spinning (session.intra_op.allow_spinning); unset = the measured default
+         * ({@code OnnxBackend.DEFAULT_SPINNING}, bench/README.md "ORT intra-op spinning").
+         */
+        java.util.Optional<Boolean> intraOpSpinning();
     }
 
     /** Triton over KServe-v2 gRPC; unset values take {@code TritonConfig.defaults}. */

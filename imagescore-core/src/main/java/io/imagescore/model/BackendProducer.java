@@ -19,7 +19,8 @@ public class BackendProducer {
     @ApplicationScoped
     ModelBackend backend(BackendConfig config, MeterRegistry meters, OpenTelemetry otel) {
         return switch (config.kind()) {
-            case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads()));
+            case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads(),
+                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING)));
             case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters, otel);
             default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
                     "imagescore.backend.kind='" + config.kind() + "' is not one of: onnx, triton");

@@ -26,8 +26,15 @@ public interface ModelBackend extends AutoCloseable {
     }
 
     /**
+     * How long before the caller's deadline a remote backend gives up (each Triton ModelInfer carries the caller's
+     * remaining time less this), so its answer or its BACKEND_TIMEOUT is back before the caller's deadline passes.
+     */
+    java.time.Duration DEADLINE_MARGIN = java.time.Duration.ofMillis(20);
+
+    /**
      * Runs {@code modelId} on {@code inputs} (first dimension = batch, at most the model's max batch) and returns the
-     * requested outputs by name. {@code deadline} may be null (no deadline).
+     * requested outputs by name. {@code deadline} may be null (no deadline); a remote backend gives up
+     * {@link #DEADLINE_MARGIN} before it with BACKEND_TIMEOUT.
      */
     Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline);
 

@@ -41,7 +41,8 @@ public interface LimitsConfig {
 
     /**
      * Largest request message; quarkus.grpc.server.max-inbound-message-size is set from it. Must stay well under the
-     * heap: a request is held whole while it is scored.
+     * heap: a request is held whole while it is scored (its images are read in place, not copied); above an eighth of
+     * the heap the server warns at startup.
      */
     @WithDefault("134217728")
     int maxRequestBytes();

@@ -61,6 +61,13 @@ public class ScoringPipeline {
     @Inject
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, LimitsConfig config) {
         this(backend, preprocessor, metrics, config.limits());
+        long heap = Runtime.getRuntime().maxMemory();
+        if (config.maxRequestBytes() > heap / 8) {
+            // a request is held twice while it is parsed (gRPC's frame, then the message), a few at once
+            LOG.warnf("imagescore.limits.max-request-bytes=%d is more than an eighth of the %d MiB heap: a few"
+                    + " concurrent requests of that size can exhaust it; lower it or raise -Xmx", config.maxRequestBytes(),
+                    heap >> 20);
+        }
     }
 
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, Limits limits) {
@@ -220,7 +227,7 @@ public class ScoringPipeline {
                 metrics.imageError(errors[i].code().name());
             } else {
                 pixels += cost[i];
-                bytes += images.get(i).data().length;
+                bytes += images.get(i).size();
             }
         }
         // the group's rasters are admitted together and released once they have become tensors
@@ -303,6 +310,16 @@ public class ScoringPipeline {
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
                     result = backend.infer(pack.encoder().id(),
                             Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
+                } catch (ImageScoreException e) {
+                    // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
+                    // deadline less its margin) reports the call's end
+                    if (e.code() == ErrorCode.BACKEND_TIMEOUT && scope.deadline() != null
+                            && scope.remainingNanos() <= ModelBackend.DEADLINE_MARGIN.toNanos()) {
+                        throw new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, "the deadline passed while a model"
+                                + " call ran", e);
+                    }
+                    scope.check("a model call finished");
+                    throw e;
                 }
             }
             for (String o : outputs) {
@@ -362,8 +379,15 @@ public class ScoringPipeline {
 
     /** Hex sha256 of encoded bytes: the content id of an image (results, caches). */
     public static String sha256(byte[] data) {
+        return sha256(java.nio.ByteBuffer.wrap(data));
+    }
+
+    /** Hex sha256 of the bytes from the buffer's position to its limit (the buffer itself is not moved). */
+    public static String sha256(java.nio.ByteBuffer data) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(data.duplicate());
+            return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -97,8 +97,8 @@ class IccProfilesTest {
     void check(String name, byte[] icc, String format) throws Exception {
         Path dir = pillow(name, icc, format);
         byte[] encoded = Files.readAllBytes(dir.resolve("picture." + format));
-        assertThat(IccProfiles.embedded(encoded, ImageFormat.sniff(encoded))).as("profile found in " + format).isEqualTo(icc);
-        RgbImage decoded = new ImageDecoder(ImageLimits.DEFAULT, TurboJpeg.instance()).decode(encoded, 0).image();
+        assertThat(IccProfiles.embedded(java.nio.ByteBuffer.wrap(encoded), ImageFormat.sniff(java.nio.ByteBuffer.wrap(encoded)))).as("profile found in " + format).isEqualTo(icc);
+        RgbImage decoded = new ImageDecoder(ImageLimits.DEFAULT, TurboJpeg.instance()).decode(java.nio.ByteBuffer.wrap(encoded), 0).image();
         byte[] reference = Files.readAllBytes(dir.resolve("reference.rgb"));
         byte[] plain = Files.readAllBytes(dir.resolve("plain.rgb"));
         int converted = maxDiff(decoded.pixels(), reference);

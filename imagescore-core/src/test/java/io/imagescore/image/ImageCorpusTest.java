@@ -406,7 +406,7 @@ class ImageCorpusTest {
     }
 
     private static RgbImage decode(byte[] bytes) {
-        return decoder.decode(bytes, 0).image();
+        return decoder.decode(java.nio.ByteBuffer.wrap(bytes), 0).image();
     }
 
     static BufferedImage card() {

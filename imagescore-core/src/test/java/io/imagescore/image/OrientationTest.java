@@ -37,7 +37,7 @@ class OrientationTest {
             for (int type : new int[]{3, 4}) {
                 for (int o = 1; o <= 8; o++) {
                     byte[] t = tiff(order, type, o);
-                    assertThat(Orientation.fromTiff(t, 0, t.length)).as("%s type %d orientation %d", order, type, o).isEqualTo(o);
+                    assertThat(Orientation.fromTiff(java.nio.ByteBuffer.wrap(t), 0, t.length)).as("%s type %d orientation %d", order, type, o).isEqualTo(o);
                 }
             }
         }
@@ -46,14 +46,14 @@ class OrientationTest {
     @Test
     void out_of_range_truncated_and_garbage_mean_no_rotation() {
         byte[] nine = tiff(ByteOrder.BIG_ENDIAN, 3, 9);
-        assertThat(Orientation.fromTiff(nine, 0, nine.length)).isEqualTo(Orientation.NORMAL);
+        assertThat(Orientation.fromTiff(java.nio.ByteBuffer.wrap(nine), 0, nine.length)).isEqualTo(Orientation.NORMAL);
         byte[] six = tiff(ByteOrder.LITTLE_ENDIAN, 3, 6);
-        assertThat(Orientation.fromTiff(six, 0, 9)).as("cut inside the IFD").isEqualTo(Orientation.NORMAL);
+        assertThat(Orientation.fromTiff(java.nio.ByteBuffer.wrap(six), 0, 9)).as("cut inside the IFD").isEqualTo(Orientation.NORMAL);
         byte[] garbage = "not a tiff structure at all".getBytes();
-        assertThat(Orientation.fromTiff(garbage, 0, garbage.length)).isEqualTo(Orientation.NORMAL);
+        assertThat(Orientation.fromTiff(java.nio.ByteBuffer.wrap(garbage), 0, garbage.length)).isEqualTo(Orientation.NORMAL);
         byte[] offset = tiff(ByteOrder.BIG_ENDIAN, 3, 6);
         byte[] shifted = new byte[offset.length + 5];
         System.arraycopy(offset, 0, shifted, 5, offset.length);
-        assertThat(Orientation.fromTiff(shifted, 5, shifted.length)).as("structure at an offset in the buffer").isEqualTo(6);
+        assertThat(Orientation.fromTiff(java.nio.ByteBuffer.wrap(shifted), 5, shifted.length)).as("structure at an offset in the buffer").isEqualTo(6);
     }
 }

@@ -10,7 +10,10 @@ public interface ApiConfig {
     @WithDefault("64")
     int maxImagesPerRequest();
 
-    /** Most images in flight on one ScoreStream (read but not yet answered). */
+    /**
+     * Most images in flight on one ScoreStream (read but not yet answered); their bytes are also kept under
+     * {@code imagescore.limits.max-request-bytes} (plus one message).
+     */
     @WithDefault("64")
     int streamWindow();
 

@@ -207,7 +207,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
 
     private static LabelledImage image(io.imagescore.api.v1.LabelledImage li) {
         ImageRef ref = switch (li.getSourceCase()) {
-            case DATA -> ImageRef.ofBytes(li.getId(), li.getData().toByteArray());
+            case DATA -> ImageRef.ofBytes(li.getId(), li.getData().asReadOnlyByteBuffer());
             case SHA256 -> ImageRef.ofHash(li.getId(), li.getSha256());
             case SOURCE_NOT_SET -> new ImageRef(li.getId(), null, null);
         };

@@ -39,7 +39,10 @@ import java.util.concurrent.Executors;
  */
 @GrpcService
 public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase {
-    /** Most rated images one tuning call may send (they are held in memory until the stream ends). */
+    /**
+     * Most rated images one tuning call may send (they are held in memory until the stream ends); their bytes are
+     * bounded by imagescore.limits.max-request-bytes.
+     */
     static final int MAX_IMAGES = 20_000;
     private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -55,12 +58,15 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     PromptSetRegistry promptSets;
     @Inject
     ScoreMetrics metrics;
+    @Inject
+    io.imagescore.score.LimitsConfig limits;
 
     @Override
     public StreamObserver<TuneLabelsRequest> tuneLabels(StreamObserver<TuneLabelsResponse> out) {
         return new StreamObserver<>() {
             private TuneLabelsConfig config;
             private final List<LabelTuning.RatedImage> images = new ArrayList<>();
+            private long bytes;
             private boolean done;
 
             @Override
@@ -83,10 +89,18 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
                     if (images.size() >= MAX_IMAGES) {
                         throw new ImageScoreException(ErrorCode.TOO_MANY_IMAGES, "at most " + MAX_IMAGES + " rated images per tuning call");
                     }
+                    long size = r.getImage().getImage().getData().size();
+                    if (bytes + size > limits.maxRequestBytes()) { // all are held until the stream ends
+                        throw new ImageScoreException(ErrorCode.TOO_MANY_IMAGES, "the rated images of one tuning call may"
+                                + " total at most " + limits.maxRequestBytes() + " bytes (imagescore.limits.max-request-bytes);"
+                                + " image " + (images.size() + 1) + " brings them to " + (bytes + size)
+                                + ": send fewer or smaller images", Map.of("max_bytes", Long.toString(limits.maxRequestBytes())), null);
+                    }
+                    bytes += size;
                     Map<String, List<Double>> ratings = new LinkedHashMap<>();
                     r.getImage().getRatingsList().forEach(x -> ratings.computeIfAbsent(x.getViewpoint(), k -> new ArrayList<>()).add(x.getValue()));
-                    images.add(new LabelTuning.RatedImage(new ImageInput(r.getImage().getImage().getId(),
-                            r.getImage().getImage().getData().toByteArray()), ratings));
+                    images.add(new LabelTuning.RatedImage(ImageInput.of(r.getImage().getImage().getId(),
+                            r.getImage().getImage().getData()), ratings));
                 } catch (RuntimeException e) {
                     fail(e);
                 }

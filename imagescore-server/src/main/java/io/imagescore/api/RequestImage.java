@@ -4,19 +4,21 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.score.ImageInput;
 
+import java.nio.ByteBuffer;
 import java.util.regex.Pattern;
 
 /**
  * One image of a scoring request: its bytes, or only the content hash of an image scored before
- * ({@code ImageInput.content_sha256}), which the score store answers.
+ * ({@code ImageInput.content_sha256}), which the score store answers. The bytes are the parsed request's, read in
+ * place (never copied).
  */
-record RequestImage(String id, byte[] data, String contentSha256) {
+record RequestImage(String id, ByteBuffer data, String contentSha256) {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     static RequestImage of(io.imagescore.api.v1.ImageInput i) {
         String hash = i.getContentSha256();
         if (hash.isEmpty()) {
-            return new RequestImage(i.getId(), i.getData().toByteArray(), null);
+            return new RequestImage(i.getId(), i.getData().asReadOnlyByteBuffer(), null);
         }
         if (!i.getData().isEmpty()) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "image '" + i.getId() + "' has both data and content_sha256; send one");
@@ -34,5 +36,10 @@ record RequestImage(String id, byte[] data, String contentSha256) {
 
     ImageInput input() {
         return new ImageInput(id, data);
+    }
+
+    /** The bytes this image holds in memory (0 for a hash-only image). */
+    int size() {
+        return data == null ? 0 : data.remaining();
     }
 }

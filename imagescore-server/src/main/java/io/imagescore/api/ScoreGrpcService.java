@@ -53,6 +53,8 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     @Inject
     ApiConfig config;
     @Inject
+    io.imagescore.score.LimitsConfig limits;
+    @Inject
     ScoreMetrics metrics;
     @Inject
     PromptSetRegistry promptSets;
@@ -95,7 +97,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     @Override
     public StreamObserver<ScoreStreamRequest> scoreStream(StreamObserver<ScoreStreamResponse> responseObserver) {
         return new ScoreStreamSession(this, (ServerCallStreamObserver<ScoreStreamResponse>) responseObserver,
-                config.streamWindow(), config.streamBatch());
+                config.streamWindow(), config.streamBatch(), limits.maxRequestBytes());
     }
 
     @Override

@@ -20,8 +20,9 @@ import java.util.concurrent.Executors;
 
 /**
  * One ScoreStream call. Flow control is explicit: automatic inbound requests are off; the server asks for the
- * options message, then for {@code window} images, and asks for one more image only after a result has been handed
- * to a ready transport. So at most {@code window} images are ever held, whatever the client sends. Images are scored
+ * options message, then for one image at a time while fewer than {@code window} images and fewer than
+ * {@code maxHeldBytes} encoded bytes are held and the transport keeps up with the results. So at most {@code window}
+ * images and {@code maxHeldBytes} plus one message are ever held, whatever the client sends. Images are scored
  * in micro-batches of up to {@code batch} (one encoder pass), one batch at a time per stream.
  *
  * <p>Nothing here blocks the event loop: the options message (prompt-set store, text encoder) and every batch run on
@@ -37,6 +38,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     private final ServerCallStreamObserver<ScoreStreamResponse> out;
     private final int window;
     private final int batch;
+    private final long maxHeldBytes;
 
     private final ArrayDeque<RequestImage> pending = new ArrayDeque<>();
     private final Context.CancellableContext context;
@@ -47,13 +49,17 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
     private boolean halfClosed;
     private boolean finished;
     private int inFlight;
-    private int owedRequests;
+    private long heldBytes;
+    /** A message asked for and not yet received (one at a time, so the byte bound holds). */
+    private boolean asked;
 
-    ScoreStreamSession(ScoreGrpcService service, ServerCallStreamObserver<ScoreStreamResponse> out, int window, int batch) {
+    ScoreStreamSession(ScoreGrpcService service, ServerCallStreamObserver<ScoreStreamResponse> out, int window, int batch,
+                       long maxHeldBytes) {
         this.service = service;
         this.out = out;
         this.window = window;
         this.batch = batch;
+        this.maxHeldBytes = maxHeldBytes;
         this.context = Context.current().withCancellation();
         this.deadline = ScoreGrpcService.deadline();
         out.disableAutoRequest();
@@ -82,6 +88,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 fail(new ImageScoreException(ErrorCode.INVALID_REQUEST, "options may be sent only once, as the first message"));
                 return;
             }
+            asked = false;
             RequestImage image;
             try {
                 image = RequestImage.of(request.getImage());
@@ -91,6 +98,8 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
             }
             pending.add(image);
             inFlight++;
+            heldBytes += image.size();
+            askForMore();
             startBatchIfIdle();
         }
     }
@@ -121,7 +130,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 header.setExperiment(p.experiment());
             }
             out.onNext(ScoreStreamResponse.newBuilder().setHeader(header).build());
-            out.request(window);
+            askForMore();
         }
     }
 
@@ -164,8 +173,8 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 out.onNext(ScoreStreamResponse.newBuilder().setResult(ScoreMessages.result(r, p.topK())).build());
             }
             inFlight -= images.size();
-            owedRequests += images.size();
-            requestOwed();
+            heldBytes -= images.stream().mapToLong(RequestImage::size).sum();
+            askForMore();
             if (halfClosed && inFlight == 0) {
                 finished = true;
                 service.metrics().request("ScoreStream", "ok");
@@ -179,15 +188,19 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
 
     private void onReady() {
         synchronized (this) {
-            requestOwed();
+            askForMore();
         }
     }
 
-    /** Asks the client for more images only while the outbound side keeps up (caller holds the lock). */
-    private void requestOwed() {
-        if (owedRequests > 0 && out.isReady() && !halfClosed && !finished) {
-            out.request(owedRequests);
-            owedRequests = 0;
+    /**
+     * Asks the client for the next image while the window has room (images and bytes) and the outbound side keeps
+     * up (caller holds the lock).
+     */
+    private void askForMore() {
+        if (!asked && prepared != null && inFlight < window && heldBytes < maxHeldBytes && out.isReady() && !halfClosed
+                && !finished) {
+            asked = true;
+            out.request(1);
         }
     }
 

@@ -90,7 +90,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             SortSpec spec = SortMessages.spec(request, stored);
             var mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<ImageInput> images = request.getImagesList().stream()
-                    .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
+                    .map(i -> ImageInput.of(i.getId(), i.getData())).toList();
             SortResult result = sorter.sort(pack, images, spec, mode, ScoreGrpcService.deadline());
             Map<String, String> versions = new LinkedHashMap<>();
             ScoringPipeline.select(pack, spec.scoreNames()).forEach(s -> versions.put(s.name(), s.head().version()));

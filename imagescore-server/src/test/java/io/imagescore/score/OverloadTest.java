@@ -17,6 +17,9 @@ import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
 import io.imagescore.model.onnx.OnnxBackend;
+import io.imagescore.model.triton.TritonBackend;
+import io.imagescore.model.triton.TritonConfig;
+import io.imagescore.model.triton.TritonTestServer;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
 import io.imagescore.testing.Shared;
@@ -46,7 +49,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * Overload behaviour of the pipeline on the real ONNX Runtime backend with real photos: deadlines and cancellation
- * stop all further model calls (a counting backend records when each call starts), admission refuses fast with
+ * stop all further model calls (a counting backend records when each call starts; on the KServe-v2 test server, the
+ * server records each ModelInfer's arrival and deadline), admission refuses fast with
  * OVERLOADED and a retry hint, and header bombs fail per image without being decoded.
  */
 class OverloadTest {
@@ -88,9 +92,10 @@ class OverloadTest {
         final AtomicInteger decodes = new AtomicInteger();
 
         @Override
-        public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
+        public PreprocessedImage preprocess(java.nio.ByteBuffer encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+                                            io.imagescore.image.StageClock clock) {
             decodes.incrementAndGet();
-            return super.preprocess(encoded, spec, views, mode);
+            return super.preprocess(encoded, spec, views, mode, clock);
         }
     }
 
@@ -102,6 +107,9 @@ class OverloadTest {
     static CountingPreprocessor preprocessor;
     static ScoringPipeline pipeline;
     static List<ImageInput> photos;
+    static TritonTestServer triton;
+    static TritonBackend tritonBackend;
+    static ScoringPipeline tritonPipeline;
 
     @BeforeAll
     static void load() throws IOException {
@@ -123,12 +131,24 @@ class OverloadTest {
         }
         // warm up (class loading, JIT, ONNX Runtime's first-run allocations): the tests time the steady state
         pipeline.encode(pack, photos.subList(0, 4), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
+
+        ModelSpec encoder = pack.encoder();
+        triton = TritonTestServer.start().addModel(encoder.tritonName(), encoder.file(), encoder.maxBatch());
+        tritonBackend = new TritonBackend(TritonConfig.defaults(List.of(triton.target())), new SimpleMeterRegistry());
+        tritonBackend.load(encoder);
+        tritonPipeline = new ScoringPipeline(tritonBackend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));
+        tritonPipeline.encode(pack, photos.subList(0, 4), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
     }
 
     @AfterAll
     static void close() {
         pipeline.stop();
         backend.close();
+        if (tritonPipeline != null) {
+            tritonPipeline.stop();
+            tritonBackend.close();
+            triton.close();
+        }
     }
 
     private static ImageScoreException encodeFails(ScoringPipeline p, Instant deadline) {
@@ -157,24 +177,33 @@ class OverloadTest {
         assertThat(backend.starts.size()).isLessThan(38);
     }
 
-    @Test
-    void cancelling_a_64_image_call_after_100_ms_stops_model_calls_within_500_ms() throws Exception {
-        backend.starts.clear();
+    /** A 64-image call in its own cancellable gRPC context; the future holds its failure (null when it succeeded). */
+    private record Running(Context.CancellableContext context, CompletableFuture<ImageScoreException> result, Thread worker) {
+    }
+
+    private static Running startCancellable(ScoringPipeline p) {
         Context.CancellableContext call = Context.current().withCancellation();
         CompletableFuture<ImageScoreException> result = new CompletableFuture<>();
         Thread worker = Thread.ofPlatform().start(call.wrap(() -> {
             try {
-                pipeline.encode(pack, photos, HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
+                p.encode(pack, photos, HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
                 result.complete(null);
             } catch (ImageScoreException e) {
                 result.complete(e);
             }
         }));
+        return new Running(call, result, worker);
+    }
+
+    @Test
+    void cancelling_a_64_image_call_after_100_ms_stops_model_calls_within_500_ms() throws Exception {
+        backend.starts.clear();
+        Running run = startCancellable(pipeline);
         Thread.sleep(100);
-        call.cancel(null);
+        run.context().cancel(null);
         long cancelled = System.nanoTime();
-        ImageScoreException e = result.get(500, TimeUnit.MILLISECONDS);
-        worker.join(1000);
+        ImageScoreException e = run.result().get(500, TimeUnit.MILLISECONDS);
+        run.worker().join(1000);
         int atEnd = backend.starts.size();
         Thread.sleep(300);
 
@@ -182,6 +211,128 @@ class OverloadTest {
         assertThat(e.code()).isEqualTo(ErrorCode.CANCELLED);
         assertThat(backend.startedAfter(cancelled)).as("model calls started after the cancellation").isZero();
         assertThat(backend.starts.size()).as("call counter flat").isEqualTo(atEnd).isLessThan(38);
+    }
+
+    // ------------------------------------------------------------------ the same on Triton (the KServe-v2 test server)
+
+    @Test
+    void on_triton_a_64_image_call_with_a_200_ms_deadline_ends_deadline_exceeded_and_no_model_infer_arrives_after_it() {
+        triton.resetStatistics();
+        triton.faults().latency(Duration.ofMillis(50)); // 38 model calls, 2 at a time: far more than 200 ms of work
+        try {
+            long t0 = System.nanoTime();
+            Instant deadline = Instant.now().plusMillis(200);
+            long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            ImageScoreException e = encodeFails(tritonPipeline, deadline);
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            List<TritonTestServer.InferArrival> arrivals = triton.inferArrivals();
+
+            assertThat(e).isNotNull();
+            assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+            System.out.printf("triton deadline test: ended after %d ms, %d ModelInfer calls%n", tookMs, arrivals.size());
+            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 800);
+            // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all. The
+            // deadline each call carries is checked by the next test on a small request: grpc-java sends the headers
+            // with the serialised message, so with these 19 MB batches the server's clock can start later than the
+            // 20 ms margin on a loaded machine (seen: 17 ms past the caller's deadline at load average 14)
+            assertThat(arrivals).as("ModelInfer calls").hasSizeLessThan(38);
+            assertThat(arrivals).as("no ModelInfer arrives after the caller's deadline")
+                    .allSatisfy(a -> assertThat(a.atNanos() - deadlineNanos).isNegative());
+        } finally {
+            triton.faults().reset();
+            triton.awaitIdle();
+        }
+    }
+
+    private static void assertNoArrivalAfterAndNoneLongerThan(List<TritonTestServer.InferArrival> arrivals, long deadlineNanos) {
+        assertThat(arrivals).as("no ModelInfer arrives after the caller's deadline")
+                .allSatisfy(a -> assertThat(a.atNanos() - deadlineNanos).isNegative());
+        assertThat(arrivals).as("each ModelInfer's own deadline is no later than the caller's")
+                .allSatisfy(a -> assertThat(a.deadlineNanos() - deadlineNanos).isNotPositive());
+    }
+
+    @Test
+    void on_triton_a_held_model_infer_carries_the_callers_deadline_and_expires_with_it() throws Exception {
+        triton.resetStatistics();
+        triton.faults().hang(true); // Triton never answers: only the RPC's own deadline ends it on the server
+        try {
+            long t0 = System.nanoTime();
+            Instant deadline = Instant.now().plusMillis(2000); // room to decode first on a loaded machine
+            long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2000);
+            // a small request: the server's deadline clock starts when the headers arrive, which grpc-java sends with
+            // the serialised message (a 64 × 19-view batch is 19 MB, tens of ms on a loaded machine: the margin's size)
+            ImageScoreException e = catchThrowableOfType(ImageScoreException.class, () -> tritonPipeline.encode(pack,
+                    photos.subList(0, 4), List.of(View.CENTER), Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            List<TritonTestServer.InferArrival> arrivals = triton.inferArrivals();
+
+            assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(2000 + 800);
+            assertThat(arrivals).as("ModelInfer calls held").isNotEmpty();
+            assertNoArrivalAfterAndNoneLongerThan(arrivals, deadlineNanos);
+            // the server's deadline timer starts when the headers arrive, a little after the client's
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (triton.cancelledInferCalls() < arrivals.size() && System.nanoTime() - until < 0) {
+                Thread.sleep(5);
+            }
+            assertThat(triton.cancelledInferCalls()).as("held calls the server saw expire").isEqualTo(arrivals.size());
+        } finally {
+            triton.faults().reset();
+            triton.releaseHeld();
+            triton.awaitIdle();
+        }
+    }
+
+    @Test
+    void on_triton_cancelling_a_64_image_call_after_100_ms_stops_model_infer_calls_within_500_ms() throws Exception {
+        triton.resetStatistics();
+        triton.faults().latency(Duration.ofMillis(50));
+        try {
+            Running run = startCancellable(tritonPipeline);
+            Thread.sleep(100);
+            run.context().cancel(null);
+            long cancelled = System.nanoTime();
+            ImageScoreException e = run.result().get(500, TimeUnit.MILLISECONDS);
+            Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(cancelled + TimeUnit.MILLISECONDS.toNanos(500) - System.nanoTime())));
+            int atEnd = triton.inferCalls();
+            Thread.sleep(300);
+
+            assertThat(e).isNotNull();
+            assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.CANCELLED);
+            assertThat(triton.inferCalls()).as("ModelInfer counter flat 500 ms after the cancellation").isEqualTo(atEnd)
+                    .isLessThan(38);
+        } finally {
+            triton.faults().reset();
+            triton.awaitIdle();
+        }
+    }
+
+    @Test
+    void on_triton_cancelling_a_call_cancels_its_model_infer_on_the_wire() throws Exception {
+        triton.resetStatistics();
+        triton.faults().hang(true); // Triton never answers: only cancelling the RPC ends it
+        try {
+            Running run = startCancellable(tritonPipeline);
+            long waited = System.nanoTime();
+            while (triton.inferCalls() == 0 && System.nanoTime() - waited < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.sleep(5);
+            }
+            assertThat(triton.inferCalls()).as("a ModelInfer is held").isPositive();
+            run.context().cancel(null);
+            ImageScoreException e = run.result().get(500, TimeUnit.MILLISECONDS);
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            while (triton.cancelledInferCalls() < triton.inferCalls() && System.nanoTime() - until < 0) {
+                Thread.sleep(5);
+            }
+
+            assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.CANCELLED);
+            assertThat(triton.cancelledInferCalls()).as("held ModelInfer calls the server saw cancelled")
+                    .isEqualTo(triton.inferCalls());
+        } finally {
+            triton.faults().reset();
+            triton.releaseHeld();
+            triton.awaitIdle();
+        }
     }
 
     @Test

@@ -46,9 +46,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class OnnxBackend implements ModelBackend {
 
-    /** @param intraOpThreads threads one inference may use; 0 = all cores */
-    public record Config(int intraOpThreads) {
+    /**
+     * @param intraOpThreads threads one inference may use; 0 = all cores
+     * @param spinning       ONNX Runtime's {@code session.intra_op.allow_spinning}: idle intra-op threads busy-wait
+     *                       for the next work item instead of sleeping (bench/README.md, "ORT intra-op spinning")
+     */
+    public record Config(int intraOpThreads, boolean spinning) {
+        /** The measured default: see {@link #DEFAULT_SPINNING}. */
+        public Config(int intraOpThreads) {
+            this(intraOpThreads, DEFAULT_SPINNING);
+        }
     }
+
+    /** Off: on shared CPUs spinning threads burn cores other calls and decodes need (bench/spinning-bench.sh). */
+    public static final boolean DEFAULT_SPINNING = false;
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final Config config;
@@ -87,6 +98,7 @@ public final class OnnxBackend implements ModelBackend {
             int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : Runtime.getRuntime().availableProcessors();
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
+            options.addConfigEntry("session.intra_op.allow_spinning", config.spinning() ? "1" : "0");
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // int8 weights as uint8: the same features on every x86-64 CPU (see UnsignedInt8Weights)

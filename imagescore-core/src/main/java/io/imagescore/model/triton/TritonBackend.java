@@ -1,6 +1,7 @@
 package io.imagescore.model.triton;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.grpc.Context;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
@@ -211,14 +212,20 @@ public final class TritonBackend implements ModelBackend {
             }
             chunks.add(new Pending(part, wanted, n, deadlineNanos));
         }
+        // a cancelled caller gives up its chunks at once: queued ones are never sent, an RPC that serves only this
+        // caller is cancelled (TritonBatchCall)
+        Context context = Context.current();
+        Context.CancellationListener onCancel = c -> chunks.forEach(p -> p.result.cancel(false));
+        context.addListener(onCancel, Runnable::run);
         chunks.forEach(m.batcher::submit);
 
         List<Map<String, Tensor>> answers = new ArrayList<>();
         try {
             for (Pending p : chunks) {
-                answers.add(await(m, p, deadline));
+                answers.add(await(m, p, deadline, context));
             }
         } finally {
+            context.removeListener(onCancel);
             // a failed or timed-out chunk gives up the others, which then leave the queue unsent
             chunks.forEach(p -> p.result.cancel(false));
         }
@@ -232,10 +239,14 @@ public final class TritonBackend implements ModelBackend {
         return merged;
     }
 
-    private Map<String, Tensor> await(TritonModel m, Pending p, Instant deadline) {
+    private Map<String, Tensor> await(TritonModel m, Pending p, Instant deadline, Context context) {
         try {
             return p.result.get(Math.max(0, p.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | CancellationException e) {
+            if (context.isCancelled() && p.deadlineNanos - System.nanoTime() > 0) {
+                throw new ImageScoreException(ErrorCode.CANCELLED, "the call was cancelled while waiting for "
+                        + tritonModel(m.spec));
+            }
             m.errors(ErrorCode.BACKEND_TIMEOUT).increment();
             ImageScoreException t = timeout(m.spec, deadline);
             String last = p.lastFailure;

@@ -44,7 +44,7 @@ final class TritonBatchCall implements TritonCallExecutor.Call {
         members.forEach(p -> p.result.whenComplete((r, e) -> {
             java.util.concurrent.Future<?> f = inFlight;
             if (e instanceof CancellationException && f != null && abandoned()) {
-                f.cancel(false);
+                f.cancel(true); // grpc-java cancels the RPC only on cancel(true) (GrpcFuture.interruptTask)
             }
         }));
     }

@@ -6,6 +6,7 @@ import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Status;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.model.ModelBackend;
 import io.imagescore.model.ModelSpec;
 import io.imagescore.model.triton.v2.GRPCInferenceServiceGrpc;
 import io.imagescore.model.triton.v2.ModelInferRequest;
@@ -30,7 +31,8 @@ import static io.imagescore.model.triton.TritonErrors.translate;
 import static io.imagescore.model.triton.TritonErrors.tritonModel;
 
 /**
- * Sends one batched ModelInfer: an endpoint whose circuit breaker permits it (round-robin), the call's deadline,
+ * Sends one batched ModelInfer: an endpoint whose circuit breaker permits it (round-robin), the call's deadline less a
+ * margin,
  * UNAVAILABLE/CANCELLED retried with jittered exponential backoff while the deadline allows, every outcome recorded on
  * the endpoint's breaker.
  */
@@ -63,6 +65,9 @@ final class TritonCallExecutor {
         void finish(ImageScoreException error, ModelInferResponse response);
     }
 
+    /** Each ModelInfer's own gRPC deadline is the caller's remaining time minus this. */
+    private static final long DEADLINE_MARGIN_NANOS = ModelBackend.DEADLINE_MARGIN.toNanos();
+
     private final TritonConfig config;
     private final List<TritonEndpoint> endpoints;
     private final ScheduledExecutorService scheduler;
@@ -82,7 +87,7 @@ final class TritonCallExecutor {
     /** {@code lastFailure}/{@code lastEndpoint}: what the previous attempt ended with, reported if time runs out. */
     void attempt(Call call, int attemptNo, Throwable lastFailure, String lastEndpoint) {
         ModelSpec spec = call.spec();
-        long remaining = call.deadlineNanos() - System.nanoTime();
+        long remaining = call.deadlineNanos() - System.nanoTime() - DEADLINE_MARGIN_NANOS;
         if (remaining <= 0) {
             call.finish(lastFailure == null ? timeout(spec, null)
                     : translate(lastFailure, spec, lastEndpoint, attemptNo - 1), null);
@@ -103,13 +108,16 @@ final class TritonCallExecutor {
         }
         long start = System.nanoTime();
         Span span = tracing.startModelInfer(call.callers(), tritonModel(spec), call.rows(), ep.address, attemptNo);
+        // started outside the caller's gRPC context: a batch may serve several callers, and one caller's cancellation
+        // must not cancel the others' RPC (TritonBatchCall cancels it once all have given up)
+        io.grpc.Context previous = io.grpc.Context.ROOT.attach();
         try (Scope ignored = span.makeCurrent()) { // TritonTracing's interceptor sends this span as traceparent
             var future = GRPCInferenceServiceGrpc.newFutureStub(ep.nextChannel())
                     .withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
                     .modelInfer(call.request());
             call.sent(future);
             if (call.abandoned()) {
-                future.cancel(false);
+                future.cancel(true); // only cancel(true) cancels the RPC (GrpcFuture.interruptTask)
             }
             Futures.addCallback(future, new FutureCallback<>() {
                 @Override
@@ -149,6 +157,8 @@ final class TritonCallExecutor {
             TritonTracing.end(span, e);
             ep.breaker.releasePermission();
             call.finish(translate(e, spec, ep.address, attemptNo), null);
+        } finally {
+            io.grpc.Context.ROOT.detach(previous);
         }
     }
 

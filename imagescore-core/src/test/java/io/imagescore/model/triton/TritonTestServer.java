@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
@@ -155,6 +157,8 @@ public final class TritonTestServer implements AutoCloseable {
     private final AtomicInteger inferCalls = new AtomicInteger();
     /** The W3C {@code traceparent} header of every ModelInfer received, in order ("" when there was none). */
     private final List<String> inferTraceparents = new CopyOnWriteArrayList<>();
+    private final AtomicInteger cancelledInferCalls = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentLinkedQueue<InferArrival> arrivals = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean serverReady = true;
     private volatile boolean typedAnswers;
@@ -266,6 +270,23 @@ public final class TritonTestServer implements AutoCloseable {
         return List.copyOf(inferTraceparents);
     }
 
+    /**
+     * One ModelInfer as this server received it, on {@link System#nanoTime()}'s clock (shared with an in-JVM client):
+     * when it arrived and the gRPC deadline it carried ({@code Long.MAX_VALUE} without one).
+     */
+    public record InferArrival(long atNanos, long deadlineNanos) {
+    }
+
+    /** ModelInfer calls the client cancelled or whose deadline passed before they were answered. */
+    public int cancelledInferCalls() {
+        return cancelledInferCalls.get();
+    }
+
+    /** Every ModelInfer received since the start or the last {@link #resetStatistics()}, in arrival order. */
+    public List<InferArrival> inferArrivals() {
+        return List.copyOf(arrivals);
+    }
+
     /** Drops every connection (in-flight calls fail on the client) and serves again on the same port. */
     public void disconnect() {
         server.shutdownNow();
@@ -332,6 +353,8 @@ public final class TritonTestServer implements AutoCloseable {
             }
         }
         inferCalls.set(0);
+        cancelledInferCalls.set(0);
+        arrivals.clear();
     }
 
     @Override
@@ -450,6 +473,15 @@ public final class TritonTestServer implements AutoCloseable {
 
         @Override
         public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
+            long now = System.nanoTime();
+            Deadline deadline = Context.current().getDeadline();
+            arrivals.add(new InferArrival(now, deadline == null ? Long.MAX_VALUE
+                    : now + deadline.timeRemaining(TimeUnit.NANOSECONDS)));
+            Context.current().addListener(c -> {
+                if (c.cancellationCause() != null) { // null: the call completed
+                    cancelledInferCalls.incrementAndGet();
+                }
+            }, Runnable::run);
             inferCalls.incrementAndGet();
             busy.incrementAndGet();
             try {
