@@ -19,6 +19,7 @@ final class RpcRoles {
             Map.entry("PromptSets/ListPromptSets", Role.SCORE),
             Map.entry("PromptSets/CreatePromptSetVersion", Role.CONFIGURE),
             Map.entry("PromptSets/ActivatePromptSetVersion", Role.CONFIGURE),
+            Map.entry("PromptSets/DeletePromptSetVersion", Role.CONFIGURE),
             Map.entry("LabelTuning/TuneLabels", Role.CONFIGURE),
             Map.entry("ImageSort/Sort", Role.SCORE),
             Map.entry("ImageSort/EvaluateOrder", Role.SCORE),
@@ -27,6 +28,8 @@ final class RpcRoles {
             Map.entry("ImageSort/PutRegulation", Role.CONFIGURE),
             Map.entry("ImageSort/DeleteRegulation", Role.CONFIGURE),
             Map.entry("HeadFitting/FitHead", Role.CONFIGURE),
+            Map.entry("HeadFitting/DeleteHead", Role.CONFIGURE),
+            Map.entry("HeadFitting/DeleteHeadVersion", Role.CONFIGURE),
             Map.entry("HeadFitting/EvaluateHead", Role.SCORE));
 
     private RpcRoles() {
