@@ -78,7 +78,7 @@ class PgReplicaTest {
         ModelPack pack = StoreFixtures.defaultPack();
 
         long t0 = System.nanoTime();
-        String version = HeadStore.publishNext(a.heads(), pack, StoreFixtures.head(7));
+        String version = HeadStore.publishNext(a.heads(), pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.head(7));
         HeadFileStore.HeadKey key = seen.poll(WITHIN.toMillis(), TimeUnit.MILLISECONDS);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(key).as("announcement within %s", WITHIN)

@@ -191,7 +191,7 @@ abstract class StateStoreContract {
         ModelPack overlaid = new PackLoader(Shared.dir()).withOverlay(pack, again);
         HeadVersion hv = overlaid.heads().get(StoreFixtures.HEAD).get("1");
         assertThat(hv).isNotNull();
-        assertThat(HeadStore.nextVersion(overlaid, again, StoreFixtures.HEAD)).isEqualTo("2");
+        assertThat(HeadStore.nextVersion(overlaid, again, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.HEAD)).isEqualTo("2");
     }
 
     @Test
@@ -214,7 +214,7 @@ abstract class StateStoreContract {
         HeadFileStore a = stores().heads();
         HeadFileStore b = stores().heads();
         ModelPack pack = StoreFixtures.defaultPack();
-        List<String> versions = concurrently(16, i -> HeadStore.publishNext(i % 2 == 0 ? a : b, pack, StoreFixtures.head(i)));
+        List<String> versions = concurrently(16, i -> HeadStore.publishNext(i % 2 == 0 ? a : b, pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.head(i)));
         assertThat(versions.stream().map(Integer::parseInt).sorted().toList())
                 .isEqualTo(IntStream.rangeClosed(1, 16).boxed().toList());
         assertThat(stores().heads().list(pack.name())).hasSize(16);
