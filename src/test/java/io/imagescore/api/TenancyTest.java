@@ -71,7 +71,9 @@ class TenancyTest {
                 return Map.of(
                         "imagescore.packs.dirs", "packs/mobilenetv2-default,src/test/resources/packs/clip-tiny",
                         "imagescore.data-dir", Files.createTempDirectory("imagescore-tenancy").toString(),
-                        "imagescore.security.api-keys-file", KEYS.toString());
+                        "imagescore.security.api-keys-file", KEYS.toString(),
+                        // retention: the active version and one more
+                        "imagescore.retention.head-versions", "1", "imagescore.retention.prompt-set-versions", "1");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -238,7 +240,9 @@ class TenancyTest {
     void a_fitted_head_is_visible_scorable_and_deletable_only_by_its_tenant() {
         var fitA = fit.get(KEY_A);
         assertThat(fitA.fitHead(regression("style", 40).build()).getVersion()).isEqualTo("1");
-        assertThat(fitA.fitHead(regression("style", 10).build()).getVersion()).isEqualTo("2");
+        assertThat(fitA.fitHead(regression("style", 70).build()).getVersion()).isEqualTo("2");
+        // retention keeps the active version and one more
+        assertThat(fitA.fitHead(regression("style", 10).build()).getVersionsList()).containsExactly("2", "3");
         ScoreRequest byStyle = ScoreRequest.newBuilder().addImages(photo("data/clive/images/1000.JPG"))
                 .setOptions(ScoreOptions.newBuilder().addScores("style")).build();
         double aScore = score.get(KEY_A).score(byStyle).getResults(0).getScores().getScores(0).getValue();
@@ -270,16 +274,18 @@ class TenancyTest {
         assertThat(score.get(KEY_A).score(byStyle).getResults(0).getScores().getScores(0).getValue()).isEqualTo(aScore);
 
         // deleting: role configure, built-ins read-only, the active version stays, then the whole head
-        var v2 = io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder().setName("style").setVersion("2").build();
+        var v2 = io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder().setName("style").setVersion("3").build();
         assertStatus(() -> fit.get(KEY_A_READ).deleteHeadVersion(v2), Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
         assertStatus(() -> fitA.deleteHeadVersion(v2), Status.Code.FAILED_PRECONDITION, "ACTIVE_VERSION", "active");
         assertStatus(() -> fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v2).setVersion("7").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "no version 7");
         assertStatus(() -> fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("quality_fast").build()),
                 Status.Code.PERMISSION_DENIED, "BUILTIN_READ_ONLY", "read-only");
-        var left = fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v2).setVersion("1").build());
-        assertThat(left.getVersionsList()).containsExactly("2");
         assertStatus(() -> score.get(KEY_A).score(ScoreRequest.newBuilder(byStyle).setOptions(ScoreOptions.newBuilder().addScores("style@1")).build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "style");
+        var left = fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v2).setVersion("2").build());
+        assertThat(left.getVersionsList()).containsExactly("3");
+        assertStatus(() -> score.get(KEY_A).score(ScoreRequest.newBuilder(byStyle).setOptions(ScoreOptions.newBuilder().addScores("style@2")).build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "style");
         assertThat(fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("style").build()).getDeletedVersions()).isEqualTo(1);
         assertThat(scoreNames(score.get(KEY_A).describePacks(describe))).doesNotContain("style");
@@ -291,16 +297,20 @@ class TenancyTest {
         var create = CreatePromptSetVersionRequest.newBuilder().setName("kept").setSpec(spec).build();
         sets.get(KEY_A).createPromptSetVersion(create);
         sets.get(KEY_A).createPromptSetVersion(create);
+        sets.get(KEY_A).createPromptSetVersion(create);
+        // retention keeps the active version (1) and the newest other one
+        assertThat(sets.get(KEY_A).listPromptSets(ListPromptSetsRequest.getDefaultInstance()).getPromptSetsList().stream()
+                .filter(p -> p.getName().equals("kept")).findFirst().orElseThrow().getVersionsList()).containsExactly("1", "3");
         var delete = io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder().setName("kept").setVersion("1").build();
         assertStatus(() -> sets.get(KEY_A).deletePromptSetVersion(delete), Status.Code.FAILED_PRECONDITION, "ACTIVE_VERSION", "active");
-        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setTenant("tenant-a").setVersion("2").build()),
+        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setTenant("tenant-a").setVersion("3").build()),
                 Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "tenant-a");
-        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("2").build()),
+        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("3").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_PROMPT_SET", "kept");
         assertStatus(() -> sets.get(KEY_A_READ).deletePromptSetVersion(delete), Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
-        assertThat(sets.get(KEY_A).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("2").build())
+        assertThat(sets.get(KEY_A).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("3").build())
                 .getVersionsList()).containsExactly("1");
-        assertStatus(() -> sets.get(KEY_A).getPromptSet(GetPromptSetRequest.newBuilder().setName("kept").setVersion("2").build()),
+        assertStatus(() -> sets.get(KEY_A).getPromptSet(GetPromptSetRequest.newBuilder().setName("kept").setVersion("3").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_PROMPT_SET", "kept");
     }
 
