@@ -214,13 +214,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             String name = TenantNames.check("name", request.getName());
             ModelPack pack = packs.get(tenant, request.getPack());
             var versions = fittedVersions(pack, name, "delete");
-            int deleted;
-            publish.lock();
-            try {
-                deleted = packs.delete(tenant, pack.name(), name, List.copyOf(versions.keySet()));
-            } finally {
-                publish.unlock();
-            }
+            int deleted = packs.delete(tenant, pack.name(), name, List.copyOf(versions.keySet()));
             return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted).build();
         });
     }
@@ -243,13 +237,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                         + "' is the active (newest) one; delete the head, or fit a newer version first",
                         java.util.Map.of("head", name, "version", version), null);
             }
-            int deleted;
-            publish.lock();
-            try {
-                deleted = packs.delete(tenant, pack.name(), name, List.of(version));
-            } finally {
-                publish.unlock();
-            }
+            int deleted = packs.delete(tenant, pack.name(), name, List.of(version));
             var left = packs.get(tenant, pack.name()).heads().get(name);
             return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted)
                     .addAllVersions(left == null ? List.of() : left.keySet()).build();

@@ -92,6 +92,13 @@ class PgReplicaTest {
         assertThat(served.heads().get(StoreFixtures.HEAD)).containsKey(version);
         // the same bytes as the publishing side would load: same content hash
         assertThat(hv.contentHash()).isEqualTo(loader.loadHead(pack, key, a.heads()).contentHash());
+
+        // a deletion on one replica is announced to the other too (PackRegistry stops serving the version there)
+        BlockingQueue<HeadFileStore.HeadKey> deleted = new LinkedBlockingQueue<>();
+        b.heads().onDeleted(deleted::add);
+        assertThat(a.heads().delete(key)).isTrue();
+        assertThat(deleted.poll(WITHIN.toMillis(), TimeUnit.MILLISECONDS)).as("deletion announced within %s", WITHIN).isEqualTo(key);
+        assertThat(b.heads().list(pack.name())).doesNotContain(key);
     }
 
     /** Waits until {@code condition} holds, failing after {@link #WITHIN}; returns the milliseconds it took. */

@@ -179,23 +179,23 @@ public final class PgHeadFileStore implements HeadFileStore {
 
     @Override
     public void onCreated(Consumer<HeadKey> listener) {
-        changes.subscribe(TOPIC, key -> {
+        subscribe(TOPIC, listener, () -> everyVersion().forEach(listener));
+    }
+
+    /** Hands each key announced under {@code topic} ("pack/head/version") to {@code listener}. */
+    private void subscribe(String topic, Consumer<HeadKey> listener, Runnable resync) {
+        changes.subscribe(topic, key -> {
             String[] parts = key.split("/", 3);
             if (parts.length == 3) {
                 listener.accept(new HeadKey(parts[0], parts[1], parts[2]));
             }
-        }, () -> everyVersion().forEach(listener));
+        }, resync);
     }
 
     @Override
     public void onDeleted(Consumer<HeadKey> listener) {
         // no resync: a deletion missed while the listener was reconnecting stays served there until a restart
-        changes.subscribe(DELETED_TOPIC, key -> {
-            String[] parts = key.split("/", 3);
-            if (parts.length == 3) {
-                listener.accept(new HeadKey(parts[0], parts[1], parts[2]));
-            }
-        }, () -> {
+        subscribe(DELETED_TOPIC, listener, () -> {
         });
     }
 
