@@ -1,6 +1,6 @@
 #!/bin/sh
 # Batch tool vs service throughput, same machine, same run (bench/README.md, "Batch tool and load generator").
-# Usage: bench/batch-bench.sh [PORT]   (needs target/quarkus-app: ./mvnw package -DskipTests)
+# Usage: bench/batch-bench.sh [PORT]   (needs imagescore-server/target/quarkus-app: ./mvnw package -DskipTests)
 # Image sets: the shared CLIVE photos (500x500) and 1024x768 JPEGs made from them (Pillow, quality 90).
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +22,7 @@ python3 "$root/bench/make-manifest.py" 2000 "$work/j1024" "$work/j1024-2000.csv"
 
 "$java_bin" $jvm_flags \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -Dimagescore.shared="$shared" \
-  -jar "$root/target/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &
+  -jar "$root/imagescore-server/target/quarkus-app/quarkus-run.jar" > "$work/service.log" 2>&1 &
 svc=$!
 trap 'kill $svc 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$port/q/health/ready" > /dev/null; do sleep 1; done

@@ -17,14 +17,14 @@ SHARED=${SHARED:-$(cd .. && pwd)/shared}
 OUT=bench/out/overload
 mkdir -p "$OUT/images"
 /usr/bin/python3 bench/overload/make-images.py "$OUT/images" "$IMAGES"
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
+[ -f imagescore-server/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
 . bin/lib/find-java.sh
-CP="$(ls target/quarkus-app/app/*.jar | tr '\n' ':')$(ls target/quarkus-app/lib/main/*.jar | tr '\n' ':')"
+CP="$(ls imagescore-server/target/quarkus-app/app/*.jar | tr '\n' ':')$(ls imagescore-server/target/quarkus-app/lib/main/*.jar | tr '\n' ':')"
 
 log="$OUT/server.log"
 # shellcheck disable=SC2086
 "$java_bin" $jvm_flags -Xmx"$HEAP" -Dquarkus.http.port="$PORT" -Dimagescore.data-dir="$OUT/data" \
-  -Dimagescore.packs.shared-dir="$SHARED" -jar target/quarkus-app/quarkus-run.jar >"$log" 2>&1 &
+  -Dimagescore.packs.shared-dir="$SHARED" -jar imagescore-server/target/quarkus-app/quarkus-run.jar >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 i=0

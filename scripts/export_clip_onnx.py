@@ -1,24 +1,26 @@
 #!/usr/bin/env python3
-"""Export OpenAI CLIP towers and the LAION aesthetic heads to ONNX for imagescore (embedded ONNX Runtime and Triton).
+"""Export CLIP towers and the LAION aesthetic heads to ONNX for imagescore: a pack and Triton model repository entries.
 
-What it writes, per --config (tiny | b32 | l14):
-  * CLIP image tower   pixel_values FP32 [N,3,224,224] -> image_embeds FP32 [N,D]  (projected, not L2-normalised)
-  * CLIP text tower    input_ids INT64 [N,77] (0-padded)  -> text_embeds  FP32 [N,D]  (projected, not L2-normalised)
-  * LAION heads        image_embeds FP32 [N,D] -> score FP32 [N,1]; the L2 normalisation the heads were trained with
-                       is part of the graph, so raw tower output can be fed directly (normalising twice is a no-op)
-  into  <triton-repo>/<model>/1/model.onnx (+ config.pbtxt when the folder has none)
-  and   <pack-dir>/{image,text,<head>}.onnx + pack-manifest-template.json.
+The towers are built in plain PyTorch (scripts/clip_model.py; no transformers, no open_clip) from a config (tiny, b32,
+b16, l14) and get either real weights from an OpenAI or OpenCLIP checkpoint (--weights FILE) or seeded random weights
+(--random-init --seed S: no download, meaningless scores, every later step real).
 
-Every export is validated before it is written: the ONNX graph runs (onnxruntime, else onnx.reference) on inputs with a
-batch size different from the export's dummy batch, and the largest absolute difference to the PyTorch/transformers
-model is printed; above --tolerance the script exits non-zero and writes nothing for that model. Heads are also checked
-against ../shared's golden-scores.json (reference CLIP embeddings of rated images) when it is present.
+Per config it writes
+  * image tower  pixel_values FP32 [N,3,224,224] -> image_embeds FP32 [N,D]   image.onnx       (projected, not L2-normalised)
+  * UINT8 image  pixels UINT8 [N,3,224,224] (RGB 0..255 after resize/crop) -> image_embeds    image-u8.onnx (normalises inside)
+  * text tower   input_ids INT64 [N,77] (0-padded) -> text_embeds FP32 [N,D]  text.onnx        (projected, not L2-normalised)
+  * FP16 towers  the same graphs with FP16 weights and arithmetic, FP32 inputs/outputs   image-fp16.onnx, text-fp16.onnx
+  * LAION heads  image_embeds FP32 [N,D] -> score FP32 [N,1] (L2 normalisation inside the graph)  <head>.onnx
+into <pack-dir> (pack.json with the image and text towers, heads/<head>/1/{head.json,weights.safetensors}, the ONNX files,
+pack-manifest-template.json) and <triton-repo>/<model>/{config.pbtxt,1/model.onnx}. All exports have a dynamic batch axis.
 
-Sources: real weights come from the Hugging Face hub (openai/clip-vit-base-patch32, openai/clip-vit-large-patch14),
-so run that where the internet is reachable. --random-init builds the same architecture from a hand-written
-CLIPConfig with seeded random weights and downloads nothing; use it to test the plumbing (its scores mean nothing).
+Every export is validated before it is written when a Python ONNX runner exists (onnxruntime, else onnx.reference):
+max |ONNX - torch| on batches other than the export's dummy batch, above --tolerance the script exits non-zero. Where no
+Python runner exists (Debian has none), --verify-dir writes the inputs and torch outputs as .npy so that ONNX Runtime
+elsewhere (the project's Java tests) checks them; --no-validate skips the check and says so in the manifest.
 
-Imports are lazy: --manifest-only needs only the standard library, --heads-only needs torch (no transformers).
+Imports are lazy: --manifest-only needs only the standard library; everything else needs torch and numpy (and onnx
+for the FP16 variants).
 """
 from __future__ import annotations
 
@@ -35,10 +37,19 @@ from pathlib import Path
 
 CONTEXT_LENGTH = 77
 BOS_TOKEN, EOS_TOKEN, PAD_TOKEN = 49406, 49407, 0
-VOCAB_SIZE = 49408
 IMAGE_SIZE = 224
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+# sha256 of OpenAI's published checkpoints: the hex folder of each URL in clip/clip.py's _MODELS (github.com/openai/CLIP)
+OPENAI_CHECKPOINTS = {
+    "b32": ("https://openaipublic.azureedge.net/clip/models/40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt",
+            "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"),
+    "b16": ("https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f/ViT-B-16.pt",
+            "5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"),
+    "l14": ("https://openaipublic.azureedge.net/clip/models/b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836/ViT-L-14.pt",
+            "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,53 +64,43 @@ class HeadSpec:
 @dataclass(frozen=True)
 class ClipSpec:
     key: str             # pack name and Triton prefix
-    hub_id: str | None   # Hugging Face model id for real weights
+    config: str          # scripts/clip_model.py CONFIGS key
     embed_dim: int
-    vision: dict
-    text: dict
+    description: str
     heads: tuple = ()
     image_max_batch: int = 64
     text_max_batch: int = 256
 
 
-_TEXT_COMMON = dict(vocab_size=VOCAB_SIZE, max_position_embeddings=CONTEXT_LENGTH, hidden_act="quick_gelu",
-                    layer_norm_eps=1e-5, bos_token_id=BOS_TOKEN, eos_token_id=EOS_TOKEN, pad_token_id=PAD_TOKEN)
-_VISION_COMMON = dict(image_size=IMAGE_SIZE, num_channels=3, hidden_act="quick_gelu", layer_norm_eps=1e-5)
+def _b32_head(triton_name):
+    return HeadSpec("sa_0_4_vit_b_32_linear", triton_name, "aesthetic", "linear", (0, 10))
+
 
 SPECS = {
-    # Same shape family as ../shared/models/clip-tiny (hidden 32, 2 layers, projection 16, patch 32).
-    "tiny": ClipSpec(
-        key="clip-tiny", hub_id=None, embed_dim=16,
-        vision=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, patch_size=32),
-        text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4),
-        image_max_batch=64, text_max_batch=256),
-    # openai/clip-vit-base-patch32
-    "b32": ClipSpec(
-        key="clip-vit-b32", hub_id="openai/clip-vit-base-patch32", embed_dim=512,
-        vision=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, patch_size=32),
-        text=dict(hidden_size=512, intermediate_size=2048, num_hidden_layers=12, num_attention_heads=8),
-        heads=(HeadSpec("sa_0_4_vit_b_32_linear", "laion-aesthetic-vit-b32", "aesthetic", "linear", (0, 10)),)),
-    # openai/clip-vit-large-patch14 (224 px)
-    "l14": ClipSpec(
-        key="clip-vit-l14", hub_id="openai/clip-vit-large-patch14", embed_dim=768,
-        vision=dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16, patch_size=14),
-        text=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12),
-        heads=(HeadSpec("sa_0_4_vit_l_14_linear", "laion-aesthetic-vit-l14", "aesthetic", "linear", (0, 10)),
-               HeadSpec("sac+logos+ava1-l14-linearMSE", "laion-aesthetic-v2-vit-l14", "aesthetic-v2", "mlp", (1, 10))),
-        image_max_batch=32, text_max_batch=256),
+    # Random weights only; 512-d like B/32 so the real B/32 LAION head runs on its (meaningless) embeddings in CI.
+    "tiny": ClipSpec("clip-tiny", "tiny", 512, "tiny CLIP (ViT 64-wide, 2+2 layers)", (_b32_head("clip-tiny-aesthetic"),),
+                     image_max_batch=16, text_max_batch=64),
+    "b32": ClipSpec("clip-vit-b32", "b32", 512, "ViT-B/32", (_b32_head("laion-aesthetic-vit-b32"),)),
+    "b16": ClipSpec("clip-vit-b16", "b16", 512, "ViT-B/16",
+                    (HeadSpec("sa_0_4_vit_b_16_linear", "laion-aesthetic-vit-b16", "aesthetic", "linear", (0, 10)),)),
+    "l14": ClipSpec("clip-vit-l14", "l14", 768, "ViT-L/14",
+                    (HeadSpec("sa_0_4_vit_l_14_linear", "laion-aesthetic-vit-l14", "aesthetic", "linear", (0, 10)),
+                     HeadSpec("sac+logos+ava1-l14-linearMSE", "laion-aesthetic-v2-vit-l14", "aesthetic-v2", "mlp", (1, 10))),
+                    image_max_batch=32),
 }
 
 
 @dataclass
 class ExportResult:
     """One exported model, as the manifest and the Triton config describe it."""
-    model_key: str        # "image", "text", "aesthetic", ...
+    model_key: str        # "image", "image-u8", "text", "image-fp16", "aesthetic", ...
     role: str
     triton_name: str
     pack_file: str
     inputs: list          # [(name, type, shape-with--1)]
     outputs: list
     max_batch: int
+    precision: str = "fp32"
     validation: dict = field(default_factory=dict)
     sha256: str | None = None
     onnx_bytes: int | None = None
@@ -107,16 +108,22 @@ class ExportResult:
 
 # ----------------------------------------------------------------------------------------------------------- manifest
 
-def tower_results(spec: ClipSpec) -> list[ExportResult]:
-    d = spec.embed_dim
-    return [
-        ExportResult("image", "image-encoder", f"{spec.key}-image", "image.onnx",
-                     [("pixel_values", "FP32", [-1, 3, IMAGE_SIZE, IMAGE_SIZE])], [("image_embeds", "FP32", [-1, d])],
-                     spec.image_max_batch),
-        ExportResult("text", "text-encoder", f"{spec.key}-text", "text.onnx",
-                     [("input_ids", "INT64", [-1, CONTEXT_LENGTH])], [("text_embeds", "FP32", [-1, d])],
-                     spec.text_max_batch),
-    ]
+def tower_results(spec: ClipSpec, variants: set) -> list[ExportResult]:
+    d, s = spec.embed_dim, IMAGE_SIZE
+    image_out = [("image_embeds", "FP32", [-1, d])]
+    text_in, text_out = [("input_ids", "INT64", [-1, CONTEXT_LENGTH])], [("text_embeds", "FP32", [-1, d])]
+    out = [ExportResult("image", "image-encoder", f"{spec.key}-image", "image.onnx",
+                        [("pixel_values", "FP32", [-1, 3, s, s])], image_out, spec.image_max_batch),
+           ExportResult("text", "text-encoder", f"{spec.key}-text", "text.onnx", text_in, text_out, spec.text_max_batch)]
+    if "u8" in variants:
+        out.append(ExportResult("image-u8", "image-encoder-uint8", f"{spec.key}-image-u8", "image-u8.onnx",
+                                [("pixels", "UINT8", [-1, 3, s, s])], image_out, spec.image_max_batch))
+    if "fp16" in variants:
+        out.append(ExportResult("image-fp16", "image-encoder", f"{spec.key}-image-fp16", "image-fp16.onnx",
+                                [("pixel_values", "FP32", [-1, 3, s, s])], image_out, spec.image_max_batch, "fp16"))
+        out.append(ExportResult("text-fp16", "text-encoder", f"{spec.key}-text-fp16", "text-fp16.onnx", text_in,
+                                text_out, spec.text_max_batch, "fp16"))
+    return out
 
 
 def head_result(spec: ClipSpec, head: HeadSpec) -> ExportResult:
@@ -126,33 +133,26 @@ def head_result(spec: ClipSpec, head: HeadSpec) -> ExportResult:
 
 def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> dict:
     """The pack descriptor template: model facts the Java side needs to build ModelSpec/TensorSpec records
-    (id, file, tritonName, tritonVersion, inputs, outputs, maxBatch) plus preprocessing, tokenizer and scores.
-    Field names follow the Java records; the lead fixes the final format."""
-    models = []
-    for r in results:
-        models.append({
-            "id": f"{spec.key}/{r.model_key}",
-            "role": r.role,
-            "file": r.pack_file,
-            "tritonName": r.triton_name,
-            "tritonVersion": "1",
-            "inputs": [{"name": n, "type": t, "shape": s} for n, t, s in r.inputs],
-            "outputs": [{"name": n, "type": t, "shape": s} for n, t, s in r.outputs],
-            "maxBatch": r.max_batch,
-            "sha256": r.sha256,
-            "validation": r.validation or None,
-        })
+    (id, file, tritonName, tritonVersion, inputs, outputs, maxBatch) plus preprocessing, tokenizer and scores."""
+    models = [{
+        "id": f"{spec.key}/{r.model_key}", "role": r.role, "precision": r.precision, "file": r.pack_file,
+        "tritonName": r.triton_name, "tritonVersion": "1",
+        "inputs": [{"name": n, "type": t, "shape": s} for n, t, s in r.inputs],
+        "outputs": [{"name": n, "type": t, "shape": s} for n, t, s in r.outputs],
+        "maxBatch": r.max_batch, "sha256": r.sha256, "validation": r.validation or None,
+    } for r in results]
     heads = [h for h in spec.heads if any(r.model_key == h.model_key for r in results)]
+    preprocess = {"channels": "RGB", "layout": "NCHW", "resize": "shortest-side", "size": IMAGE_SIZE,
+                  "interpolation": "bicubic", "crop": "center", "cropSize": IMAGE_SIZE, "scale": 1 / 255,
+                  "mean": CLIP_MEAN, "std": CLIP_STD}
+    if any(r.model_key == "image-u8" for r in results):
+        preprocess["uint8Model"] = f"{spec.key}/image-u8 takes the resized, cropped RGB bytes; scale/mean/std are in its graph"
     return {
         "format": "imagescore-pack-manifest-template/0",
         "name": spec.key,
         "version": "1",
         "provenance": provenance,
-        "preprocess": {
-            "channels": "RGB", "layout": "NCHW", "resize": "shortest-side", "size": IMAGE_SIZE,
-            "interpolation": "bicubic", "crop": "center", "cropSize": IMAGE_SIZE, "scale": 1 / 255,
-            "mean": CLIP_MEAN, "std": CLIP_STD,
-        },
+        "preprocess": preprocess,
         "tokenizer": {
             "kind": "clip-bpe", "merges": "../shared/models/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz",
             "contextLength": CONTEXT_LENGTH, "startOfText": BOS_TOKEN, "endOfText": EOS_TOKEN, "pad": PAD_TOKEN,
@@ -167,11 +167,12 @@ def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> d
     }
 
 
-def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, image_file: str | None) -> None:
-    """Writes the pack in the format io.imagescore.pack.PackLoader reads: pack.json (the image tower as the encoder)
-    and heads/<name>/1/head.json with the head's safetensors copied beside it (heads run in Java, as in every pack).
-    Without image_file the pack is Triton-only (the encoder lives only in the Triton repository)."""
-    encoder = {"file": image_file} if image_file else {}
+def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, local_files: bool, logit_scale: float,
+               description: str) -> None:
+    """Writes the pack in the format io.imagescore.pack.PackLoader reads: pack.json (image tower as the encoder, text
+    tower for prompt scores) and heads/<name>/1/head.json with the head's safetensors copied beside it (heads run in
+    Java, as in every pack). Without local_files the pack is Triton-only (the towers live only in the Triton repo)."""
+    encoder = {"file": "image.onnx"} if local_files else {}
     encoder.update({
         "triton_model": f"{spec.key}-image", "triton_version": "1", "max_batch": spec.image_max_batch,
         "input": {"name": "pixel_values", "datatype": "FP32", "shape": [-1, 3, IMAGE_SIZE, IMAGE_SIZE]},
@@ -180,20 +181,15 @@ def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, image_file: str 
         "preprocessing": {"size": IMAGE_SIZE, "resize": "clip", "mean": CLIP_MEAN, "std": CLIP_STD,
                           "color_order": "RGB", "views": ["center"]},
     })
-    # The text tower for prompt scores and label tuning (io.imagescore.prompt). logit_scale: OpenAI CLIP's trained
-    # exp(logit_scale) is 100 (clamped there in training); a random-init export has 1/0.07 but is only for plumbing.
-    text_encoder = {"file": image_file.replace("image", "text")} if image_file else {}
+    text_encoder = {"file": "text.onnx"} if local_files else {}
     text_encoder.update({
         "triton_model": f"{spec.key}-text", "triton_version": "1", "max_batch": spec.text_max_batch,
         "input": {"name": "input_ids", "datatype": "INT64", "shape": [-1, CONTEXT_LENGTH]},
         "output": {"name": "text_embeds", "datatype": "FP32", "shape": [-1, spec.embed_dim]},
         "tokenizer": "${shared}/models/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz",
-        "context_length": CONTEXT_LENGTH, "logit_scale": 100.0,
+        "context_length": CONTEXT_LENGTH, "logit_scale": logit_scale,
     })
-    pack = {"name": spec.key, "version": "1.0.0",
-            "description": f"OpenAI CLIP {spec.hub_id or spec.key} image tower as the encoder "
-                           f"({spec.embed_dim}-d image_embeds) with the LAION aesthetic head. Written by "
-                           "scripts/export_clip_onnx.py" + ("" if image_file else "; Triton-only: no local model file."),
+    pack = {"name": spec.key, "version": "1.0.0", "description": description,
             "encoder": encoder, "text_encoder": text_encoder}
     pack_dir.mkdir(parents=True, exist_ok=True)
     (pack_dir / "pack.json").write_text(json.dumps(pack, indent=2) + "\n")
@@ -213,7 +209,7 @@ def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, image_file: str 
 
 # ------------------------------------------------------------------------------------------------------ triton config
 
-_PBTXT_TYPES = {"FP32": "TYPE_FP32", "INT64": "TYPE_INT64"}
+_PBTXT_TYPES = {"FP32": "TYPE_FP32", "INT64": "TYPE_INT64", "UINT8": "TYPE_UINT8"}
 
 
 def triton_config(r: ExportResult) -> str:
@@ -222,8 +218,8 @@ def triton_config(r: ExportResult) -> str:
         return ",\n".join(
             f'  {{\n    name: "{n}"\n    data_type: {_PBTXT_TYPES[t]}\n    dims: [ {", ".join(str(x) for x in s[1:])} ]\n  }}'
             for n, t, s in items)
-    preferred = [b for b in (16, 32, 64, 128, 256) if b <= r.max_batch][-3:]
-    return (f"# Generated by scripts/export_clip_onnx.py ({r.role}); see triton-model-repo/README.md.\n"
+    preferred = [b for b in (16, 32, 64, 128, 256) if b <= r.max_batch][-3:] or [r.max_batch]
+    return (f"# Generated by scripts/export_clip_onnx.py ({r.role}, {r.precision}); see triton-model-repo/README.md.\n"
             f'name: "{r.triton_name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: {r.max_batch}\n'
             f"input [\n{tensors(r.inputs)}\n]\noutput [\n{tensors(r.outputs)}\n]\n"
             f"dynamic_batching {{\n  preferred_batch_size: [ {', '.join(map(str, preferred))} ]\n"
@@ -233,79 +229,71 @@ def triton_config(r: ExportResult) -> str:
 
 # ------------------------------------------------------------------------------------------------------------- models
 
-def build_clip(spec: ClipSpec, random_init: bool, seed: int, hub_id: str | None):
-    import torch
-    from transformers import CLIPConfig, CLIPModel
-    if random_init:
-        torch.manual_seed(seed)
-        config = CLIPConfig(text_config=dict(_TEXT_COMMON, **spec.text),
-                            vision_config=dict(_VISION_COMMON, **spec.vision),
-                            projection_dim=spec.embed_dim)
-        model = CLIPModel(config)
-        source = f"random-init (CLIPConfig by hand, seed {seed})"
-    else:
-        hub_id = hub_id or spec.hub_id
-        if hub_id is None:
-            raise SystemExit(f"--config {spec.key} has no published weights: use --random-init")
-        model = CLIPModel.from_pretrained(hub_id).float()  # float32 whatever dtype the checkpoint declares
-        source = hub_id
-    model.eval()
-    return model, source
-
-
-def tower_modules(clip):
-    """Towers as explicit pooled-output -> projection, so the graph does not depend on what a given transformers
-    version returns from get_image_features/get_text_features."""
-    import torch
-
-    class ImageTower(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.vision_model, self.visual_projection = clip.vision_model, clip.visual_projection
-
-        def forward(self, pixel_values):
-            return self.visual_projection(self.vision_model(pixel_values=pixel_values).pooler_output)
-
-    class TextTower(torch.nn.Module):
-        # No attention mask: CLIP's causal mask keeps padding after <end_of_text> out of the pooled position.
-        def __init__(self):
-            super().__init__()
-            self.text_model, self.text_projection = clip.text_model, clip.text_projection
-
-        def forward(self, input_ids):
-            return self.text_projection(self.text_model(input_ids=input_ids).pooler_output)
-
-    return ImageTower().eval(), TextTower().eval()
-
-
-def load_safetensors(path: Path) -> dict:
-    """safetensors.torch.load_file when installed; otherwise a reader of the (tiny, fixed) file format: u64 LE header
-    length, JSON header {name: {dtype, shape, data_offsets}}, raw little-endian data. Debian ships no safetensors."""
+def load_clip(spec: ClipSpec, args):
+    """The CLIP module and a provenance line: checkpoint weights (shapes checked against the config) or random."""
+    import clip_model
+    config = clip_model.CONFIGS[spec.config].with_activation(args.activation)
+    if args.random_init:
+        return clip_model.build(config, seed=args.seed), f"random-init (numpy PCG64, seed {args.seed})"
+    known = OPENAI_CHECKPOINTS.get(spec.config)
+    if str(args.weights) == "openai":
+        if known is None:
+            raise SystemExit(f"--weights openai: OpenAI published no checkpoint for --config {spec.config}; "
+                             f"choose one of {sorted(OPENAI_CHECKPOINTS)}")
+        args.weights = download_openai(spec.config, args.cache_dir)
+    elif not args.weights.is_file():
+        raise SystemExit(f"--weights {args.weights}: no such file")
+    elif known and args.weights.name == Path(known[0]).name:
+        digest = sha256(args.weights)
+        if digest != known[1]:
+            raise SystemExit(f"{args.weights}: sha256 {digest} is not the published {known[1]} (partial download?)")
+    state = clip_model.read_checkpoint(args.weights)
     try:
-        from safetensors.torch import load_file
-        return load_file(str(path))
-    except ImportError:
-        pass
-    import numpy as np
-    import torch
-    raw = path.read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    dtypes = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64}
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = meta["data_offsets"]
-        array = np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=dtypes[meta["dtype"]]).reshape(meta["shape"])
-        out[name] = torch.from_numpy(array.copy())
-    return out
+        found = clip_model.config_from_state_dict(state, args.activation)
+    except (KeyError, ValueError) as e:
+        raise SystemExit(f"{args.weights}: {e}")
+    # head counts are not in the tensors (found has OpenAI's width // 64): the named config gives them
+    diff = {k: (getattr(found, k), getattr(config, k)) for k in config.__dataclass_fields__
+            if k not in ("vision_heads", "text_heads") and getattr(found, k) != getattr(config, k)}
+    if diff:
+        raise SystemExit(f"{args.weights}: the checkpoint is not --config {spec.config}: (checkpoint, config) {diff}")
+    try:
+        return clip_model.build(config, state=state), f"{args.weights.name} ({args.activation})"
+    except ValueError as e:
+        raise SystemExit(f"{args.weights}: {e}")
+
+
+def download_openai(config: str, cache_dir: Path) -> Path:
+    """OpenAI's published checkpoint for `config` in cache_dir (downloaded once, sha256 checked before it is used)."""
+    import urllib.request
+    url, digest = OPENAI_CHECKPOINTS[config]
+    target = cache_dir / Path(url).name
+    if target.exists() and sha256(target) == digest:
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    part = target.with_suffix(".part")
+    print(f"downloading {url} -> {target}", flush=True)
+    try:
+        urllib.request.urlretrieve(url, part)
+    except OSError as e:
+        raise SystemExit(f"cannot download {url}: {e} (no internet here? download it elsewhere and pass --weights FILE)")
+    if sha256(part) != digest:
+        part.unlink()
+        raise SystemExit(f"{url}: the download's sha256 is not the published {digest}")
+    part.rename(target)
+    return target
 
 
 def build_head(head: HeadSpec, state: dict, embed_dim: int):
+    """The LAION head with the L2 normalisation it was trained with inside the module. Its input width must equal
+    the towers' embedding size (a B/32 head on L/14 embeddings is refused here, before anything is written)."""
     import torch
     from torch import nn
 
+    first = state["weight"] if head.kind == "linear" else state["layers.0.weight"]
+    if first.shape[-1] != embed_dim:
+        raise SystemExit(f"head {head.file_stem} takes {first.shape[-1]}-d image embeddings (first weight "
+                         f"{list(first.shape)}) but the towers output {embed_dim}-d: wrong head for this CLIP")
     if head.kind == "linear":
         layers = nn.Sequential(nn.Linear(embed_dim, 1))
         layers.load_state_dict({"0.weight": state["weight"], "0.bias": state["bias"]})
@@ -338,7 +326,55 @@ def export_onnx(module, dummy, input_name: str, output_name: str, path: Path, op
         torch.onnx.export(module, (dummy,), str(path), **kwargs)
 
 
+def to_fp16(src: Path, dst: Path) -> None:
+    """FP16 weights and arithmetic with FP32 graph inputs/outputs (a Cast after each input, before each output), so
+    clients and pack specs stay as they are. Done on the ONNX graph because torch 1.13 cannot trace a half model on
+    the CPU. Float initializers, Constant/ConstantOfShape values and Cast-to-float targets become FP16."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(src))
+    g = model.graph
+    nested = sorted({n.op_type for n in g.node if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+                                                       for a in n.attribute)})
+    if nested:
+        raise SystemExit(f"{src.name}: FP16 conversion handles flat graphs only; this one has {nested} subgraphs")
+
+    def half(t):
+        return numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name)
+
+    for i, t in enumerate(g.initializer):
+        if t.data_type == TensorProto.FLOAT:
+            g.initializer[i].CopyFrom(half(t))
+    for node in g.node:
+        for a in node.attribute:
+            if node.op_type in ("Constant", "ConstantOfShape") and a.name == "value" and a.t.data_type == TensorProto.FLOAT:
+                a.t.CopyFrom(half(a.t))
+            if node.op_type == "Cast" and a.name == "to" and a.i == TensorProto.FLOAT:
+                a.i = TensorProto.FLOAT16
+    casts_in = []
+    for inp in g.input:
+        if inp.type.tensor_type.elem_type == TensorProto.FLOAT:
+            inner = inp.name + "_fp16"
+            for node in g.node:
+                node.input[:] = [inner if x == inp.name else x for x in node.input]
+            casts_in.append(helper.make_node("Cast", [inp.name], [inner], to=TensorProto.FLOAT16))
+    for out in g.output:
+        if out.type.tensor_type.elem_type == TensorProto.FLOAT:
+            inner = out.name + "_fp16"
+            for node in g.node:
+                node.output[:] = [inner if x == out.name else x for x in node.output]
+            g.node.append(helper.make_node("Cast", [inner], [out.name], to=TensorProto.FLOAT))
+    for n in reversed(casts_in):
+        g.node.insert(0, n)
+    del g.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dst))
+
+
 def run_onnx(path: Path, feeds: dict, output_name: str):
+    """(output, runner) with onnxruntime or onnx.reference; (None, None) when Python has neither."""
     try:
         import onnxruntime as ort
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -350,31 +386,37 @@ def run_onnx(path: Path, feeds: dict, output_name: str):
         from onnx.reference import ReferenceEvaluator
         return ReferenceEvaluator(str(path)).run([output_name], feeds)[0], f"onnx.reference {onnx.__version__}"
     except ImportError:
-        raise SystemExit("no ONNX runner to validate with: install onnxruntime (or onnx>=1.13 for onnx.reference), "
-                         "or pass --no-validate")
+        return None, None
 
 
-def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, output_name: str, tolerance: float):
-    """Runs the ONNX graph and the torch module on each input batch; returns the validation record or exits."""
+def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, output_name: str, tolerance: float,
+            relative: bool = False):
+    """Runs the ONNX graph and the torch module on each input batch; returns the validation record or exits.
+    relative: the tolerance is a fraction of the largest |torch output| (FP16 exports)."""
     import numpy as np
     import torch
-    worst, runner, shapes = 0.0, None, []
+    worst, scale, runner, shapes = 0.0, 0.0, None, []
     t0 = time.perf_counter()
     for x in inputs:
         with torch.no_grad():
             expected = module(x).numpy()
         actual, runner = run_onnx(onnx_path, {input_name: x.numpy()}, output_name)
+        if actual is None:
+            print(f"  validate {name}: no Python ONNX runner here (onnxruntime / onnx.reference): not checked in "
+                  "this script; --verify-dir writes the data for ONNX Runtime elsewhere", flush=True)
+            return {"runner": None, "note": "no Python ONNX runner here; see --verify-dir"}
         if actual.shape != expected.shape:
             raise SystemExit(f"{name}: ONNX output shape {actual.shape} != torch {expected.shape}")
         worst = max(worst, float(np.max(np.abs(actual - expected))))
+        scale = max(scale, float(np.max(np.abs(expected))))
         shapes.append(list(x.shape))
-    seconds = time.perf_counter() - t0
-    status = "OK" if worst <= tolerance else "FAIL"
-    print(f"  validate {name}: max|onnx - torch| = {worst:.3e} (tolerance {tolerance:g}) over input shapes {shapes}"
-          f" with {runner}, {seconds:.2f} s -> {status}", flush=True)
+    bound = tolerance * scale if relative else tolerance
+    status = "OK" if worst <= bound else "FAIL"
+    print(f"  validate {name}: max|onnx - torch| = {worst:.3e} (bound {bound:.3g}) over input shapes {shapes}"
+          f" with {runner}, {time.perf_counter() - t0:.2f} s -> {status}", flush=True)
     if status == "FAIL":
-        raise SystemExit(f"{name}: export differs from the source model by {worst:.3e} > {tolerance:g}")
-    return {"maxAbsDiff": worst, "tolerance": tolerance, "inputShapes": shapes, "runner": runner}
+        raise SystemExit(f"{name}: export differs from the source model by {worst:.3e} > {bound:.3g}")
+    return {"maxAbsDiff": worst, "bound": bound, "inputShapes": shapes, "runner": runner}
 
 
 def check_golden(head: HeadSpec, module, heads_dir: Path, spec: ClipSpec, onnx_path: Path | None):
@@ -391,9 +433,9 @@ def check_golden(head: HeadSpec, module, heads_dir: Path, spec: ClipSpec, onnx_p
     with torch.no_grad():
         torch_scores = module(torch.from_numpy(x)).numpy()[:, 0]
     result = {"torchVsGoldenMaxAbsDiff": float(np.max(np.abs(torch_scores - golden)))}
-    if onnx_path is not None:
-        onnx_scores = run_onnx(onnx_path, {"image_embeds": x}, "score")[0][:, 0]
-        result["onnxVsGoldenMaxAbsDiff"] = float(np.max(np.abs(onnx_scores - golden)))
+    onnx_scores = run_onnx(onnx_path, {"image_embeds": x}, "score")[0] if onnx_path is not None else None
+    if onnx_scores is not None:
+        result["onnxVsGoldenMaxAbsDiff"] = float(np.max(np.abs(onnx_scores[:, 0] - golden)))
     print(f"  golden {head.file_stem}: {result} (tolerance 1e-3, golden values are rounded to 4 decimals)")
     if max(result.values()) > 1e-3:
         raise SystemExit(f"{head.file_stem}: does not reproduce golden-scores.json")
@@ -432,26 +474,61 @@ def token_batch(rng, lengths):
     return torch.tensor(rows, dtype=torch.int64)
 
 
+def write_verification(verify_dir: Path, towers: dict, rng) -> dict:
+    """Inputs and torch outputs for a runner outside Python (float32 .npy; ids and bytes are exact in float32):
+    pixels-u8.npy [3,3,224,224] (0..255), input-ids.npy [4,77], and per tower <model>.npy with its output on them."""
+    import numpy as np
+    import torch
+    import clip_model
+    verify_dir.mkdir(parents=True, exist_ok=True)
+    u8 = torch.from_numpy(rng.integers(0, 256, size=(3, 3, IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8))
+    mean = torch.tensor(clip_model.CLIP_MEAN).reshape(1, 3, 1, 1)
+    std = torch.tensor(clip_model.CLIP_STD).reshape(1, 3, 1, 1)
+    pixels = (u8.to(torch.float32) / 255.0 - mean) / std
+    ids = token_batch(rng, [2, 7, 30, CONTEXT_LENGTH])
+    np.save(verify_dir / "pixels-u8.npy", u8.numpy().astype(np.float32))
+    np.save(verify_dir / "input-ids.npy", ids.numpy().astype(np.float32))
+    feeds = {"pixel_values": pixels, "pixels": u8, "input_ids": ids}
+    written = {}
+    for key, (module, in_name) in towers.items():
+        with torch.no_grad():
+            np.save(verify_dir / f"{key}.npy", module(feeds[in_name]).numpy())
+        written[key] = f"{key}.npy"
+    return written
+
+
 # --------------------------------------------------------------------------------------------------------------- main
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", choices=sorted(SPECS), default="b32")
-    p.add_argument("--random-init", action="store_true",
-                   help="random weights of the same architecture, no download (plumbing tests only)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--weights", type=Path, metavar="CHECKPOINT",
+                        help="OpenAI .pt (TorchScript archive) or OpenCLIP .pt/.bin/.safetensors of this --config; "
+                             "'openai' downloads OpenAI's published checkpoint (b32, b16, l14) into --cache-dir")
+    source.add_argument("--random-init", action="store_true",
+                        help="seeded random weights of the same architecture, no download (plumbing tests only)")
+    p.add_argument("--activation", choices=["quick_gelu", "gelu"], default="quick_gelu",
+                   help="quick_gelu: OpenAI and OpenCLIP '-quickgelu'/openai/metaclip weights; gelu: most OpenCLIP "
+                        "LAION/DataComp weights (their model config has no quick_gelu)")
+    p.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "imagescore" / "clip")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--hub-id", help="override the Hugging Face model id (or a local snapshot directory)")
+    p.add_argument("--variants", default="u8,fp16",
+                   help="comma list of extra tower exports beside FP32: u8 (UINT8 image input), fp16; '' for none")
     p.add_argument("--heads-dir", type=Path, default=Path("../shared/models/laion-aesthetic"))
     p.add_argument("--triton-repo", type=Path, default=Path("triton-model-repo"))
     p.add_argument("--pack-dir", type=Path, help="default: packs/<pack-name>")
+    p.add_argument("--verify-dir", type=Path, help="also write inputs and torch outputs (.npy) for ONNX Runtime elsewhere")
     p.add_argument("--opset", type=int, default=17)
-    p.add_argument("--tolerance", type=float, default=1e-4, help="max abs diff for the towers")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="max abs diff for the FP32 towers")
+    p.add_argument("--fp16-tolerance", type=float, default=1e-2,
+                   help="FP16 towers: max abs diff as a fraction of the largest |output|")
     p.add_argument("--head-tolerance", type=float, default=1e-5)
-    p.add_argument("--heads-only", action="store_true", help="skip the towers (needs torch, not transformers)")
+    p.add_argument("--heads-only", action="store_true", help="skip the towers")
     p.add_argument("--towers-only", action="store_true")
     p.add_argument("--no-validate", action="store_true",
-                   help="write exports without running them (only when no ONNX runner exists; recorded in the manifest)")
+                   help="write exports without running them (recorded in the manifest)")
     p.add_argument("--overwrite-config", action="store_true", help="replace existing config.pbtxt files")
     p.add_argument("--copy-mobilenet", type=Path, metavar="ONNX",
                    help="also copy the MobileNetV2 features model to <triton-repo>/mobilenetv2-default/1/model.onnx")
@@ -461,11 +538,20 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     spec = SPECS[args.config]
     args.pack_dir = args.pack_dir or Path("packs") / spec.key
+    variants = {v for v in args.variants.split(",") if v}
+    if variants - {"u8", "fp16"}:
+        p.error(f"--variants: unknown {sorted(variants - {'u8', 'fp16'})}; choose from u8, fp16")
+    if not (args.manifest_only or args.heads_only or args.weights or args.random_init):
+        p.error("choose the weights: --weights CHECKPOINT or --random-init (or --manifest-only / --heads-only)")
+    real = f"CLIP {spec.description} image tower as the encoder ({spec.embed_dim}-d image_embeds) and text tower"
+    if spec.heads:
+        real += " with the LAION aesthetic head"
 
     if args.manifest_only:
-        results = tower_results(spec) + [head_result(spec, h) for h in spec.heads]
+        results = tower_results(spec, variants) + [head_result(spec, h) for h in spec.heads]
         provenance = {"source": "template (no export ran)", "exporter": "scripts/export_clip_onnx.py"}
-        write_pack(spec, args.pack_dir, args.heads_dir, None)
+        write_pack(spec, args.pack_dir, args.heads_dir, False, 100.0,
+                   real + ". Written by scripts/export_clip_onnx.py; Triton-only: no local model file.")
         (args.pack_dir / "pack-manifest-template.json").write_text(
             json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"wrote the Triton-only pack {args.pack_dir}")
@@ -473,47 +559,65 @@ def main(argv=None) -> int:
 
     import numpy as np
     import torch
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import clip_model
     torch.set_grad_enabled(False)
+    torch.manual_seed(args.seed)  # export tracing draws nothing, but keep any stray randomness fixed
     rng = np.random.default_rng(args.seed)
     results: list[ExportResult] = []
     provenance = {"exporter": "scripts/export_clip_onnx.py", "config": args.config, "opset": args.opset,
-                  "torch": torch.__version__, "randomInit": args.random_init,
+                  "torch": torch.__version__, "randomInit": args.random_init, "activation": args.activation,
                   "seed": args.seed if args.random_init else None, "validated": not args.no_validate}
+    logit_scale = 100.0
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="imagescore-export-"))
     try:
         if not args.heads_only:
-            import transformers
-            provenance["transformers"] = transformers.__version__
             t0 = time.perf_counter()
-            clip, provenance["source"] = build_clip(spec, args.random_init, args.seed, args.hub_id)
+            clip, provenance["source"] = load_clip(spec, args)
+            # OpenAI CLIP's trained exp(logit_scale) is 100 (clamped there in training); random init has 1/0.07
+            logit_scale = float(min(clip.logit_scale.exp().item(), 100.0))
             print(f"{spec.key}: model from {provenance['source']} in {time.perf_counter() - t0:.1f} s "
-                  f"(transformers {transformers.__version__}, torch {torch.__version__})", flush=True)
-            image_tower, text_tower = tower_modules(clip)
-            pixels = [torch.from_numpy(rng.standard_normal((n, 3, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32))
-                      for n in (1, 3)]
+                  f"(torch {torch.__version__})", flush=True)
+            image = clip_model.ImageTower(clip).eval()
+            image_u8 = clip_model.Uint8ImageTower(clip).eval()
+            text = clip_model.TextTower(clip).eval()
+            s = IMAGE_SIZE
+            pixels = [torch.from_numpy(rng.standard_normal((n, 3, s, s), dtype=np.float32)) for n in (1, 3)]
+            u8 = [torch.from_numpy(rng.integers(0, 256, size=(n, 3, s, s), dtype=np.uint8)) for n in (1, 3)]
             tokens = [token_batch(rng, [7]), token_batch(rng, [5, 20, CONTEXT_LENGTH])]
-            towers = {"image": (image_tower, torch.zeros(2, 3, IMAGE_SIZE, IMAGE_SIZE), pixels,
-                                        "pixel_values", "image_embeds"),
-                      "text": (text_tower, token_batch(rng, [9, 12]), tokens, "input_ids", "text_embeds")}
-            for r in tower_results(spec):
-                module, dummy, checks, in_name, out_name = towers[r.model_key]
+            towers = {"image": (image, torch.zeros(2, 3, s, s), pixels, "pixel_values", "image_embeds"),
+                      "image-u8": (image_u8, torch.zeros(2, 3, s, s, dtype=torch.uint8), u8, "pixels", "image_embeds"),
+                      "text": (text, token_batch(rng, [9, 12]), tokens, "input_ids", "text_embeds")}
+            fp32_files = {}
+            for r in tower_results(spec, variants):
+                base = r.model_key.removesuffix("-fp16")
+                module, dummy, checks, in_name, out_name = towers[base]
                 tmp = work / r.pack_file
                 t0 = time.perf_counter()
-                export_onnx(module, dummy, in_name, out_name, tmp, args.opset)
+                if r.precision == "fp16":
+                    to_fp16(fp32_files[base], tmp)
+                else:
+                    export_onnx(module, dummy, in_name, out_name, tmp, args.opset)
+                    fp32_files[r.model_key] = tmp
                 print(f"  export {r.triton_name}: {time.perf_counter() - t0:.1f} s, {tmp.stat().st_size:,} bytes",
                       flush=True)
                 if not args.no_validate:
-                    r.validation = compare(r.triton_name, tmp, module, checks, in_name, out_name, args.tolerance)
+                    fp16 = r.precision == "fp16"
+                    r.validation = compare(r.triton_name, tmp, module, checks, in_name, out_name,
+                                           args.fp16_tolerance if fp16 else args.tolerance, relative=fp16)
                 publish(tmp, r, args)
                 results.append(r)
+            if args.verify_dir:
+                provenance["verification"] = write_verification(
+                    args.verify_dir, {"image": (image, "pixel_values"), "image-u8": (image_u8, "pixels"),
+                                      "text": (text, "input_ids")}, np.random.default_rng(args.seed + 1))
+                print(f"  wrote the verification inputs and torch outputs to {args.verify_dir}")
 
         if not args.towers_only:
-            if not spec.heads:
-                print(f"{spec.key}: no LAION head exists for embedding size {spec.embed_dim}; heads skipped")
             for head in spec.heads:
                 r = head_result(spec, head)
-                module = build_head(head, load_safetensors(args.heads_dir / f"{head.file_stem}.safetensors"),
+                module = build_head(head, clip_model.read_safetensors(args.heads_dir / f"{head.file_stem}.safetensors"),
                                     spec.embed_dim)
                 tmp = work / r.pack_file
                 t0 = time.perf_counter()
@@ -537,8 +641,11 @@ def main(argv=None) -> int:
             print(f"  copied {args.copy_mobilenet} -> {target}")
 
         out = args.pack_dir / "pack-manifest-template.json"
-        write_pack(spec, args.pack_dir, args.heads_dir,
-                   "image.onnx" if any(r.model_key == "image" for r in results) else None)
+        towers_here = any(r.model_key == "image" for r in results)
+        description = (f"{spec.description} with RANDOM weights (seed {args.seed}): tests the export and serving "
+                       "path; its scores mean nothing" if args.random_init else real) + \
+            ". Written by scripts/export_clip_onnx.py."
+        write_pack(spec, args.pack_dir, args.heads_dir, towers_here, logit_scale, description)
         out.write_text(json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"{spec.key}: {len(results)} model(s) exported in {time.perf_counter() - started:.1f} s;"
               f" manifest {out}" + ("  [NOT VALIDATED: --no-validate]" if args.no_validate else ""))

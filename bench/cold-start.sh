@@ -1,0 +1,58 @@
+#!/bin/sh
+# Cold start of the packaged server: process start → /q/health/ready 200, and → first successful Score (one photo,
+# default scores), measured by bin/lib/ColdStart.java. Variants, alternating within each round:
+#   plain   no cache
+#   ready   JDK AOT cache trained from start to ready, no Score (what deploy/Containerfile.jvm bakes into the image:
+#           the image has no gRPC client to send one)
+#   score   JDK AOT cache trained until the first Score + 30 more (what bin/serve uses, bin/lib/aot-cache.sh)
+# Prints one row per run and a table: median (min–max) over the rounds of wall time and of the server's CPU time (the
+# latter moves less when other work shares the host). See bench/README.md ("Cold start").
+#   ROUNDS=3 bench/cold-start.sh
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+PORT=${PORT:-18579}
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+IMAGE=${IMAGE:-$SHARED/data/clive/images/1000.JPG}
+OUT=bench/out/coldstart
+rm -rf "$OUT" && mkdir -p "$OUT"
+[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
+. bin/lib/find-java.sh
+APP=target/quarkus-app
+CP="$(ls $APP/app/*.jar $APP/lib/main/*.jar | tr '\n' ':')"
+client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" bin/lib/ColdStart.java "$@"; }
+# the server command of every variant; only the AOT flag differs
+server() { echo "$java_bin $jvm_flags -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
+
+for v in ready score; do
+  echo "training: $v cache" >&2
+  extra=30; [ "$v" = score ] || extra=-1
+  # shellcheck disable=SC2046
+  client "$PORT" "$IMAGE" "$extra" "$OUT/train-$v.log" -- $(server "-XX:AOTCacheOutput=$OUT/$v.aot") >/dev/null
+done
+ls -la "$OUT"/*.aot >&2
+
+echo "host: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq 1 "$ROUNDS"); do
+  for v in plain ready score; do
+    flag=""; [ "$v" = plain ] || flag="-XX:AOTCache=$OUT/$v.aot -XX:AOTMode=on"
+    # shellcheck disable=SC2046
+    res=$(client "$PORT" "$IMAGE" 0 "$OUT/run-$v-$r.log" -- $(server "$flag"))
+    echo "round=$r variant=$v $res load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/runs.txt"
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| variant | ready ms | first Score ms | server CPU to ready ms | server CPU to first Score ms |"
+echo "|---|---|---|---|---|"
+for v in plain ready score; do
+  awk -v v="$v" '
+    function med(x, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+                                   return n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2 }
+    function cell(x, n) { m = med(x, n); return sprintf("%d (%d–%d)", m, x[0], x[n - 1]) }
+    BEGIN { n = 0 }
+    $2 == "variant=" v { for (f = 3; f <= 6; f++) { split($f, kv, "="); c[f, n] = kv[2] + 0 } n++ }
+    END { printf "| %s", v
+          for (f = 3; f <= 6; f++) { for (i = 0; i < n; i++) x[i] = c[f, i]; printf " | %s", cell(x, n) }
+          print " |" }' "$OUT/runs.txt"
+done

@@ -1,0 +1,222 @@
+package io.imagescore.image;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Encoded bytes → normalised CHW float tensors for each requested view, reproducing the torchvision/OpenAI CLIP
+ * transform on Pillow 9.4 exactly: {@code Image.open → exif_transpose → convert('RGB') → Resize(S, BICUBIC) →
+ * CenterCrop(S) → ToTensor → Normalize} (uint8 pixels byte-identical, tensors in the same float32 arithmetic).
+ *
+ * <p>Thread-safe; callers spread images over cores by calling it concurrently. At most {@code maxConcurrentDecodes}
+ * full rasters are alive at once (further callers wait), which bounds memory under load.
+ */
+public class Preprocessor {
+    private static final String RESAMPLER = "pil94-bicubic-v1";
+
+    private final ImageDecoder decoder;
+    private final Semaphore decodes;
+
+    /** Default limits and one full decode in flight per core. */
+    public Preprocessor() {
+        this(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors());
+    }
+
+    public Preprocessor(ImageLimits limits, int maxConcurrentDecodes) {
+        this(limits, maxConcurrentDecodes, TurboJpeg.instance().isPresent());
+    }
+
+    /** {@code useTurboJpeg=false} forces the ImageIO JPEG path (tests, comparisons). */
+    Preprocessor(ImageLimits limits, int maxConcurrentDecodes, boolean useTurboJpeg) {
+        this(limits, maxConcurrentDecodes, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
+    }
+
+    private Preprocessor(ImageLimits limits, int maxConcurrentDecodes, java.util.Optional<TurboJpeg> turbo) {
+        if (maxConcurrentDecodes <= 0) {
+            throw new IllegalArgumentException("maxConcurrentDecodes must be positive");
+        }
+        this.decoder = new ImageDecoder(limits, turbo);
+        this.decodes = new Semaphore(maxConcurrentDecodes, true);
+    }
+
+    /** A preprocessor whose JPEG decoder is bound to {@code library} (a missing name simulates a machine without it). */
+    public static Preprocessor withTurboJpegLibrary(String library) {
+        return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(), TurboJpeg.load(library));
+    }
+
+    /**
+     * The decoded pixel count of an image, read from its header only, with every per-image limit checked first
+     * (empty, too many bytes, unsupported, IMAGE_TOO_LARGE): the cost admission control charges before decoding.
+     */
+    public long pixelCost(byte[] encoded) {
+        return decoder.pixels(encoded);
+    }
+
+    public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
+        return preprocess(encoded, spec, views, mode, StageClock.NONE);
+    }
+
+    /** As above; each decode is timed as stage "decode", each pixels → tensors pass as "preprocess". */
+    public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+                                        StageClock clock) {
+        decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
+        // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
+        // pixels must not depend on which other views the same request asks for (quality_fast beside quality would
+        // otherwise be computed from another decode), so a FAST request mixing both kinds decodes twice.
+        List<View> nativeViews = views.stream().filter(View::nativeResolution).toList();
+        List<View> scaledViews = views.stream().filter(v -> !v.nativeResolution()).toList();
+        boolean fast = mode == PreprocessMode.FAST;
+        try {
+            decodes.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
+        }
+        try {
+            if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
+                int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
+                ImageDecoder.Decoded decoded = decode(encoded, dctTarget, clock);
+                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded, spec, views, clock));
+            }
+            ImageDecoder.Decoded full = decode(encoded, 0, clock);
+            Map<View, List<float[]>> out = new EnumMap<>(View.class);
+            out.putAll(views(full, spec, nativeViews, clock));
+            ImageDecoder.Decoded scaled = decode(encoded, spec.size(), clock);
+            out.putAll(views(scaled, spec, scaledViews, clock));
+            return new PreprocessedImage(scaled.fullWidth(), scaled.fullHeight(), out);
+        } finally {
+            decodes.release();
+        }
+    }
+
+    private ImageDecoder.Decoded decode(byte[] encoded, int dctTarget, StageClock clock) {
+        try (StageClock.Timing ignored = clock.begin("decode")) {
+            return decoder.decode(encoded, dctTarget);
+        }
+    }
+
+    private Map<View, List<float[]>> views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views,
+                                           StageClock clock) {
+        try (StageClock.Timing ignored = clock.begin("preprocess")) {
+            return views(decoded.image(), spec, views);
+        }
+    }
+
+    /**
+     * Identifies the pixel pipeline (resampler, decoder, spec, mode); learned heads are tied to it. E.g.
+     * {@code pil94-bicubic-v1/turbojpeg/clip224-rgb-m0.485,0.456,0.406-s0.229,0.224,0.225/exact}; fast mode with
+     * libjpeg-turbo reads {@code .../turbojpeg-dct2n/.../fast}; without libjpeg-turbo the decoder part is
+     * {@code imageio} and fast equals exact.
+     */
+    public String preprocessingId(PreprocessSpec spec, PreprocessMode mode) {
+        String dec = !decoder.usesTurboJpeg() ? "imageio" : mode == PreprocessMode.FAST ? "turbojpeg-dct2n" : "turbojpeg";
+        return RESAMPLER + "/" + dec + "/" + spec.id() + "/" + mode.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
+        Map<View, List<float[]>> out = new EnumMap<>(View.class);
+        TensorWriter writer = new TensorWriter(spec);
+        RgbImage centre = null;
+        RgbImage whole = null;
+        List<RgbImage> grid = null;
+        for (View view : views) {
+            List<float[]> tensors = new ArrayList<>(view.tensorCount());
+            boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
+            switch (view) {
+                case CENTER, CENTER_FLIP -> {
+                    centre = centre != null ? centre : centre(img, spec);
+                    tensors.add(writer.write(centre, 0, 0, flip));
+                }
+                case WHOLE, WHOLE_FLIP -> {
+                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size());
+                    tensors.add(writer.write(whole, 0, 0, flip));
+                }
+                case GRID3, GRID3_FLIP -> {
+                    grid = grid != null ? grid : grid(img, spec.size());
+                    for (RgbImage crop : grid) {
+                        tensors.add(writer.write(crop, 0, 0, flip));
+                    }
+                }
+            }
+            out.put(view, tensors);
+        }
+        return out;
+    }
+
+    /** The pack's resize policy applied to the whole image, as an S×S image. */
+    static RgbImage centre(RgbImage img, PreprocessSpec spec) {
+        int s = spec.size();
+        return switch (spec.resize()) {
+            case SQUASH -> PillowResampler.resize(img, s, s);
+            case CLIP -> {
+                int[] size = shortSideTo(img.width(), img.height(), s);
+                // torchvision CenterCrop: int(round((h - S) / 2.0)), Python rounds half to even
+                int left = (int) Math.rint((size[0] - s) / 2.0);
+                int top = (int) Math.rint((size[1] - s) / 2.0);
+                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s);
+            }
+            case LETTERBOX -> letterbox(img, s);
+        };
+    }
+
+    /**
+     * torchvision {@code Resize(S)}: the short side becomes S, the long side {@code int(S * long / short)}
+     * (a float division truncated, as Python computes it).
+     */
+    static int[] shortSideTo(int w, int h, int s) {
+        if (w <= h) {
+            return new int[] {s, (int) ((double) ((long) s * h) / w)};
+        }
+        return new int[] {(int) ((double) ((long) s * w) / h), s};
+    }
+
+    /** Pillow's {@code ImageOps.pad(img, (S, S), BICUBIC)}: fit inside S×S, centred on black. */
+    private static RgbImage letterbox(RgbImage img, int s) {
+        int w = img.width();
+        int h = img.height();
+        if (w == h) {
+            return PillowResampler.resize(img, s, s);
+        }
+        RgbImage fitted;
+        int x = 0;
+        int y = 0;
+        if (w > h) {
+            int nh = Math.max(1, (int) Math.rint((double) h / w * s));
+            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh);
+            y = (int) Math.rint((s - nh) * 0.5);
+        } else {
+            int nw = Math.max(1, (int) Math.rint((double) w / h * s));
+            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s);
+            x = (int) Math.rint((s - nw) * 0.5);
+        }
+        byte[] canvas = new byte[s * s * 3];
+        for (int row = 0; row < fitted.height(); row++) {
+            System.arraycopy(fitted.pixels(), row * fitted.stride(), canvas, ((y + row) * s + x) * 3, fitted.stride());
+        }
+        return new RgbImage(s, s, canvas);
+    }
+
+    /**
+     * 3×3 S×S crops at native resolution, evenly spaced from corner to corner (overlapping on small images). An
+     * image whose short side is below S is first brought up to S (only the nine windows are computed).
+     */
+    static List<RgbImage> grid(RgbImage img, int s) {
+        boolean upscale = Math.min(img.width(), img.height()) < s;
+        int[] size = upscale ? shortSideTo(img.width(), img.height(), s) : new int[] {img.width(), img.height()};
+        List<RgbImage> crops = new ArrayList<>(9);
+        for (int gy = 0; gy < 3; gy++) {
+            for (int gx = 0; gx < 3; gx++) {
+                int x = (size[0] - s) * gx / 2;
+                int y = (size[1] - s) * gy / 2;
+                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s) : img.crop(x, y, s, s));
+            }
+        }
+        return crops;
+    }
+}

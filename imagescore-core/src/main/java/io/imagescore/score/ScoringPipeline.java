@@ -1,0 +1,380 @@
+package io.imagescore.score;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.head.ScoreSpec;
+import io.imagescore.image.PreprocessMode;
+import io.imagescore.image.PreprocessedImage;
+import io.imagescore.image.StageClock;
+import io.imagescore.image.Preprocessor;
+import io.imagescore.image.View;
+import io.imagescore.model.ModelBackend;
+import io.imagescore.model.Tensor;
+import io.imagescore.pack.HeadVersion;
+import io.imagescore.pack.ModelPack;
+import io.opentelemetry.context.Context;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The path of a batch of images: decode + preprocess (in parallel, per-image errors) → one batched encoder pass for
+ * all views of all images (chunked by the model's max batch) → heads on the averaged outputs. Every score of a pack
+ * reads the same encoding. Stages are timed here, in the one class that runs them.
+ */
+@ApplicationScoped
+public class ScoringPipeline {
+    private static final Logger LOG = Logger.getLogger(ScoringPipeline.class);
+
+    private final ModelBackend backend;
+    private final Preprocessor preprocessor;
+    private final ScoreMetrics metrics;
+    /** Decoded pixels and encoded bytes of the images being decoded, across all calls. */
+    private final FairBudget decoding;
+    /** Model calls running at once, across all calls. */
+    private final FairBudget inference;
+    private final ExecutorService cpu;
+    private final Limits limits;
+
+    /** Also used without CDI (the CLI's embedded mode): heap-derived default limits. */
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
+        this(backend, preprocessor, metrics, Limits.defaults());
+    }
+
+    @Inject
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, LimitsConfig config) {
+        this(backend, preprocessor, metrics, config.limits());
+    }
+
+    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, Limits limits) {
+        this.backend = backend;
+        this.preprocessor = preprocessor;
+        this.metrics = metrics;
+        this.limits = limits;
+        long waitNanos = limits.maxQueueWait().toNanos();
+        this.decoding = new FairBudget("pixels", limits.maxQueued(), waitNanos, metrics, limits.pixelBudget(),
+                limits.byteBudget());
+        this.inference = new FairBudget("inference", limits.maxQueued(), waitNanos, metrics,
+                limits.maxConcurrentInference());
+        this.cpu = Executors.newFixedThreadPool(limits.preprocessThreads(),
+                Thread.ofPlatform().name("preprocess-", 0).daemon().factory());
+        metrics.inflightPixels(() -> decoding.inUse(0));
+        LOG.debugf("admission: %d pixels, %d bytes, %d model calls, queue %d for %s, %d preprocess threads",
+                limits.pixelBudget(), limits.byteBudget(), limits.maxConcurrentInference(), limits.maxQueued(),
+                limits.maxQueueWait(), limits.preprocessThreads());
+    }
+
+    @PreDestroy
+    public void stop() {
+        cpu.shutdownNow();
+    }
+
+    /** A resolved score request: which head version produces each wanted score. */
+    public record Selection(String name, HeadVersion head) {
+    }
+
+    /**
+     * Resolves "name" or "name@version" ({@link ScoreRef}) against the pack; empty = every score at its active version.
+     * A malformed reference → INVALID_REQUEST; unknown names → UNKNOWN_SCORE (NOT_FOUND) listing what the pack offers.
+     */
+    public static List<Selection> select(ModelPack pack, List<String> wanted) {
+        List<Selection> out = new ArrayList<>();
+        if (wanted.isEmpty()) {
+            pack.heads().forEach((name, versions) -> out.add(new Selection(name, versions.lastEntry().getValue())));
+            return out;
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        for (String w : wanted) {
+            if (!seen.add(w)) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score '" + w + "' is requested twice");
+            }
+            ScoreRef ref = ScoreRef.parse(w);
+            String name = ref.name();
+            var versions = pack.heads().get(name);
+            if (versions == null) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "unknown score '" + name + "' in pack " + pack.name()
+                        + "; it offers " + pack.heads().keySet(), Map.of("score", name, "pack", pack.name()), null);
+            }
+            HeadVersion hv = ref.hasVersion() ? versions.get(ref.version()) : versions.lastEntry().getValue();
+            if (hv == null) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_HEAD_VERSION, "score '" + name + "' has no version '"
+                        + ref.version() + "'; versions: " + versions.keySet(), Map.of("score", name), null);
+            }
+            out.add(new Selection(name, hv));
+        }
+        return out;
+    }
+
+    /** Scores every image with the selected heads. The result list has the request's order. */
+    public List<Outcome<ScoredImage>> score(ModelPack pack, List<ImageInput> images, List<Selection> selections,
+                                            boolean includeEmbedding, PreprocessMode mode, Instant deadline) {
+        Set<View> views = new LinkedHashSet<>();
+        Set<String> outputs = new LinkedHashSet<>();
+        for (Selection s : selections) {
+            views.addAll(s.head().spec().views());
+            outputs.add(s.head().input());
+        }
+        if (includeEmbedding || selections.isEmpty()) {
+            views.addAll(pack.preprocessing().views());
+            outputs.add(pack.embeddingOutput());
+        }
+        List<Outcome<EncodedImage>> encoded = encode(pack, images, List.copyOf(views), outputs, mode, deadline);
+        try (StageClock.Timing ignored = metrics.begin("heads")) {
+            return heads(pack, encoded, selections, includeEmbedding);
+        }
+    }
+
+    private static List<Outcome<ScoredImage>> heads(ModelPack pack, List<Outcome<EncodedImage>> encoded,
+                                                    List<Selection> selections, boolean includeEmbedding) {
+        List<Outcome<ScoredImage>> out = new ArrayList<>(encoded.size());
+        for (Outcome<EncodedImage> e : encoded) {
+            if (!e.isOk()) {
+                out.add(Outcome.failed(e.id(), e.error()));
+                continue;
+            }
+            EncodedImage img = e.value();
+            List<ScoredImage.Scalar> scalars = new ArrayList<>();
+            List<ScoredImage.Classes> classes = new ArrayList<>();
+            for (Selection s : selections) {
+                HeadVersion hv = s.head();
+                float[] x = img.mean(hv.input(), hv.spec().views());
+                float[] y = hv.head().apply(x);
+                if (hv.spec().kind() == ScoreSpec.Kind.SCALAR) {
+                    scalars.add(new ScoredImage.Scalar(s.name(), hv.version(), y[0]));
+                } else {
+                    classes.add(new ScoredImage.Classes(s.name(), hv.version(), hv.spec().classes(), y,
+                            hv.ood() == null ? Double.NaN : hv.ood().inDomain(x)));
+                }
+            }
+            float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;
+            out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes, embedding)));
+        }
+        return out;
+    }
+
+    /**
+     * Decodes, preprocesses and encodes images: the shared first half of scoring, fitting and sorting.
+     * Images are processed in groups so that at most about two encoder batches of tensors are held at once.
+     *
+     * <p>Overload and time: every image's pixel count is read from its header first (limits → per-image error, no
+     * decode); each group is admitted against the shared pixel/byte budget before it is decoded, and each model call
+     * against the inference limit. The call's deadline and cancellation ({@link CallScope}, from the current gRPC
+     * context) are checked before each decode, before every model call and between groups: once the call is over no
+     * further decode or model call starts, and DEADLINE_EXCEEDED / CANCELLED is thrown.
+     */
+    public List<Outcome<EncodedImage>> encode(ModelPack pack, List<ImageInput> images, List<View> views,
+                                              Set<String> outputs, PreprocessMode mode, Instant deadline) {
+        CallScope scope = CallScope.of(limits.cap(deadline));
+        scope.check("decoding");
+        int tensorsPerImage = views.stream().mapToInt(View::tensorCount).sum();
+        int maxBatch = pack.encoder().maxBatch();
+        int group = Math.max(1, 2 * maxBatch / tensorsPerImage);
+        long[] cost = new long[images.size()];
+        ImageScoreException[] rejected = new ImageScoreException[images.size()];
+        for (int i = 0; i < images.size(); i++) {
+            try {
+                cost[i] = preprocessor.pixelCost(images.get(i).data());
+            } catch (ImageScoreException e) {
+                rejected[i] = e;
+            } catch (RuntimeException e) {
+                rejected[i] = unexpected(images.get(i), e);
+            }
+        }
+        List<Outcome<EncodedImage>> out = new ArrayList<>(images.size());
+        for (int start = 0; start < images.size(); start += group) {
+            int end = Math.min(images.size(), start + group);
+            scope.check("decoding images " + start + ".." + (end - 1));
+            out.addAll(encodeGroup(pack, images.subList(start, end), java.util.Arrays.copyOfRange(cost, start, end),
+                    java.util.Arrays.copyOfRange(rejected, start, end), views, outputs, mode, scope));
+        }
+        return out;
+    }
+
+    private List<Outcome<EncodedImage>> encodeGroup(ModelPack pack, List<ImageInput> images, long[] cost,
+                                                    ImageScoreException[] rejected, List<View> views,
+                                                    Set<String> outputs, PreprocessMode mode, CallScope scope) {
+        PreprocessedImage[] pre = new PreprocessedImage[images.size()];
+        ImageScoreException[] errors = rejected.clone();
+        long pixels = 0;
+        long bytes = 0;
+        for (int i = 0; i < images.size(); i++) {
+            metrics.image(pack.name());
+            if (errors[i] != null) {
+                metrics.imageError(errors[i].code().name());
+            } else {
+                pixels += cost[i];
+                bytes += images.get(i).data().length;
+            }
+        }
+        // the group's rasters are admitted together and released once they have become tensors
+        try (FairBudget.Grant admitted = decoding.acquire(scope, pixels, bytes)) {
+            List<Future<PreprocessedImage>> futures = new ArrayList<>(images.size());
+            for (int i = 0; i < images.size(); i++) {
+                if (errors[i] != null) {
+                    futures.add(null);
+                    continue;
+                }
+                ImageInput image = images.get(i);
+                // the call's trace context travels to the pool thread, so its decode spans are the call's children
+                futures.add(cpu.submit(Context.current().wrap(() -> {
+                    scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
+                    return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                })));
+            }
+            try {
+                for (int i = 0; i < images.size(); i++) {
+                    if (futures.get(i) == null) {
+                        continue;
+                    }
+                    try {
+                        pre[i] = futures.get(i).get();
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof ImageScoreException ise && scope.done()
+                                && (ise.code() == ErrorCode.CANCELLED || ise.code() == ErrorCode.DEADLINE_EXCEEDED)) {
+                            throw ise;
+                        }
+                        errors[i] = e.getCause() instanceof ImageScoreException ise ? ise : unexpected(images.get(i), e.getCause());
+                        metrics.imageError(errors[i].code().name());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ImageScoreException(ErrorCode.CANCELLED, "interrupted while preprocessing", e);
+                    }
+                }
+            } finally {
+                futures.forEach(f -> {
+                    if (f != null) {
+                        f.cancel(false); // no-op for finished ones; drops queued decodes when the call ended early
+                    }
+                });
+            }
+        }
+
+        // Flatten every tensor of every view of every good image, in a fixed order (determinism), then run in chunks.
+        record Slot(int image, View view) {
+        }
+        List<Slot> slots = new ArrayList<>();
+        List<float[]> tensors = new ArrayList<>();
+        for (int i = 0; i < pre.length; i++) {
+            if (pre[i] == null) {
+                continue;
+            }
+            for (View v : views) {
+                for (float[] t : pre[i].views().get(v)) {
+                    slots.add(new Slot(i, v));
+                    tensors.add(t);
+                }
+            }
+        }
+        Map<String, float[][]> rows = new HashMap<>();
+        for (String o : outputs) {
+            rows.put(o, new float[tensors.size()][]);
+        }
+        int maxBatch = pack.encoder().maxBatch();
+        String inputName = pack.encoder().inputs().getFirst().name();
+        int s = pack.preprocessing().size();
+        int per = 3 * s * s;
+        for (int start = 0; start < tensors.size(); start += maxBatch) {
+            int n = Math.min(maxBatch, tensors.size() - start);
+            scope.check("a model call");
+            float[] batch = new float[n * per];
+            for (int j = 0; j < n; j++) {
+                System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
+            }
+            Map<String, Tensor> result;
+            try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
+                scope.check("a model call"); // the wait may have outlived the call
+                try (StageClock.Timing ignored = metrics.begin("inference")) {
+                    result = backend.infer(pack.encoder().id(),
+                            Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
+                }
+            }
+            for (String o : outputs) {
+                Tensor t = result.get(o);
+                if (t == null || t.batchSize() != n) {
+                    throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, "encoder of " + pack.name()
+                            + " returned no output '" + o + "' for a batch of " + n);
+                }
+                int len = t.rowLength();
+                for (int j = 0; j < n; j++) {
+                    rows.get(o)[start + j] = java.util.Arrays.copyOfRange(t.floats(), j * len, (j + 1) * len);
+                }
+            }
+        }
+
+        // Average per (image, view).
+        List<Outcome<EncodedImage>> out = new ArrayList<>(images.size());
+        int cursor = 0;
+        for (int i = 0; i < pre.length; i++) {
+            ImageInput image = images.get(i);
+            if (pre[i] == null) {
+                out.add(Outcome.failed(image.id(), errors[i]));
+                continue;
+            }
+            Map<View, EncodedImage.ViewOutputs> perView = new EnumMap<>(View.class);
+            for (View v : views) {
+                int count = pre[i].views().get(v).size();
+                Map<String, float[]> means = new HashMap<>();
+                for (String o : outputs) {
+                    float[][] r = rows.get(o);
+                    double[] acc = new double[r[cursor].length];
+                    for (int k = 0; k < count; k++) {
+                        float[] row = r[cursor + k];
+                        for (int d = 0; d < acc.length; d++) {
+                            acc[d] += row[d];
+                        }
+                    }
+                    float[] mean = new float[acc.length];
+                    for (int d = 0; d < acc.length; d++) {
+                        mean[d] = (float) (acc[d] / count);
+                    }
+                    means.put(o, mean);
+                }
+                perView.put(v, new EncodedImage.ViewOutputs(count, means));
+                cursor += count;
+            }
+            out.add(Outcome.ok(image.id(), new EncodedImage(sha256(image.data()), pre[i].width(), pre[i].height(), perView)));
+        }
+        return out;
+    }
+
+    private static ImageScoreException unexpected(ImageInput image, Throwable t) {
+        LOG.errorf(t, "unexpected failure preprocessing image '%s'", image.id());
+        return new ImageScoreException(ErrorCode.INTERNAL, "internal error while preprocessing this image ("
+                + t.getClass().getSimpleName() + ")", t);
+    }
+
+    /** Hex sha256 of encoded bytes: the content id of an image (results, caches). */
+    public static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Times and traces the stages of work built on this pipeline (the sort after scoring). */
+    public StageClock clock() {
+        return metrics;
+    }
+
+    public String preprocessingId(ModelPack pack, PreprocessMode mode) {
+        return preprocessor.preprocessingId(pack.preprocessing(), mode);
+    }
+}

@@ -1,0 +1,274 @@
+package io.imagescore.model.triton;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagescore.head.Head;
+import io.imagescore.model.ModelBackend;
+import io.imagescore.model.ModelSpec;
+import io.imagescore.model.Tensor;
+import io.imagescore.model.TensorSpec;
+import io.imagescore.model.onnx.OnnxBackend;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackLoader;
+import io.imagescore.testing.ExportedClip;
+import io.imagescore.testing.Shared;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.imagescore.model.triton.TritonTestModels.maxAbsDiff;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The CLIP that scripts/export_clip_onnx.py exports with random weights (tiny config, seed 0), as a pack: ONNX Runtime
+ * reproduces the exporter's torch outputs (FP32 ≤ 1e-4, the UINT8-input variant ≤ 1e-4, FP16 within 1% of the largest output), the embedded backend and
+ * TritonBackend through the Triton test server (serving the exported Triton model repository) agree to 1e-5, and the
+ * outputs equal the committed goldens (the seed fixes them). With {@code -Dimagescore.clip-export.config=b32} the same
+ * checks run on a B/32-sized export (the goldens and the tiny names only for tiny).
+ */
+class ExportedClipBackendsTest {
+    static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+    static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+
+    static ModelPack pack;
+    static Path repo;
+    static Path verify;
+    static JsonNode golden;
+    static TritonTestServer server;
+    static OnnxBackend embedded;
+    static TritonBackend triton;
+    static String name;        // the pack name, the Triton models' prefix
+    static int dim;            // embedding size
+    static float[] u8Pixels;   // [3,3,224,224] values 0..255
+    static Tensor pixels;      // the same, CLIP-normalised as the pack's preprocessing does
+    static Tensor ids;         // [4,77]
+
+    @BeforeAll
+    static void exportAndServe() throws IOException {
+        pack = new PackLoader(Shared.dir()).load(ExportedClip.pack());
+        name = pack.name();
+        dim = pack.embeddingDim();
+        repo = ExportedClip.tritonRepo();
+        verify = ExportedClip.verify();
+        golden = new ObjectMapper().readTree(Path.of("imagescore-core/src/test/resources/clip-export/clip-tiny-seed0-golden.json").toFile());
+        server = TritonTestServer.start();
+        for (String model : List.of(name + "-image", name + "-text", aestheticModel())) {
+            Path dir = repo.resolve(model);
+            server.addModel(model, dir.resolve("1/model.onnx"), TritonTestModels.maxBatchSize(dir));
+        }
+        embedded = new OnnxBackend(new OnnxBackend.Config(1));
+        triton = new TritonBackend(TritonConfig.defaults(List.of(server.target())), new SimpleMeterRegistry());
+        for (ModelBackend b : List.of(embedded, triton)) {
+            b.load(pack.encoder());
+            b.load(pack.textEncoder().model());
+        }
+        u8Pixels = Shared.npyFloats(verify.resolve("pixels-u8.npy"));
+        float[] normalised = new float[u8Pixels.length];
+        int plane = 224 * 224;
+        for (int i = 0; i < normalised.length; i++) {
+            int c = (i / plane) % 3;
+            normalised[i] = (u8Pixels[i] / 255f - MEAN[c]) / STD[c];
+        }
+        pixels = Tensor.ofFloats(new long[] {3, 3, 224, 224}, normalised);
+        float[] idFloats = Shared.npyFloats(verify.resolve("input-ids.npy"));
+        long[] idLongs = new long[idFloats.length];
+        for (int i = 0; i < idLongs.length; i++) {
+            idLongs[i] = (long) idFloats[i];
+        }
+        ids = Tensor.ofLongs(new long[] {idLongs.length / 77, 77}, idLongs);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (triton != null) {
+            triton.close();
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** The Triton folder of the pack's LAION head (the committed repository's name for B/32). */
+    static String aestheticModel() {
+        return name.equals("clip-tiny") ? "clip-tiny-aesthetic" : "laion-aesthetic-" + name.substring("clip-".length());
+    }
+
+    static float[] image(ModelBackend b, Tensor input) {
+        return b.infer(pack.encoder().id(), Map.of("pixel_values", input), Set.of("image_embeds"), Instant.now().plusSeconds(60))
+                .get("image_embeds").floats();
+    }
+
+    static float[] text(ModelBackend b, Tensor input) {
+        return b.infer(pack.textEncoder().model().id(), Map.of("input_ids", input), Set.of("text_embeds"),
+                Instant.now().plusSeconds(60)).get("text_embeds").floats();
+    }
+
+    static float[] torch(String output) throws IOException {
+        return Shared.npyFloats(verify.resolve(output + ".npy"));
+    }
+
+    @Test
+    void the_pack_has_both_towers_the_aesthetic_head_and_the_random_init_logit_scale() {
+        assertThat(name).isEqualTo(ExportedClip.CONFIG.equals("tiny") ? "clip-tiny" : "clip-vit-" + ExportedClip.CONFIG);
+        assertThat(dim).isEqualTo(pack.textEncoder().embeddingDim()).isIn(512, 768);
+        assertThat(pack.encoder().file()).isEqualTo(ExportedClip.pack().resolve("image.onnx"));
+        assertThat(pack.encoder().tritonName()).isEqualTo(name + "-image");
+        assertThat(pack.textEncoder().model().tritonName()).isEqualTo(name + "-text");
+        assertThat(pack.textEncoder().logitScale()).isCloseTo(1 / 0.07, within(1e-4));
+        assertThat(pack.heads()).containsKey("aesthetic");
+        for (String model : List.of(name + "-image", name + "-image-u8", name + "-image-fp16", name + "-text",
+                name + "-text-fp16", aestheticModel())) {
+            assertThat(repo.resolve(model).resolve("1/model.onnx")).isRegularFile();
+            assertThat(repo.resolve(model).resolve("config.pbtxt")).content()
+                    .contains("name: \"" + model + "\"", "dynamic_batching {", "instance_group [");
+        }
+    }
+
+    @Test
+    void onnx_runtime_reproduces_the_exporters_torch_outputs_in_fp32() throws IOException {
+        assertThat(maxAbsDiff(image(embedded, pixels), torch("image"))).isLessThanOrEqualTo(1e-4f);
+        assertThat(maxAbsDiff(text(embedded, ids), torch("text"))).isLessThanOrEqualTo(1e-4f);
+    }
+
+    @Test
+    void the_uint8_variant_normalises_inside_and_equals_the_fp32_tower() throws IOException {
+        byte[] bytes = new byte[u8Pixels.length];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (int) u8Pixels[i];
+        }
+        float[] u8 = runDirect(repo.resolve(name + "-image-u8/1/model.onnx"), "pixels", OnnxJavaType.UINT8,
+                ByteBuffer.wrap(bytes), new long[] {3, 3, 224, 224});
+        assertThat(maxAbsDiff(u8, torch("image-u8"))).isLessThanOrEqualTo(1e-4f);
+        assertThat(maxAbsDiff(u8, image(embedded, pixels))).isLessThanOrEqualTo(1e-5f);
+    }
+
+    @Test
+    void the_fp16_variants_stay_within_one_percent_of_the_largest_output() throws IOException {
+        float[] image = runDirect(repo.resolve(name + "-image-fp16/1/model.onnx"), "pixel_values", OnnxJavaType.FLOAT,
+                FloatBuffer.wrap(pixels.floats()), pixels.shape());
+        float[] text;
+        try (OrtSession s = OrtEnvironment.getEnvironment().createSession(repo.resolve(name + "-text-fp16/1/model.onnx").toString());
+             OnnxTensor t = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), java.nio.LongBuffer.wrap(ids.longs()), ids.shape());
+             OrtSession.Result r = s.run(Map.of("input_ids", t))) {
+            text = floats((OnnxTensor) r.get(0));
+        } catch (OrtException e) {
+            throw new AssertionError(e);
+        }
+        for (var c : List.of(Map.entry(image, torch("image")), Map.entry(text, torch("text")))) {
+            float scale = maxAbsDiff(c.getValue(), new float[c.getValue().length]);
+            // measured here: 7e-4 and 8e-4 of the largest |output| (image, text)
+            assertThat(maxAbsDiff(c.getKey(), c.getValue())).isLessThanOrEqualTo(0.01f * scale);
+            // FP16 really changed the arithmetic: not bit-equal to FP32
+            assertThat(maxAbsDiff(c.getKey(), c.getValue())).isGreaterThan(0f);
+        }
+    }
+
+    @Test
+    void the_embedded_backend_and_triton_agree_to_1e_5_on_both_towers_and_the_aesthetic_head() {
+        float[] imageEmbedded = image(embedded, pixels);
+        float[] imageTriton = image(triton, pixels);
+        assertThat(maxAbsDiff(imageTriton, imageEmbedded)).isLessThanOrEqualTo(1e-5f);
+        assertThat(maxAbsDiff(text(triton, ids), text(embedded, ids))).isLessThanOrEqualTo(1e-5f);
+        // the aesthetic score: the pack's in-process head on embedded embeddings vs Triton's exported head model on
+        // Triton's embeddings
+        ModelSpec headModel = new ModelSpec(name + "/aesthetic", repo.resolve(aestheticModel() + "/1/model.onnx"),
+                aestheticModel(), "", List.of(new TensorSpec("image_embeds", Tensor.DataType.FP32, List.of(-1L, (long) dim))),
+                List.of(new TensorSpec("score", Tensor.DataType.FP32, List.of(-1L, 1L))), 1024);
+        triton.load(headModel);
+        float[] viaTriton = triton.infer(headModel.id(), Map.of("image_embeds", Tensor.ofFloats(new long[] {3, dim}, imageTriton)),
+                Set.of("score"), Instant.now().plusSeconds(60)).get("score").floats();
+        float[] inProcess = aesthetic(imageEmbedded);
+        assertThat(maxAbsDiff(viaTriton, inProcess)).isLessThanOrEqualTo(1e-5f);
+    }
+
+    @Test
+    void a_batch_equals_its_rows_one_by_one_on_both_backends() {
+        for (ModelBackend b : List.of(embedded, triton)) {
+            float[] batch = text(b, ids);
+            for (int i = 0; i < 4; i++) {
+                float[] one = text(b, Tensor.ofLongs(new long[] {1, 77}, Arrays.copyOfRange(ids.longs(), i * 77, (i + 1) * 77)));
+                assertThat(maxAbsDiff(one, Arrays.copyOfRange(batch, i * dim, (i + 1) * dim))).as(b.kind() + " row " + i)
+                        .isLessThanOrEqualTo(1e-5f);
+            }
+        }
+    }
+
+    @Test
+    void outputs_equal_the_committed_goldens_of_seed_0() {
+        assumeTrue(ExportedClip.CONFIG.equals("tiny"), "goldens exist for the tiny export only");
+        for (ModelBackend b : List.of(embedded, triton)) {
+            checkRows(image(b, pixels), golden.get("image_embeds_first8"), golden.get("image_embeds_norm"));
+            checkRows(text(b, ids), golden.get("text_embeds_first8"), golden.get("text_embeds_norm"));
+        }
+        float[] scores = aesthetic(image(embedded, pixels));
+        for (int i = 0; i < scores.length; i++) {
+            assertThat((double) scores[i]).as("aesthetic %d", i).isCloseTo(golden.get("aesthetic").get(i).asDouble(), within(1e-4));
+        }
+        // the goldens tell the rows apart, so a mixed-up row order fails
+        assertThat(golden.get("image_embeds_first8").get(0).get(0).asDouble())
+                .isNotCloseTo(golden.get("image_embeds_first8").get(1).get(0).asDouble(), within(1e-3));
+    }
+
+    static void checkRows(float[] actual, JsonNode first8, JsonNode norms) {
+        for (int r = 0; r < first8.size(); r++) {
+            double norm = 0;
+            for (int d = 0; d < dim; d++) {
+                norm += (double) actual[r * dim + d] * actual[r * dim + d];
+            }
+            assertThat(Math.sqrt(norm)).as("row %d norm", r).isCloseTo(norms.get(r).asDouble(), within(1e-3));
+            for (int d = 0; d < 8; d++) {
+                assertThat((double) actual[r * dim + d]).as("row %d dim %d", r, d).isCloseTo(first8.get(r).get(d).asDouble(), within(1e-4));
+            }
+        }
+    }
+
+    static float[] aesthetic(float[] embeds) {
+        Head head = pack.heads().get("aesthetic").lastEntry().getValue().head();
+        float[] out = new float[embeds.length / dim];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = head.apply(Arrays.copyOfRange(embeds, i * dim, (i + 1) * dim))[0];
+        }
+        return out;
+    }
+
+    static float[] runDirect(Path model, String input, OnnxJavaType type, java.nio.Buffer data, long[] shape) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession s = env.createSession(model.toString());
+             OnnxTensor t = type == OnnxJavaType.UINT8
+                     ? OnnxTensor.createTensor(env, (ByteBuffer) data, shape, OnnxJavaType.UINT8)
+                     : OnnxTensor.createTensor(env, (FloatBuffer) data, shape);
+             OrtSession.Result r = s.run(Map.of(input, t))) {
+            return floats((OnnxTensor) r.get(0));
+        } catch (OrtException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static float[] floats(OnnxTensor t) {
+        FloatBuffer f = t.getFloatBuffer();
+        float[] a = new float[f.remaining()];
+        f.get(a);
+        return a;
+    }
+}

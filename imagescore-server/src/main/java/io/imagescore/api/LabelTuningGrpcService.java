@@ -1,0 +1,186 @@
+package io.imagescore.api;
+
+import io.imagescore.image.PreprocessModes;
+import io.grpc.stub.StreamObserver;
+import io.imagescore.api.v1.ImageResult;
+import io.imagescore.api.v1.ImageError;
+import io.imagescore.api.v1.LabelTuningGrpc;
+import io.imagescore.api.v1.TuneLabelsConfig;
+import io.imagescore.api.v1.TuneLabelsRequest;
+import io.imagescore.api.v1.TuneLabelsResponse;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.CandidateGenerator;
+import io.imagescore.prompt.LabelTuner;
+import io.imagescore.prompt.LabelTuning;
+import io.imagescore.prompt.PromptSet;
+import io.imagescore.prompt.PromptSetRegistry;
+import io.imagescore.prompt.PromptSetStore;
+import io.imagescore.prompt.TextEmbedder;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.ScoreMetrics;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.TenantNames;
+import io.quarkus.grpc.GrpcService;
+import jakarta.inject.Inject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * gRPC edge of label tuning: collects the config and the rated images of a client stream, then runs the same
+ * {@link LabelTuning} as the {@code imagescore tune} command on a worker thread and stores the tuned version.
+ */
+@GrpcService
+public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase {
+    /** Most rated images one tuning call may send (they are held in memory until the stream ends). */
+    static final int MAX_IMAGES = 20_000;
+    private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
+
+    @Inject
+    Quotas quotas;
+    @Inject
+    PackRegistry packs;
+    @Inject
+    ScoringPipeline pipeline;
+    @Inject
+    TextEmbedder embedder;
+    @Inject
+    PromptSetRegistry promptSets;
+    @Inject
+    ScoreMetrics metrics;
+    @Inject
+    Retention retention;
+
+    @Override
+    public StreamObserver<TuneLabelsRequest> tuneLabels(StreamObserver<TuneLabelsResponse> out) {
+        return new StreamObserver<>() {
+            private TuneLabelsConfig config;
+            private final List<LabelTuning.RatedImage> images = new ArrayList<>();
+            private boolean done;
+
+            @Override
+            public synchronized void onNext(TuneLabelsRequest r) {
+                if (done) {
+                    return;
+                }
+                try {
+                    if (config == null) {
+                        if (!r.hasConfig()) {
+                            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the first TuneLabels message must carry the config");
+                        }
+                        checked(r.getConfig());
+                        config = r.getConfig();
+                        return;
+                    }
+                    if (!r.hasImage()) {
+                        throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "config may be sent only once, as the first message");
+                    }
+                    if (images.size() >= MAX_IMAGES) {
+                        throw new ImageScoreException(ErrorCode.TOO_MANY_IMAGES, "at most " + MAX_IMAGES + " rated images per tuning call");
+                    }
+                    Map<String, List<Double>> ratings = new LinkedHashMap<>();
+                    r.getImage().getRatingsList().forEach(x -> ratings.computeIfAbsent(x.getViewpoint(), k -> new ArrayList<>()).add(x.getValue()));
+                    images.add(new LabelTuning.RatedImage(new ImageInput(r.getImage().getImage().getId(),
+                            r.getImage().getImage().getData().toByteArray()), ratings));
+                } catch (RuntimeException e) {
+                    fail(e);
+                }
+            }
+
+            @Override
+            public synchronized void onError(Throwable t) {
+                done = true;
+                images.clear();
+            }
+
+            @Override
+            public synchronized void onCompleted() {
+                if (done) {
+                    return;
+                }
+                done = true;
+                if (config == null) {
+                    fail(new ImageScoreException(ErrorCode.INVALID_REQUEST, "the stream ended without a config"));
+                    return;
+                }
+                TuneLabelsConfig c = config;
+                List<LabelTuning.RatedImage> all = List.copyOf(images);
+                images.clear();
+                WORKERS.submit(() -> {
+                    try {
+                        TuneLabelsResponse response = tune(c, all);
+                        metrics.request("TuneLabels", "ok");
+                        out.onNext(response);
+                        out.onCompleted();
+                    } catch (RuntimeException e) {
+                        GrpcErrors.fail(metrics, "TuneLabels", out, e);
+                    }
+                });
+            }
+
+            private void fail(RuntimeException e) {
+                done = true;
+                images.clear();
+                GrpcErrors.fail(metrics, "TuneLabels", out, e);
+            }
+        };
+    }
+
+    /** Checks the config's names and enum values; returns its tenant. */
+    static String checked(TuneLabelsConfig c) {
+        TenantNames.checkOptional("prompt_set", c.getPromptSet());
+        PreprocessModes.fromProto(c.getPreprocessModeValue());
+        return PromptSetMessages.tenant(c.getTenant());
+    }
+
+    TuneLabelsResponse tune(TuneLabelsConfig c, List<LabelTuning.RatedImage> images) {
+        String tenant = checked(c);
+        var mode = PreprocessModes.fromProto(c.getPreprocessModeValue());
+        if (!c.getDryRun() && c.getPromptSet().isEmpty()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the prompt_set that receives the tuned version, or set dry_run");
+        }
+        ModelPack pack = packs.get(tenant, c.getPack());
+        boolean defaultScale = c.getScaleMin() == 0 && c.getScaleMax() == 0;
+        LabelTuner.Options options = new LabelTuner.Options(c.getFolds() == 0 ? 5 : c.getFolds(), c.getMaxPairs() == 0 ? 3 : c.getMaxPairs(),
+                c.getSeed(), defaultScale ? 1 : c.getScaleMin(), defaultScale ? 4 : c.getScaleMax(), 0.005, 0.1, 0.01);
+        List<LabelTuning.Viewpoint> viewpoints = c.getViewpointsList().stream().map(v -> new LabelTuning.Viewpoint(v.getName(),
+                v.getCandidatesList().stream().map(p -> new PromptSet.Pair(p.getPositive(), p.getNegative())).toList(),
+                v.hasTemplates() ? new CandidateGenerator(v.getTemplates().getPositiveWordsList(), v.getTemplates().getNegativeWordsList(),
+                        v.getTemplates().getNounsList(), v.getTemplates().getModifiersList(), v.getTemplates().getWordOrder(),
+                        v.getTemplates().getRepetition(), v.getTemplates().getMaxCandidates()) : null)).toList();
+        PromptSet base = null;
+        if (!c.getPromptSet().isEmpty()) {
+            try {
+                base = promptSets.store().get(tenant, c.getPromptSet(), "").spec();
+            } catch (ImageScoreException e) {
+                if (e.code() != ErrorCode.UNKNOWN_PROMPT_SET) {
+                    throw e;
+                }
+            }
+        }
+        if (!c.getDryRun()) {
+            quotas.checkPromptSet(tenant, c.getPromptSet()); // before the expensive run, not after it
+        }
+        LabelTuning.Result result = new LabelTuning(pipeline, embedder).run(new LabelTuning.Request(pack, viewpoints, images, options,
+                mode), base);
+        TuneLabelsResponse.Builder b = TuneLabelsResponse.newBuilder()
+                .setReportJson(LabelTuning.json(result.report())).setReportTable(LabelTuning.table(result.report(), 20));
+        for (LabelTuning.FailedImage f : result.report().failedImages()) {
+            b.addFailedImages(ImageResult.newBuilder().setId(f.id()).setError(ImageError.newBuilder().setCode(f.code()).setMessage(f.message())));
+        }
+        if (result.promptSet() != null && !c.getDryRun()) {
+            PromptSetStore.StoredVersion v = promptSets.create(tenant, c.getPromptSet(), result.promptSet(),
+                    "label tuning, seed " + c.getSeed() + ", " + images.size() + " images", c.getActivate());
+            retention.prunePromptSet(tenant, c.getPromptSet());
+            b.setCreated(PromptSetMessages.ref(v.ref()));
+        }
+        return b.build();
+    }
+}

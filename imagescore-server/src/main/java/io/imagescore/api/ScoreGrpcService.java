@@ -1,0 +1,171 @@
+package io.imagescore.api;
+
+import io.imagescore.image.PreprocessModes;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.imagescore.api.v1.DescribePacksRequest;
+import io.imagescore.api.v1.DescribePacksResponse;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreRequest;
+import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.api.v1.ScoreStreamRequest;
+import io.imagescore.api.v1.ScoreStreamResponse;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.model.ModelBackend;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.CompiledPromptSet;
+import io.imagescore.prompt.PromptScoring;
+import io.imagescore.prompt.PromptSetRegistry;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.Outcome;
+import io.imagescore.score.ScoreMetrics;
+import io.imagescore.score.ScoredImage;
+import io.imagescore.score.ScoreRef;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.TenantNames;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+
+import java.time.Instant;
+import java.util.List;
+
+/** gRPC edge of scoring: validates, maps proto ↔ domain, runs the pipeline off the event loop. */
+@GrpcService
+public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
+
+    @Inject
+    PackRegistry packs;
+    @Inject
+    ScoringPipeline pipeline;
+    @Inject
+    ModelBackend backend;
+    @Inject
+    ApiConfig config;
+    @Inject
+    ScoreMetrics metrics;
+    @Inject
+    PromptSetRegistry promptSets;
+
+    @Override
+    @Blocking
+    public void score(ScoreRequest request, StreamObserver<ScoreResponse> responseObserver) {
+        try {
+            if (request.getImagesCount() == 0) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "the request has no images");
+            }
+            if (request.getImagesCount() > config.maxImagesPerRequest()) {
+                throw new ImageScoreException(ErrorCode.TOO_MANY_IMAGES, "the request has " + request.getImagesCount()
+                        + " images; at most " + config.maxImagesPerRequest() + " are allowed per Score call (use ScoreStream for more)");
+            }
+            Prepared p = prepare(request.getOptions());
+            List<ImageInput> images = request.getImagesList().stream()
+                    .map(i -> new ImageInput(i.getId(), i.getData().toByteArray())).toList();
+            List<Outcome<ScoredImage>> results = run(p, images, deadline());
+            ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
+                    .setPreprocessingId(p.preprocessingId());
+            if (p.promptSet() != null) {
+                response.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+            }
+            results.forEach(r -> response.addResults(ScoreMessages.result(r, p.topK())));
+            metrics.request("Score", "ok");
+            responseObserver.onNext(response.build());
+            responseObserver.onCompleted();
+        } catch (RuntimeException | Error e) {
+            fail("Score", responseObserver, e);
+        }
+    }
+
+    @Override
+    public StreamObserver<ScoreStreamRequest> scoreStream(StreamObserver<ScoreStreamResponse> responseObserver) {
+        return new ScoreStreamSession(this, (ServerCallStreamObserver<ScoreStreamResponse>) responseObserver,
+                config.streamWindow(), config.streamBatch());
+    }
+
+    @Override
+    @Blocking
+    public void describePacks(DescribePacksRequest request, StreamObserver<DescribePacksResponse> responseObserver) {
+        try {
+            String tenant = TenantNames.tenant(request.getTenant());
+            List<ModelPack> selected = request.getPack().isEmpty() ? packs.all(tenant) : List.of(packs.get(tenant, request.getPack()));
+            DescribePacksResponse.Builder b = DescribePacksResponse.newBuilder().setDefaultPack(packs.defaultPack());
+            for (ModelPack pack : selected) {
+                b.addPacks(ScoreMessages.describe(pack, backend.kind(),
+                        pipeline.preprocessingId(pack, io.imagescore.image.PreprocessMode.EXACT)));
+            }
+            metrics.request("DescribePacks", "ok");
+            responseObserver.onNext(b.build());
+            responseObserver.onCompleted();
+        } catch (RuntimeException | Error e) {
+            fail("DescribePacks", responseObserver, e);
+        }
+    }
+
+    /**
+     * Options resolved once per request or stream. {@code promptSet} is the resolved prompt-set version (null when none
+     * was named) and {@code prompts} what to compute with it (null when no prompt score is wanted).
+     */
+    record Prepared(ModelPack pack, List<ScoringPipeline.Selection> selections, String preprocessingId, int topK,
+                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, CompiledPromptSet promptSet,
+                    PromptScoring prompts) {
+    }
+
+    /** Heads and prompt scores of a batch: one image encoding serves both (prompt scores read the embedding). */
+    List<Outcome<ScoredImage>> run(Prepared p, List<ImageInput> images, Instant deadline) {
+        List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), images, p.selections(),
+                p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
+        return p.prompts() == null ? results : p.prompts().apply(results, p.includeEmbedding());
+    }
+
+    Prepared prepare(ScoreOptions options) {
+        // names first: a malformed name is INVALID_ARGUMENT before any lookup or work
+        options.getScoresList().forEach(ScoreRef::parse);
+        String tenant = PromptSetMessages.tenant(options.getTenant());
+        TenantNames.checkOptional("prompt_set", options.getPromptSet());
+        TenantNames.checkOptionalVersion("prompt_set_version", options.getPromptSetVersion());
+        var mode = PreprocessModes.fromProto(options.getPreprocessModeValue());
+        if (options.getTopK() < 0) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "top_k must be ≥ 0, got " + options.getTopK());
+        }
+        ModelPack pack = packs.get(tenant, options.getPack());
+        List<String> headScores = options.getScoresList();
+        CompiledPromptSet promptSet = null;
+        PromptScoring prompts = null;
+        if (!options.getPromptSet().isEmpty()) {
+            promptSet = promptSets.resolve(pack, tenant, options.getPromptSet(), options.getPromptSetVersion(), deadline());
+            PromptScoring.Split split = PromptScoring.split(pack, promptSet, options.getScoresList());
+            headScores = split.heads();
+            prompts = split.prompts();
+        } else if (!options.getPromptSetVersion().isEmpty()) {
+            // (a tenant alone is harmless: CallerInterceptor sets it to the caller's on every request)
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "prompt_set_version given without prompt_set");
+        }
+        // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
+        List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
+                ? List.of() : ScoringPipeline.select(pack, headScores);
+        return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
+                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
+                promptSet, prompts);
+    }
+
+    ScoringPipeline pipeline() {
+        return pipeline;
+    }
+
+    ScoreMetrics metrics() {
+        return metrics;
+    }
+
+    /** The caller's deadline, passed down to the backend. */
+    static Instant deadline() {
+        io.grpc.Deadline d = io.grpc.Context.current().getDeadline();
+        return d == null ? null : Instant.now().plusNanos(d.timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS));
+    }
+
+    void fail(String rpc, StreamObserver<?> observer, Throwable e) {
+        GrpcErrors.fail(metrics, rpc, observer, e);
+    }
+}

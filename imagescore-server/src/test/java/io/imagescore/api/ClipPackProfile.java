@@ -1,0 +1,23 @@
+package io.imagescore.api;
+
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
+
+/** The service with the default pack plus the tiny CLIP test pack, and prompt sets in a fresh temporary data dir. */
+public class ClipPackProfile implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        try {
+            return Map.of(
+                    "imagescore.packs.dirs", Shared.root().resolve("packs/mobilenetv2-default") + ","
+                            + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"),
+                    "imagescore.data-dir", Files.createTempDirectory("imagescore-data").toString());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.imagescore.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.imagescore.api.v1.DescribePacksRequest;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ImageScores;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreRequest;
+import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.score.Engine;
+import io.imagescore.image.PreprocessMode;
+import io.imagescore.model.triton.TritonTestServer;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.Outcome;
+import io.imagescore.score.ScoredImage;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.testing.Shared;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static io.imagescore.api.ScoreGrpcServiceTest.photo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The whole service with {@code imagescore.backend.kind=triton} against the Triton-protocol test server: Score results
+ * equal the embedded ONNX Runtime backend's within 1e-5, and one Score is traced from the RPC to the Triton call.
+ */
+@QuarkusTest
+@TestProfile(TritonScoreTest.TritonProfile.class)
+class TritonScoreTest {
+
+    public static class TritonProfile implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TritonTestServerResource.class));
+        }
+
+        /** Tracing on, into testing/InMemorySpans only (no OTLP exporter, so nothing dials a collector). */
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.otel.sdk.disabled", "false", "quarkus.otel.exporter.otlp.enabled", "false",
+                    "quarkus.otel.bsp.schedule.delay", "20ms");
+        }
+    }
+
+    @Inject
+    InMemorySpanExporter spans;
+    /** Injected by TritonTestServerResource. */
+    TritonTestServer triton;
+
+    static final List<String> PHOTOS = List.of("data/clive/images/1010.JPG", "data/rooms/eval/kitchen/Places365_val_00000266.jpg",
+            "data/clothing/validation/shoes/24535295-abe3-4613-91f6-a7fe87954662.jpg");
+
+    @Test
+    void one_score_is_traced_from_the_rpc_through_its_stages_to_the_triton_call() throws InterruptedException {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        int callsBefore = triton.inferTraceparents().size();
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        try {
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet"));
+            PHOTOS.subList(0, 2).forEach(p -> req.addImages(photo(p)));
+            ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS).score(req.build());
+        } finally {
+            ch.shutdownNow();
+        }
+
+        SpanData found = null;
+        for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); found == null && System.nanoTime() < until; ) {
+            found = spans.getFinishedSpanItems().stream()
+                    .filter(s -> s.getKind() == SpanKind.SERVER && s.getName().equals("imagescore.v1.ImageScore/Score"))
+                    .reduce((a, b) -> b).orElse(null);
+            Thread.sleep(20);
+        }
+        assertThat(found).as("server span of Score among %s", spans.getFinishedSpanItems()).isNotNull();
+        SpanData server = found;
+        String trace = server.getTraceId();
+        Thread.sleep(100); // the server span ends last; let the batch processor hand over any straggler
+        List<SpanData> tree = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(trace)).toList();
+        Map<String, List<SpanData>> byName = tree.stream().collect(Collectors.groupingBy(SpanData::getName));
+
+        // every stage is a child of the RPC: two images → two decodes and two preprocess passes; one encoder batch
+        for (String stage : List.of("decode", "preprocess", "inference", "heads")) {
+            assertThat(byName.get(stage)).as("%s spans in %s", stage, byName.keySet()).isNotEmpty()
+                    .allSatisfy(s -> assertThat(s.getParentSpanId()).isEqualTo(server.getSpanId()));
+        }
+        assertThat(byName.get("decode")).hasSize(2);
+        assertThat(byName.get("preprocess")).hasSize(2);
+        assertThat(byName.get("heads")).hasSize(1);
+        List<SpanData> inference = byName.get("inference");
+        assertThat(inference).hasSize(1);
+
+        // one client span per ModelInfer, under the inference stage, and Triton received its context as traceparent
+        List<SpanData> calls = byName.get("inference.GRPCInferenceService/ModelInfer");
+        assertThat(calls).hasSize(1).allSatisfy(c -> {
+            assertThat(c.getKind()).isEqualTo(SpanKind.CLIENT);
+            assertThat(c.getParentSpanId()).isEqualTo(inference.getFirst().getSpanId());
+            assertThat(c.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+            assertThat(c.getAttributes().get(AttributeKey.longKey("rpc.grpc.status_code"))).isZero();
+        });
+        List<String> received = triton.inferTraceparents();
+        assertThat(received.subList(callsBefore, received.size()))
+                .containsExactly("00-" + trace + "-" + calls.getFirst().getSpanId() + "-"
+                        + calls.getFirst().getSpanContext().getTraceFlags().asHex());
+        assertThat(calls.getFirst().getSpanContext().isSampled()).isTrue();
+    }
+
+    @Test
+    void scores_through_triton_equal_the_embedded_backend() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        ScoreResponse viaTriton;
+        try {
+            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
+            PHOTOS.forEach(p -> req.addImages(photo(p)));
+            viaTriton = stub.score(req.build());
+        } finally {
+            ch.shutdownNow();
+        }
+        try (Engine embedded = new Engine(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 1)) {
+            List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
+                    PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
+                    ScoringPipeline.select(embedded.pack(), List.of("imagenet")), true, PreprocessMode.EXACT, null);
+            for (int i = 0; i < PHOTOS.size(); i++) {
+                ImageScores remote = viaTriton.getResults(i).getScores();
+                ScoredImage mine = local.get(i).value();
+                assertThat(remote.getEmbeddingCount()).isEqualTo(1280);
+                for (int d = 0; d < 1280; d++) {
+                    assertThat((double) remote.getEmbedding(d)).isCloseTo(mine.embedding()[d], within(1e-5));
+                }
+                var probs = remote.getClasses(0).getTopList();
+                assertThat(probs).hasSize(1000);
+                for (var p : probs) {
+                    assertThat(p.getProbability()).isCloseTo(mine.classes().getFirst().probabilities()[p.getIndex()], within(1e-5));
+                }
+            }
+        }
+    }
+}

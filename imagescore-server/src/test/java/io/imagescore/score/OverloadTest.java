@@ -1,0 +1,308 @@
+package io.imagescore.score;
+
+import com.google.rpc.ErrorInfo;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.imagescore.api.GrpcErrors;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.image.PreprocessMode;
+import io.imagescore.image.PreprocessSpec;
+import io.imagescore.image.PreprocessedImage;
+import io.imagescore.image.Preprocessor;
+import io.imagescore.image.View;
+import io.imagescore.model.ModelBackend;
+import io.imagescore.model.ModelSpec;
+import io.imagescore.model.Tensor;
+import io.imagescore.model.onnx.OnnxBackend;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackLoader;
+import io.imagescore.testing.Shared;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Overload behaviour of the pipeline on the real ONNX Runtime backend with real photos: deadlines and cancellation
+ * stop all further model calls (a counting backend records when each call starts), admission refuses fast with
+ * OVERLOADED and a retry hint, and header bombs fail per image without being decoded.
+ */
+class OverloadTest {
+
+    /** Records the start time of every model call; delegates to the real backend. */
+    static final class CountingBackend extends io.imagescore.testing.ForwardingBackend {
+        final ConcurrentLinkedQueue<Long> starts = new ConcurrentLinkedQueue<>();
+        volatile CountDownLatch gate; // when set, calls wait on it (to hold the inference slot)
+
+        CountingBackend(ModelBackend inner) {
+            super(inner);
+        }
+
+
+
+
+        @Override
+        public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
+            starts.add(System.nanoTime());
+            CountDownLatch g = gate;
+            if (g != null) {
+                try {
+                    g.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return inner.infer(modelId, inputs, outputs, deadline);
+        }
+
+
+        long startedAfter(long nanos) {
+            return starts.stream().filter(t -> t - nanos > 0).count();
+        }
+    }
+
+    /** Counts full decodes (header reads are not decodes). */
+    static final class CountingPreprocessor extends Preprocessor {
+        final AtomicInteger decodes = new AtomicInteger();
+
+        @Override
+        public PreprocessedImage preprocess(byte[] encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode) {
+            decodes.incrementAndGet();
+            return super.preprocess(encoded, spec, views, mode);
+        }
+    }
+
+    /** Many tensors per image, so a 64-image request is dozens of model calls (seconds of work). */
+    static final List<View> HEAVY = List.of(View.CENTER, View.GRID3, View.GRID3_FLIP);
+
+    static ModelPack pack;
+    static CountingBackend backend;
+    static CountingPreprocessor preprocessor;
+    static ScoringPipeline pipeline;
+    static List<ImageInput> photos;
+
+    @BeforeAll
+    static void load() throws IOException {
+        pack = new PackLoader(Shared.dir()).load(Shared.root().resolve("packs/mobilenetv2-default"));
+        backend = new CountingBackend(new OnnxBackend(new OnnxBackend.Config(2)));
+        backend.load(pack.encoder());
+        preprocessor = new CountingPreprocessor();
+        pipeline = new ScoringPipeline(backend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));
+        List<Path> files = new ArrayList<>();
+        for (String room : List.of("bathroom", "bedroom", "dining_room", "entrance_hall", "kitchen", "living_room")) {
+            try (Stream<Path> s = Files.list(Shared.path("data/rooms/eval/" + room))) {
+                files.addAll(s.sorted().limit(11).toList());
+            }
+        }
+        photos = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            Path f = files.get(i % files.size());
+            photos.add(new ImageInput(i + ":" + f.getFileName(), Files.readAllBytes(f)));
+        }
+        // warm up (class loading, JIT, ONNX Runtime's first-run allocations): the tests time the steady state
+        pipeline.encode(pack, photos.subList(0, 4), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
+    }
+
+    @AfterAll
+    static void close() {
+        pipeline.stop();
+        backend.close();
+    }
+
+    private static ImageScoreException encodeFails(ScoringPipeline p, Instant deadline) {
+        return catchThrowableOfType(ImageScoreException.class, () -> p.encode(pack, photos, HEAVY,
+                Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
+    }
+
+    @Test
+    void a_64_image_call_with_a_200_ms_deadline_ends_deadline_exceeded_and_starts_no_model_call_after_it() {
+        backend.starts.clear();
+        long t0 = System.nanoTime();
+        Instant deadline = Instant.now().plusMillis(200);
+        long deadlineNanos = t0 + TimeUnit.MILLISECONDS.toNanos(200);
+        ImageScoreException e = encodeFails(pipeline, deadline);
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(e).isNotNull();
+        assertThat(e.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+        assertThat(e.code().status()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // the goal is deadline + 100 ms; a decode already running is not interrupted, which costs up to a few
+        // hundred ms on a loaded 2-core CI machine, so the bound here is wider (the model-call check below is exact)
+        assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 800);
+        System.out.printf("deadline test: ended after %d ms, %d model calls started%n", tookMs, backend.starts.size());
+        assertThat(backend.startedAfter(deadlineNanos)).as("model calls started after the deadline").isZero();
+        // the whole request is 64 × 19 tensors = 38 model calls: the deadline cut it short
+        assertThat(backend.starts.size()).isLessThan(38);
+    }
+
+    @Test
+    void cancelling_a_64_image_call_after_100_ms_stops_model_calls_within_500_ms() throws Exception {
+        backend.starts.clear();
+        Context.CancellableContext call = Context.current().withCancellation();
+        CompletableFuture<ImageScoreException> result = new CompletableFuture<>();
+        Thread worker = Thread.ofPlatform().start(call.wrap(() -> {
+            try {
+                pipeline.encode(pack, photos, HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
+                result.complete(null);
+            } catch (ImageScoreException e) {
+                result.complete(e);
+            }
+        }));
+        Thread.sleep(100);
+        call.cancel(null);
+        long cancelled = System.nanoTime();
+        ImageScoreException e = result.get(500, TimeUnit.MILLISECONDS);
+        worker.join(1000);
+        int atEnd = backend.starts.size();
+        Thread.sleep(300);
+
+        assertThat(e).isNotNull();
+        assertThat(e.code()).isEqualTo(ErrorCode.CANCELLED);
+        assertThat(backend.startedAfter(cancelled)).as("model calls started after the cancellation").isZero();
+        assertThat(backend.starts.size()).as("call counter flat").isEqualTo(atEnd).isLessThan(38);
+    }
+
+    @Test
+    void beyond_the_inference_limit_with_a_short_queue_wait_the_call_is_refused_overloaded_with_a_retry_hint() throws Exception {
+        ScoringPipeline tight = new ScoringPipeline(backend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()),
+                new Limits(Limits.defaultPixelBudget(), Limits.defaultByteBudget(), 1, 8, Duration.ofMillis(100), 2, null));
+        CountDownLatch gate = new CountDownLatch(1);
+        backend.starts.clear(); // "the first call is in the backend" is read from this
+        backend.gate = gate;
+        try {
+            // the first call takes the only inference slot and holds it
+            CompletableFuture<?> first = CompletableFuture.runAsync(() -> tight.encode(pack, photos.subList(0, 2),
+                    List.of(View.CENTER), Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null));
+            long waited = System.nanoTime();
+            while (backend.starts.isEmpty() && System.nanoTime() - waited < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.sleep(5);
+            }
+            long t0 = System.nanoTime();
+            ImageScoreException e = catchThrowableOfType(ImageScoreException.class, () -> tight.encode(pack,
+                    photos.subList(2, 4), List.of(View.CENTER), Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            gate.countDown();
+            first.get(10, TimeUnit.SECONDS);
+
+            assertThat(e).isNotNull();
+            assertThat(e.code()).isEqualTo(ErrorCode.OVERLOADED);
+            assertThat(tookMs).as("refused after the 100 ms queue wait, not after the work").isLessThan(1500);
+            assertThat(e.metadata()).containsEntry("retry_after_ms", "100").containsEntry("budget", "inference");
+            StatusRuntimeException status = GrpcErrors.toStatus(e);
+            assertThat(status.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            ErrorInfo info = StatusProto.fromThrowable(status).getDetails(0).unpack(ErrorInfo.class);
+            assertThat(info.getReason()).isEqualTo("OVERLOADED");
+            assertThat(info.getMetadataMap()).containsEntry("retry_after_ms", "100");
+        } finally {
+            backend.gate = null;
+            gate.countDown();
+            tight.stop();
+        }
+    }
+
+    @Test
+    void over_the_pixel_budget_a_queued_call_is_refused_fast_and_turns_are_kept_in_order() throws Exception {
+        FairBudget pixels = new FairBudget("pixels", 4, TimeUnit.MILLISECONDS.toNanos(100), null, 1000, 1000);
+        CallScope scope = CallScope.of(null);
+        FairBudget.Grant held = pixels.acquire(scope, 800, 10);
+        long t0 = System.nanoTime();
+        ImageScoreException e = catchThrowableOfType(ImageScoreException.class, () -> pixels.acquire(scope, 300, 10));
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(e.code()).isEqualTo(ErrorCode.OVERLOADED);
+        assertThat(e.metadata()).containsEntry("retry_after_ms", "100").containsEntry("budget", "pixels");
+        assertThat(tookMs).as("refused after the 100 ms queue wait, not later").isBetween(90L, 1500L);
+        // a big waiter at the head is not overtaken by a small one that would fit
+        FairBudget fair = new FairBudget("pixels", 4, TimeUnit.SECONDS.toNanos(5), null, 1000, 1000);
+        FairBudget.Grant first = fair.acquire(scope, 800, 1);
+        ConcurrentLinkedQueue<String> got = new ConcurrentLinkedQueue<>();
+        Thread big = Thread.ofVirtual().start(() -> {
+            // 950: once big holds its share, small (100) no longer fits beside it, so the order is deterministic
+            try (var g = fair.acquire(scope, 950, 1)) {
+                got.add("big");
+            }
+        });
+        Thread.sleep(50);
+        Thread small = Thread.ofVirtual().start(() -> {
+            try (var g = fair.acquire(scope, 100, 1)) {
+                got.add("small");
+            }
+        });
+        Thread.sleep(50);
+        assertThat(got).as("small would fit beside the first but waits behind big").isEmpty();
+        first.close();
+        big.join(2000);
+        small.join(2000);
+        assertThat(got).containsExactly("big", "small");
+        held.close();
+        assertThat(pixels.inUse(0)).isZero();
+    }
+
+    @Test
+    void header_bombs_of_100_and_400_megapixels_fail_per_image_without_being_decoded() {
+        backend.starts.clear();
+        preprocessor.decodes.set(0);
+        List<ImageInput> images = List.of(new ImageInput("bomb100", io.imagescore.testing.PngBombs.headerOnly(10_000, 10_000)), photos.getFirst(),
+                new ImageInput("bomb400", io.imagescore.testing.PngBombs.headerOnly(20_000, 20_000)));
+        long t0 = System.nanoTime();
+        List<Outcome<EncodedImage>> out = pipeline.encode(pack, images, List.of(View.CENTER),
+                Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(out.get(0).error().code()).isEqualTo(ErrorCode.IMAGE_TOO_LARGE);
+        assertThat(out.get(0).error().metadata()).containsEntry("width", "10000").containsEntry("max_pixels", "89478485");
+        assertThat(out.get(1).isOk()).isTrue();
+        assertThat(out.get(2).error().code()).isEqualTo(ErrorCode.IMAGE_TOO_LARGE);
+        assertThat(preprocessor.decodes.get()).as("only the photo was decoded").isEqualTo(1);
+        assertThat(tookMs).isLessThan(2000);
+        // Pillow accepts up to its limit: a 9000 x 9000 header (81 MP) is not refused from the header
+        assertThat(new Preprocessor().pixelCost(io.imagescore.testing.PngBombs.headerOnly(9_000, 9_000))).isEqualTo(81_000_000L);
+    }
+
+    @Test
+    void closing_the_onnx_backend_during_a_run_waits_for_the_run_instead_of_crashing() throws Exception {
+        OnnxBackend own = new OnnxBackend(new OnnxBackend.Config(1));
+        own.load(pack.encoder());
+        int s = pack.preprocessing().size();
+        String input = pack.encoder().inputs().getFirst().name();
+        CompletableFuture<Object> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (int i = 0; i < 20; i++) {
+                    own.infer(pack.encoder().id(), Map.of(input, Tensor.ofFloats(new long[] {32, 3, s, s},
+                            new float[32 * 3 * s * s])), Set.of(pack.embeddingOutput()), null);
+                }
+                return "finished";
+            } catch (ImageScoreException e) {
+                return e.code();
+            }
+        });
+        Thread.sleep(150);
+        long t0 = System.nanoTime();
+        own.close(); // before the fix: sessions freed under a running OrtSession.run → SIGSEGV
+        long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(run.get(10, TimeUnit.SECONDS)).isEqualTo(ErrorCode.SHUTTING_DOWN);
+        assertThat(closeMs).as("the running run was terminated, not waited out").isLessThan(3000);
+    }
+
+}
