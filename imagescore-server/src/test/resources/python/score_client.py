@@ -38,3 +38,11 @@ try:
     fit_rpc.HeadFittingStub(channel).EvaluateHead(fit_pb.EvaluateHeadRequest(score="no_such_score", images=[rated]), timeout=60)
 except grpc.RpcError as e:
     print("EVALUATE_STATUS", e.code().name)
+try:
+    fit_rpc.HeadFittingStub(channel).DeleteHead(fit_pb.DeleteHeadRequest(name="no_such_head"), timeout=60)
+except grpc.RpcError as e:
+    print("DELETE_HEAD_STATUS", e.code().name)
+try:
+    rpc.PromptSetsStub(channel).DeletePromptSetVersion(pb.DeletePromptSetVersionRequest(name="no_such_set", version="1"), timeout=60)
+except grpc.RpcError as e:
+    print("DELETE_PROMPT_SET_VERSION_STATUS", e.code().name)

@@ -29,6 +29,8 @@ public enum ErrorCode {
     /** Admission control: the server's budget stayed full for the queue wait; metadata retry_after_ms. */
     OVERLOADED(Status.Code.RESOURCE_EXHAUSTED, true),
     QUOTA_EXCEEDED(Status.Code.RESOURCE_EXHAUSTED, false),
+    /** Deleting the version in use (a prompt set's active version, a head's newest): change that first. */
+    ACTIVE_VERSION(Status.Code.FAILED_PRECONDITION, false),
     /** The caller's deadline (or the server's maximum) passed; no model call starts after it. */
     DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, true),
     /** The caller cancelled; the remaining work was dropped. */

@@ -10,6 +10,7 @@ import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackLoader;
 import io.imagescore.store.HeadFileStore;
 import io.imagescore.store.LocalHeadFileStore;
+import io.imagescore.tenant.TenantNames;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,15 +46,19 @@ public final class HeadStore {
     /** Writes the next free version under {@code root} ({@link #nextVersion} or later, if taken meanwhile); returns its directory. */
     public static Path writeNext(ModelPack pack, Path root, FittedHead head) {
         LocalHeadFileStore store = LocalHeadFileStore.forPackDir(root);
-        return store.directory(new HeadFileStore.HeadKey(pack.name(), head.name(), publishNext(store, pack, head)));
+        String tenant = TenantNames.DEFAULT_TENANT;
+        return store.directory(HeadFileStore.HeadKey.of(tenant, pack.name(), head.name(), publishNext(store, pack, tenant, head)));
     }
 
-    /** Publishes the next free version of {@code head} for {@code pack} in {@code store}; returns the version. */
-    public static String publishNext(HeadFileStore store, ModelPack pack, FittedHead head) {
+    /**
+     * Publishes the next free version of {@code tenant}'s {@code head} for {@code pack} (as the tenant sees it) in
+     * {@code store}; returns the version.
+     */
+    public static String publishNext(HeadFileStore store, ModelPack pack, String tenant, FittedHead head) {
         Map<String, byte[]> files = files(head);
-        long next = Long.parseLong(nextVersion(pack, store, head.name()));
+        long next = Long.parseLong(nextVersion(pack, store, tenant, head.name()));
         for (int attempt = 0; attempt < 1000; attempt++, next++) {
-            if (store.create(new HeadFileStore.HeadKey(pack.name(), head.name(), Long.toString(next)), files)) {
+            if (store.create(HeadFileStore.HeadKey.of(tenant, pack.name(), head.name(), Long.toString(next)), files)) {
                 return Long.toString(next);
             }
         }
@@ -76,11 +81,11 @@ public final class HeadStore {
 
     /** One more than the highest numeric version of the head in the pack or on disk under {@code root}; "1" if none. */
     public static String nextVersion(ModelPack pack, Path root, String head) {
-        return nextVersion(pack, LocalHeadFileStore.forPackDir(root), head);
+        return nextVersion(pack, LocalHeadFileStore.forPackDir(root), TenantNames.DEFAULT_TENANT, head);
     }
 
-    /** One more than the highest numeric version of the head in the pack or in {@code store}; "1" if none. */
-    public static String nextVersion(ModelPack pack, HeadFileStore store, String head) {
+    /** One more than the highest numeric version of {@code tenant}'s head in the pack or in {@code store}; "1" if none. */
+    public static String nextVersion(ModelPack pack, HeadFileStore store, String tenant, String head) {
         long max = 0;
         var versions = pack.heads().get(head);
         if (versions != null) {
@@ -89,7 +94,7 @@ public final class HeadStore {
             }
         }
         for (HeadFileStore.HeadKey k : store.list(pack.name())) {
-            if (k.head().equals(head)) {
+            if (k.head().equals(HeadFileStore.HeadKey.stored(tenant, head))) {
                 max = Math.max(max, numeric(k.version()));
             }
         }

@@ -344,34 +344,47 @@ public final class PackLoader {
         return withOverlay(pack, io.imagescore.store.LocalHeadFileStore.forPackDir(overlayDir));
     }
 
-    /**
-     * The pack plus every fitted head version {@code store} holds for it. A version that cannot be loaded (unreadable,
-     * checksum mismatch, invalid) is skipped with a warning; one that clashes with a version the pack has is an error.
-     */
+    /** {@link #withOverlay(ModelPack, io.imagescore.store.HeadFileStore, String)} for the default tenant (the CLI's). */
     public ModelPack withOverlay(ModelPack pack, io.imagescore.store.HeadFileStore store) {
+        return withOverlay(pack, store, io.imagescore.tenant.TenantNames.DEFAULT_TENANT);
+    }
+
+    /**
+     * The pack plus every fitted head version {@code store} holds for it and {@code tenant} (under the names the tenant
+     * gave them). A version that cannot be loaded (unreadable, checksum mismatch, invalid) is skipped with a warning;
+     * one that clashes with a version the pack has is an error.
+     */
+    public ModelPack withOverlay(ModelPack pack, io.imagescore.store.HeadFileStore store, String tenant) {
         ModelPack out = pack;
         for (io.imagescore.store.HeadFileStore.HeadKey key : store.list(pack.name())) {
-            HeadVersion hv;
-            try {
-                hv = loadHead(out, key, store);
-            } catch (ImageScoreException | java.io.UncheckedIOException e) {
-                LOG.warnf("fitted head %s/%s is not served: %s", key.head(), key.version(), e.getMessage());
-                continue;
+            if (key.tenant().equals(tenant)) {
+                out = withStored(out, key, store);
             }
-            var existing = out.heads().get(key.head());
-            if (existing != null && existing.containsKey(hv.version())) {
-                throw new ImageScoreException(ErrorCode.INVALID_PACK, store.describe() + ": head " + key.head() + " version "
-                        + hv.version() + " already exists in pack " + pack.name() + "; head versions are immutable",
-                        Map.of("head", key.head(), "version", hv.version()), null);
-            }
-            out = out.withHeadVersion(key.head(), hv, extendedHash(out.contentHash(), key.head(), hv));
         }
         return out;
     }
 
-    /** Loads one stored head version for {@code pack} (the store verifies the files first). */
+    /** {@code pack} plus the stored version {@code key} (see {@link #withOverlay}); unchanged when it cannot be loaded. */
+    public ModelPack withStored(ModelPack pack, io.imagescore.store.HeadFileStore.HeadKey key, io.imagescore.store.HeadFileStore store) {
+        HeadVersion hv;
+        try {
+            hv = loadHead(pack, key, store);
+        } catch (ImageScoreException | java.io.UncheckedIOException e) {
+            LOG.warnf("fitted head %s/%s is not served: %s", key.head(), key.version(), e.getMessage());
+            return pack;
+        }
+        var existing = pack.heads().get(key.name());
+        if (existing != null && existing.containsKey(hv.version())) {
+            throw new ImageScoreException(ErrorCode.INVALID_PACK, store.describe() + ": head " + key.head() + " version "
+                    + hv.version() + " already exists in pack " + pack.name() + "; head versions are immutable",
+                    Map.of("head", key.name(), "version", hv.version()), null);
+        }
+        return pack.withHeadVersion(key.name(), hv, extendedHash(pack.contentHash(), key.name(), hv));
+    }
+
+    /** Loads one stored head version for {@code pack} (the store verifies the files first), named as its tenant sees it. */
     public HeadVersion loadHead(ModelPack pack, io.imagescore.store.HeadFileStore.HeadKey key, io.imagescore.store.HeadFileStore store) {
-        return store.withDirectory(key, dir -> loadHead(pack, key.head(), dir));
+        return store.withDirectory(key, dir -> loadHead(pack, key.name(), dir));
     }
 
     /** The pack content hash after adding one head version: sha256 over the old hash, the head's name, version and files. */

@@ -13,16 +13,18 @@ import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.UnaryOperator;
 
 /**
  * The packs this server serves. Loaded at start-up (a broken pack stops the start with a message naming the file);
- * each pack's encoder is loaded into the backend once. A pack is replaced atomically when a head version is added.
+ * each pack's encoder is loaded into the backend once.
+ * <p>
+ * Fitted heads live in their tenant's namespace: a tenant sees each pack as its built-in heads plus the heads it
+ * fitted ({@link #get(String, String)}), never another tenant's. Each (pack, tenant) view is an immutable
+ * {@link ModelPack} replaced atomically when a head version is added or deleted, so a request sees one consistent pack.
  */
 @ApplicationScoped
 public class PackRegistry {
@@ -40,12 +42,13 @@ public class PackRegistry {
     /** Fitted head versions: local files or PostgreSQL, by imagescore.store.kind (store/StateStores). */
     @Inject
     HeadFileStore fittedHeads;
-    /** Serialises adding head versions (published here or announced by another replica). */
+    /** Serialises changing head versions (published or deleted here, or announced by another replica). */
     private final ReentrantLock publish = new ReentrantLock();
 
+    /** Per pack, as loaded: its built-in heads only. */
     private final Map<String, ModelPack> packs = new ConcurrentHashMap<>();
-    /** Per pack, the heads shipped with it (read-only: FitHead may not publish versions of them). */
-    private final Map<String, java.util.Set<String>> builtInHeads = new ConcurrentHashMap<>();
+    /** Per pack, per tenant with fitted heads: the built-in pack plus the tenant's heads. */
+    private final Map<String, Map<String, ModelPack>> tenantPacks = new ConcurrentHashMap<>();
     private final List<String> order = new ArrayList<>();
     private PackLoader loader;
     private volatile boolean loaded;
@@ -59,43 +62,69 @@ public class PackRegistry {
     void loadAll() {
         loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
         for (Path dir : config.dirs()) {
-            ModelPack loadedPack = loader.load(dir);
-            ModelPack pack = loader.withOverlay(loadedPack, fittedHeads);
+            ModelPack pack = loader.load(dir);
             PixelPipelines.requireMatching(pack, preprocessor);
             if (packs.putIfAbsent(pack.name(), pack) != null) {
                 throw new ImageScoreException(ErrorCode.INVALID_PACK, dir + ": a pack named '" + pack.name() + "' is already loaded");
             }
+            Map<String, ModelPack> views = new ConcurrentHashMap<>();
+            for (HeadFileStore.HeadKey key : fittedHeads.list(pack.name())) {
+                views.put(key.tenant(), loader.withStored(views.getOrDefault(key.tenant(), pack), key, fittedHeads));
+            }
+            tenantPacks.put(pack.name(), views);
             backend.load(pack.encoder());
             if (pack.textEncoder() != null) {
                 backend.load(pack.textEncoder().model());
             }
             order.add(pack.name());
-            builtInHeads.put(pack.name(), java.util.Set.copyOf(loadedPack.heads().keySet()));
-            LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, backend %s)", pack.name(), pack.version(), dir,
-                    pack.contentHash().substring(0, 12), pack.heads().size(), backend.kind());
+            LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, fitted heads of %d tenants, backend %s)", pack.name(),
+                    pack.version(), dir, pack.contentHash().substring(0, 12), pack.heads().size(), views.size(), backend.kind());
         }
         if (!packs.containsKey(config.defaultPack())) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, "imagescore.packs.default-pack '" + config.defaultPack()
                     + "' is not among the loaded packs " + order);
         }
         fittedHeads.onCreated(this::publishedElsewhere);
+        fittedHeads.onDeleted(this::deletedElsewhere);
         loaded = true;
     }
 
-    /** A published fitted head version: its number and the pack now serving it. */
+    /** A published fitted head version: its number and the tenant's pack now serving it. */
     public record Published(String version, ModelPack pack) {
     }
 
     /**
-     * Stores {@code head} as the next free version of its name in {@code packName} (in the configured state store) and
-     * serves it from now on. Other replicas sharing the store pick it up through {@link HeadFileStore#onCreated}.
+     * Stores {@code head} as the next free version of its name in {@code tenant}'s namespace of {@code packName} (in the
+     * configured state store) and serves it to that tenant from now on. Other replicas sharing the store pick it up
+     * through {@link HeadFileStore#onCreated}.
      */
-    public Published publish(String packName, io.imagescore.fit.FittedHead head) {
+    public Published publish(String tenant, String packName, io.imagescore.fit.FittedHead head) {
         publish.lock();
         try {
-            String version = io.imagescore.fit.HeadStore.publishNext(fittedHeads, get(packName), head);
-            ModelPack updated = addVersion(new HeadFileStore.HeadKey(packName, head.name(), version));
+            String version = io.imagescore.fit.HeadStore.publishNext(fittedHeads, get(tenant, packName), tenant, head);
+            ModelPack updated = addVersion(HeadFileStore.HeadKey.of(tenant, packName, head.name(), version));
             return new Published(version, updated);
+        } finally {
+            publish.unlock();
+        }
+    }
+
+    /**
+     * Deletes {@code versions} of {@code tenant}'s fitted head {@code head} from the store and stops serving them;
+     * returns how many were stored. Callers decide what may go (built-ins, the active version: api/HeadFittingGrpcService, api/Retention).
+     */
+    public int delete(String tenant, String packName, String head, java.util.Collection<String> versions) {
+        publish.lock();
+        try {
+            int deleted = 0;
+            for (String v : versions) {
+                HeadFileStore.HeadKey key = HeadFileStore.HeadKey.of(tenant, packName, head, v);
+                if (fittedHeads.delete(key)) {
+                    deleted++;
+                }
+                removeVersion(key);
+            }
+            return deleted;
         } finally {
             publish.unlock();
         }
@@ -108,7 +137,7 @@ public class PackRegistry {
         }
         publish.lock();
         try {
-            var versions = packs.get(key.pack()).heads().get(key.head());
+            var versions = get(key.tenant(), key.pack()).heads().get(key.name());
             if (versions != null && versions.containsKey(key.version())) {
                 return;
             }
@@ -121,11 +150,44 @@ public class PackRegistry {
         }
     }
 
+    /** A version deleted by another replica (or this one: then it is gone already). */
+    void deletedElsewhere(HeadFileStore.HeadKey key) {
+        if (!packs.containsKey(key.pack())) {
+            return;
+        }
+        publish.lock();
+        try {
+            removeVersion(key);
+        } finally {
+            publish.unlock();
+        }
+    }
+
     private ModelPack addVersion(HeadFileStore.HeadKey key) {
-        return update(key.pack(), p -> {
-            HeadVersion hv = loader.loadHead(p, key, fittedHeads);
-            return p.withHeadVersion(key.head(), hv, PackLoader.extendedHash(p.contentHash(), key.head(), hv));
-        });
+        ModelPack updated = loader.withStored(get(key.tenant(), key.pack()), key, fittedHeads);
+        tenantPacks.get(key.pack()).put(key.tenant(), updated);
+        return updated;
+    }
+
+    /** The tenant's pack without {@code key}: rebuilt from the built-in pack, so its content hash is what a fresh start computes. */
+    private void removeVersion(HeadFileStore.HeadKey key) {
+        ModelPack current = get(key.tenant(), key.pack());
+        var versions = current.heads().get(key.name());
+        if (versions == null || !versions.containsKey(key.version()) || builtIn(key.pack(), key.name())) {
+            return;
+        }
+        ModelPack rebuilt = packs.get(key.pack());
+        for (var head : current.heads().entrySet()) {
+            if (builtIn(key.pack(), head.getKey())) {
+                continue;
+            }
+            for (HeadVersion hv : head.getValue().values()) {
+                if (!(head.getKey().equals(key.name()) && hv.version().equals(key.version()))) {
+                    rebuilt = rebuilt.withHeadVersion(head.getKey(), hv, PackLoader.extendedHash(rebuilt.contentHash(), head.getKey(), hv));
+                }
+            }
+        }
+        tenantPacks.get(key.pack()).put(key.tenant(), rebuilt);
     }
 
     public boolean loaded() {
@@ -138,7 +200,8 @@ public class PackRegistry {
 
     /** Whether {@code head} is one of the heads shipped with {@code pack} (not fitted at run time). */
     public boolean builtIn(String pack, String head) {
-        return builtInHeads.getOrDefault(pack, java.util.Set.of()).contains(head);
+        ModelPack p = packs.get(pack);
+        return p != null && p.heads().containsKey(head);
     }
 
     /** Where heads fitted at run time for this pack are kept with imagescore.store.kind=local: {@code <data-dir>/heads/<pack>/}. */
@@ -150,8 +213,18 @@ public class PackRegistry {
         return loader;
     }
 
-    /** The named pack, or the default for an empty name; unknown names get NOT_FOUND listing what exists. */
-    public ModelPack get(String name) {
+    /**
+     * The named pack as {@code tenant} sees it (built-in heads plus the tenant's fitted heads), or the default pack for
+     * an empty name; unknown names get NOT_FOUND listing what exists.
+     */
+    public ModelPack get(String tenant, String name) {
+        ModelPack pack = builtInPack(name);
+        ModelPack own = tenantPacks.get(pack.name()).get(tenant);
+        return own == null ? pack : own;
+    }
+
+    /** The named pack with its built-in heads only (no tenant's fitted heads), or the default for an empty name. */
+    public ModelPack builtInPack(String name) {
         String key = name == null || name.isEmpty() ? config.defaultPack() : name;
         ModelPack pack = packs.get(key);
         if (pack == null) {
@@ -162,19 +235,13 @@ public class PackRegistry {
         return pack;
     }
 
-    public List<ModelPack> all() {
-        Map<String, ModelPack> ordered = new LinkedHashMap<>();
-        order.forEach(n -> ordered.put(n, packs.get(n)));
-        return List.copyOf(ordered.values());
+    /** Every pack as {@code tenant} sees it, in configuration order. */
+    public List<ModelPack> all(String tenant) {
+        return order.stream().map(n -> get(tenant, n)).toList();
     }
 
-    /** Replaces a pack by a changed copy (e.g. with a new head version) atomically. */
-    public ModelPack update(String name, UnaryOperator<ModelPack> change) {
-        return packs.compute(name, (k, old) -> {
-            if (old == null) {
-                throw new ImageScoreException(ErrorCode.UNKNOWN_PACK, "unknown pack '" + name + "'");
-            }
-            return change.apply(old);
-        });
+    /** Every pack with its built-in heads only, in configuration order. */
+    public List<ModelPack> builtInPacks() {
+        return order.stream().map(packs::get).toList();
     }
 }

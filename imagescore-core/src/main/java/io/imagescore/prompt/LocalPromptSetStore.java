@@ -101,6 +101,27 @@ public final class LocalPromptSetStore implements PromptSetStore {
     }
 
     @Override
+    public synchronized List<String> deleteVersion(String tenant, String name, String version) {
+        StoredVersion v = get(tenant, name, TenantNames.checkVersion("version", version));
+        PromptSetIndex.SetState s = sets.find(tenant, name);
+        int number = Integer.parseInt(v.version());
+        if (s.active() == number) {
+            throw PromptSetStore.activeVersion(tenant, name, v.version());
+        }
+        Path dir = root.resolve(tenant).resolve(name);
+        try {
+            Files.deleteIfExists(dir.resolve(number + ".json"));
+            DurableFiles.forceDirectory(dir);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot delete " + dir.resolve(number + ".json") + ": " + e.getMessage(), e);
+        }
+        NavigableMap<Integer, StoredVersion> left = new TreeMap<>(s.versions());
+        left.remove(number);
+        sets.put(tenant, name, new PromptSetIndex.SetState(left, s.active()));
+        return left.keySet().stream().map(String::valueOf).toList();
+    }
+
+    @Override
     public StoredVersion get(String tenant, String name, String version) {
         return sets.get(tenant, name, version);
     }

@@ -84,7 +84,7 @@ public class PromptSetRegistry {
 
     /** Text embeddings of an activated version for every loaded pack it can run on. */
     private void warm(PromptSetStore.StoredVersion v) {
-        List<ModelPack> fitting = packs.all().stream().filter(p -> p.textEncoder() != null)
+        List<ModelPack> fitting = packs.all(v.tenant()).stream().filter(p -> p.textEncoder() != null)
                 .filter(p -> v.spec().pack().isEmpty() || v.spec().pack().equals(p.name())).toList();
         for (ModelPack p : fitting) {
             compiled(v, p, null);

@@ -59,6 +59,19 @@ public interface PromptSetStore {
 
     boolean isActive(StoredVersion v);
 
+    /**
+     * Deletes one version of tenant/name; returns the versions left. UNKNOWN_PROMPT_SET when it does not exist;
+     * ACTIVE_VERSION (FAILED_PRECONDITION) for the active version.
+     */
+    List<String> deleteVersion(String tenant, String name, String version);
+
+    /** The error for deleting the version in use. */
+    static ImageScoreException activeVersion(String tenant, String name, String version) {
+        return new ImageScoreException(ErrorCode.ACTIVE_VERSION, "version " + version + " of prompt set '" + name
+                + "' is the active one; activate another version before deleting it",
+                Map.of("tenant", tenant, "prompt_set", name, "version", version), null);
+    }
+
     /** Every set of a tenant (all tenants for an empty tenant), by tenant then name. */
     List<Summary> list(String tenant);
 

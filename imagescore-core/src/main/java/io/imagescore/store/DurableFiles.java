@@ -149,6 +149,27 @@ public final class DurableFiles {
         }
     }
 
+    /**
+     * Removes the directory {@code target} as one step for readers: it is first renamed to a hidden temporary sibling
+     * (atomic; the parent is forced), then deleted. A crash in between leaves a temporary that loaders skip and
+     * {@link #removeStaleTemporaries} clears. Returns false when {@code target} does not exist.
+     */
+    public static boolean deleteDirectory(Path target) throws IOException {
+        if (!Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        Path dir = parent(target);
+        Path tmp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-deleted-" + java.util.UUID.randomUUID());
+        try {
+            move(target, tmp, false);
+        } catch (NoSuchFileException gone) {
+            return false; // another writer deleted it first
+        }
+        forceDirectory(dir);
+        deleteTree(tmp);
+        return true;
+    }
+
     /** Forces a directory's entries (new names, renames) to disk; silently does nothing where the file system refuses. */
     public static void forceDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

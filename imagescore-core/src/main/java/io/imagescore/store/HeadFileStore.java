@@ -15,8 +15,35 @@ import java.util.function.Function;
  * allocated by callers trying {@link #create} with the next number until it succeeds (see fit/HeadStore).
  */
 public interface HeadFileStore extends AutoCloseable {
-    /** One stored head version. */
+    /**
+     * One stored head version. {@code head} is the stored name: a tenant's head {@code style} of tenant {@code acme} is
+     * stored as {@code acme+style} ('+' is in no valid name, see tenant/TenantNames), the default tenant's under its
+     * plain name (so heads fitted before tenancy, and by the CLI, stay the default tenant's).
+     */
     record HeadKey(String pack, String head, String version) {
+        static final char TENANT_SEPARATOR = '+';
+
+        /** The key of {@code tenant}'s head {@code name}. */
+        public static HeadKey of(String tenant, String pack, String name, String version) {
+            return new HeadKey(pack, stored(tenant, name), version);
+        }
+
+        /** The stored name of {@code tenant}'s head {@code name}. */
+        public static String stored(String tenant, String name) {
+            return io.imagescore.tenant.TenantNames.DEFAULT_TENANT.equals(tenant) ? name : tenant + TENANT_SEPARATOR + name;
+        }
+
+        /** The tenant owning this head. */
+        public String tenant() {
+            int i = head.indexOf(TENANT_SEPARATOR);
+            return i < 0 ? io.imagescore.tenant.TenantNames.DEFAULT_TENANT : head.substring(0, i);
+        }
+
+        /** The head's name as its tenant sees it. */
+        public String name() {
+            return head.substring(head.indexOf(TENANT_SEPARATOR) + 1);
+        }
+
         @Override
         public String toString() {
             return pack + "/" + head + "/" + version;
@@ -28,6 +55,15 @@ public interface HeadFileStore extends AutoCloseable {
      * storing nothing, when that version exists already (also when another writer takes it at the same moment).
      */
     boolean create(HeadKey key, Map<String, byte[]> files);
+
+    /**
+     * Removes a stored version (all its files), all or nothing for readers; false when it is not stored. Other store
+     * instances (replicas) learn of it through {@link #onDeleted}.
+     */
+    boolean delete(HeadKey key);
+
+    /** Bytes stored (the files' contents) for {@code tenant}'s heads of {@code pack}. */
+    long bytes(String pack, String tenant);
 
     /** Every version stored for {@code pack} whose number is taken (readable or not), by head then version name. */
     List<HeadKey> list(String pack);
@@ -45,6 +81,10 @@ public interface HeadFileStore extends AutoCloseable {
      * versions it saw before, so listeners must be idempotent. Implementations without announcements never call it.
      */
     default void onCreated(Consumer<HeadKey> listener) {
+    }
+
+    /** Like {@link #onCreated}, for versions deleted through another store instance. */
+    default void onDeleted(Consumer<HeadKey> listener) {
     }
 
     /** Where the files live, for logs. */

@@ -67,6 +67,45 @@ public final class LocalHeadFileStore implements HeadFileStore {
     }
 
     @Override
+    public boolean delete(HeadKey key) {
+        Path dir = directory(key);
+        try {
+            // the checksums go last: a crash in between leaves a stray .sha256 without a version, which nothing reads
+            boolean deleted = DurableFiles.deleteDirectory(dir);
+            Files.deleteIfExists(checksums(key));
+            Path headDir = dir.getParent();
+            try (Stream<Path> rest = Files.list(headDir)) {
+                if (rest.findAny().isEmpty()) {
+                    Files.deleteIfExists(headDir);
+                }
+            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException raced) {
+                // a new version arrived meanwhile, or another writer removed it
+            }
+            return deleted;
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "cannot delete head version " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long bytes(String pack, String tenant) {
+        long total = 0;
+        for (HeadKey k : list(pack)) {
+            if (!k.tenant().equals(tenant)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(directory(k))) {
+                for (Path f : files.toList()) {
+                    total += Files.size(f);
+                }
+            } catch (IOException gone) {
+                // deleted meanwhile
+            }
+        }
+        return total;
+    }
+
+    @Override
     public List<HeadKey> list(String pack) {
         Path root = packDir(pack);
         DurableFiles.removeStaleTemporaries(root);

@@ -78,7 +78,7 @@ class PgReplicaTest {
         ModelPack pack = StoreFixtures.defaultPack();
 
         long t0 = System.nanoTime();
-        String version = HeadStore.publishNext(a.heads(), pack, StoreFixtures.head(7));
+        String version = HeadStore.publishNext(a.heads(), pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.head(7));
         HeadFileStore.HeadKey key = seen.poll(WITHIN.toMillis(), TimeUnit.MILLISECONDS);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(key).as("announcement within %s", WITHIN)
@@ -92,6 +92,13 @@ class PgReplicaTest {
         assertThat(served.heads().get(StoreFixtures.HEAD)).containsKey(version);
         // the same bytes as the publishing side would load: same content hash
         assertThat(hv.contentHash()).isEqualTo(loader.loadHead(pack, key, a.heads()).contentHash());
+
+        // a deletion on one replica is announced to the other too (PackRegistry stops serving the version there)
+        BlockingQueue<HeadFileStore.HeadKey> deleted = new LinkedBlockingQueue<>();
+        b.heads().onDeleted(deleted::add);
+        assertThat(a.heads().delete(key)).isTrue();
+        assertThat(deleted.poll(WITHIN.toMillis(), TimeUnit.MILLISECONDS)).as("deletion announced within %s", WITHIN).isEqualTo(key);
+        assertThat(b.heads().list(pack.name())).doesNotContain(key);
     }
 
     /** Waits until {@code condition} holds, failing after {@link #WITHIN}; returns the milliseconds it took. */

@@ -192,7 +192,62 @@ abstract class StateStoreContract {
         ModelPack overlaid = new PackLoader(Shared.dir()).withOverlay(pack, again);
         HeadVersion hv = overlaid.heads().get(StoreFixtures.HEAD).get("1");
         assertThat(hv).isNotNull();
-        assertThat(HeadStore.nextVersion(overlaid, again, StoreFixtures.HEAD)).isEqualTo("2");
+        assertThat(HeadStore.nextVersion(overlaid, again, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.HEAD)).isEqualTo("2");
+    }
+
+    @Test
+    void prompt_set_versions_are_deleted_except_the_active_one() throws Exception {
+        PromptSetStore store = stores().prompts();
+        store.create("acme", "listing", StoreFixtures.promptSet(1), "", false);
+        store.create("acme", "listing", StoreFixtures.promptSet(2), "", false);
+        store.create("acme", "listing", StoreFixtures.promptSet(3), "", false);
+        store.create("globex", "listing", StoreFixtures.promptSet(4), "", false);
+        assertThat(rejected(() -> store.deleteVersion("acme", "listing", "1")).code()).isEqualTo(ErrorCode.ACTIVE_VERSION);
+        assertThat(store.deleteVersion("acme", "listing", "2")).containsExactly("1", "3");
+        assertThat(rejected(() -> store.deleteVersion("acme", "listing", "2")).code()).isEqualTo(ErrorCode.UNKNOWN_PROMPT_SET);
+        assertThat(rejected(() -> store.deleteVersion("acme", "nothing", "1")).code()).isEqualTo(ErrorCode.UNKNOWN_PROMPT_SET);
+
+        PromptSetStore again = stores().prompts();
+        assertThat(again.list("acme").getFirst().versions()).containsExactly("1", "3");
+        assertThat(rejected(() -> again.get("acme", "listing", "2")).code()).isEqualTo(ErrorCode.UNKNOWN_PROMPT_SET);
+        assertThat(again.list("globex").getFirst().versions()).containsExactly("1");
+        assertThat(again.get("acme", "listing", "").version()).isEqualTo("1");
+    }
+
+    @Test
+    void head_versions_are_kept_per_tenant_measured_and_deleted() throws Exception {
+        HeadFileStore store = stores().heads();
+        String pack = "mobilenetv2-default";
+        var acme1 = HeadFileStore.HeadKey.of("acme", pack, StoreFixtures.HEAD, "1");
+        var acme2 = HeadFileStore.HeadKey.of("acme", pack, StoreFixtures.HEAD, "2");
+        var mine = HeadFileStore.HeadKey.of(io.imagescore.tenant.TenantNames.DEFAULT_TENANT, pack, StoreFixtures.HEAD, "1");
+        Map<String, byte[]> files = HeadStore.files(StoreFixtures.head(1));
+        long size = files.values().stream().mapToLong(b -> b.length).sum();
+        assertThat(store.create(acme1, files)).isTrue();
+        assertThat(store.create(acme2, files)).isTrue();
+        assertThat(store.create(mine, files)).as("the same name in another tenant's namespace").isTrue();
+        assertThat(acme1.tenant()).isEqualTo("acme");
+        assertThat(acme1.name()).isEqualTo(StoreFixtures.HEAD);
+        assertThat(mine.head()).isEqualTo(StoreFixtures.HEAD);
+
+        HeadFileStore again = stores().heads();
+        assertThat(again.list(pack)).containsExactlyInAnyOrder(acme1, acme2, mine);
+        assertThat(again.bytes(pack, "acme")).isEqualTo(2 * size);
+        assertThat(again.bytes(pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT)).isEqualTo(size);
+        assertThat(again.bytes(pack, "globex")).isZero();
+        ModelPack acmePack = new PackLoader(Shared.dir()).withOverlay(StoreFixtures.defaultPack(), again, "acme");
+        assertThat(acmePack.heads().get(StoreFixtures.HEAD).keySet()).containsExactly("1", "2");
+        assertThat(new PackLoader(Shared.dir()).withOverlay(StoreFixtures.defaultPack(), again, "globex").heads())
+                .doesNotContainKey(StoreFixtures.HEAD);
+
+        assertThat(store.delete(acme1)).isTrue();
+        assertThat(store.delete(acme1)).as("gone already").isFalse();
+        HeadFileStore third = stores().heads();
+        assertThat(third.list(pack)).containsExactlyInAnyOrder(acme2, mine);
+        assertThat(third.bytes(pack, "acme")).isEqualTo(size);
+        assertThat(rejected(() -> third.withDirectory(acme1, dir -> dir)).code()).isEqualTo(ErrorCode.INTERNAL);
+        assertThat(store.delete(acme2)).isTrue();
+        assertThat(stores().heads().list(pack)).containsExactly(mine);
     }
 
     @Test
@@ -215,7 +270,7 @@ abstract class StateStoreContract {
         HeadFileStore a = stores().heads();
         HeadFileStore b = stores().heads();
         ModelPack pack = StoreFixtures.defaultPack();
-        List<String> versions = concurrently(16, i -> HeadStore.publishNext(i % 2 == 0 ? a : b, pack, StoreFixtures.head(i)));
+        List<String> versions = concurrently(16, i -> HeadStore.publishNext(i % 2 == 0 ? a : b, pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.head(i)));
         assertThat(versions.stream().map(Integer::parseInt).sorted().toList())
                 .isEqualTo(IntStream.rangeClosed(1, 16).boxed().toList());
         assertThat(stores().heads().list(pack.name())).hasSize(16);

@@ -93,7 +93,7 @@ public class ExperimentVariants {
             b.getByRegulationBuilder().getStoredBuilder().setTenant(r.stored().tenant()).setName(pins.regulation())
                     .setVersion(pins.regulationVersion());
         } else {
-            ModelPack pack = packs.get(pins.pack());
+            ModelPack pack = packs.get(r.stored().tenant(), pins.pack());
             ScoreOrdering.Builder by = ScoreOrdering.newBuilder();
             for (ScoringPipeline.Selection s : ScoringPipeline.select(pack, pins.scores())) {
                 if (s.head().spec().kind() == ScoreSpec.Kind.SCALAR) {
@@ -131,7 +131,7 @@ public class ExperimentVariants {
     }
 
     private Experiment.Pins pin(String tenant, Experiment.Pins p) {
-        ModelPack pack = packs.get(p.pack());
+        ModelPack pack = packs.get(tenant, p.pack());
         List<String> scores = new ArrayList<>();
         String promptVersion = p.promptSetVersion();
         if (!p.promptSet().isEmpty()) {

@@ -4,6 +4,9 @@ import io.imagescore.image.PreprocessModes;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.ClassificationMetrics;
+import io.imagescore.api.v1.DeleteHeadRequest;
+import io.imagescore.api.v1.DeleteHeadResponse;
+import io.imagescore.api.v1.DeleteHeadVersionRequest;
 import io.imagescore.api.v1.EvaluateHeadRequest;
 import io.imagescore.api.v1.EvaluateHeadResponse;
 import io.imagescore.api.v1.FitHeadRequest;
@@ -54,6 +57,8 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     ScoringPipeline pipeline;
     @Inject
     ScoreMetrics metrics;
+    @Inject
+    Retention retention;
 
     /** Version numbering + write + swap happen one fit at a time, so two fits never claim the same version. */
     private final ReentrantLock publish = new ReentrantLock();
@@ -63,10 +68,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
      * head keeps its kind: a new version of "quality" fitted from comparisons would silently change what it means.
      */
     private void requireWritable(ModelPack pack, String name, FitKind kind) {
-        if (packs.builtIn(pack.name(), name)) {
-            throw new ImageScoreException(ErrorCode.BUILTIN_READ_ONLY, "'" + name + "' is a built-in head of pack "
-                    + pack.name() + " and read-only; fit your head under another name", java.util.Map.of("head", name), null);
-        }
+        requireNotBuiltIn(pack, name, "fit your head under another name");
         var versions = pack.heads().get(name);
         if (versions != null && !versions.isEmpty()) {
             FitKind existing = FitKind.of(versions.lastEntry().getValue());
@@ -79,13 +81,21 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
         }
     }
 
+    private void requireNotBuiltIn(ModelPack pack, String name, String advice) {
+        if (packs.builtIn(pack.name(), name)) {
+            throw new ImageScoreException(ErrorCode.BUILTIN_READ_ONLY, "'" + name + "' is a built-in head of pack "
+                    + pack.name() + " and read-only; " + advice, java.util.Map.of("head", name), null);
+        }
+    }
+
     @Override
     @Blocking
     public void fitHead(FitHeadRequest request, StreamObserver<FitHeadResponse> out) {
         try {
+            String tenant = TenantNames.tenant(request.getTenant());
             TenantNames.check("name", request.getName());
             PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
-            ModelPack pack = packs.get(request.getPack());
+            ModelPack pack = packs.get(tenant, request.getPack());
             FitKind kind = switch (request.getKind()) {
                 case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
                 case FIT_KIND_CLASSES -> FitKind.CLASSES;
@@ -93,7 +103,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
             };
             requireWritable(pack, request.getName(), kind);
-            quotas.checkHead(pack, request.getName());
+            quotas.checkHead(tenant, pack, request.getName());
             List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
                     : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
             Calibrate.Method calibration = switch (request.getCalibration()) {
@@ -121,9 +131,9 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             ModelPack updated;
             publish.lock();
             try {
-                PackRegistry.Published published = packs.publish(pack.name(), head);
-                version = published.version();
-                updated = published.pack();
+                version = packs.publish(tenant, pack.name(), head).version();
+                retention.pruneHead(tenant, pack.name(), head.name());
+                updated = packs.get(tenant, pack.name());
             } finally {
                 publish.unlock();
             }
@@ -160,7 +170,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score is required (e.g. \"quality\" or \"quality@1\")");
             }
             ScoreRef.parse(request.getScore());
-            ModelPack pack = packs.get(request.getPack());
+            ModelPack pack = packs.get(TenantNames.tenant(request.getTenant()), request.getPack());
             PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
@@ -195,6 +205,55 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
         } catch (RuntimeException | Error e) {
             fail("EvaluateHead", out, e);
         }
+    }
+
+    @Override
+    @Blocking
+    public void deleteHead(DeleteHeadRequest request, StreamObserver<DeleteHeadResponse> out) {
+        GrpcErrors.answer(metrics, "DeleteHead", out, () -> {
+            String tenant = TenantNames.tenant(request.getTenant());
+            String name = TenantNames.check("name", request.getName());
+            ModelPack pack = packs.get(tenant, request.getPack());
+            var versions = fittedVersions(pack, name, "delete");
+            int deleted = packs.delete(tenant, pack.name(), name, List.copyOf(versions.keySet()));
+            return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted).build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public void deleteHeadVersion(DeleteHeadVersionRequest request, StreamObserver<DeleteHeadResponse> out) {
+        GrpcErrors.answer(metrics, "DeleteHeadVersion", out, () -> {
+            String tenant = TenantNames.tenant(request.getTenant());
+            String name = TenantNames.check("name", request.getName());
+            String version = TenantNames.checkVersion("version", request.getVersion());
+            ModelPack pack = packs.get(tenant, request.getPack());
+            var versions = fittedVersions(pack, name, "delete its versions");
+            if (!versions.containsKey(version)) {
+                throw new ImageScoreException(ErrorCode.UNKNOWN_HEAD_VERSION, "head '" + name + "' has no version " + version
+                        + "; it has " + versions.keySet(), java.util.Map.of("head", name, "version", version), null);
+            }
+            if (versions.lastKey().equals(version)) {
+                throw new ImageScoreException(ErrorCode.ACTIVE_VERSION, "version " + version + " of head '" + name
+                        + "' is the active (newest) one; delete the head, or fit a newer version first",
+                        java.util.Map.of("head", name, "version", version), null);
+            }
+            int deleted = packs.delete(tenant, pack.name(), name, List.of(version));
+            var left = packs.get(tenant, pack.name()).heads().get(name);
+            return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted)
+                    .addAllVersions(left == null ? List.of() : left.keySet()).build();
+        });
+    }
+
+    /** The versions of the tenant's fitted head {@code name}: built-ins are read-only, another tenant's heads absent. */
+    private java.util.NavigableMap<String, io.imagescore.pack.HeadVersion> fittedVersions(ModelPack pack, String name, String what) {
+        requireNotBuiltIn(pack, name, "only heads you fitted can be deleted");
+        var versions = pack.heads().get(name);
+        if (versions == null) {
+            throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "no fitted head '" + name + "' in pack " + pack.name()
+                    + " to " + what, java.util.Map.of("head", name), null);
+        }
+        return versions;
     }
 
     private static View view(String id) {

@@ -60,6 +60,8 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     ScoreMetrics metrics;
     @Inject
     io.imagescore.score.LimitsConfig limits;
+    @Inject
+    Retention retention;
 
     @Override
     public StreamObserver<TuneLabelsRequest> tuneLabels(StreamObserver<TuneLabelsResponse> out) {
@@ -158,7 +160,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
         if (!c.getDryRun() && c.getPromptSet().isEmpty()) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the prompt_set that receives the tuned version, or set dry_run");
         }
-        ModelPack pack = packs.get(c.getPack());
+        ModelPack pack = packs.get(tenant, c.getPack());
         boolean defaultScale = c.getScaleMin() == 0 && c.getScaleMax() == 0;
         LabelTuner.Options options = new LabelTuner.Options(c.getFolds() == 0 ? 5 : c.getFolds(), c.getMaxPairs() == 0 ? 3 : c.getMaxPairs(),
                 c.getSeed(), defaultScale ? 1 : c.getScaleMin(), defaultScale ? 4 : c.getScaleMax(), 0.005, 0.1, 0.01);
@@ -190,6 +192,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
         if (result.promptSet() != null && !c.getDryRun()) {
             PromptSetStore.StoredVersion v = promptSets.create(tenant, c.getPromptSet(), result.promptSet(),
                     "label tuning, seed " + c.getSeed() + ", " + images.size() + " images", c.getActivate());
+            retention.prunePromptSet(tenant, c.getPromptSet());
             b.setCreated(PromptSetMessages.ref(v.ref()));
         }
         return b.build();

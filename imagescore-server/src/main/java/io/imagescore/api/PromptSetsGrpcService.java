@@ -3,6 +3,8 @@ package io.imagescore.api;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.ActivatePromptSetVersionRequest;
 import io.imagescore.api.v1.CreatePromptSetVersionRequest;
+import io.imagescore.api.v1.DeletePromptSetVersionRequest;
+import io.imagescore.api.v1.DeletePromptSetVersionResponse;
 import io.imagescore.api.v1.GetPromptSetRequest;
 import io.imagescore.api.v1.ListPromptSetsRequest;
 import io.imagescore.api.v1.ListPromptSetsResponse;
@@ -21,7 +23,7 @@ import jakarta.inject.Inject;
 
 import java.util.function.Supplier;
 
-/** gRPC edge of prompt sets: create a version, get, list, activate. */
+/** gRPC edge of prompt sets: create a version, get, list, activate, delete a version. */
 @GrpcService
 public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
 
@@ -31,6 +33,8 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     Quotas quotas;
     @Inject
     ScoreMetrics metrics;
+    @Inject
+    Retention retention;
 
     @Override
     @Blocking
@@ -44,6 +48,7 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
             quotas.checkPromptSet(tenant, name);
             PromptSetStore.StoredVersion v = registry.create(tenant, name,
                     PromptSetMessages.spec(request.getSpec()), request.getNotes(), request.getActivate());
+            retention.prunePromptSet(tenant, name);
             return PromptSetMessages.version(v, registry.store().isActive(v));
         });
     }
@@ -80,6 +85,14 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
                     PromptSetMessages.name(request.getName()), PromptSetMessages.version(request.getVersion()));
             return PromptSetMessages.version(v, true);
         });
+    }
+
+    @Override
+    @Blocking
+    public void deletePromptSetVersion(DeletePromptSetVersionRequest request, StreamObserver<DeletePromptSetVersionResponse> out) {
+        answer("DeletePromptSetVersion", out, () -> DeletePromptSetVersionResponse.newBuilder()
+                .addAllVersions(registry.store().deleteVersion(PromptSetMessages.tenant(request.getTenant()),
+                        PromptSetMessages.name(request.getName()), PromptSetMessages.version(request.getVersion()))).build());
     }
 
     private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {

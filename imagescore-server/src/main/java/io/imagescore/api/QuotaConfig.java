@@ -26,7 +26,7 @@ public interface QuotaConfig {
     @WithDefault("50")
     int headVersions();
 
-    /** Fitted (non-built-in) heads per pack. */
+    /** Fitted heads per tenant and pack. */
     @WithDefault("200")
     int fittedHeads();
 
@@ -37,4 +37,8 @@ public interface QuotaConfig {
     /** Versions per experiment. */
     @WithDefault("100")
     int experimentVersions();
+
+    /** Bytes of fitted head files per tenant (all packs); the largest part of what a tenant stores. */
+    @WithDefault("268435456")
+    long bytesStored();
 }

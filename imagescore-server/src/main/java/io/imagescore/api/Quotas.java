@@ -7,6 +7,7 @@ import io.imagescore.pack.PackRegistry;
 import io.imagescore.prompt.PromptSetRegistry;
 import io.imagescore.prompt.PromptSetStore;
 import io.imagescore.sort.RegulationStore;
+import io.imagescore.store.HeadFileStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -30,6 +31,8 @@ public class Quotas {
     PackRegistry packs;
     @Inject
     io.imagescore.experiment.ExperimentStore experiments;
+    @Inject
+    HeadFileStore fittedHeads;
 
     /** Before a new version of tenant/name (and possibly a new prompt set). */
     public void checkPromptSet(String tenant, String name) {
@@ -64,22 +67,27 @@ public class Quotas {
         }
     }
 
-    /** Before a new version of the fitted head {@code name} in {@code pack}. */
-    public void checkHead(ModelPack pack, String name) {
+    /** Before a new version of the fitted head {@code name} in {@code pack} as {@code tenant} sees it. */
+    public void checkHead(String tenant, ModelPack pack, String name) {
         var versions = pack.heads().get(name);
         if (versions == null) {
             long fitted = pack.heads().keySet().stream().filter(h -> !packs.builtIn(pack.name(), h)).count();
-            require(fitted, config.fittedHeads(), "fitted heads of pack " + pack.name(), "fitted_heads");
+            require(fitted, config.fittedHeads(), "fitted heads of tenant '" + tenant + "' in pack " + pack.name(), "fitted_heads");
         } else {
             require(versions.size(), config.headVersions(), "versions of head '" + name + "'", "head_versions");
         }
+        long bytes = 0;
+        for (ModelPack p : packs.builtInPacks()) {
+            bytes += fittedHeads.bytes(p.name(), tenant);
+        }
+        require(bytes, config.bytesStored(), "bytes of fitted heads of tenant '" + tenant + "'", "bytes_stored");
     }
 
-    private static void require(long used, int limit, String what, String quota) {
+    private static void require(long used, long limit, String what, String quota) {
         if (used >= limit) {
             throw new ImageScoreException(ErrorCode.QUOTA_EXCEEDED, "quota exceeded: " + what + " are limited to " + limit
                     + " (imagescore.quotas." + quota.replace('_', '-') + ")",
-                    Map.of("quota", quota, "limit", Integer.toString(limit), "used", Long.toString(used)), null);
+                    Map.of("quota", quota, "limit", Long.toString(limit), "used", Long.toString(used)), null);
         }
     }
 }

@@ -104,7 +104,8 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     @Blocking
     public void describePacks(DescribePacksRequest request, StreamObserver<DescribePacksResponse> responseObserver) {
         try {
-            List<ModelPack> selected = request.getPack().isEmpty() ? packs.all() : List.of(packs.get(request.getPack()));
+            String tenant = TenantNames.tenant(request.getTenant());
+            List<ModelPack> selected = request.getPack().isEmpty() ? packs.all(tenant) : List.of(packs.get(tenant, request.getPack()));
             DescribePacksResponse.Builder b = DescribePacksResponse.newBuilder().setDefaultPack(packs.defaultPack());
             for (ModelPack pack : selected) {
                 b.addPacks(ScoreMessages.describe(pack, backend.kind(),
@@ -202,19 +203,18 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         }
         // names first: a malformed name is INVALID_ARGUMENT before any lookup or work
         options.getScoresList().forEach(ScoreRef::parse);
-        PromptSetMessages.tenant(options.getTenant());
+        String tenant = PromptSetMessages.tenant(options.getTenant());
         TenantNames.checkOptional("prompt_set", options.getPromptSet());
         TenantNames.checkOptionalVersion("prompt_set_version", options.getPromptSetVersion());
         var mode = PreprocessModes.fromProto(options.getPreprocessModeValue());
         if (options.getTopK() < 0) {
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "top_k must be ≥ 0, got " + options.getTopK());
         }
-        ModelPack pack = packs.get(options.getPack());
+        ModelPack pack = packs.get(tenant, options.getPack());
         List<String> headScores = options.getScoresList();
         CompiledPromptSet promptSet = null;
         PromptScoring prompts = null;
         if (!options.getPromptSet().isEmpty()) {
-            String tenant = PromptSetMessages.tenant(options.getTenant());
             promptSet = promptSets.resolve(pack, tenant, options.getPromptSet(), options.getPromptSetVersion(), deadline());
             PromptScoring.Split split = PromptScoring.split(pack, promptSet, options.getScoresList());
             headScores = split.heads();

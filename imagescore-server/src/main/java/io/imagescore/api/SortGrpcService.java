@@ -82,7 +82,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
                 throw new ImageScoreException(ErrorCode.TOO_MANY_IMAGES, "the request has " + request.getImagesCount()
                         + " images; at most " + config.maxImagesPerRequest() + " are allowed per Sort call");
             }
-            ModelPack pack = packs.get(request.getPack());
+            ModelPack pack = packs.get(TenantNames.tenant(request.getTenant()), request.getPack());
             // A stored regulation is read once: the version reported is the version used.
             var ref = request.getByRegulation().getStored();
             RegulationStore.Stored stored = request.getByRegulation().hasStored()
@@ -126,7 +126,7 @@ public class SortGrpcService extends ImageSortGrpc.ImageSortImplBase {
             }
             var regulation = SortMessages.regulation(request.getRegulation()).validated();
             // Check the classes against the default pack's classifier now, so a typo fails at storage, not at sort time.
-            ModelPack pack = packs.get("");
+            ModelPack pack = packs.get(tenant, "");
             if (pack.heads().containsKey(io.imagescore.score.ScoreRef.parse(regulation.classifier()).name())) {
                 var selections = ScoringPipeline.select(pack, new SortSpec(new SortSpec.ByRegulation(regulation), 0).scoreNames());
                 Map<String, io.imagescore.head.ScoreSpec> specs = new LinkedHashMap<>();

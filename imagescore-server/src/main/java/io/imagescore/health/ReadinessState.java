@@ -91,7 +91,7 @@ public class ReadinessState {
             if (draining) {
                 data.put("draining", true);
             }
-            packs.all().forEach(p -> data.put("pack." + p.name(), p.version() + " " + p.contentHash().substring(0, 12)));
+            packs.builtInPacks().forEach(p -> data.put("pack." + p.name(), p.version() + " " + p.contentHash().substring(0, 12)));
         } catch (RuntimeException e) {
             reason = "error: " + e.getMessage();
             data.put("error", String.valueOf(e.getMessage()));

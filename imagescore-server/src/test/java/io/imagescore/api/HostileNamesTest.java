@@ -9,7 +9,11 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.imagescore.api.v1.ActivatePromptSetVersionRequest;
 import io.imagescore.api.v1.CreatePromptSetVersionRequest;
+import io.imagescore.api.v1.DeleteHeadRequest;
+import io.imagescore.api.v1.DeleteHeadVersionRequest;
+import io.imagescore.api.v1.DeletePromptSetVersionRequest;
 import io.imagescore.api.v1.DeleteRegulationRequest;
+import io.imagescore.api.v1.DescribePacksRequest;
 import io.imagescore.api.v1.EvaluateHeadRequest;
 import io.imagescore.api.v1.FitHeadRequest;
 import io.imagescore.api.v1.FitKind;
@@ -133,6 +137,19 @@ class HostileNamesTest {
                 .addImages(LabelledImage.newBuilder().setId("a").setSha256("0".repeat(64)).setTarget(1)).build()));
         c.put("FitHead.pack", n -> () -> t.fitting.fitHead(FitHeadRequest.newBuilder().setPack(n).setName(VALID.replace('-', '_'))
                 .setKind(FitKind.FIT_KIND_REGRESSION).build()));
+        c.put("FitHead.tenant", n -> () -> t.fitting.fitHead(FitHeadRequest.newBuilder().setTenant(n).setName(VALID.replace('-', '_'))
+                .setKind(FitKind.FIT_KIND_REGRESSION).build()));
+        c.put("DeleteHead.tenant", n -> () -> t.fitting.deleteHead(DeleteHeadRequest.newBuilder().setTenant(n).setName(VALID).build()));
+        c.put("DeleteHead.pack", n -> () -> t.fitting.deleteHead(DeleteHeadRequest.newBuilder().setPack(n).setName(VALID).build()));
+        c.put("DeleteHead.name", n -> () -> t.fitting.deleteHead(DeleteHeadRequest.newBuilder().setName(n).build()));
+        c.put("DeleteHeadVersion.name", n -> () -> t.fitting.deleteHeadVersion(DeleteHeadVersionRequest.newBuilder().setName(n).setVersion("1").build()));
+        c.put("DeletePromptSetVersion.tenant", n -> () -> t.sets.deletePromptSetVersion(DeletePromptSetVersionRequest.newBuilder()
+                .setTenant(n).setName(VALID).setVersion("1").build()));
+        c.put("DeletePromptSetVersion.name", n -> () -> t.sets.deletePromptSetVersion(DeletePromptSetVersionRequest.newBuilder()
+                .setName(n).setVersion("1").build()));
+        c.put("DescribePacks.tenant", n -> () -> t.score.describePacks(DescribePacksRequest.newBuilder().setTenant(n).build()));
+        c.put("Sort.tenant", n -> () -> t.sort.sort(SortRequest.newBuilder().setTenant(n).addImages(IMAGE).build()));
+        c.put("EvaluateHead.tenant", n -> () -> t.fitting.evaluateHead(EvaluateHeadRequest.newBuilder().setTenant(n).setScore("quality").build()));
         c.put("EvaluateHead.score", n -> () -> t.fitting.evaluateHead(EvaluateHeadRequest.newBuilder().setScore(n).build()));
         c.put("Score.scores", n -> () -> t.score.score(ScoreRequest.newBuilder().addImages(IMAGE)
                 .setOptions(ScoreOptions.newBuilder().addScores(n)).build()));
@@ -150,6 +167,9 @@ class HostileNamesTest {
         Map<String, Function<String, Runnable>> c = new LinkedHashMap<>();
         c.put("GetPromptSet.version", v -> () -> sets.getPromptSet(GetPromptSetRequest.newBuilder().setName(VALID).setVersion(v).build()));
         c.put("ActivatePromptSetVersion.version", v -> () -> sets.activatePromptSetVersion(ActivatePromptSetVersionRequest.newBuilder()
+                .setName(VALID).setVersion(v).build()));
+        c.put("DeleteHeadVersion.version", v -> () -> fitting.deleteHeadVersion(DeleteHeadVersionRequest.newBuilder().setName(VALID).setVersion(v).build()));
+        c.put("DeletePromptSetVersion.version", v -> () -> sets.deletePromptSetVersion(DeletePromptSetVersionRequest.newBuilder()
                 .setName(VALID).setVersion(v).build()));
         c.put("GetRegulation.version", v -> () -> sort.getRegulation(GetRegulationRequest.newBuilder().setName(VALID).setVersion(v).build()));
         c.put("Sort.stored.version", v -> () -> sort.sort(SortRequest.newBuilder().addImages(IMAGE).setByRegulation(RegulationOrdering

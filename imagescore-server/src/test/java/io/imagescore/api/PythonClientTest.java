@@ -43,7 +43,8 @@ class PythonClientTest {
         assertThat(client.output).contains("PACK mobilenetv2-default").contains("RESULT photo bathtub")
                 .contains("ERROR junk UNSUPPORTED_FORMAT").contains("STATUS NOT_FOUND")
                 .contains("REGULATIONS ").contains("PROMPT_SETS ").contains("TARGET_PRESENT True False")
-                .contains("EVALUATE_STATUS NOT_FOUND");
+                .contains("EVALUATE_STATUS NOT_FOUND").contains("DELETE_HEAD_STATUS NOT_FOUND")
+                .contains("DELETE_PROMPT_SET_VERSION_STATUS NOT_FOUND");
     }
 
     record Result(int exitCode, String output) {

@@ -40,7 +40,8 @@ class QuotaTest {
             try {
                 return Map.of("imagescore.data-dir", Files.createTempDirectory("imagescore-quota").toString(),
                         "imagescore.quotas.regulations", "2", "imagescore.quotas.regulation-versions", "2",
-                        "imagescore.quotas.head-versions", "1");
+                        "imagescore.quotas.head-versions", "1",
+                        "imagescore.quotas.bytes-stored", Integer.toString(BYTES));
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -87,6 +88,34 @@ class QuotaTest {
         sort.putRegulation(PutRegulationRequest.newBuilder().setName("r2").setRegulation(reg).build());
         assertQuota(() -> sort.putRegulation(PutRegulationRequest.newBuilder().setName("r3").setRegulation(reg).build()),
                 "regulations", 2);
+    }
+
+    /** About three small regression heads (each ~10 KB of head.json and weights). */
+    static final int BYTES = 24_000;
+
+    @Test
+    void fitted_heads_stop_at_the_bytes_stored_limit_and_deleting_frees_it() {
+        var fit = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setKind(FitKind.FIT_KIND_REGRESSION).addViews("center").setFolds(2);
+        for (int i = 0; i < 12; i++) {
+            String file = "data/clive/images/10%02d.JPG".formatted(i);
+            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(40 + 3 * i));
+        }
+        java.util.List<String> fitted = new java.util.ArrayList<>();
+        StatusRuntimeException refused = null;
+        for (int i = 0; i < 10 && refused == null; i++) {
+            try {
+                fitted.add(fit.fitHead(f.setName("bytes_" + i).build()).getName());
+            } catch (StatusRuntimeException e) {
+                refused = e;
+            }
+        }
+        assertThat(fitted).hasSizeBetween(1, 5);
+        int n = fitted.size();
+        assertQuota(() -> fit.fitHead(f.setName("bytes_" + n).build()), "bytes_stored", BYTES);
+        fitted.forEach(name -> fit.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName(name).build()));
+        assertThat(fit.fitHead(f.setName("bytes_after").build()).getVersion()).isEqualTo("1");
+        fit.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("bytes_after").build());
     }
 
     @Test

@@ -72,7 +72,9 @@ class TenancyTest {
                         "imagescore.packs.dirs", Shared.root().resolve("packs/mobilenetv2-default") + ","
                             + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"),
                         "imagescore.data-dir", Files.createTempDirectory("imagescore-tenancy").toString(),
-                        "imagescore.security.api-keys-file", KEYS.toString());
+                        "imagescore.security.api-keys-file", KEYS.toString(),
+                        // retention: the active version and one more
+                        "imagescore.retention.head-versions", "1", "imagescore.retention.prompt-set-versions", "1");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -220,6 +222,97 @@ class TenancyTest {
         ScoreResponse after = score.get(KEY_B).score(req);
         assertThat(after.getResults(0).getScores()).isEqualTo(before.getResults(0).getScores());
         assertThat(after.getPack()).isEqualTo(before.getPack());
+    }
+
+    static FitHeadRequest.Builder regression(String name, int offset) {
+        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setName(name).setKind(FitKind.FIT_KIND_REGRESSION).addViews("center").setFolds(2);
+        for (int i = 0; i < 12; i++) {
+            String file = "data/clive/images/10%02d.JPG".formatted(i);
+            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(offset + 3 * i));
+        }
+        return f;
+    }
+
+    static java.util.List<String> scoreNames(io.imagescore.api.v1.DescribePacksResponse r) {
+        return r.getPacks(0).getScoresList().stream().map(io.imagescore.api.v1.ScoreDescription::getName).toList();
+    }
+
+    @Test
+    void a_fitted_head_is_visible_scorable_and_deletable_only_by_its_tenant() {
+        var fitA = fit.get(KEY_A);
+        assertThat(fitA.fitHead(regression("style", 40).build()).getVersion()).isEqualTo("1");
+        assertThat(fitA.fitHead(regression("style", 70).build()).getVersion()).isEqualTo("2");
+        // retention keeps the active version and one more
+        assertThat(fitA.fitHead(regression("style", 10).build()).getVersionsList()).containsExactly("2", "3");
+        ScoreRequest byStyle = ScoreRequest.newBuilder().addImages(photo("data/clive/images/1000.JPG"))
+                .setOptions(ScoreOptions.newBuilder().addScores("style")).build();
+        double aScore = score.get(KEY_A).score(byStyle).getResults(0).getScores().getScores(0).getValue();
+        var describe = io.imagescore.api.v1.DescribePacksRequest.newBuilder().setPack("mobilenetv2-default").build();
+        assertThat(scoreNames(score.get(KEY_A).describePacks(describe))).contains("style", "quality_fast");
+
+        // tenant B: as if the head did not exist, in every RPC that names a head
+        assertStatus(() -> score.get(KEY_B).score(byStyle), Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "style");
+        assertStatus(() -> score.get(KEY_B).score(ScoreRequest.newBuilder(byStyle).setOptions(ScoreOptions.newBuilder().addScores("style@1")).build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "style");
+        assertThat(scoreNames(score.get(KEY_B).describePacks(describe))).doesNotContain("style").contains("quality_fast");
+        var sortByStyle = SortRequest.newBuilder().addImages(photo("data/clive/images/1000.JPG")).addImages(photo("data/clive/images/1001.JPG"))
+                .setByScore(io.imagescore.api.v1.ScoreOrdering.newBuilder().addTerms(io.imagescore.api.v1.WeightedScore.newBuilder().setScore("style").setWeight(1)));
+        assertThat(sort.get(KEY_A).sort(sortByStyle.build()).getOrderCount()).isEqualTo(2);
+        assertStatus(() -> sort.get(KEY_B).sort(sortByStyle.build()), Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "style");
+        assertStatus(() -> score.get(KEY_B).describePacks(io.imagescore.api.v1.DescribePacksRequest.newBuilder().setTenant("tenant-a").build()),
+                Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "tenant-a");
+        assertStatus(() -> fit.get(KEY_B).deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("style").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "style");
+        assertStatus(() -> fit.get(KEY_B).deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setTenant("tenant-a").setName("style").build()),
+                Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "tenant-a");
+
+        // B's head of the same name is B's own: its own version 1, and A's scores do not move
+        assertThat(fit.get(KEY_B).fitHead(regression("style", 90).build()).getVersion()).isEqualTo("1");
+        assertThat(score.get(KEY_A).score(byStyle).getResults(0).getScores().getScores(0).getValue()).isEqualTo(aScore);
+        assertThat(score.get(KEY_B).score(byStyle).getResults(0).getScores().getScores(0).getVersion()).isEqualTo("1");
+        assertThat(fit.get(KEY_B).deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("style").build()).getDeletedVersions()).isEqualTo(1);
+        assertStatus(() -> score.get(KEY_B).score(byStyle), Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "style");
+        assertThat(score.get(KEY_A).score(byStyle).getResults(0).getScores().getScores(0).getValue()).isEqualTo(aScore);
+
+        // deleting: role configure, built-ins read-only, the active version stays, then the whole head
+        var v2 = io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder().setName("style").setVersion("3").build();
+        assertStatus(() -> fit.get(KEY_A_READ).deleteHeadVersion(v2), Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
+        assertStatus(() -> fitA.deleteHeadVersion(v2), Status.Code.FAILED_PRECONDITION, "ACTIVE_VERSION", "active");
+        assertStatus(() -> fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v2).setVersion("7").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "no version 7");
+        assertStatus(() -> fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("quality_fast").build()),
+                Status.Code.PERMISSION_DENIED, "BUILTIN_READ_ONLY", "read-only");
+        assertStatus(() -> score.get(KEY_A).score(ScoreRequest.newBuilder(byStyle).setOptions(ScoreOptions.newBuilder().addScores("style@1")).build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "style");
+        var left = fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v2).setVersion("2").build());
+        assertThat(left.getVersionsList()).containsExactly("3");
+        assertStatus(() -> score.get(KEY_A).score(ScoreRequest.newBuilder(byStyle).setOptions(ScoreOptions.newBuilder().addScores("style@2")).build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "style");
+        assertThat(fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("style").build()).getDeletedVersions()).isEqualTo(1);
+        assertThat(scoreNames(score.get(KEY_A).describePacks(describe))).doesNotContain("style");
+    }
+
+    @Test
+    void a_prompt_set_version_is_deleted_only_by_its_tenant_and_never_while_active() {
+        var spec = PromptSetsGrpcServiceTest.spec(false);
+        var create = CreatePromptSetVersionRequest.newBuilder().setName("kept").setSpec(spec).build();
+        sets.get(KEY_A).createPromptSetVersion(create);
+        sets.get(KEY_A).createPromptSetVersion(create);
+        sets.get(KEY_A).createPromptSetVersion(create);
+        // retention keeps the active version (1) and the newest other one
+        assertThat(sets.get(KEY_A).listPromptSets(ListPromptSetsRequest.getDefaultInstance()).getPromptSetsList().stream()
+                .filter(p -> p.getName().equals("kept")).findFirst().orElseThrow().getVersionsList()).containsExactly("1", "3");
+        var delete = io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder().setName("kept").setVersion("1").build();
+        assertStatus(() -> sets.get(KEY_A).deletePromptSetVersion(delete), Status.Code.FAILED_PRECONDITION, "ACTIVE_VERSION", "active");
+        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setTenant("tenant-a").setVersion("3").build()),
+                Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "tenant-a");
+        assertStatus(() -> sets.get(KEY_B).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("3").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_PROMPT_SET", "kept");
+        assertStatus(() -> sets.get(KEY_A_READ).deletePromptSetVersion(delete), Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
+        assertThat(sets.get(KEY_A).deletePromptSetVersion(io.imagescore.api.v1.DeletePromptSetVersionRequest.newBuilder(delete).setVersion("3").build())
+                .getVersionsList()).containsExactly("1");
+        assertStatus(() -> sets.get(KEY_A).getPromptSet(GetPromptSetRequest.newBuilder().setName("kept").setVersion("3").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_PROMPT_SET", "kept");
     }
 
     @Test

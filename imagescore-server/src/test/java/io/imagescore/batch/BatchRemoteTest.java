@@ -62,7 +62,7 @@ class BatchRemoteTest {
             if (a.packHash() == null) { // rows of files the client could not read name no pack
                 assertThat(b.packHash()).isNull();
             } else {
-                assertThat(a.packHash()).isEqualTo(packs.get("mobilenetv2-default").contentHash());
+                assertThat(a.packHash()).isEqualTo(packs.builtInPack("mobilenetv2-default").contentHash());
                 assertThat(b.packHash()).matches("[0-9a-f]{64}");
             }
             assertThat(a.preprocessingId()).isEqualTo(b.preprocessingId());

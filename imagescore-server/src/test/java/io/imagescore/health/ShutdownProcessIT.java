@@ -11,29 +11,22 @@ import io.imagescore.api.v1.ImageInput;
 import io.imagescore.api.v1.ImageScoreGrpc;
 import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.testing.ServerProcess;
 import io.imagescore.testing.Shared;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * SIGTERM against the packaged server ({@code target/quarkus-app/quarkus-run.jar}, a child JVM), as Kubernetes sends
@@ -55,18 +48,6 @@ class ShutdownProcessIT {
     @TempDir
     Path tmp;
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-    static Path repo() {
-        return Shared.root();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     static ScoreRequest photos(int n) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(Shared.path("data/clive/images"))) {
@@ -79,63 +60,10 @@ class ShutdownProcessIT {
         return b.build();
     }
 
-    record Server(Process process, Path dir, Path log, int port) {
-        String output() {
-            try {
-                return Files.exists(log) ? Files.readString(log) : "";
-            } catch (IOException e) {
-                return "(unreadable: " + e + ")";
-            }
-        }
-    }
-
-    Server start(int round) throws Exception {
-        Path jar = repo().resolve("imagescore-server/target/quarkus-app/quarkus-run.jar");
-        assertThat(jar).as("run ./mvnw package (or verify) first").exists();
-        Path dir = Files.createDirectories(tmp.resolve("round-" + round));
-        int port = freePort();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "--add-modules=jdk.incubator.vector", "-Xss16m", "-Xmx1g",
-                "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
-                "-Dquarkus.http.port=" + port,
-                "-Dimagescore.data-dir=" + dir.resolve("data"),
-                "-Dimagescore.packs.shared-dir=" + Shared.dir(),
-                "-Dimagescore.packs.dirs=" + repo().resolve("packs/mobilenetv2-default"),
-                // longer than a 64-image Score can take on a slow shared CI machine (22 s seen): the test is about the
-                // running call finishing, not about the grace period running out (then the call ends UNAVAILABLE)
-                "-Dimagescore.limits.shutdown-grace=" + GRACE_S + "s",
-                "-jar", jar.toString()));
-        Path log = dir.resolve("server.log");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Server server = new Server(p, dir, log, port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (readiness(server) != 200) {
-            if (!p.isAlive()) {
-                fail("server exited with %d before it was ready:\n%s", p.exitValue(), server.output());
-            }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("server not ready after 120 s:\n%s", server.output());
-            }
-            Thread.sleep(100);
-        }
-        return server;
-    }
-
-    /** HTTP status of /q/health/ready, or -1 when the connection is refused. */
-    int readiness(Server server) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/q/health/ready"))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (ConnectException e) {
-            return -1;
-        } catch (IOException e) {
-            return -2;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -3;
-        }
+    ServerProcess start(int round) throws Exception {
+        // a grace longer than a 64-image Score can take on a slow shared CI machine (22 s seen): the test is about the
+        // running call finishing, not about the grace period running out (then the call ends UNAVAILABLE)
+        return ServerProcess.start(tmp.resolve("round-" + round), Map.of("imagescore.limits.shutdown-grace", GRACE_S + "s"));
     }
 
     @Test
@@ -149,7 +77,7 @@ class ShutdownProcessIT {
     }
 
     void round(int round, ScoreRequest big, ScoreRequest one) throws Exception {
-        Server server = start(round);
+        ServerProcess server = start(round);
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext()
                 .maxInboundMessageSize(64 << 20).build();
         try {
@@ -174,7 +102,7 @@ class ShutdownProcessIT {
             assertThat(server.output()).as("round %d: the server logged the drain", round).contains("draining:");
 
             // a call after the signal: refused with UNAVAILABLE / SHUTTING_DOWN, or the connection is already refused
-            int ready = readiness(server);
+            int ready = server.readiness();
             assertThat(ready).as("round %d: readiness after SIGTERM (503 = DOWN, <0 = closed)", round).isNotEqualTo(200);
             String refusal;
             try {

@@ -81,17 +81,17 @@ class PgStoreAppTest {
             assertThat(replica.regulations().get("acme", "rooms", "").regulation()).isEqualTo(StoreFixtures.RULES);
 
             // a head fitted on the other replica: announced, loaded and served here within a second
-            ModelPack pack = packs.get("");
-            String version = HeadStore.publishNext(replica.heads(), pack, StoreFixtures.head(3));
+            ModelPack pack = packs.get(io.imagescore.tenant.TenantNames.DEFAULT_TENANT, "");
+            String version = HeadStore.publishNext(replica.heads(), pack, io.imagescore.tenant.TenantNames.DEFAULT_TENANT, StoreFixtures.head(3));
             long deadline = System.nanoTime() + 1_000_000_000L;
-            while (!packs.get(pack.name()).heads().getOrDefault(StoreFixtures.HEAD, new java.util.TreeMap<>()).containsKey(version)) {
+            while (!packs.get(io.imagescore.tenant.TenantNames.DEFAULT_TENANT, pack.name()).heads().getOrDefault(StoreFixtures.HEAD, new java.util.TreeMap<>()).containsKey(version)) {
                 assertThat(System.nanoTime()).as("head %s version %s served within 1 s", StoreFixtures.HEAD, version)
                         .isLessThan(deadline);
                 Thread.sleep(10);
             }
 
             // and one published here is the next number, stored for the replica
-            PackRegistry.Published mine = packs.publish(pack.name(), StoreFixtures.head(4));
+            PackRegistry.Published mine = packs.publish(io.imagescore.tenant.TenantNames.DEFAULT_TENANT, pack.name(), StoreFixtures.head(4));
             assertThat(mine.version()).isEqualTo(Long.toString(Long.parseLong(version) + 1));
             assertThat(replica.heads().list(pack.name()))
                     .contains(new HeadFileStore.HeadKey(pack.name(), StoreFixtures.HEAD, mine.version()));

@@ -29,6 +29,7 @@ import java.util.stream.Stream;
  */
 public final class PgHeadFileStore implements HeadFileStore {
     static final String TOPIC = "head";
+    static final String DELETED_TOPIC = "head-deleted";
 
     private final DataSource ds;
     private final PgChanges changes;
@@ -70,6 +71,41 @@ public final class PgHeadFileStore implements HeadFileStore {
             }
             PgChanges.announce(c, TOPIC, key.pack() + "/" + key.head() + "/" + key.version());
             return true;
+        });
+    }
+
+    @Override
+    public boolean delete(HeadKey key) {
+        return PgJdbc.inTransaction(ds, "delete head version " + key, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM head_versions WHERE pack = ? AND head = ? AND version = ?")) {
+                ps.setString(1, key.pack());
+                ps.setString(2, key.head());
+                ps.setString(3, key.version());
+                if (ps.executeUpdate() == 0) {
+                    return false;
+                }
+            }
+            PgChanges.announce(c, DELETED_TOPIC, key.pack() + "/" + key.head() + "/" + key.version());
+            return true;
+        });
+    }
+
+    @Override
+    public long bytes(String pack, String tenant) {
+        // the default tenant's heads have no '+' in their stored name (HeadKey.stored)
+        boolean plain = io.imagescore.tenant.TenantNames.DEFAULT_TENANT.equals(tenant);
+        return PgJdbc.inTransaction(ds, "measure head files of " + pack, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(octet_length(content)), 0) FROM head_files"
+                    + " WHERE pack = ? AND " + (plain ? "position('+' in head) = 0" : "starts_with(head, ?)"))) {
+                ps.setString(1, pack);
+                if (!plain) {
+                    ps.setString(2, HeadKey.stored(tenant, ""));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
         });
     }
 
@@ -143,12 +179,24 @@ public final class PgHeadFileStore implements HeadFileStore {
 
     @Override
     public void onCreated(Consumer<HeadKey> listener) {
-        changes.subscribe(TOPIC, key -> {
+        subscribe(TOPIC, listener, () -> everyVersion().forEach(listener));
+    }
+
+    /** Hands each key announced under {@code topic} ("pack/head/version") to {@code listener}. */
+    private void subscribe(String topic, Consumer<HeadKey> listener, Runnable resync) {
+        changes.subscribe(topic, key -> {
             String[] parts = key.split("/", 3);
             if (parts.length == 3) {
                 listener.accept(new HeadKey(parts[0], parts[1], parts[2]));
             }
-        }, () -> everyVersion().forEach(listener));
+        }, resync);
+    }
+
+    @Override
+    public void onDeleted(Consumer<HeadKey> listener) {
+        // no resync: a deletion missed while the listener was reconnecting stays served there until a restart
+        subscribe(DELETED_TOPIC, listener, () -> {
+        });
     }
 
     /** Every stored version of every pack (for a listener catching up after a reconnect). */

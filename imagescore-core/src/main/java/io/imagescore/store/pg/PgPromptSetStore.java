@@ -105,6 +105,35 @@ public final class PgPromptSetStore implements PromptSetStore {
         return v;
     }
 
+    @Override
+    public java.util.List<String> deleteVersion(String tenant, String name, String version) {
+        StoredVersion v = get(tenant, name, TenantNames.checkVersion("version", version));
+        PgJdbc.inTransaction(ds, "delete prompt set " + tenant + "/" + name + "@" + version, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT active_version FROM prompt_sets WHERE tenant = ? AND name = ? FOR UPDATE")) {
+                ps.setString(1, tenant);
+                ps.setString(2, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getInt(1) == Integer.parseInt(v.version())) {
+                        throw PromptSetStore.activeVersion(tenant, name, v.version());
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM prompt_set_versions WHERE tenant = ? AND name = ? AND version = ?")) {
+                ps.setString(1, tenant);
+                ps.setString(2, name);
+                ps.setInt(3, Integer.parseInt(v.version()));
+                ps.executeUpdate();
+            }
+            PgChanges.announce(c, TOPIC, PromptSetIndex.key(tenant, name));
+            return null;
+        });
+        reload(tenant, name);
+        return index.list(tenant).stream().filter(s -> s.name().equals(name)).findFirst()
+                .map(Summary::versions).orElse(java.util.List.of());
+    }
+
     private static void setActive(Connection c, String tenant, String name, int version) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE prompt_sets SET active_version = ? WHERE tenant = ? AND name = ?")) {
