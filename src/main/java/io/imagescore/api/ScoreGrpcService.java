@@ -107,14 +107,14 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
      * was named) and {@code prompts} what to compute with it (null when no prompt score is wanted).
      */
     record Prepared(ModelPack pack, List<ScoringPipeline.Selection> selections, String preprocessingId, int topK,
-                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, CompiledPromptSet promptSet,
-                    PromptScoring prompts) {
+                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, boolean explain,
+                    CompiledPromptSet promptSet, PromptScoring prompts) {
     }
 
     /** Heads and prompt scores of a batch: one image encoding serves both (prompt scores read the embedding). */
     List<Outcome<ScoredImage>> run(Prepared p, List<ImageInput> images, Instant deadline) {
         List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), images, p.selections(),
-                p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
+                p.includeEmbedding() || p.prompts() != null, p.explain(), p.mode(), deadline);
         return p.prompts() == null ? results : p.prompts().apply(results, p.includeEmbedding());
     }
 
@@ -146,7 +146,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
                 ? List.of() : ScoringPipeline.select(pack, headScores);
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
-                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
+                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(), options.getExplain(),
                 promptSet, prompts);
     }
 

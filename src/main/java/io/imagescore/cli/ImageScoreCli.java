@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 FitCommand.class,
                 EvaluateCommand.class,
                 OodCommand.class,
+                io.imagescore.explain.ExplainCommand.class,
         })
 public final class ImageScoreCli {
 

@@ -89,6 +89,12 @@ public class Preprocessor {
         }
     }
 
+    /** The whole image as the views see it (EXIF-oriented RGB, full resolution): what explanation overlays draw on. */
+    public RgbImage decode(byte[] encoded) {
+        decoder.check(encoded);
+        return decoder.decode(encoded, 0).image();
+    }
+
     /**
      * Identifies the pixel pipeline (resampler, decoder, spec, mode); learned heads are tied to it. E.g.
      * {@code pil94-bicubic-v1/turbojpeg/clip224-rgb-m0.485,0.456,0.406-s0.229,0.224,0.225/exact}; fast mode with

@@ -80,4 +80,45 @@ class TritonScoreTest {
             }
         }
     }
+
+    /** Explanations through Triton equal the embedded backend's: linear (cam), kernel (gradient) and none. */
+    @Test
+    void explanations_through_triton_equal_the_embedded_backend() {
+        List<String> scores = List.of("quality_fast", "room_type", "apparel", "imagenet");
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        ScoreResponse viaTriton;
+        try {
+            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addAllScores(scores).setExplain(true));
+            PHOTOS.forEach(p -> req.addImages(photo(p)));
+            viaTriton = stub.score(req.build());
+        } finally {
+            ch.shutdownNow();
+        }
+        try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
+            List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
+                    PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
+                    ScoringPipeline.select(embedded.pack(), scores), false, true, PreprocessMode.EXACT, null);
+            for (int i = 0; i < PHOTOS.size(); i++) {
+                var remote = viaTriton.getResults(i).getScores().getExplanationsList();
+                var mine = local.get(i).value().explanations();
+                assertThat(remote).hasSize(4);
+                assertThat(remote.stream().map(e -> e.getMethod().split(":")[0]).toList())
+                        .containsExactly("cam", "cam", "gradient", "none");
+                for (int k = 0; k < remote.size(); k++) {
+                    var r = remote.get(k);
+                    var m = mine.get(k);
+                    assertThat(r.getScore()).isEqualTo(m.score());
+                    assertThat(r.getTarget()).isEqualTo(m.target());
+                    assertThat(r.getRows()).isEqualTo(m.rows());
+                    assertThat(r.getCols()).isEqualTo(m.cols());
+                    assertThat(r.getValuesCount()).isEqualTo(m.values().length);
+                    for (int c = 0; c < m.values().length; c++) {
+                        assertThat(r.getValues(c)).isCloseTo(m.values()[c], within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
 }
