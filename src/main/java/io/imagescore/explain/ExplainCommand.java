@@ -75,6 +75,10 @@ public final class ExplainCommand implements Callable<Integer> {
                 var rgb = decoder.decode(bytes);
                 ScoredImage s = o.value();
                 for (Explanation x : s.explanations()) {
+                    if (x.rows() == 0) { // "none: <reason>": nothing to draw
+                        row.append("<td>").append(html(x.score() + ": " + x.method())).append("</td>");
+                        continue;
+                    }
                     String file = name + "." + x.score() + ".png";
                     ImageIO.write(Overlay.render(rgb, x, maxSide), "png", out.resolve(file).toFile());
                     row.append("<td><img src=\"").append(html(file)).append("\" width=\"256\"><br>")
