@@ -49,18 +49,7 @@ class TritonScoreTest {
 
     @Test
     void scores_through_triton_equal_the_embedded_backend() {
-        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
-        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
-        ScoreResponse viaTriton;
-        try {
-            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
-            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
-            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
-            PHOTOS.forEach(p -> req.addImages(photo(p)));
-            viaTriton = stub.score(req.build());
-        } finally {
-            ch.shutdownNow();
-        }
+        ScoreResponse viaTriton = scoreViaTriton(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
         try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
             List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
                     PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
@@ -85,17 +74,7 @@ class TritonScoreTest {
     @Test
     void explanations_through_triton_equal_the_embedded_backend() {
         List<String> scores = List.of("quality_fast", "room_type", "apparel", "imagenet");
-        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
-        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
-        ScoreResponse viaTriton;
-        try {
-            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
-            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addAllScores(scores).setExplain(true));
-            PHOTOS.forEach(p -> req.addImages(photo(p)));
-            viaTriton = stub.score(req.build());
-        } finally {
-            ch.shutdownNow();
-        }
+        ScoreResponse viaTriton = scoreViaTriton(ScoreOptions.newBuilder().addAllScores(scores).setExplain(true));
         try (Engine embedded = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 1)) {
             List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
                     PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
@@ -119,6 +98,21 @@ class TritonScoreTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Scores {@link #PHOTOS} through the service, checking that it runs on the Triton backend. */
+    private static ScoreResponse scoreViaTriton(ScoreOptions.Builder options) {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        try {
+            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(options);
+            PHOTOS.forEach(p -> req.addImages(photo(p)));
+            return stub.score(req.build());
+        } finally {
+            ch.shutdownNow();
         }
     }
 }
