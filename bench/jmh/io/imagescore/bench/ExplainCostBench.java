@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /**
  * What explanations add to a Score: the same photos and scores through the embedded pipeline with and without
  * {@code explain}, rounds alternating, one image per call (the service's per-request shape); prints medians of
- * ms/image as a Markdown table. Usage: ExplainCostBench PHOTO_DIR [PHOTOS] [ROUNDS] [THREADS]
+ * ms/image as a Markdown table. Usage: ExplainCostBench PHOTO_DIR [PHOTOS] [ROUNDS] [THREADS] [SCORES]
+ * (SCORES: one comma-separated set instead of the default sets)
  */
 public final class ExplainCostBench {
     public static void main(String[] args) throws Exception {
@@ -28,7 +29,7 @@ public final class ExplainCostBench {
                 images.add(new ImageInput(p.toString(), Files.readAllBytes(p)));
             }
         }
-        List<List<String>> sets = List.of(List.of("quality_fast"), List.of("quality"), List.of("room_type"),
+        List<List<String>> sets = args.length > 4 ? List.of(List.of(args[4].split(","))) : List.of(List.of("quality_fast"), List.of("quality"), List.of("room_type"),
                 List.of("apparel"), List.of("quality", "quality_fast", "room_type", "apparel", "imagenet"));
         System.out.println("| scores | encoder passes / image | Score ms/image | Score + explain ms/image | added |");
         System.out.println("|---|---|---|---|---|");
