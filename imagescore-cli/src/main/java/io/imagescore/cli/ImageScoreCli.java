@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 EvaluateCommand.class,
                 CompareCommand.class,
                 OodCommand.class,
+                ExplainCommand.class,
         })
 public final class ImageScoreCli {
 

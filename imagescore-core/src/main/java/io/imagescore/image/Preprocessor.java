@@ -123,6 +123,13 @@ public class Preprocessor {
         }
     }
 
+    /** The whole image as the views see it (EXIF-oriented RGB, full resolution): what explanation overlays draw on. */
+    public RgbImage decode(byte[] encoded) {
+        ByteBuffer bytes = wrap(encoded);
+        decoder.check(bytes);
+        return decoder.decode(bytes, 0).image();
+    }
+
     /**
      * Identifies the pixel pipeline (resampler, decoder, spec, mode); learned heads are tied to it. E.g.
      * {@code pil94-bicubic-v1/turbojpeg/clip224-rgb-m0.485,0.456,0.406-s0.229,0.224,0.225/exact}; fast mode with
@@ -160,6 +167,64 @@ public class Preprocessor {
                 }
             }
             out.put(view, tensors);
+        }
+        return out;
+    }
+
+    /**
+     * Where one S×S tensor of a view lies in the (EXIF-oriented) image: tensor pixel column u ∈ [0,S) maps to image
+     * x = x0 + (x1 − x0)·u/S (rows likewise), read right to left when {@code flipped}. A letterboxed tensor's window
+     * extends past the image (its bars). Explanations map their cells back through it.
+     */
+    public record Window(double x0, double y0, double x1, double y1, boolean flipped) {
+    }
+
+    /** The windows of {@code view}'s tensors on a {@code width}×{@code height} image, in tensor order (the same geometry as {@link #views}). */
+    public static List<Window> windows(int width, int height, PreprocessSpec spec, View view) {
+        int s = spec.size();
+        boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
+        List<Window> out = new ArrayList<>(view.tensorCount());
+        switch (view) {
+            case WHOLE, WHOLE_FLIP -> out.add(new Window(0, 0, width, height, flip));
+            case CENTER, CENTER_FLIP -> {
+                switch (spec.resize()) {
+                    case SQUASH -> out.add(new Window(0, 0, width, height, flip));
+                    case CLIP -> {
+                        int[] size = shortSideTo(width, height, s);
+                        double fx = (double) width / size[0];
+                        double fy = (double) height / size[1];
+                        int left = (int) Math.rint((size[0] - s) / 2.0);
+                        int top = (int) Math.rint((size[1] - s) / 2.0);
+                        out.add(new Window(left * fx, top * fy, (left + s) * fx, (top + s) * fy, flip));
+                    }
+                    case LETTERBOX -> {
+                        if (width >= height) {
+                            int nh = Math.max(1, (int) Math.rint((double) height / width * s));
+                            double f = (double) height / nh;
+                            int y = width == height ? 0 : (int) Math.rint((s - nh) * 0.5);
+                            out.add(new Window(0, -y * f, width, (s - y) * f, flip));
+                        } else {
+                            int nw = Math.max(1, (int) Math.rint((double) width / height * s));
+                            double f = (double) width / nw;
+                            int x = (int) Math.rint((s - nw) * 0.5);
+                            out.add(new Window(-x * f, 0, (s - x) * f, height, flip));
+                        }
+                    }
+                }
+            }
+            case GRID3, GRID3_FLIP -> {
+                boolean upscale = Math.min(width, height) < s;
+                int[] size = upscale ? shortSideTo(width, height, s) : new int[] {width, height};
+                double fx = (double) width / size[0];
+                double fy = (double) height / size[1];
+                for (int gy = 0; gy < 3; gy++) {
+                    for (int gx = 0; gx < 3; gx++) {
+                        int x = (size[0] - s) * gx / 2;
+                        int y = (size[1] - s) * gy / 2;
+                        out.add(new Window(x * fx, y * fy, (x + s) * fx, (y + s) * fy, flip));
+                    }
+                }
+            }
         }
         return out;
     }

@@ -70,7 +70,7 @@ public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
             List<ScoredImage.Classes> classes = new ArrayList<>(s.classes());
             classes.addAll(p.classes());
             out.add(Outcome.ok(r.id(), new ScoredImage(s.sha256(), s.width(), s.height(), scalars, classes,
-                    keepEmbedding ? s.embedding() : null)));
+                    keepEmbedding ? s.embedding() : null, s.explanations())));
         }
         return out;
     }

@@ -12,7 +12,12 @@ import java.util.Map;
  */
 public record EncodedImage(String sha256, int width, int height, Map<View, ViewOutputs> views) {
 
-    public record ViewOutputs(int tensors, Map<String, float[]> outputs) {
+    /**
+     * @param outputs   each output averaged over the view's tensors
+     * @param perTensor each output of each tensor, in the view's tensor order (a grid's row-major crops): spatial
+     *                  outputs are explained per crop, where averaging would mix unrelated places
+     */
+    public record ViewOutputs(int tensors, Map<String, float[]> outputs, Map<String, List<float[]>> perTensor) {
     }
 
     /** Mean of {@code output} over every tensor of the given views (each tensor weighs the same). */

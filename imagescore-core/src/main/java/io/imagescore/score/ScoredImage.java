@@ -1,10 +1,17 @@
 package io.imagescore.score;
 
+import io.imagescore.explain.Explanation;
+
 import java.util.List;
 
-/** The scores of one image. {@code embedding} is null unless requested. */
+/** The scores of one image. {@code embedding} is null unless requested; {@code explanations} empty unless requested. */
 public record ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
-                          float[] embedding) {
+                          float[] embedding, List<Explanation> explanations) {
+
+    public ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
+                       float[] embedding) {
+        this(sha256, width, height, scalars, classes, embedding, List.of());
+    }
 
     public record Scalar(String name, String version, double value) {
     }

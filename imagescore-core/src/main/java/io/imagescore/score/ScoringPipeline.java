@@ -2,7 +2,11 @@ package io.imagescore.score;
 
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.explain.Explainer;
+import io.imagescore.explain.Explanation;
+import io.imagescore.explain.HeadGradient;
 import io.imagescore.head.ScoreSpec;
+import io.imagescore.model.TensorSpec;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.image.PreprocessedImage;
 import io.imagescore.image.StageClock;
@@ -132,11 +136,25 @@ public class ScoringPipeline {
     /** Scores every image with the selected heads. The result list has the request's order. */
     public List<Outcome<ScoredImage>> score(ModelPack pack, List<ImageInput> images, List<Selection> selections,
                                             boolean includeEmbedding, PreprocessMode mode, Instant deadline) {
+        return score(pack, images, selections, includeEmbedding, false, mode, deadline);
+    }
+
+    /**
+     * Scores, and with {@code explain} also attributes every selected score to image regions ({@link Explainer}),
+     * from the same encoder pass: the pack's spatial output is fetched beside the embedding.
+     */
+    public List<Outcome<ScoredImage>> score(ModelPack pack, List<ImageInput> images, List<Selection> selections,
+                                            boolean includeEmbedding, boolean explain, PreprocessMode mode,
+                                            Instant deadline) {
         Set<View> views = new LinkedHashSet<>();
         Set<String> outputs = new LinkedHashSet<>();
         for (Selection s : selections) {
             views.addAll(s.head().spec().views());
             outputs.add(s.head().input());
+        }
+        TensorSpec spatial = explain ? spatialOutput(pack) : null;
+        if (spatial != null) {
+            outputs.add(spatial.name());
         }
         if (includeEmbedding || selections.isEmpty()) {
             views.addAll(pack.preprocessing().views());
@@ -144,12 +162,13 @@ public class ScoringPipeline {
         }
         List<Outcome<EncodedImage>> encoded = encode(pack, images, List.copyOf(views), outputs, mode, deadline);
         try (StageClock.Timing ignored = metrics.begin("heads")) {
-            return heads(pack, encoded, selections, includeEmbedding);
+            return heads(pack, encoded, selections, includeEmbedding, explain, spatial);
         }
     }
 
-    private static List<Outcome<ScoredImage>> heads(ModelPack pack, List<Outcome<EncodedImage>> encoded,
-                                                    List<Selection> selections, boolean includeEmbedding) {
+    /** The heads' scores; with {@code explain} also their maps (from {@code spatial}, null when the pack has none). */
+    private List<Outcome<ScoredImage>> heads(ModelPack pack, List<Outcome<EncodedImage>> encoded, List<Selection> selections,
+                                             boolean includeEmbedding, boolean explain, TensorSpec spatial) {
         List<Outcome<ScoredImage>> out = new ArrayList<>(encoded.size());
         for (Outcome<EncodedImage> e : encoded) {
             if (!e.isOk()) {
@@ -171,9 +190,59 @@ public class ScoringPipeline {
                 }
             }
             float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;
-            out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes, embedding)));
+            List<Explanation> explanations = new ArrayList<>();
+            if (explain) {
+                try (StageClock.Timing ignored = metrics.begin("explain")) {
+                    for (Selection s : selections) {
+                        explanations.add(explain(pack, spatial, s, img));
+                    }
+                }
+            }
+            out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes,
+                    embedding, explanations)));
         }
         return out;
+    }
+
+    /**
+     * The encoder output explanations read: by convention named {@value #SPATIAL_OUTPUT}, shape [N, C, H, W] with
+     * C the embedding's length (the map the embedding pools). Null when the pack's encoder has none.
+     */
+    public static TensorSpec spatialOutput(ModelPack pack) {
+        for (TensorSpec t : pack.encoder().outputs()) {
+            if (t.name().equals(SPATIAL_OUTPUT) && t.shape().size() == 4) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    public static final String SPATIAL_OUTPUT = "spatial";
+
+    /** One score's map, or a "none" explanation naming why (no spatial output; a head on another output; no weights). */
+    private static Explanation explain(ModelPack pack, TensorSpec spatial, Selection s, EncodedImage img) {
+        HeadVersion hv = s.head();
+        List<String> classes = hv.spec().kind() == ScoreSpec.Kind.SCALAR ? null : hv.spec().classes();
+        String why = spatial == null ? "the pack's encoder has no spatial output"
+                : !hv.input().equals(pack.embeddingOutput()) ? "the head reads '" + hv.input() + "', not the pooled embedding"
+                : !HeadGradient.supported(hv.head()) ? "a " + hv.head().type() + " head on this input has no attribution"
+                : null;
+        if (why != null) {
+            return Explanation.none(s.name(), hv.version(), why, img.width(), img.height());
+        }
+        List<Explainer.SpatialTensor> tensors = new ArrayList<>();
+        for (View v : hv.spec().views()) {
+            List<float[]> maps = img.views().get(v).perTensor().get(spatial.name());
+            List<io.imagescore.image.Preprocessor.Window> windows =
+                    io.imagescore.image.Preprocessor.windows(img.width(), img.height(), pack.preprocessing(), v);
+            for (int t = 0; t < maps.size(); t++) {
+                tensors.add(new Explainer.SpatialTensor(v, t, windows.get(t), maps.get(t)));
+            }
+        }
+        List<Long> shape = spatial.shape();
+        return Explainer.explain(s.name(), hv.version(), hv.head(), classes, img.mean(hv.input(), hv.spec().views()),
+                tensors, shape.get(1).intValue(), shape.get(2).intValue(), shape.get(3).intValue(), img.width(),
+                img.height());
     }
 
     /**
@@ -348,8 +417,10 @@ public class ScoringPipeline {
             for (View v : views) {
                 int count = pre[i].views().get(v).size();
                 Map<String, float[]> means = new HashMap<>();
+                Map<String, List<float[]>> perTensor = new HashMap<>();
                 for (String o : outputs) {
                     float[][] r = rows.get(o);
+                    perTensor.put(o, List.of(java.util.Arrays.copyOfRange(r, cursor, cursor + count)));
                     double[] acc = new double[r[cursor].length];
                     for (int k = 0; k < count; k++) {
                         float[] row = r[cursor + k];
@@ -363,7 +434,7 @@ public class ScoringPipeline {
                     }
                     means.put(o, mean);
                 }
-                perView.put(v, new EncodedImage.ViewOutputs(count, means));
+                perView.put(v, new EncodedImage.ViewOutputs(count, means, perTensor));
                 cursor += count;
             }
             out.add(Outcome.ok(image.id(), new EncodedImage(sha256(image.data()), pre[i].width(), pre[i].height(), perView)));

@@ -61,8 +61,8 @@ class PackLoaderTest {
         Files.writeString(badJson.resolve("pack.json"), "{ \"name\": ");
         assertProblem(badJson, "pack.json", "not valid JSON");
 
-        assertEditBreaks("pack.json", "mobilenetv2-12-int8-features.onnx", "nope.onnx",
-                "pack.json", "file '${shared}/models/mobilenetv2/nope.onnx' not found");
+        assertEditBreaks("pack.json", "mobilenetv2-12-int8-spatial.onnx", "nope.onnx",
+                "pack.json", "file 'models/nope.onnx' not found");
 
         assertEditBreaks("pack.json", "\"max_batch\"", "\"max_bacth\"",
                 "pack.json", "unknown key 'encoder.max_bacth'");

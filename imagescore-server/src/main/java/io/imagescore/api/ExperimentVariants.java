@@ -67,6 +67,7 @@ public class ExperimentVariants {
         return ScoreOptions.newBuilder().setPack(pins.pack()).addAllScores(pins.scores()).setTenant(caller.getTenant())
                 .setPromptSet(pins.promptSet()).setPromptSetVersion(pins.promptSetVersion())
                 .setPreprocessMode(mode(pins.mode())).setTopK(caller.getTopK()).setIncludeEmbedding(caller.getIncludeEmbedding())
+                .setExplain(caller.getExplain())
                 .build();
     }
 

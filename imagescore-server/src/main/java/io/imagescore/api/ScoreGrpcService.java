@@ -124,14 +124,15 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
      * was named) and {@code prompts} what to compute with it (null when no prompt score is wanted).
      */
     record Prepared(ModelPack pack, List<ScoringPipeline.Selection> selections, String preprocessingId, int topK,
-                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, CompiledPromptSet promptSet,
+                    io.imagescore.image.PreprocessMode mode, boolean includeEmbedding, boolean explain,
+                    CompiledPromptSet promptSet,
                     PromptScoring prompts, io.imagescore.api.v1.ExperimentRef experiment, String tenant) {
 
         /** What the request chose beyond pack and pixels, for the score store's key. */
         String storeKey() {
             StringBuilder k = new StringBuilder();
             selections.forEach(s -> k.append(s.name()).append('@').append(s.head().version()).append(','));
-            k.append(";emb=").append(includeEmbedding);
+            k.append(";emb=").append(includeEmbedding).append(";explain=").append(explain);
             if (promptSet != null) {
                 var r = promptSet.ref();
                 k.append(";prompts=").append(r.tenant()).append('/').append(r.name()).append('@').append(r.version())
@@ -176,7 +177,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         }
         if (!compute.isEmpty()) {
             List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), compute, p.selections(),
-                    p.includeEmbedding() || p.prompts() != null, p.mode(), deadline);
+                    p.includeEmbedding() || p.prompts() != null, p.explain(), p.mode(), deadline);
             if (p.prompts() != null) {
                 results = p.prompts().apply(results, p.includeEmbedding());
             }
@@ -195,7 +196,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         if (!options.getExperiment().isEmpty()) {
             ExperimentVariants.Resolved r = experiments.forScore(options);
             Prepared p = prepare(ExperimentVariants.scoreOptions(r.variant().pins(), options));
-            return new Prepared(p.pack(), p.selections(), p.preprocessingId(), p.topK(), p.mode(), p.includeEmbedding(),
+            return new Prepared(p.pack(), p.selections(), p.preprocessingId(), p.topK(), p.mode(), p.includeEmbedding(), p.explain(),
                     p.promptSet(), p.prompts(), r.ref(), p.tenant());
         }
         if (!options.getExperimentVersion().isEmpty() || !options.getVariant().isEmpty()) {
@@ -227,7 +228,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
                 ? List.of() : ScoringPipeline.select(pack, headScores);
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),
-                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(),
+                options.getTopK() == 0 ? config.topK() : options.getTopK(), mode, options.getIncludeEmbedding(), options.getExplain(),
                 promptSet, prompts, null, PromptSetMessages.tenant(options.getTenant()));
     }
 

@@ -47,6 +47,17 @@ final class ScoreMessages {
             }
             b.addClasses(d);
         }
+        for (io.imagescore.explain.Explanation e : s.explanations()) {
+            io.imagescore.api.v1.Explanation.Builder x = io.imagescore.api.v1.Explanation.newBuilder().setScore(e.score())
+                    .setVersion(e.version()).setTarget(e.target()).setMethod(e.method()).setRows(e.rows()).setCols(e.cols());
+            if (!Double.isNaN(e.value())) {
+                x.setValue(e.value()).setOffset(e.offset());
+            }
+            for (float v : e.values()) {
+                x.addValues(v);
+            }
+            b.addExplanations(x);
+        }
         if (s.embedding() != null) {
             for (float f : s.embedding()) {
                 b.addEmbedding(f);

@@ -123,18 +123,7 @@ class TritonScoreTest {
 
     @Test
     void scores_through_triton_equal_the_embedded_backend() {
-        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
-        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
-        ScoreResponse viaTriton;
-        try {
-            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
-            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
-            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
-            PHOTOS.forEach(p -> req.addImages(photo(p)));
-            viaTriton = stub.score(req.build());
-        } finally {
-            ch.shutdownNow();
-        }
+        ScoreResponse viaTriton = scoreViaTriton(ScoreOptions.newBuilder().addScores("imagenet").setIncludeEmbedding(true).setTopK(1000));
         try (Engine embedded = new Engine(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 1)) {
             List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
                     PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
@@ -152,6 +141,52 @@ class TritonScoreTest {
                     assertThat(p.getProbability()).isCloseTo(mine.classes().getFirst().probabilities()[p.getIndex()], within(1e-5));
                 }
             }
+        }
+    }
+
+    /** Explanations through Triton equal the embedded backend's: linear (cam), kernel (gradient) and none. */
+    @Test
+    void explanations_through_triton_equal_the_embedded_backend() {
+        List<String> scores = List.of("quality_fast", "room_type", "apparel", "imagenet");
+        ScoreResponse viaTriton = scoreViaTriton(ScoreOptions.newBuilder().addAllScores(scores).setExplain(true));
+        try (Engine embedded = new Engine(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 1)) {
+            List<Outcome<ScoredImage>> local = embedded.pipeline().score(embedded.pack(),
+                    PHOTOS.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
+                    ScoringPipeline.select(embedded.pack(), scores), false, true, PreprocessMode.EXACT, null);
+            for (int i = 0; i < PHOTOS.size(); i++) {
+                var remote = viaTriton.getResults(i).getScores().getExplanationsList();
+                var mine = local.get(i).value().explanations();
+                assertThat(remote).hasSize(4);
+                assertThat(remote.stream().map(e -> e.getMethod().split(":")[0]).toList())
+                        .containsExactly("cam", "cam", "gradient", "none");
+                for (int k = 0; k < remote.size(); k++) {
+                    var r = remote.get(k);
+                    var m = mine.get(k);
+                    assertThat(r.getScore()).isEqualTo(m.score());
+                    assertThat(r.getTarget()).isEqualTo(m.target());
+                    assertThat(r.getRows()).isEqualTo(m.rows());
+                    assertThat(r.getCols()).isEqualTo(m.cols());
+                    assertThat(r.getValuesCount()).isEqualTo(m.values().length);
+                    for (int c = 0; c < m.values().length; c++) {
+                        assertThat(r.getValues(c)).isCloseTo(m.values()[c], within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Scores {@link #PHOTOS} through the service, checking that it runs on the Triton backend. */
+    private static ScoreResponse scoreViaTriton(ScoreOptions.Builder options) {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        try {
+            var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacks(0).getBackend()).isEqualTo("triton");
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(options);
+            PHOTOS.forEach(p -> req.addImages(photo(p)));
+            return stub.score(req.build());
+        } finally {
+            ch.shutdownNow();
         }
     }
 }

@@ -67,7 +67,8 @@ class DeployManifestsTest {
                 new Expected("mobilenetv2-default",
                         List.of(new Io("input", "TYPE_FP32", List.of(3L, 224L, 224L))),
                         List.of(new Io("output", "TYPE_FP32", List.of(1000L)),
-                                new Io("features", "TYPE_FP32", List.of(1280L)))));
+                                new Io("features", "TYPE_FP32", List.of(1280L)),
+                                new Io("spatial", "TYPE_FP32", List.of(1280L, 7L, 7L)))));
     }
 
     private static final ObjectMapper YAML = new YAMLMapper();
@@ -481,9 +482,9 @@ class DeployManifestsTest {
     }
 
     @Test
-    void mobilenet_config_matches_the_shared_onnx_file_it_serves() throws Exception {
+    void mobilenet_config_matches_the_pack_onnx_file_it_serves() throws Exception {
         Map<String, List<Object>> config = pbtxt("mobilenetv2-default");
-        assertOnnxMatches(SHARED.resolve("models/mobilenetv2/mobilenetv2-12-int8-features.onnx"), config, true);
+        assertOnnxMatches(Path.of("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial.onnx"), config, true);
     }
 
     @Test

@@ -1,0 +1,70 @@
+package io.imagescore.bench;
+
+import io.imagescore.score.Engine;
+import io.imagescore.image.PreprocessMode;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.ScoringPipeline;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What explanations add to a Score: the same photos and scores through the embedded pipeline with and without
+ * {@code explain}, rounds alternating, one image per call (the service's per-request shape); prints medians of
+ * ms/image as a Markdown table. Usage: ExplainCostBench PHOTO_DIR [PHOTOS] [ROUNDS] [THREADS] [SCORES]
+ * (SCORES: one comma-separated set instead of the default sets)
+ */
+public final class ExplainCostBench {
+    public static void main(String[] args) throws Exception {
+        int photos = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        List<ImageInput> images = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of(args[0]))) {
+            for (Path p : s.sorted().limit(photos).toList()) {
+                images.add(new ImageInput(p.toString(), Files.readAllBytes(p)));
+            }
+        }
+        List<List<String>> sets = args.length > 4 ? List.of(List.of(args[4].split(","))) : List.of(List.of("quality_fast"), List.of("quality"), List.of("room_type"),
+                List.of("apparel"), List.of("quality", "quality_fast", "room_type", "apparel", "imagenet"));
+        System.out.println("| scores | encoder passes / image | Score ms/image | Score + explain ms/image | added |");
+        System.out.println("|---|---|---|---|---|");
+        try (Engine e = new Engine(Path.of("packs/mobilenetv2-default"), Path.of("../shared"), threads)) {
+            for (List<String> set : sets) {
+                var sel = ScoringPipeline.select(e.pack(), set);
+                int passes = sel.stream().flatMap(x -> x.head().spec().views().stream()).distinct()
+                        .mapToInt(io.imagescore.image.View::tensorCount).sum();
+                run(e, images, sel, false); // warm-up
+                run(e, images, sel, true);
+                double[] plain = new double[rounds];
+                double[] explained = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    plain[r] = run(e, images, sel, false);
+                    explained[r] = run(e, images, sel, true);
+                }
+                double p = median(plain);
+                double x = median(explained);
+                System.out.printf(java.util.Locale.ROOT, "| %s | %d | %.1f | %.1f | %+.1f %% |%n", String.join(", ", set),
+                        passes, p, x, 100 * (x - p) / p);
+            }
+        }
+    }
+
+    private static double run(Engine e, List<ImageInput> images, List<ScoringPipeline.Selection> sel, boolean explain) {
+        long t0 = System.nanoTime();
+        for (ImageInput img : images) {
+            e.pipeline().score(e.pack(), List.of(img), sel, false, explain, PreprocessMode.EXACT, null).getFirst().value();
+        }
+        return (System.nanoTime() - t0) / 1e6 / images.size();
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}
