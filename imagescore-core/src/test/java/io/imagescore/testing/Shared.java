@@ -24,6 +24,11 @@ public final class Shared {
         return Path.of(System.getProperty("imagescore.root", ".")).toAbsolutePath().normalize();
     }
 
+    /** The default pack's encoder (the shared MobileNetV2 with its added spatial output), as Triton test servers serve it. */
+    public static Path defaultPackEncoder() {
+        return root().resolve("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial.onnx");
+    }
+
     public static Path path(String relative) {
         return dir().resolve(relative);
     }

@@ -484,7 +484,7 @@ class DeployManifestsTest {
     @Test
     void mobilenet_config_matches_the_pack_onnx_file_it_serves() throws Exception {
         Map<String, List<Object>> config = pbtxt("mobilenetv2-default");
-        assertOnnxMatches(Path.of("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial.onnx"), config, true);
+        assertOnnxMatches(io.imagescore.testing.Shared.defaultPackEncoder(), config, true);
     }
 
     @Test
