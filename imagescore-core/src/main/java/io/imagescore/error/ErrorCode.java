@@ -31,6 +31,8 @@ public enum ErrorCode {
     QUOTA_EXCEEDED(Status.Code.RESOURCE_EXHAUSTED, false),
     /** Deleting the version in use (a prompt set's active version, a head's newest): change that first. */
     ACTIVE_VERSION(Status.Code.FAILED_PRECONDITION, false),
+    /** Deleting a version a stored experiment pins; metadata names the experiment. */
+    VERSION_PINNED(Status.Code.FAILED_PRECONDITION, false),
     /** The caller's deadline (or the server's maximum) passed; no model call starts after it. */
     DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, true),
     /** The caller cancelled; the remaining work was dropped. */

@@ -215,6 +215,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             String name = TenantNames.check("name", request.getName());
             ModelPack pack = packs.get(tenant, request.getPack());
             var versions = fittedVersions(pack, name, "delete");
+            retention.requireUnpinnedHead(tenant, pack.name(), name, List.copyOf(versions.keySet()));
             int deleted = packs.delete(tenant, pack.name(), name, List.copyOf(versions.keySet()));
             return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted).build();
         });
@@ -238,6 +239,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                         + "' is the active (newest) one; delete the head, or fit a newer version first",
                         java.util.Map.of("head", name, "version", version), null);
             }
+            retention.requireUnpinnedHead(tenant, pack.name(), name, List.of(version));
             int deleted = packs.delete(tenant, pack.name(), name, List.of(version));
             var left = packs.get(tenant, pack.name()).heads().get(name);
             return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted)

@@ -90,9 +90,14 @@ public class PromptSetsGrpcService extends PromptSetsGrpc.PromptSetsImplBase {
     @Override
     @Blocking
     public void deletePromptSetVersion(DeletePromptSetVersionRequest request, StreamObserver<DeletePromptSetVersionResponse> out) {
-        answer("DeletePromptSetVersion", out, () -> DeletePromptSetVersionResponse.newBuilder()
-                .addAllVersions(registry.store().deleteVersion(PromptSetMessages.tenant(request.getTenant()),
-                        PromptSetMessages.name(request.getName()), PromptSetMessages.version(request.getVersion()))).build());
+        answer("DeletePromptSetVersion", out, () -> {
+            String tenant = PromptSetMessages.tenant(request.getTenant());
+            String name = PromptSetMessages.name(request.getName());
+            String version = PromptSetMessages.version(request.getVersion());
+            retention.requireUnpinnedPromptSet(tenant, name, version);
+            return DeletePromptSetVersionResponse.newBuilder()
+                    .addAllVersions(registry.store().deleteVersion(tenant, name, version)).build();
+        });
     }
 
     private <T> void answer(String rpc, StreamObserver<T> out, Supplier<T> work) {

@@ -1,5 +1,9 @@
 package io.imagescore.api;
 
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.experiment.Experiment;
+import io.imagescore.experiment.ExperimentStore;
 import io.imagescore.pack.PackRegistry;
 import io.imagescore.prompt.PromptSetRegistry;
 import io.imagescore.prompt.PromptSetStore;
@@ -8,13 +12,20 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Retention after each new version (api/RetentionConfig): a head keeps its active (newest) version and the
  * {@code head-versions} newest before it; a prompt set keeps its active version and the {@code prompt-set-versions}
  * newest others. Deleting what falls out runs after the new version is acknowledged as stored, so a crash in between
  * leaves extra versions (pruned by the next write), never fewer.
+ * <p>
+ * A version that any stored version of one of the tenant's experiments pins (a head version in a variant's scores, a
+ * prompt-set version) is pinned: retention keeps it beyond the limit, and deleting it is refused (VERSION_PINNED), so
+ * an A/B variant never loses what it was defined on.
  */
 @ApplicationScoped
 public class Retention {
@@ -26,6 +37,8 @@ public class Retention {
     PackRegistry packs;
     @Inject
     PromptSetRegistry promptSets;
+    @Inject
+    ExperimentStore experiments;
 
     /** Deletes the versions of tenant's head {@code name} in {@code pack} past the limit; returns how many. */
     public int pruneHead(String tenant, String pack, String name) {
@@ -38,7 +51,9 @@ public class Retention {
         if (old.size() <= keep) {
             return 0;
         }
-        int n = packs.delete(tenant, pack, name, old.subList(0, old.size() - keep));
+        Map<String, String> pinned = pinnedHeadVersions(tenant, pack, name);
+        List<String> drop = old.subList(0, old.size() - keep).stream().filter(v -> !pinned.containsKey(v)).toList();
+        int n = drop.isEmpty() ? 0 : packs.delete(tenant, pack, name, drop);
         LOG.debugf("retention: deleted %d old versions of head %s/%s of tenant %s", n, pack, name, tenant);
         return n;
     }
@@ -57,10 +72,58 @@ public class Retention {
         others.remove(set.activeVersion());
         int n = 0;
         // versions are ascending: all but the newest prompt-set-versions others go
+        Map<String, String> pinned = pinnedPromptSetVersions(tenant, name);
         for (String v : others.subList(0, Math.max(0, others.size() - config.promptSetVersions()))) {
-            store.deleteVersion(tenant, name, v);
-            n++;
+            if (!pinned.containsKey(v)) {
+                store.deleteVersion(tenant, name, v);
+                n++;
+            }
         }
         return n;
+    }
+
+    /** Refuses to delete a head version an experiment pins. */
+    public void requireUnpinnedHead(String tenant, String pack, String name, List<String> versions) {
+        requireUnpinned(pinnedHeadVersions(tenant, pack, name), "head '" + name + "'", versions);
+    }
+
+    /** Refuses to delete a prompt-set version an experiment pins. */
+    public void requireUnpinnedPromptSet(String tenant, String name, String version) {
+        requireUnpinned(pinnedPromptSetVersions(tenant, name), "prompt set '" + name + "'", List.of(version));
+    }
+
+    private static void requireUnpinned(Map<String, String> pinned, String what, List<String> versions) {
+        for (String v : versions) {
+            String experiment = pinned.get(v);
+            if (experiment != null) {
+                throw new ImageScoreException(ErrorCode.VERSION_PINNED, "version " + v + " of " + what + " is pinned by experiment "
+                        + experiment + "; change the experiment first", Map.of("version", v, "experiment", experiment), null);
+            }
+        }
+    }
+
+    /** Version → the first experiment ("name@version") pinning it, of tenant's head {@code name} in {@code pack}. */
+    private Map<String, String> pinnedHeadVersions(String tenant, String pack, String name) {
+        String prefix = name + "@";
+        return pinned(tenant, p -> !p.pack().equals(pack) ? List.of()
+                : p.scores().stream().filter(s -> s.startsWith(prefix)).map(s -> s.substring(prefix.length())).toList());
+    }
+
+    private Map<String, String> pinnedPromptSetVersions(String tenant, String name) {
+        return pinned(tenant, p -> p.promptSet().equals(name) && !p.promptSetVersion().isEmpty()
+                ? List.of(p.promptSetVersion()) : List.of());
+    }
+
+    /** Every version {@code refs} reads from any variant of any stored version of the tenant's experiments. */
+    private Map<String, String> pinned(String tenant, Function<Experiment.Pins, List<String>> refs) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (ExperimentStore.Summary e : experiments.list(tenant)) {
+            for (String version : e.versions()) {
+                for (Experiment.Variant v : experiments.get(tenant, e.name(), version).experiment().variants()) {
+                    refs.apply(v.pins()).forEach(r -> out.putIfAbsent(r, e.name() + "@" + version));
+                }
+            }
+        }
+        return out;
     }
 }

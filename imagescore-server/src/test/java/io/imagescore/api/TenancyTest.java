@@ -103,6 +103,7 @@ class TenancyTest {
     final Map<String, PromptSetsGrpc.PromptSetsBlockingStub> sets = new HashMap<>();
     final Map<String, ImageScoreGrpc.ImageScoreBlockingStub> score = new HashMap<>();
     final Map<String, HeadFittingGrpc.HeadFittingBlockingStub> fit = new HashMap<>();
+    final Map<String, io.imagescore.api.v1.ExperimentsGrpc.ExperimentsBlockingStub> experiments = new HashMap<>();
 
     @BeforeEach
     void connect() {
@@ -113,6 +114,7 @@ class TenancyTest {
             sets.put(key, as(key, PromptSetsGrpc.newBlockingStub(channel)));
             score.put(key, as(key, ImageScoreGrpc.newBlockingStub(channel)));
             fit.put(key, as(key, HeadFittingGrpc.newBlockingStub(channel)));
+            experiments.put(key, as(key, io.imagescore.api.v1.ExperimentsGrpc.newBlockingStub(channel)));
         }
     }
 
@@ -290,6 +292,29 @@ class TenancyTest {
                 Status.Code.NOT_FOUND, "UNKNOWN_HEAD_VERSION", "style");
         assertThat(fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("style").build()).getDeletedVersions()).isEqualTo(1);
         assertThat(scoreNames(score.get(KEY_A).describePacks(describe))).doesNotContain("style");
+    }
+
+    @Test
+    void a_head_version_an_experiment_pins_outlives_retention_and_cannot_be_deleted() {
+        var fitA = fit.get(KEY_A);
+        assertThat(fitA.fitHead(regression("pinned", 40).build()).getVersion()).isEqualTo("1");
+        var spec = io.imagescore.api.v1.ExperimentSpec.newBuilder().setSalt("s")
+                .addVariants(io.imagescore.api.v1.ExperimentVariant.newBuilder().setName("a").setWeight(1)
+                        .setSpec(io.imagescore.api.v1.VariantSpec.newBuilder().addScores("pinned@1")))
+                .addVariants(io.imagescore.api.v1.ExperimentVariant.newBuilder().setName("b").setWeight(1)
+                        .setSpec(io.imagescore.api.v1.VariantSpec.newBuilder().addScores("quality_fast")));
+        experiments.get(KEY_A).createExperimentVersion(io.imagescore.api.v1.CreateExperimentVersionRequest.newBuilder()
+                .setName("hero").setSpec(spec).build());
+        fitA.fitHead(regression("pinned", 70).build());
+        // retention keeps the active version and one more, and the pinned version 1 beside them
+        assertThat(fitA.fitHead(regression("pinned", 10).build()).getVersionsList()).containsExactly("1", "2", "3");
+        assertThat(fitA.fitHead(regression("pinned", 20).build()).getVersionsList()).containsExactly("1", "3", "4");
+        var v1 = io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder().setName("pinned").setVersion("1").build();
+        assertStatus(() -> fitA.deleteHeadVersion(v1), Status.Code.FAILED_PRECONDITION, "VERSION_PINNED", "hero@1");
+        assertStatus(() -> fitA.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName("pinned").build()),
+                Status.Code.FAILED_PRECONDITION, "VERSION_PINNED", "hero@1");
+        assertThat(fitA.deleteHeadVersion(io.imagescore.api.v1.DeleteHeadVersionRequest.newBuilder(v1).setVersion("3").build())
+                .getVersionsList()).containsExactly("1", "4");
     }
 
     @Test
