@@ -240,7 +240,7 @@ class DeployBootIT {
         for (String endpoint : endpoints.split(",")) {
             assertThat(endpoint.trim()).matches("[a-z0-9.-]+:\\d+");
             TritonTestServer t = TritonTestServer.start().addModel("mobilenetv2-default",
-                    Shared.path("models/mobilenetv2/mobilenetv2-12-int8-features.onnx"), 32);
+                    Shared.defaultPackEncoder(), 32);
             started.add(t);
             local.add(t.target());
         }

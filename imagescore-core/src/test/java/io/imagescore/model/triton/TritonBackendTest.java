@@ -57,7 +57,7 @@ class TritonBackendTest {
                 .addModel("mobilenet", TritonTestModels.MOBILENET, 8)
                 .addModel("mobilenet_fp16", TritonTestModels.MOBILENET, 8, Set.of("input"))
                 .addModel("clip_text", TritonTestModels.CLIP_TEXT, 16)
-                .addModel("mobilenetv2-default", TritonTestModels.MOBILENET, maxBatchSizeOf("mobilenetv2-default"));
+                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackEncoder(), maxBatchSizeOf("mobilenetv2-default"));
         photos = TritonTestModels.roomPhotos(4);
         photosDirect = directOrt(TritonTestModels.MOBILENET, "input", photos);
     }
@@ -130,10 +130,10 @@ class TritonBackendTest {
         try (OnnxBackend embedded = new OnnxBackend(new OnnxBackend.Config(1))) {
             embedded.load(encoder);
             Map<String, Tensor> viaTriton = triton.infer(encoder.id(), Map.of("input", photos), Set.of(), in(30_000));
-            Map<String, Tensor> inProcess = embedded.infer(encoder.id(), Map.of("input", photos), Set.of("features", "output"),
+            Map<String, Tensor> inProcess = embedded.infer(encoder.id(), Map.of("input", photos), Set.of("features", "output", "spatial"),
                     in(30_000));
-            assertThat(viaTriton).containsOnlyKeys("features", "output");
-            for (String output : List.of("features", "output")) {
+            assertThat(viaTriton).containsOnlyKeys("features", "output", "spatial"); // no names = every declared output
+            for (String output : List.of("features", "output", "spatial")) {
                 assertThat(viaTriton.get(output).shape()).isEqualTo(inProcess.get(output).shape());
                 assertThat(maxAbsDiff(viaTriton.get(output).floats(), inProcess.get(output).floats()))
                         .as(output).isLessThanOrEqualTo(1e-5f);
