@@ -29,10 +29,24 @@ public final class EmbeddingSource {
 
     private final ScoringPipeline pipeline;
     private final EmbeddingCache cache;
+    private final String scope;
 
     public EmbeddingSource(ScoringPipeline pipeline, EmbeddingCache cache) {
+        this(pipeline, cache, "");
+    }
+
+    private EmbeddingSource(ScoringPipeline pipeline, EmbeddingCache cache, String scope) {
         this.pipeline = pipeline;
         this.cache = cache;
+        this.scope = scope;
+    }
+
+    /**
+     * The same cache seen by one tenant: its entries are keyed by the tenant too, so an image referenced by sha256 alone
+     * resolves only to embeddings that tenant computed (another tenant's images stay unknown to it).
+     */
+    public EmbeddingSource scoped(String tenant) {
+        return new EmbeddingSource(pipeline, cache, tenant);
     }
 
     public EmbeddingCache cache() {
@@ -45,7 +59,7 @@ public final class EmbeddingSource {
 
     public Embedded embed(ModelPack pack, List<ImageRef> images, List<View> views, String output, PreprocessMode mode,
                           Instant deadline, IntConsumer progress) {
-        String encoder = pack.name() + "|" + pack.encoder().id() + "|" + pipeline.preprocessingId(pack, mode) + "|" + output;
+        String encoder = scope + "|" + pack.name() + "|" + pack.encoder().id() + "|" + pipeline.preprocessingId(pack, mode) + "|" + output;
         String[] sha = new String[images.size()];
         double[][] x = new double[images.size()][];
         List<Integer> toEncode = new ArrayList<>();

@@ -25,8 +25,17 @@ public final class FitService {
     private final ScoringPipeline pipeline;
 
     public FitService(ScoringPipeline pipeline, EmbeddingCache cache) {
+        this(pipeline, new EmbeddingSource(pipeline, cache));
+    }
+
+    private FitService(ScoringPipeline pipeline, EmbeddingSource embeddings) {
         this.pipeline = pipeline;
-        this.embeddings = new EmbeddingSource(pipeline, cache);
+        this.embeddings = embeddings;
+    }
+
+    /** This service for one tenant: the shared, bounded embedding cache with the tenant in every key. */
+    public FitService scoped(String tenant) {
+        return new FitService(pipeline, embeddings.scoped(tenant));
     }
 
     /** The head input embeddings of {@code images} (cached), averaged over {@code views} as the head reads them. */

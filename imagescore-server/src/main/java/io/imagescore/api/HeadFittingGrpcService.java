@@ -125,7 +125,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
-            FittedHead head = fitting.fit(pack, spec, images, comparisons, ScoreGrpcService.deadline(), null);
+            FittedHead head = fitting.scoped(tenant).fit(pack, spec, images, comparisons, ScoreGrpcService.deadline(), null);
 
             String version;
             ModelPack updated;
@@ -170,12 +170,13 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "score is required (e.g. \"quality\" or \"quality@1\")");
             }
             ScoreRef.parse(request.getScore());
-            ModelPack pack = packs.get(TenantNames.tenant(request.getTenant()), request.getPack());
+            String tenant = TenantNames.tenant(request.getTenant());
+            ModelPack pack = packs.get(tenant, request.getPack());
             PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
-            Evaluation ev = fitting.evaluate(pack, request.getScore(), images, comparisons, mode, ScoreGrpcService.deadline(), null);
+            Evaluation ev = fitting.scoped(tenant).evaluate(pack, request.getScore(), images, comparisons, mode, ScoreGrpcService.deadline(), null);
             EvaluateHeadResponse.Builder r = EvaluateHeadResponse.newBuilder().setPack(ScoreMessages.packRef(pack))
                     .setScore(ev.score()).setVersion(ev.version()).setExamples(ev.examples())
                     .setPreprocessingId(pipeline.preprocessingId(pack, mode));

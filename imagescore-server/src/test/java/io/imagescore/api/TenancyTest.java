@@ -318,6 +318,26 @@ class TenancyTest {
     }
 
     @Test
+    void images_a_tenant_embedded_are_referenced_by_hash_only_by_that_tenant() throws Exception {
+        // photos no other test sends, so neither tenant has them cached before
+        FitHeadRequest.Builder byBytes = FitHeadRequest.newBuilder().setName("by_bytes").setKind(FitKind.FIT_KIND_REGRESSION)
+                .addViews("center").setFolds(2);
+        FitHeadRequest.Builder byHash = FitHeadRequest.newBuilder(byBytes.build()).setName("by_hash");
+        for (int i = 0; i < 12; i++) {
+            String file = "data/clive/images/11%02d.JPG".formatted(i);
+            byte[] data = Shared.bytes(file);
+            byBytes.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(data)).setTarget(3 * i));
+            byHash.addImages(LabelledImage.newBuilder().setId(file).setTarget(3 * i)
+                    .setSha256(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data))));
+        }
+        fit.get(KEY_A).fitHead(byBytes.build());
+        // B never sent these photos: their hashes name nothing for B, although A's embeddings are in the shared cache
+        assertStatus(() -> fit.get(KEY_B).fitHead(byHash.build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST",
+                "no cached embedding");
+        assertThat(fit.get(KEY_A).fitHead(byHash.build()).getVersion()).isEqualTo("1");
+    }
+
+    @Test
     void a_prompt_set_version_is_deleted_only_by_its_tenant_and_never_while_active() {
         var spec = PromptSetsGrpcServiceTest.spec(false);
         var create = CreatePromptSetVersionRequest.newBuilder().setName("kept").setSpec(spec).build();
