@@ -42,6 +42,11 @@ final class AppConfigKeys {
             io.imagescore.testing.Shared.root().resolve("imagescore-core/target/classes"));
     private static Map<Class<?>, String> mappings;
     private static Set<String> properties;
+    private static Map<String, Key> documented;
+
+    /** One key: its default ("" when it has none) and where it is read (the mapping method or the injecting class). */
+    record Key(String name, String defaultValue, String readBy) {
+    }
 
     private AppConfigKeys() {
     }
@@ -62,9 +67,18 @@ final class AppConfigKeys {
         return properties;
     }
 
+    /** Every key the application reads with its default and reader, sorted by name: docs/configuration.md's rows. */
+    static synchronized Map<String, Key> documented() {
+        if (documented == null) {
+            scan();
+        }
+        return documented;
+    }
+
     private static void scan() {
         Map<Class<?>, String> found = new LinkedHashMap<>();
         Set<String> names = new TreeSet<>();
+        Map<String, Key> keys = new java.util.TreeMap<>();
         List<String> classNames = new ArrayList<>();
         for (Path root : CLASS_ROOTS) {
             try (Stream<Path> walk = Files.walk(root.resolve("io/imagescore"))) {
@@ -85,7 +99,11 @@ final class AppConfigKeys {
             ConfigMapping mapping = type.getAnnotation(ConfigMapping.class);
             if (mapping != null) {
                 found.put(type, mapping.prefix());
-                names.addAll(ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(type, mapping.prefix())).keySet());
+                var props = ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(type, mapping.prefix()));
+                names.addAll(props.keySet());
+                props.forEach((key, prop) -> keys.put(key, new Key(key, prop.hasDefaultValue() ? prop.getDefaultValue() : "",
+                        prop.getMethod().getDeclaringClass().getName().replace("io.imagescore.", "").replace('$', '.')
+                                + "." + prop.getMethod().getName() + "()")));
             }
             try {
                 List<AnnotatedElement> elements = new ArrayList<>(List.of(type.getDeclaredFields()));
@@ -99,6 +117,8 @@ final class AppConfigKeys {
                     ConfigProperty p = e.getAnnotation(ConfigProperty.class);
                     if (p != null) {
                         names.add(p.name());
+                        String dflt = ConfigProperty.UNCONFIGURED_VALUE.equals(p.defaultValue()) ? "" : p.defaultValue();
+                        keys.putIfAbsent(p.name(), new Key(p.name(), dflt, type.getName().replace("io.imagescore.", "")));
                     }
                 }
             } catch (LinkageError ignored) {
@@ -107,6 +127,7 @@ final class AppConfigKeys {
         }
         mappings = Map.copyOf(found);
         properties = Set.copyOf(names);
+        documented = java.util.Collections.unmodifiableMap(keys);
     }
 
     static String envName(String property) {
