@@ -108,14 +108,14 @@ class DeployBootIT {
                 ManagedChannel ch = app.channel();
                 try {
                     ImageScoreGrpc.ImageScoreBlockingStub anonymous = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
-                    StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> anonymous.score(onePhoto()));
+                    StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> anonymous.score(photo(0)));
                     assertThat(refused.getStatus().getCode()).as("require-keys: no key, no call").isEqualTo(Status.Code.UNAUTHENTICATED);
 
                     Metadata bearer = new Metadata();
                     bearer.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + KEY.key());
                     var stub = ImageScoreGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer));
                     for (int i = 0; i < 6; i++) {
-                        assertScored(stub.withDeadlineAfter(60, TimeUnit.SECONDS).score(onePhoto()));
+                        assertScored(stub.withDeadlineAfter(60, TimeUnit.SECONDS).score(photo(1 + i)));
                     }
                     for (TritonTestServer t : tritons) {
                         assertThat(t.inferCalls()).as("ModelInfer calls on the stand-in for %s", t.target()).isPositive();
@@ -124,7 +124,7 @@ class DeployBootIT {
                     // one replica gone: still ready, still scoring
                     tritons.getFirst().kill();
                     for (int i = 0; i < 4; i++) {
-                        assertScored(stub.withDeadlineAfter(60, TimeUnit.SECONDS).score(onePhoto()));
+                        assertScored(stub.withDeadlineAfter(60, TimeUnit.SECONDS).score(photo(7 + i)));
                     }
                     assertThat(app.get(ready)).startsWith("200");
                 } finally {
@@ -171,7 +171,7 @@ class DeployBootIT {
                     var stub = ImageScoreGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
                     assertThat(stub.describePacks(DescribePacksRequest.getDefaultInstance()).getPacksList())
                             .extracting(p -> p.getRef().getName()).contains("mobilenetv2-default", "clip-vit-b32");
-                    assertScored(stub.score(onePhoto()));
+                    assertScored(stub.score(photo(0)));
                     assertThat(tritons.getFirst().inferCalls()).isPositive();
                 } finally {
                     ch.shutdownNow();
@@ -361,10 +361,14 @@ class DeployBootIT {
 
     // ------------------------------------------------------------------------------------------------------ calls
 
-    private static ScoreRequest onePhoto() throws IOException {
+    /**
+     * One request of the {@code i}-th CLIVE photo: each call a different photo, so the score store (on in these
+     * environments) cannot answer a repeat without the backend.
+     */
+    private static ScoreRequest photo(int i) throws IOException {
         Path photo;
         try (var files = Files.list(Shared.path("data/clive/images"))) {
-            photo = files.sorted().findFirst().orElseThrow();
+            photo = files.sorted().skip(i).findFirst().orElseThrow();
         }
         return ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setPack("mobilenetv2-default"))
                 .addImages(ImageInput.newBuilder().setId("p").setData(ByteString.copyFrom(Files.readAllBytes(photo)))).build();
