@@ -17,10 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Every object in deploy/k8s validated against the official schemas: the Kubernetes OpenAPI (kubernetes-models) and
- * the Knative CRDs (@kubernetes-models/knative), pinned in deploy/validate/package-lock.json and run by
- * deploy/validate/validate.mjs under node. KServe publishes no such package: its InferenceService is the one object
- * reported without a schema, and this test keeps it that way (DeployManifestsTest checks its fields).
+ * Every object in deploy/k8s validated against the official schemas: the Kubernetes OpenAPI (kubernetes-models), the
+ * Knative CRDs (@kubernetes-models/knative), both pinned in deploy/validate/package-lock.json, and KServe's
+ * InferenceService CRD schema (extracted from KServe's published CRD into deploy/validate/schemas, checked with ajv),
+ * run by deploy/validate/validate.mjs under node. No object may go unchecked.
  *
  * <p>Needs {@code npm ci} in deploy/validate (.ci/run does it). Without node_modules the test fails when CI is set and
  * is skipped otherwise.
@@ -71,9 +71,9 @@ class DeploySchemaTest {
                 .anyMatch(l -> l.contains(" serving.knative.dev/v1 Service imagescore"))
                 .anyMatch(l -> l.contains(" apps/v1 StatefulSet triton"))
                 .anyMatch(l -> l.contains(" v1 Service triton"))
-                .anyMatch(l -> l.contains(" batch/v1 Job imagescore-batch"));
-        assertThat(run.lines()).filteredOn(l -> l.startsWith("no-schema "))
-                .allMatch(l -> l.contains(" serving.kserve.io/v1beta1 InferenceService "));
+                .anyMatch(l -> l.contains(" batch/v1 Job imagescore-batch"))
+                .anyMatch(l -> l.contains(" serving.kserve.io/v1beta1 InferenceService imagescore-triton"));
+        assertThat(run.lines()).noneMatch(l -> l.startsWith("no-schema "));
         assertThat(run.lines()).hasSize(DeployManifestsTest.kubernetesObjects().size());
     }
 
@@ -87,13 +87,18 @@ class DeploySchemaTest {
         String triton = Files.readString(io.imagescore.testing.Shared.root().resolve("deploy/k8s/triton.yaml"));
         Path brokenTriton = tmp.resolve("broken-triton.yaml");
         Files.writeString(brokenTriton, triton.replace("replicas: 2", "replicas: \"2\""));
+        String kserve = Files.readString(io.imagescore.testing.Shared.root().resolve("deploy/k8s/kserve-inferenceservice.yaml"));
+        Path brokenKserve = tmp.resolve("broken-kserve.yaml");
+        Files.writeString(brokenKserve, kserve.replace("containerPort: 9000", "containerPort: h2c"));
 
-        Run run = validate(List.of(broken, brokenTriton));
+        Run run = validate(List.of(broken, brokenTriton, brokenKserve));
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.lines()).anySatisfy(l -> assertThat(l).startsWith("invalid").contains("Service imagescore")
                 .contains("/spec/template/spec/containerConcurrency must be integer")
                 .contains("/spec/template/spec/containers/0/readinessProbe/httpGet must have required property port"));
         assertThat(run.lines()).anySatisfy(l -> assertThat(l).startsWith("invalid").contains("StatefulSet triton")
                 .contains("/spec/replicas must be integer"));
+        assertThat(run.lines()).anySatisfy(l -> assertThat(l).startsWith("invalid").contains("InferenceService imagescore-triton")
+                .contains("/spec/predictor/model/ports/0/containerPort must be integer"));
     }
 }
