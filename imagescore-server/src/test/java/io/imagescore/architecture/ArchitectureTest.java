@@ -19,6 +19,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,7 +34,8 @@ class ArchitectureTest {
     static final String[] CORE = {"io.imagescore.error..", "io.imagescore.image..", "io.imagescore.model",
             "io.imagescore.model.onnx..", "io.imagescore.model.triton", "io.imagescore.head..", "io.imagescore.pack..", "io.imagescore.score..", "io.imagescore.fit..",
             "io.imagescore.sort..", "io.imagescore.prompt..", "io.imagescore.text..", "io.imagescore.eval..",
-            "io.imagescore.tenant..", "io.imagescore.store.."};
+            "io.imagescore.tenant..", "io.imagescore.store..", "io.imagescore.experiment..", "io.imagescore.scorecache..",
+            "io.imagescore.explain..", "io.imagescore.rating.."};
     /** io.imagescore.api without its generated subpackage v1 (imagescore-api), and health. */
     static final String[] SERVER = {"io.imagescore.api", "io.imagescore.health.."};
     static final String[] CLI = {"io.imagescore.cli..", "io.imagescore.batch.."};
@@ -68,6 +70,14 @@ class ArchitectureTest {
                 .whereLayer("Core").mayOnlyBeAccessedByLayers("Bench", "Cli", "Server")
                 .whereLayer("Stubs").mayOnlyBeAccessedByLayers("Core", "Bench", "Cli", "Server")
                 .check(classes);
+    }
+
+    @Test
+    void everyClassBelongsToALayer() {
+        // a new package must be placed in a layer above, or the layer rules would not see it
+        String[] all = Stream.of(new String[] {"io.imagescore.api.v1..", "io.imagescore.model.triton.v2..",
+                        "io.imagescore.bench.."}, CORE, CLI, SERVER).flatMap(Stream::of).toArray(String[]::new);
+        classes().that().resideInAPackage("io.imagescore..").should().resideInAnyPackage(all).check(classes);
     }
 
     @Test
