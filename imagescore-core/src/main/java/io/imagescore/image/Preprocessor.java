@@ -24,6 +24,8 @@ public class Preprocessor {
 
     private final ImageDecoder decoder;
     private final Semaphore decodes;
+    /** {@code -Dimagescore.image.region-decode=false} turns region decoding off (benchmarks compare both; same pixels). */
+    private final boolean regionDecode = !"false".equals(System.getProperty("imagescore.image.region-decode"));
 
     /** Default limits and one full decode in flight per core. */
     public Preprocessor() {
@@ -97,7 +99,8 @@ public class Preprocessor {
         try {
             // grid views alone (or beside scaled views in FAST mode, which decodes those apart anyway): decode only
             // the nine crops' blocks of a large JPEG
-            Crops grid = nativeViews.isEmpty() || (!fast && !scaledViews.isEmpty()) ? null : gridCrops(encoded, spec, clock);
+            Crops grid = !regionDecode || nativeViews.isEmpty() || (!fast && !scaledViews.isEmpty()) ? null
+                    : gridCrops(encoded, spec, clock);
             if (grid != null) {
                 Map<View, List<float[]>> out = new EnumMap<>(View.class);
                 try (StageClock.Timing ignored = clock.begin("preprocess")) {

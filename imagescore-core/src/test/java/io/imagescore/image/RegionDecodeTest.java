@@ -116,7 +116,7 @@ class RegionDecodeTest {
             assertThat(got.height()).isEqualTo(1512);
             for (View v : List.of(View.GRID3, View.GRID3_FLIP)) {
                 for (int i = 0; i < 9; i++) {
-                    assertThat(got.views().get(v).get(i)).as(mode + " " + v + " " + i).containsExactly(expected.get(v).get(i));
+                    assertThat(got.views().get(v).get(i)).as(mode + " " + v + " " + i).isEqualTo(expected.get(v).get(i));
                 }
             }
         }
