@@ -20,13 +20,17 @@ static double now(void) {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+static void open_jpeg(struct jpeg_decompress_struct *c, struct jpeg_error_mgr *e) {
+  c->err = jpeg_std_error(e);
+  jpeg_create_decompress(c);
+  jpeg_mem_src(c, data, size);
+  jpeg_read_header(c, TRUE);
+}
+
 static void decode(int denom, int crop, int grid) {
   struct jpeg_decompress_struct c;
   struct jpeg_error_mgr e;
-  c.err = jpeg_std_error(&e);
-  jpeg_create_decompress(&c);
-  jpeg_mem_src(&c, data, size);
-  jpeg_read_header(&c, TRUE);
+  open_jpeg(&c, &e);
   c.scale_num = 1;
   c.scale_denom = denom;
   c.out_color_space = JCS_RGB;
@@ -51,10 +55,7 @@ static void decode(int denom, int crop, int grid) {
 static void coefficients(void) {
   struct jpeg_decompress_struct c;
   struct jpeg_error_mgr e;
-  c.err = jpeg_std_error(&e);
-  jpeg_create_decompress(&c);
-  jpeg_mem_src(&c, data, size);
-  jpeg_read_header(&c, TRUE);
+  open_jpeg(&c, &e);
   jpeg_read_coefficients(&c);
   jpeg_abort_decompress(&c);
   jpeg_destroy_decompress(&c);

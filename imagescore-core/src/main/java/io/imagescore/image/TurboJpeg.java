@@ -261,19 +261,7 @@ final class TurboJpeg {
     }
 
     private MemorySegment borrowTransform() {
-        MemorySegment h = transformHandles.poll();
-        if (h != null) {
-            return h;
-        }
-        try {
-            h = (MemorySegment) initTransform.invokeExact();
-        } catch (Throwable e) {
-            throw new IllegalStateException("tjInitTransform failed", e);
-        }
-        if (h.address() == 0) {
-            throw new IllegalStateException("tjInitTransform returned NULL");
-        }
-        return h;
+        return borrow(transformHandles, initTransform, "tjInitTransform");
     }
 
     /** A handle that saw an error or warning may keep libjpeg state (e.g. the warning flag): replace it. */
@@ -290,17 +278,22 @@ final class TurboJpeg {
     }
 
     private MemorySegment borrow() {
-        MemorySegment h = handles.poll();
+        return borrow(handles, initDecompress, "tjInitDecompress");
+    }
+
+    /** A pooled handle, or a new one from {@code init} (a TurboJPEG tjInit* function named {@code name}). */
+    private static MemorySegment borrow(ConcurrentLinkedQueue<MemorySegment> pool, MethodHandle init, String name) {
+        MemorySegment h = pool.poll();
         if (h != null) {
             return h;
         }
         try {
-            h = (MemorySegment) initDecompress.invokeExact();
+            h = (MemorySegment) init.invokeExact();
         } catch (Throwable e) {
-            throw new IllegalStateException("tjInitDecompress failed", e);
+            throw new IllegalStateException(name + " failed", e);
         }
         if (h.address() == 0) {
-            throw new IllegalStateException("tjInitDecompress returned NULL");
+            throw new IllegalStateException(name + " returned NULL");
         }
         return h;
     }
