@@ -1,6 +1,5 @@
 package io.imagescore.image;
 
-import io.imagescore.testing.Shared;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -20,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,6 +58,23 @@ class RegionDecodeTest {
         for (int orientation = 1; orientation <= 8; orientation++) {
             assertRegionsExact(withOrientation(plain, orientation), "orientation " + orientation, rnd);
         }
+    }
+
+    @Test
+    void an_embedded_icc_profile_is_applied_to_each_crop_as_to_the_whole_image() throws IOException {
+        assumeTrue(TurboJpeg.instance().isPresent(), "needs libturbojpeg.so.0");
+        Random rnd = new Random(8);
+        // linear RGB with Adobe RGB's red primary: not sRGB's colorants, so the decoder converts
+        java.awt.color.ICC_Profile icc = java.awt.color.ICC_Profile.getInstance(
+                java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData());
+        byte[] red = icc.getData(java.awt.color.ICC_Profile.icSigRedColorantTag);
+        ByteBuffer.wrap(red).putInt(8, (int) Math.round(0.6097 * 65536)).putInt(12, (int) Math.round(0.3111 * 65536))
+                .putInt(16, (int) Math.round(0.0195 * 65536));
+        icc.setData(java.awt.color.ICC_Profile.icSigRedColorantTag, red);
+        byte[] jpeg = withIccProfile(encode(picture(611, 403, rnd, false), 2, 2, 0, false), icc.getData());
+        RgbImage plain = decoder.decode(ByteBuffer.wrap(encode(picture(611, 403, new Random(8), false), 2, 2, 0, false)), 0).image();
+        assertThat(decoder.decode(ByteBuffer.wrap(jpeg), 0).image().pixels()).as("the profile converts").isNotEqualTo(plain.pixels());
+        assertRegionsExact(jpeg, "linear-RGB ICC profile", rnd);
     }
 
     @Test
@@ -216,6 +231,24 @@ class RegionDecodeTest {
         } finally {
             writer.dispose();
         }
+        return out.toByteArray();
+    }
+
+    /** The JPEG with {@code profile} in one APP2 ICC_PROFILE segment, right after SOI. */
+    static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
+        byte[] tag = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int len = 2 + tag.length + 2 + profile.length;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, 2);
+        out.write(0xff);
+        out.write(0xe2);
+        out.write(len >> 8);
+        out.write(len & 0xff);
+        out.writeBytes(tag);
+        out.write(1); // segment 1 of 1
+        out.write(1);
+        out.writeBytes(profile);
+        out.write(jpeg, 2, jpeg.length - 2);
         return out.toByteArray();
     }
 
