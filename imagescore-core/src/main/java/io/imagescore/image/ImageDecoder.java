@@ -15,7 +15,9 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -151,6 +153,118 @@ final class ImageDecoder {
         boolean swap = orientation >= 5;
         return new Decoded(img, swap ? header.height() : header.width(), swap ? header.width() : header.height(),
                 denom, "turbojpeg");
+    }
+
+    /** Crops of the displayed image and its full displayed size. */
+    record Crops(List<RgbImage> crops, int fullWidth, int fullHeight) {
+    }
+
+    /**
+     * The rectangles {x, y, w, h} that {@code windows} asks of the displayed (EXIF-oriented) image, given its full
+     * size, decoded from only the JPEG blocks under them (TurboJpeg.decodeCrops): pixel for pixel what {@link
+     * #decode} at full scale followed by {@link RgbImage#crop} gives, for much less work when the rectangles cover a
+     * small part of a large photo. Null, and the caller decodes the whole image, unless the input is a
+     * sequential Huffman-coded YCbCr or grey JPEG that libjpeg-turbo reads without a warning, and the rectangles
+     * (each widened by an iMCU, see below) cover at most {@code maxAreaFraction} of it.
+     *
+     * <p>Progressive files are left to the whole decode: libjpeg smooths the blocks of a progressive image whose
+     * coefficients are not all refined (from the neighbouring blocks' DC values), which a baseline crop would not.
+     */
+    Crops decodeCrops(ByteBuffer encoded, java.util.function.BiFunction<Integer, Integer, List<int[]>> windows,
+                      double maxAreaFraction) {
+        if (turbo.isEmpty() || check(encoded) != ImageFormat.JPEG || !sequentialHuffman(encoded)) {
+            return null;
+        }
+        TurboJpeg tj = turbo.get();
+        TurboJpeg.Header header;
+        try {
+            header = tj.header(encoded);
+        } catch (TurboJpeg.DecodeException e) {
+            return null;
+        }
+        if ((header.colorspace() != TurboJpeg.CS_YCBCR && header.colorspace() != TurboJpeg.CS_GRAY)
+                || header.mcuWidth() == 0) {
+            return null;
+        }
+        int w = header.width();
+        int h = header.height();
+        checkSize(w, h);
+        int orientation = Orientation.of(encoded, ImageFormat.JPEG);
+        boolean swap = orientation >= 5 && orientation <= 8;
+        List<int[]> wanted = windows.apply(swap ? h : w, swap ? w : h);
+        int mw = header.mcuWidth();
+        int mh = header.mcuHeight();
+        List<int[]> raw = new ArrayList<>(wanted.size());
+        List<int[]> widened = new ArrayList<>(wanted.size());
+        double area = 0;
+        for (int[] r : wanted) {
+            int[] u = unoriented(r, orientation, w, h);
+            // one iMCU more on every side that is not an image edge, so that fancy upsampling sees the same
+            // neighbours as in the whole decode; the left and top edges on iMCU boundaries, as tjTransform requires
+            int x0 = Math.max(0, (u[0] / mw - 1) * mw);
+            int y0 = Math.max(0, (u[1] / mh - 1) * mh);
+            int x1 = Math.min(w, u[0] + u[2] + mw);
+            int y1 = Math.min(h, u[1] + u[3] + mh);
+            raw.add(u);
+            widened.add(new int[] {x0, y0, x1 - x0, y1 - y0});
+            area += (double) (x1 - x0) * (y1 - y0);
+        }
+        if (area > maxAreaFraction * w * h) {
+            return null;
+        }
+        List<RgbImage> decoded = tj.decodeCrops(encoded, widened);
+        if (decoded == null) {
+            return null;
+        }
+        byte[] profile = IccProfiles.embedded(encoded, ImageFormat.JPEG);
+        List<RgbImage> out = new ArrayList<>(decoded.size());
+        for (int i = 0; i < decoded.size(); i++) {
+            int[] u = raw.get(i);
+            int[] c = widened.get(i);
+            RgbImage kept = decoded.get(i).crop(u[0] - c[0], u[1] - c[1], u[2], u[3]);
+            // the ICC conversion is per pixel, so converting the crop equals cropping the converted image
+            out.add(Orientation.apply(IccProfiles.toSrgb(kept, profile), orientation));
+        }
+        return new Crops(out, swap ? h : w, swap ? w : h);
+    }
+
+    /** The rectangle {x, y, w, h} of the stored (unoriented) w×h image that orientation shows as {@code r}. */
+    static int[] unoriented(int[] r, int orientation, int w, int h) {
+        long a = Orientation.source(r[0], r[1], orientation, w, h);
+        long b = Orientation.source(r[0] + r[2] - 1, r[1] + r[3] - 1, orientation, w, h);
+        int ax = (int) (a >>> 32);
+        int bx = (int) (b >>> 32);
+        int x = Math.min(ax, bx);
+        int y = Math.min((int) a, (int) b);
+        return new int[] {x, y, Math.max(ax, bx) - x + 1, Math.max((int) a, (int) b) - y + 1};
+    }
+
+    /** Whether the JPEG's frame is baseline or extended sequential with Huffman coding (SOF0 / SOF1). */
+    static boolean sequentialHuffman(ByteBuffer b) {
+        int p = 2;
+        int end = b.limit();
+        while (p + 4 <= end) {
+            if ((b.get(p) & 0xff) != 0xff) {
+                return false;
+            }
+            int m = b.get(p + 1) & 0xff;
+            if (m == 0xff) {
+                p++; // fill byte
+                continue;
+            }
+            if (m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {
+                p += 2; // no length
+                continue;
+            }
+            if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+                return m == 0xc0 || m == 0xc1;
+            }
+            if (m == 0xda || m == 0xd9) {
+                return false; // scan or end before a frame header
+            }
+            p += 2 + (((b.get(p + 2) & 0xff) << 8) | (b.get(p + 3) & 0xff));
+        }
+        return false;
     }
 
     /** The JDK's BMP reader validates the declared size against the data before it reports the size. */

@@ -132,24 +132,34 @@ final class Orientation {
         for (int y = 0; y < oh; y++) {
             int o = y * ow * 3;
             for (int x = 0; x < ow; x++, o += 3) {
-                int sx;
-                int sy;
-                switch (orientation) {
-                    case 2 -> { sx = w - 1 - x; sy = y; }
-                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
-                    case 4 -> { sx = x; sy = h - 1 - y; }
-                    case 5 -> { sx = y; sy = x; }
-                    case 6 -> { sx = y; sy = h - 1 - x; }
-                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
-                    default -> { sx = w - 1 - y; sy = x; }
-                }
-                int s = (sy * w + sx) * 3;
+                long at = source(x, y, orientation, w, h);
+                int s = ((int) at * w + (int) (at >>> 32)) * 3;
                 dst[o] = src[s];
                 dst[o + 1] = src[s + 1];
                 dst[o + 2] = src[s + 2];
             }
         }
         return new RgbImage(ow, oh, dst);
+    }
+
+    /**
+     * The pixel of the stored w×h image that {@code orientation} displays at (x, y), packed as
+     * {@code (long) sx << 32 | sy} (no allocation in the per-pixel loop).
+     */
+    static long source(int x, int y, int orientation, int w, int h) {
+        int sx;
+        int sy;
+        switch (orientation) {
+            case 2 -> { sx = w - 1 - x; sy = y; }
+            case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+            case 4 -> { sx = x; sy = h - 1 - y; }
+            case 5 -> { sx = y; sy = x; }
+            case 6 -> { sx = y; sy = h - 1 - x; }
+            case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+            case 8 -> { sx = w - 1 - y; sy = x; }
+            default -> { sx = x; sy = y; }
+        }
+        return (long) sx << 32 | sy;
     }
 
     private static int u16be(ByteBuffer b, int p) {

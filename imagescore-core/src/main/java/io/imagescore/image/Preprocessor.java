@@ -2,6 +2,7 @@ package io.imagescore.image;
 
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.image.ImageDecoder.Crops;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ public class Preprocessor {
 
     private final ImageDecoder decoder;
     private final Semaphore decodes;
+    /** {@code -Dimagescore.image.region-decode=false} turns region decoding off (benchmarks compare both; same pixels). */
+    private final boolean regionDecode = !"false".equals(System.getProperty("imagescore.image.region-decode"));
 
     /** Default limits and one full decode in flight per core. */
     public Preprocessor() {
@@ -94,6 +97,20 @@ public class Preprocessor {
             throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
         }
         try {
+            // grid views alone (or beside scaled views in FAST mode, which decodes those apart anyway): decode only
+            // the nine crops' blocks of a large JPEG
+            Crops grid = !regionDecode || nativeViews.isEmpty() || (!fast && !scaledViews.isEmpty()) ? null
+                    : gridCrops(encoded, spec, clock);
+            if (grid != null) {
+                Map<View, List<float[]>> out = new EnumMap<>(View.class);
+                try (StageClock.Timing ignored = clock.begin("preprocess")) {
+                    out.putAll(views(null, grid.crops(), spec, nativeViews));
+                }
+                if (!scaledViews.isEmpty()) {
+                    out.putAll(views(decode(encoded, spec.size(), clock), spec, scaledViews, clock));
+                }
+                return new PreprocessedImage(grid.fullWidth(), grid.fullHeight(), out);
+            }
             if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
                 int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
                 ImageDecoder.Decoded decoded = decode(encoded, dctTarget, clock);
@@ -108,6 +125,37 @@ public class Preprocessor {
         } finally {
             decodes.release();
         }
+    }
+
+    /**
+     * The nine grid crops decoded from their own JPEG blocks (ImageDecoder.decodeCrops) when they cover at most
+     * {@value #REGION_MAX_AREA} of the image (with their margins), else null. Above that the lossless crops cost
+     * more than they save: reading the entropy-coded data is most of a full-scale decode.
+     */
+    private Crops gridCrops(ByteBuffer encoded, PreprocessSpec spec, StageClock clock) {
+        int s = spec.size();
+        try (StageClock.Timing ignored = clock.begin("decode")) {
+            return decoder.decodeCrops(encoded, (w, h) -> {
+                if (Math.min(w, h) < s) {
+                    return List.of(new int[] {0, 0, w, h}); // upscaled grid: needs all of it (and fails the area rule)
+                }
+                List<int[]> rects = new ArrayList<>(9);
+                for (int gy = 0; gy < 3; gy++) {
+                    for (int gx = 0; gx < 3; gx++) {
+                        rects.add(new int[] {gridOrigin(w, s, gx), gridOrigin(h, s, gy), s, s});
+                    }
+                }
+                return rects;
+            }, REGION_MAX_AREA);
+        }
+    }
+
+    /** Share of the image the widened grid crops may cover for a region decode (12 MP: 5 %; 1024×768: 85 %). */
+    static final double REGION_MAX_AREA = 0.25;
+
+    /** Left (top) edge of grid column (row) {@code g} ∈ {0, 1, 2}: evenly spaced from edge to edge. */
+    private static int gridOrigin(int size, int s, int g) {
+        return (size - s) * g / 2;
     }
 
     private ImageDecoder.Decoded decode(ByteBuffer encoded, int dctTarget, StageClock clock) {
@@ -142,11 +190,17 @@ public class Preprocessor {
     }
 
     static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
+        return views(img, null, spec, views);
+    }
+
+    /** {@code gridCrops}: the grid's nine crops when already decoded (then {@code img} may be null for grid views). */
+    private static Map<View, List<float[]>> views(RgbImage img, List<RgbImage> gridCrops, PreprocessSpec spec,
+                                                  List<View> views) {
         Map<View, List<float[]>> out = new EnumMap<>(View.class);
         TensorWriter writer = new TensorWriter(spec);
         RgbImage centre = null;
         RgbImage whole = null;
-        List<RgbImage> grid = null;
+        List<RgbImage> grid = gridCrops;
         for (View view : views) {
             List<float[]> tensors = new ArrayList<>(view.tensorCount());
             boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
@@ -219,8 +273,8 @@ public class Preprocessor {
                 double fy = (double) height / size[1];
                 for (int gy = 0; gy < 3; gy++) {
                     for (int gx = 0; gx < 3; gx++) {
-                        int x = (size[0] - s) * gx / 2;
-                        int y = (size[1] - s) * gy / 2;
+                        int x = gridOrigin(size[0], s, gx);
+                        int y = gridOrigin(size[1], s, gy);
                         out.add(new Window(x * fx, y * fy, (x + s) * fx, (y + s) * fy, flip));
                     }
                 }
@@ -292,8 +346,8 @@ public class Preprocessor {
         List<RgbImage> crops = new ArrayList<>(9);
         for (int gy = 0; gy < 3; gy++) {
             for (int gx = 0; gx < 3; gx++) {
-                int x = (size[0] - s) * gx / 2;
-                int y = (size[1] - s) * gy / 2;
+                int x = gridOrigin(size[0], s, gx);
+                int y = gridOrigin(size[1], s, gy);
                 crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s) : img.crop(x, y, s, s));
             }
         }

@@ -8,6 +8,8 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Level;
@@ -43,10 +45,31 @@ final class TurboJpeg {
     private final MethodHandle getErrorStr2;
     private final MethodHandle getErrorCode;
     private final MethodHandle destroy;
+    private final MethodHandle initTransform;
+    private final MethodHandle transform;
+    private final MethodHandle free;
     private final ConcurrentLinkedQueue<MemorySegment> handles = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<MemorySegment> transformHandles = new ConcurrentLinkedQueue<>();
 
-    /** Header facts: size in pixels before orientation, TJCS colour space. */
-    record Header(int width, int height, int colorspace) {
+    /** tjTransform options: crop, and copy no markers (orientation and ICC profile are read from the original). */
+    private static final int TJXOPT_CROP = 4;
+    private static final int TJXOPT_COPYNONE = 64;
+    /** sizeof(tjtransform): tjregion r (4 ints), int op, int options, void *data, void *customFilter. */
+    private static final long TRANSFORM_BYTES = 40;
+    /** iMCU size in pixels per TJSAMP_* (444, 422, 420, GRAY, 440, 411), TurboJPEG's tjMCUWidth / tjMCUHeight. */
+    private static final int[] MCU_WIDTH = {8, 16, 16, 8, 8, 32};
+    private static final int[] MCU_HEIGHT = {8, 8, 16, 8, 16, 8};
+
+    /** Header facts: size in pixels before orientation, TJSAMP chroma subsampling, TJCS colour space. */
+    record Header(int width, int height, int subsampling, int colorspace) {
+        /** Width of an iMCU in pixels; 0 for a subsampling TurboJPEG does not name. */
+        int mcuWidth() {
+            return subsampling >= 0 && subsampling < MCU_WIDTH.length ? MCU_WIDTH[subsampling] : 0;
+        }
+
+        int mcuHeight() {
+            return subsampling >= 0 && subsampling < MCU_HEIGHT.length ? MCU_HEIGHT[subsampling] : 0;
+        }
     }
 
     /** The outcome of a decode call that did not fail fatally; {@code warning} is libjpeg's warning text or null. */
@@ -77,6 +100,12 @@ final class TurboJpeg {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
         destroy = linker.downcallHandle(find(lib, "tjDestroy"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        initTransform = linker.downcallHandle(find(lib, "tjInitTransform"), FunctionDescriptor.of(ValueLayout.ADDRESS));
+        transform = linker.downcallHandle(find(lib, "tjTransform"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_INT), heap);
+        free = linker.downcallHandle(find(lib, "tjFree"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {
@@ -122,7 +151,7 @@ final class TurboJpeg {
                 throw new DecodeException("no image in the JPEG data (cut inside its header?)");
             }
             clean = true;
-            return new Header(dims[0], dims[1], dims[3]);
+            return new Header(dims[0], dims[1], dims[2], dims[3]);
         } catch (DecodeException e) {
             throw e;
         } catch (Throwable e) {
@@ -162,6 +191,79 @@ final class TurboJpeg {
         }
     }
 
+    /**
+     * Decodes only the given rectangles {x, y, w, h} of the (unoriented) image at full scale, each through a lossless
+     * crop ({@code tjTransform} with TJXOPT_CROP: the entropy-coded data is read once, the DCT blocks under each
+     * rectangle are copied unchanged into a JPEG of their own) and a decode of that small JPEG. x and y must be
+     * multiples of the iMCU size. The blocks are the same as in the whole image, so the pixels are the same as the
+     * whole decode's except within an iMCU of a rectangle edge that is not an image edge, where chroma upsampling
+     * sees no neighbour (callers widen the rectangles by an iMCU and cut the margin off). Null on any libjpeg error
+     * or warning: the caller then decodes the whole image, which reports the problem as it always has.
+     */
+    List<RgbImage> decodeCrops(ByteBuffer jpeg, List<int[]> rects) {
+        MemorySegment handle = borrowTransform();
+        boolean clean = false;
+        int n = rects.size();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment xf = arena.allocate(TRANSFORM_BYTES * n, 8); // zeroed: op NONE, data and filter NULL
+            for (int i = 0; i < n; i++) {
+                int[] r = rects.get(i);
+                long o = TRANSFORM_BYTES * i;
+                for (int k = 0; k < 4; k++) {
+                    xf.set(ValueLayout.JAVA_INT, o + 4L * k, r[k]);
+                }
+                xf.set(ValueLayout.JAVA_INT, o + 20, TJXOPT_CROP | TJXOPT_COPYNONE);
+            }
+            MemorySegment bufs = arena.allocate(ValueLayout.ADDRESS, n); // NULL: TurboJPEG allocates each output
+            MemorySegment sizes = arena.allocate(ValueLayout.JAVA_LONG, n);
+            try {
+                int rc = (int) transform.invokeExact(handle, MemorySegment.ofBuffer(jpeg), (long) jpeg.limit(), n,
+                        bufs, sizes, xf, 0);
+                if (rc != 0) {
+                    return null;
+                }
+                clean = true;
+                List<RgbImage> out = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    int[] r = rects.get(i);
+                    ByteBuffer crop = bufs.getAtIndex(ValueLayout.ADDRESS, i)
+                            .reinterpret(sizes.getAtIndex(ValueLayout.JAVA_LONG, i)).asByteBuffer();
+                    Header h = header(crop);
+                    if (h.width() != r[2] || h.height() != r[3]) {
+                        return null;
+                    }
+                    byte[] pixels = new byte[r[2] * r[3] * 3];
+                    if (decode(crop, pixels, r[2], r[3]).warning() != null) {
+                        return null;
+                    }
+                    out.add(new RgbImage(r[2], r[3], pixels));
+                }
+                return out;
+            } catch (DecodeException e) {
+                return null;
+            } finally {
+                for (int i = 0; i < n; i++) {
+                    MemorySegment b = bufs.getAtIndex(ValueLayout.ADDRESS, i);
+                    if (b.address() != 0) {
+                        free.invokeExact(b);
+                    }
+                }
+            }
+        } catch (Throwable e) {
+            throw new IllegalStateException("tjTransform failed", e);
+        } finally {
+            if (clean) {
+                transformHandles.offer(handle);
+            } else {
+                giveBack(handle, false);
+            }
+        }
+    }
+
+    private MemorySegment borrowTransform() {
+        return borrow(transformHandles, initTransform, "tjInitTransform");
+    }
+
     /** A handle that saw an error or warning may keep libjpeg state (e.g. the warning flag): replace it. */
     private void giveBack(MemorySegment handle, boolean clean) {
         if (clean) {
@@ -176,17 +278,22 @@ final class TurboJpeg {
     }
 
     private MemorySegment borrow() {
-        MemorySegment h = handles.poll();
+        return borrow(handles, initDecompress, "tjInitDecompress");
+    }
+
+    /** A pooled handle, or a new one from {@code init} (a TurboJPEG tjInit* function named {@code name}). */
+    private static MemorySegment borrow(ConcurrentLinkedQueue<MemorySegment> pool, MethodHandle init, String name) {
+        MemorySegment h = pool.poll();
         if (h != null) {
             return h;
         }
         try {
-            h = (MemorySegment) initDecompress.invokeExact();
+            h = (MemorySegment) init.invokeExact();
         } catch (Throwable e) {
-            throw new IllegalStateException("tjInitDecompress failed", e);
+            throw new IllegalStateException(name + " failed", e);
         }
         if (h.address() == 0) {
-            throw new IllegalStateException("tjInitDecompress returned NULL");
+            throw new IllegalStateException(name + " returned NULL");
         }
         return h;
     }
