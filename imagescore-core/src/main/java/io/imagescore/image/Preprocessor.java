@@ -79,6 +79,21 @@ public class Preprocessor {
      */
     public PreprocessedImage preprocess(ByteBuffer bytes, PreprocessSpec spec, List<View> views, PreprocessMode mode,
                                         StageClock clock) {
+        return preprocess(bytes, spec, views, mode, clock, false);
+    }
+
+    /**
+     * As {@link #preprocess(ByteBuffer, PreprocessSpec, List, PreprocessMode, StageClock)}, but the views are the
+     * un-normalised CHW pixels ({@link PreprocessedImage#pixels()}), for a model that normalises inside its graph:
+     * the same pixels the float tensors are computed from.
+     */
+    public PreprocessedImage preprocessPixels(ByteBuffer bytes, PreprocessSpec spec, List<View> views,
+                                              PreprocessMode mode, StageClock clock) {
+        return preprocess(bytes, spec, views, mode, clock, true);
+    }
+
+    private PreprocessedImage preprocess(ByteBuffer bytes, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+                                         StageClock clock, boolean pixels) {
         ByteBuffer encoded = bytes == null ? ByteBuffer.allocate(0) : bytes.slice();
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
         // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
@@ -94,17 +109,19 @@ public class Preprocessor {
             throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
         }
         try {
+            Map<View, List<byte[]>> pixelsOut = new EnumMap<>(View.class);
+            Map<View, List<float[]>> floatsOut = new EnumMap<>(View.class);
+            ImageDecoder.Decoded decoded;
             if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
                 int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
-                ImageDecoder.Decoded decoded = decode(encoded, dctTarget, clock);
-                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded, spec, views, clock));
+                decoded = decode(encoded, dctTarget, clock);
+                views(decoded, spec, views, clock, pixels ? pixelsOut : null, floatsOut);
+            } else {
+                views(decode(encoded, 0, clock), spec, nativeViews, clock, pixels ? pixelsOut : null, floatsOut);
+                decoded = decode(encoded, spec.size(), clock);
+                views(decoded, spec, scaledViews, clock, pixels ? pixelsOut : null, floatsOut);
             }
-            ImageDecoder.Decoded full = decode(encoded, 0, clock);
-            Map<View, List<float[]>> out = new EnumMap<>(View.class);
-            out.putAll(views(full, spec, nativeViews, clock));
-            ImageDecoder.Decoded scaled = decode(encoded, spec.size(), clock);
-            out.putAll(views(scaled, spec, scaledViews, clock));
-            return new PreprocessedImage(scaled.fullWidth(), scaled.fullHeight(), out);
+            return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), floatsOut, pixelsOut);
         } finally {
             decodes.release();
         }
@@ -116,11 +133,24 @@ public class Preprocessor {
         }
     }
 
-    private Map<View, List<float[]>> views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views,
-                                           StageClock clock) {
+    /** The views' pixels into {@code pixelsOut}, or, when that is null, their normalised tensors into {@code floatsOut}. */
+    private void views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views, StageClock clock,
+                       Map<View, List<byte[]>> pixelsOut, Map<View, List<float[]>> floatsOut) {
         try (StageClock.Timing ignored = clock.begin("preprocess")) {
-            return views(decoded.image(), spec, views);
+            Map<View, List<byte[]>> px = pixelViews(decoded.image(), spec, views);
+            if (pixelsOut != null) {
+                pixelsOut.putAll(px);
+            } else {
+                floatsOut.putAll(normalise(px, spec));
+            }
         }
+    }
+
+    private static Map<View, List<float[]>> normalise(Map<View, List<byte[]>> pixels, PreprocessSpec spec) {
+        TensorWriter writer = new TensorWriter(spec);
+        Map<View, List<float[]>> out = new EnumMap<>(View.class);
+        pixels.forEach((v, list) -> out.put(v, list.stream().map(writer::normalise).toList()));
+        return out;
     }
 
     /** The whole image as the views see it (EXIF-oriented RGB, full resolution): what explanation overlays draw on. */
@@ -142,27 +172,32 @@ public class Preprocessor {
     }
 
     static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
-        Map<View, List<float[]>> out = new EnumMap<>(View.class);
+        return normalise(pixelViews(img, spec, views), spec);
+    }
+
+    /** The views' CHW pixels (tensor channel order), before normalisation. */
+    static Map<View, List<byte[]>> pixelViews(RgbImage img, PreprocessSpec spec, List<View> views) {
+        Map<View, List<byte[]>> out = new EnumMap<>(View.class);
         TensorWriter writer = new TensorWriter(spec);
         RgbImage centre = null;
         RgbImage whole = null;
         List<RgbImage> grid = null;
         for (View view : views) {
-            List<float[]> tensors = new ArrayList<>(view.tensorCount());
+            List<byte[]> tensors = new ArrayList<>(view.tensorCount());
             boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
             switch (view) {
                 case CENTER, CENTER_FLIP -> {
                     centre = centre != null ? centre : centre(img, spec);
-                    tensors.add(writer.write(centre, 0, 0, flip));
+                    tensors.add(writer.pixels(centre, 0, 0, flip));
                 }
                 case WHOLE, WHOLE_FLIP -> {
                     whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size());
-                    tensors.add(writer.write(whole, 0, 0, flip));
+                    tensors.add(writer.pixels(whole, 0, 0, flip));
                 }
                 case GRID3, GRID3_FLIP -> {
                     grid = grid != null ? grid : grid(img, spec.size());
                     for (RgbImage crop : grid) {
-                        tensors.add(writer.write(crop, 0, 0, flip));
+                        tensors.add(writer.pixels(crop, 0, 0, flip));
                     }
                 }
             }

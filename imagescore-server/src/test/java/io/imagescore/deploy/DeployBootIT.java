@@ -240,7 +240,7 @@ class DeployBootIT {
         for (String endpoint : endpoints.split(",")) {
             assertThat(endpoint.trim()).matches("[a-z0-9.-]+:\\d+");
             TritonTestServer t = TritonTestServer.start().addModel("mobilenetv2-default",
-                    Shared.defaultPackEncoder(), 32);
+                    Shared.defaultPackTritonModel(), 32);
             started.add(t);
             local.add(t.target());
         }
