@@ -37,6 +37,24 @@ public record Tensor(DataType type, long[] shape, float[] floats, long[] longs, 
         return new Tensor(DataType.UINT8, shape, null, null, data);
     }
 
+    /** A tensor of {@code type} over {@code data}: a float[], long[] or byte[] matching the type. */
+    public static Tensor of(DataType type, long[] shape, Object data) {
+        return switch (type) {
+            case FP32 -> ofFloats(shape, (float[]) data);
+            case INT64 -> ofLongs(shape, (long[]) data);
+            case UINT8 -> ofUnsignedBytes(shape, (byte[]) data);
+        };
+    }
+
+    /** The values: the float[], long[] or byte[] of {@link #type()}. */
+    public Object data() {
+        return switch (type) {
+            case FP32 -> floats;
+            case INT64 -> longs;
+            case UINT8 -> bytes;
+        };
+    }
+
     public static long elementCount(long[] shape) {
         long n = 1;
         for (long d : shape) {

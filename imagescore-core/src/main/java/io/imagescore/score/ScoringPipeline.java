@@ -377,9 +377,7 @@ public class ScoringPipeline {
             for (int j = 0; j < n; j++) {
                 System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
             }
-            long[] shape = {n, 3, s, s};
-            Tensor batchTensor = rawPixels ? Tensor.ofUnsignedBytes(shape, (byte[]) batch)
-                    : Tensor.ofFloats(shape, (float[]) batch);
+            Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32, new long[] {n, 3, s, s}, batch);
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call

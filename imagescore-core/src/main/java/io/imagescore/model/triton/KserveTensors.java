@@ -173,11 +173,9 @@ final class KserveTensors {
         long[] shape = t.shape();
         shape[0] = rows;
         int len = t.rowLength();
-        return switch (t.type()) {
-            case FP32 -> Tensor.ofFloats(shape, Arrays.copyOfRange(t.floats(), from * len, (from + rows) * len));
-            case INT64 -> Tensor.ofLongs(shape, Arrays.copyOfRange(t.longs(), from * len, (from + rows) * len));
-            case UINT8 -> Tensor.ofUnsignedBytes(shape, Arrays.copyOfRange(t.bytes(), from * len, (from + rows) * len));
-        };
+        Object out = newArray(t.type(), rows * len);
+        System.arraycopy(t.data(), from * len, out, 0, rows * len);
+        return Tensor.of(t.type(), shape, out);
     }
 
     /** Tensors of the same type and row shape, stacked along the batch dimension. */
@@ -188,30 +186,22 @@ final class KserveTensors {
         }
         long[] shape = first.shape();
         shape[0] = parts.stream().mapToLong(Tensor::batchSize).sum();
-        int n = (int) Tensor.elementCount(shape);
+        Object out = newArray(first.type(), (int) Tensor.elementCount(shape));
         int at = 0;
-        if (first.type() == Tensor.DataType.UINT8) {
-            byte[] out = new byte[n];
-            for (Tensor p : parts) {
-                System.arraycopy(p.bytes(), 0, out, at, p.bytes().length);
-                at += p.bytes().length;
-            }
-            return Tensor.ofUnsignedBytes(shape, out);
-        }
-        if (first.type() == Tensor.DataType.FP32) {
-            float[] out = new float[n];
-            for (Tensor p : parts) {
-                System.arraycopy(p.floats(), 0, out, at, p.floats().length);
-                at += p.floats().length;
-            }
-            return Tensor.ofFloats(shape, out);
-        }
-        long[] out = new long[n];
         for (Tensor p : parts) {
-            System.arraycopy(p.longs(), 0, out, at, p.longs().length);
-            at += p.longs().length;
+            int n = (int) Tensor.elementCount(p.shape());
+            System.arraycopy(p.data(), 0, out, at, n);
+            at += n;
         }
-        return Tensor.ofLongs(shape, out);
+        return Tensor.of(first.type(), shape, out);
+    }
+
+    private static Object newArray(Tensor.DataType type, int n) {
+        return switch (type) {
+            case FP32 -> new float[n];
+            case INT64 -> new long[n];
+            case UINT8 -> new byte[n];
+        };
     }
 
     private static long elementCount(long[] shape, String what) {
