@@ -171,10 +171,6 @@ public class Preprocessor {
         return RESAMPLER + "/" + dec + "/" + spec.id() + "/" + mode.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
-        return normalise(pixelViews(img, spec, views), spec);
-    }
-
     /** The views' CHW pixels (tensor channel order), before normalisation. */
     static Map<View, List<byte[]>> pixelViews(RgbImage img, PreprocessSpec spec, List<View> views) {
         Map<View, List<byte[]>> out = new EnumMap<>(View.class);

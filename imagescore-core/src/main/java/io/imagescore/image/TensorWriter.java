@@ -22,10 +22,6 @@ final class TensorWriter {
         }
     }
 
-    float[] write(RgbImage img, int x0, int y0, boolean flip) {
-        return normalise(pixels(img, x0, y0, flip));
-    }
-
     /** The window's pixels, CHW in the tensor's channel order (what a UINT8-input model receives). */
     byte[] pixels(RgbImage img, int x0, int y0, boolean flip) {
         int s = size;
