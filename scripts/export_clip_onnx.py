@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Export CLIP towers and the LAION aesthetic heads to ONNX for imagescore: a pack and Triton model repository entries.
+"""Export CLIP towers to ONNX for imagescore, with the LAION aesthetic heads as in-process pack heads: a pack and
+Triton model repository entries.
 
 The towers are built in plain PyTorch (scripts/clip_model.py; no transformers, no open_clip) from a config (tiny, b32,
 b16, l14) and get either real weights from an OpenAI or OpenCLIP checkpoint (--weights FILE) or seeded random weights
@@ -10,9 +11,12 @@ Per config it writes
   * UINT8 image  pixels UINT8 [N,3,224,224] (RGB 0..255 after resize/crop) -> image_embeds    image-u8.onnx (normalises inside)
   * text tower   input_ids INT64 [N,77] (0-padded) -> text_embeds FP32 [N,D]  text.onnx        (projected, not L2-normalised)
   * FP16 towers  the same graphs with FP16 weights and arithmetic, FP32 inputs/outputs   image-fp16.onnx, text-fp16.onnx
-  * LAION heads  image_embeds FP32 [N,D] -> score FP32 [N,1] (L2 normalisation inside the graph)  <head>.onnx
 into <pack-dir> (pack.json with the image and text towers, heads/<head>/1/{head.json,weights.safetensors}, the ONNX files,
 pack-manifest-template.json) and <triton-repo>/<model>/{config.pbtxt,1/model.onnx}. All exports have a dynamic batch axis.
+With the UINT8 variant (the default) the pack's Triton encoder is the UINT8 tower and the FP32 image tower goes to the pack
+only (the embedded backend runs it): the front end then sends 1 byte per value to Triton instead of 4.
+The LAION heads run in the front end (heads/<head>/1: one image encoding feeds every score, on both backends); they are
+checked against ../shared's golden scores here, but not exported to ONNX or Triton.
 
 Every export is validated before it is written when a Python ONNX runner exists (onnxruntime, else onnx.reference):
 max |ONNX - torch| on batches other than the export's dummy batch, above --tolerance the script exits non-zero. Where no
@@ -55,8 +59,7 @@ OPENAI_CHECKPOINTS = {
 @dataclass(frozen=True)
 class HeadSpec:
     file_stem: str       # name of the .safetensors file in --heads-dir
-    triton_name: str     # Triton model folder
-    model_key: str       # model id inside the pack ("<pack>/<model_key>"), file "<model_key>.onnx", score id
+    model_key: str       # the pack's head (score) name: heads/<model_key>/1
     kind: str            # "linear" (v1: Linear D->1) or "mlp" (v2: 768-1024-128-64-16-1, no activations)
     score_range: tuple   # documented output range, for the manifest
 
@@ -72,20 +75,20 @@ class ClipSpec:
     text_max_batch: int = 256
 
 
-def _b32_head(triton_name):
-    return HeadSpec("sa_0_4_vit_b_32_linear", triton_name, "aesthetic", "linear", (0, 10))
+def _b32_head():
+    return HeadSpec("sa_0_4_vit_b_32_linear", "aesthetic", "linear", (0, 10))
 
 
 SPECS = {
     # Random weights only; 512-d like B/32 so the real B/32 LAION head runs on its (meaningless) embeddings in CI.
-    "tiny": ClipSpec("clip-tiny", "tiny", 512, "tiny CLIP (ViT 64-wide, 2+2 layers)", (_b32_head("clip-tiny-aesthetic"),),
+    "tiny": ClipSpec("clip-tiny", "tiny", 512, "tiny CLIP (ViT 64-wide, 2+2 layers)", (_b32_head(),),
                      image_max_batch=16, text_max_batch=64),
-    "b32": ClipSpec("clip-vit-b32", "b32", 512, "ViT-B/32", (_b32_head("laion-aesthetic-vit-b32"),)),
+    "b32": ClipSpec("clip-vit-b32", "b32", 512, "ViT-B/32", (_b32_head(),)),
     "b16": ClipSpec("clip-vit-b16", "b16", 512, "ViT-B/16",
-                    (HeadSpec("sa_0_4_vit_b_16_linear", "laion-aesthetic-vit-b16", "aesthetic", "linear", (0, 10)),)),
+                    (HeadSpec("sa_0_4_vit_b_16_linear", "aesthetic", "linear", (0, 10)),)),
     "l14": ClipSpec("clip-vit-l14", "l14", 768, "ViT-L/14",
-                    (HeadSpec("sa_0_4_vit_l_14_linear", "laion-aesthetic-vit-l14", "aesthetic", "linear", (0, 10)),
-                     HeadSpec("sac+logos+ava1-l14-linearMSE", "laion-aesthetic-v2-vit-l14", "aesthetic-v2", "mlp", (1, 10))),
+                    (HeadSpec("sa_0_4_vit_l_14_linear", "aesthetic", "linear", (0, 10)),
+                     HeadSpec("sac+logos+ava1-l14-linearMSE", "aesthetic-v2", "mlp", (1, 10))),
                     image_max_batch=32),
 }
 
@@ -93,9 +96,9 @@ SPECS = {
 @dataclass
 class ExportResult:
     """One exported model, as the manifest and the Triton config describe it."""
-    model_key: str        # "image", "image-u8", "text", "image-fp16", "aesthetic", ...
+    model_key: str        # "image", "image-u8", "text", "image-fp16", "text-fp16"
     role: str
-    triton_name: str
+    triton_name: str | None  # None: pack file only (the FP32 image tower when Triton serves the UINT8 one)
     pack_file: str
     inputs: list          # [(name, type, shape-with--1)]
     outputs: list
@@ -112,7 +115,8 @@ def tower_results(spec: ClipSpec, variants: set) -> list[ExportResult]:
     d, s = spec.embed_dim, IMAGE_SIZE
     image_out = [("image_embeds", "FP32", [-1, d])]
     text_in, text_out = [("input_ids", "INT64", [-1, CONTEXT_LENGTH])], [("text_embeds", "FP32", [-1, d])]
-    out = [ExportResult("image", "image-encoder", f"{spec.key}-image", "image.onnx",
+    # Triton serves the UINT8 tower when there is one (a quarter of the bytes); the FP32 one is the embedded backend's
+    out = [ExportResult("image", "image-encoder", None if "u8" in variants else f"{spec.key}-image", "image.onnx",
                         [("pixel_values", "FP32", [-1, 3, s, s])], image_out, spec.image_max_batch),
            ExportResult("text", "text-encoder", f"{spec.key}-text", "text.onnx", text_in, text_out, spec.text_max_batch)]
     if "u8" in variants:
@@ -126,11 +130,6 @@ def tower_results(spec: ClipSpec, variants: set) -> list[ExportResult]:
     return out
 
 
-def head_result(spec: ClipSpec, head: HeadSpec) -> ExportResult:
-    return ExportResult(head.model_key, "aesthetic-head", head.triton_name, f"{head.model_key}.onnx",
-                        [("image_embeds", "FP32", [-1, spec.embed_dim])], [("score", "FP32", [-1, 1])], 1024)
-
-
 def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> dict:
     """The pack descriptor template: model facts the Java side needs to build ModelSpec/TensorSpec records
     (id, file, tritonName, tritonVersion, inputs, outputs, maxBatch) plus preprocessing, tokenizer and scores."""
@@ -141,7 +140,6 @@ def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> d
         "outputs": [{"name": n, "type": t, "shape": s} for n, t, s in r.outputs],
         "maxBatch": r.max_batch, "sha256": r.sha256, "validation": r.validation or None,
     } for r in results]
-    heads = [h for h in spec.heads if any(r.model_key == h.model_key for r in results)]
     preprocess = {"channels": "RGB", "layout": "NCHW", "resize": "shortest-side", "size": IMAGE_SIZE,
                   "interpolation": "bicubic", "crop": "center", "cropSize": IMAGE_SIZE, "scale": 1 / 255,
                   "mean": CLIP_MEAN, "std": CLIP_STD}
@@ -159,28 +157,32 @@ def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> d
         },
         "models": models,
         "scores": [
-            {"id": h.model_key, "model": f"{spec.key}/{h.model_key}", "output": "score",
-             "range": list(h.score_range), "higherIsBetter": True,
-             "input": f"{spec.key}/image:image_embeds (the head L2-normalises inside its graph)"}
-            for h in heads
+            {"id": h.model_key, "head": f"heads/{h.model_key}/1", "kind": h.kind, "range": list(h.score_range),
+             "higherIsBetter": True, "runs": "in the front end, on both backends",
+             "input": f"{spec.key}/image:image_embeds (L2-normalised by the head)"}
+            for h in spec.heads
         ],
     }
 
 
 def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, local_files: bool, logit_scale: float,
-               description: str) -> None:
+               description: str, variants: set) -> None:
     """Writes the pack in the format io.imagescore.pack.PackLoader reads: pack.json (image tower as the encoder, text
     tower for prompt scores) and heads/<name>/1/head.json with the head's safetensors copied beside it (heads run in
     Java, as in every pack). Without local_files the pack is Triton-only (the towers live only in the Triton repo)."""
     encoder = {"file": "image.onnx"} if local_files else {}
+    u8 = "u8" in variants
     encoder.update({
-        "triton_model": f"{spec.key}-image", "triton_version": "1", "max_batch": spec.image_max_batch,
+        "triton_model": f"{spec.key}-image-u8" if u8 else f"{spec.key}-image", "triton_version": "1",
+        "max_batch": spec.image_max_batch,
         "input": {"name": "pixel_values", "datatype": "FP32", "shape": [-1, 3, IMAGE_SIZE, IMAGE_SIZE]},
         "outputs": [{"name": "image_embeds", "datatype": "FP32", "shape": [-1, spec.embed_dim]}],
         "embedding_output": "image_embeds",
         "preprocessing": {"size": IMAGE_SIZE, "resize": "clip", "mean": CLIP_MEAN, "std": CLIP_STD,
                           "color_order": "RGB", "views": ["center"]},
     })
+    if u8:
+        encoder["triton_input"] = {"name": "pixels", "datatype": "UINT8", "shape": [-1, 3, IMAGE_SIZE, IMAGE_SIZE]}
     text_encoder = {"file": "text.onnx"} if local_files else {}
     text_encoder.update({
         "triton_model": f"{spec.key}-text", "triton_version": "1", "max_batch": spec.text_max_batch,
@@ -419,7 +421,7 @@ def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, o
     return {"maxAbsDiff": worst, "bound": bound, "inputShapes": shapes, "runner": runner}
 
 
-def check_golden(head: HeadSpec, module, heads_dir: Path, spec: ClipSpec, onnx_path: Path | None):
+def check_golden(head: HeadSpec, module, heads_dir: Path, spec: ClipSpec):
     """Scores ../shared's reference embeddings (rated 0..9) and compares with golden-scores.json (1e-3)."""
     import numpy as np
     import torch
@@ -433,9 +435,6 @@ def check_golden(head: HeadSpec, module, heads_dir: Path, spec: ClipSpec, onnx_p
     with torch.no_grad():
         torch_scores = module(torch.from_numpy(x)).numpy()[:, 0]
     result = {"torchVsGoldenMaxAbsDiff": float(np.max(np.abs(torch_scores - golden)))}
-    onnx_scores = run_onnx(onnx_path, {"image_embeds": x}, "score")[0] if onnx_path is not None else None
-    if onnx_scores is not None:
-        result["onnxVsGoldenMaxAbsDiff"] = float(np.max(np.abs(onnx_scores[:, 0] - golden)))
     print(f"  golden {head.file_stem}: {result} (tolerance 1e-3, golden values are rounded to 4 decimals)")
     if max(result.values()) > 1e-3:
         raise SystemExit(f"{head.file_stem}: does not reproduce golden-scores.json")
@@ -451,17 +450,21 @@ def sha256(path: Path) -> str:
 
 
 def publish(tmp: Path, r: ExportResult, args) -> None:
-    """Copies a validated export into the Triton repository layout and the pack directory."""
+    """Copies a validated export into the Triton repository layout (unless it is pack-only) and the pack directory."""
     r.sha256, r.onnx_bytes = sha256(tmp), tmp.stat().st_size
-    model_dir = args.triton_repo / r.triton_name
-    (model_dir / "1").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(tmp, model_dir / "1" / "model.onnx")
-    config = model_dir / "config.pbtxt"
-    if args.overwrite_config or not config.exists():
-        config.write_text(triton_config(r))
+    written = []
+    if r.triton_name is not None:
+        model_dir = args.triton_repo / r.triton_name
+        (model_dir / "1").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp, model_dir / "1" / "model.onnx")
+        config = model_dir / "config.pbtxt"
+        if args.overwrite_config or not config.exists():
+            config.write_text(triton_config(r))
+        written.append(model_dir / "1" / "model.onnx")
     args.pack_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(tmp, args.pack_dir / r.pack_file)
-    print(f"  wrote {model_dir / '1' / 'model.onnx'} and {args.pack_dir / r.pack_file} ({r.onnx_bytes:,} bytes)")
+    written.append(args.pack_dir / r.pack_file)
+    print(f"  wrote {' and '.join(map(str, written))} ({r.onnx_bytes:,} bytes)")
 
 
 def token_batch(rng, lengths):
@@ -524,14 +527,14 @@ def main(argv=None) -> int:
     p.add_argument("--tolerance", type=float, default=1e-4, help="max abs diff for the FP32 towers")
     p.add_argument("--fp16-tolerance", type=float, default=1e-2,
                    help="FP16 towers: max abs diff as a fraction of the largest |output|")
-    p.add_argument("--head-tolerance", type=float, default=1e-5)
-    p.add_argument("--heads-only", action="store_true", help="skip the towers")
+    p.add_argument("--heads-only", action="store_true", help="skip the towers: check the heads, write the pack")
     p.add_argument("--towers-only", action="store_true")
     p.add_argument("--no-validate", action="store_true",
                    help="write exports without running them (recorded in the manifest)")
     p.add_argument("--overwrite-config", action="store_true", help="replace existing config.pbtxt files")
     p.add_argument("--copy-mobilenet", type=Path, metavar="ONNX",
-                   help="also copy the MobileNetV2 features model to <triton-repo>/mobilenetv2-default/1/model.onnx")
+                   help="also copy the default pack's Triton model (packs/mobilenetv2-default/models/"
+                        "mobilenetv2-12-int8-spatial-u8.onnx) to <triton-repo>/mobilenetv2-default/1/model.onnx")
     p.add_argument("--manifest-only", action="store_true",
                    help="write only the pack files (pack.json, heads, pack-manifest-template.json) into --pack-dir, "
                         "without exporting: a Triton-only pack (no torch needed)")
@@ -548,10 +551,10 @@ def main(argv=None) -> int:
         real += " with the LAION aesthetic head"
 
     if args.manifest_only:
-        results = tower_results(spec, variants) + [head_result(spec, h) for h in spec.heads]
+        results = tower_results(spec, variants)
         provenance = {"source": "template (no export ran)", "exporter": "scripts/export_clip_onnx.py"}
         write_pack(spec, args.pack_dir, args.heads_dir, False, 100.0,
-                   real + ". Written by scripts/export_clip_onnx.py; Triton-only: no local model file.")
+                   real + ". Written by scripts/export_clip_onnx.py; Triton-only: no local model file.", variants)
         (args.pack_dir / "pack-manifest-template.json").write_text(
             json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"wrote the Triton-only pack {args.pack_dir}")
@@ -600,11 +603,11 @@ def main(argv=None) -> int:
                 else:
                     export_onnx(module, dummy, in_name, out_name, tmp, args.opset)
                     fp32_files[r.model_key] = tmp
-                print(f"  export {r.triton_name}: {time.perf_counter() - t0:.1f} s, {tmp.stat().st_size:,} bytes",
+                print(f"  export {r.pack_file}: {time.perf_counter() - t0:.1f} s, {tmp.stat().st_size:,} bytes",
                       flush=True)
                 if not args.no_validate:
                     fp16 = r.precision == "fp16"
-                    r.validation = compare(r.triton_name, tmp, module, checks, in_name, out_name,
+                    r.validation = compare(r.pack_file, tmp, module, checks, in_name, out_name,
                                            args.fp16_tolerance if fp16 else args.tolerance, relative=fp16)
                 publish(tmp, r, args)
                 results.append(r)
@@ -615,24 +618,14 @@ def main(argv=None) -> int:
                 print(f"  wrote the verification inputs and torch outputs to {args.verify_dir}")
 
         if not args.towers_only:
+            # the heads run in the front end from their safetensors (written by write_pack); here the weights are
+            # checked against the published golden scores, refused for another embedding size
             for head in spec.heads:
-                r = head_result(spec, head)
                 module = build_head(head, clip_model.read_safetensors(args.heads_dir / f"{head.file_stem}.safetensors"),
                                     spec.embed_dim)
-                tmp = work / r.pack_file
-                t0 = time.perf_counter()
-                export_onnx(module, torch.randn(2, spec.embed_dim), "image_embeds", "score", tmp, args.opset)
-                print(f"  export {r.triton_name}: {time.perf_counter() - t0:.1f} s, {tmp.stat().st_size:,} bytes")
-                if not args.no_validate:
-                    checks = [torch.randn(n, spec.embed_dim, generator=torch.Generator().manual_seed(args.seed + n))
-                              for n in (1, 5)]
-                    r.validation = compare(r.triton_name, tmp, module, checks, "image_embeds", "score",
-                                           args.head_tolerance)
-                golden = check_golden(head, module, args.heads_dir, spec, None if args.no_validate else tmp)
+                golden = check_golden(head, module, args.heads_dir, spec)
                 if golden:
-                    r.validation = {**r.validation, **golden}
-                publish(tmp, r, args)
-                results.append(r)
+                    provenance.setdefault("heads", {})[head.model_key] = golden
 
         if args.copy_mobilenet:
             target = args.triton_repo / "mobilenetv2-default" / "1" / "model.onnx"
@@ -645,7 +638,7 @@ def main(argv=None) -> int:
         description = (f"{spec.description} with RANDOM weights (seed {args.seed}): tests the export and serving "
                        "path; its scores mean nothing" if args.random_init else real) + \
             ". Written by scripts/export_clip_onnx.py."
-        write_pack(spec, args.pack_dir, args.heads_dir, towers_here, logit_scale, description)
+        write_pack(spec, args.pack_dir, args.heads_dir, towers_here, logit_scale, description, variants)
         out.write_text(json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"{spec.key}: {len(results)} model(s) exported in {time.perf_counter() - started:.1f} s;"
               f" manifest {out}" + ("  [NOT VALIDATED: --no-validate]" if args.no_validate else ""))

@@ -45,15 +45,23 @@ class ExportFromCheckpoint(unittest.TestCase):
         self.assertEqual(pack["encoder"]["file"], "image.onnx")
         self.assertAlmostEqual(pack["text_encoder"]["logit_scale"], 1 / 0.07, places=4)
         self.assertNotIn("RANDOM", pack["description"])
-        for model in ("clip-tiny-image", "clip-tiny-image-u8", "clip-tiny-text", "clip-tiny-aesthetic"):
+        # Triton serves the UINT8 image tower and the text tower; the FP32 image tower and the head are the pack's
+        self.assertEqual(sorted(p.name for p in (self.dir / "repo").iterdir()), ["clip-tiny-image-u8", "clip-tiny-text"])
+        for model in ("clip-tiny-image-u8", "clip-tiny-text"):
             self.assertTrue((self.dir / "repo" / model / "1" / "model.onnx").is_file(), model)
+        self.assertEqual(pack["encoder"]["triton_model"], "clip-tiny-image-u8")
+        self.assertEqual(pack["encoder"]["triton_input"], {"name": "pixels", "datatype": "UINT8", "shape": [-1, 3, 224, 224]})
+        self.assertTrue((self.dir / "pack" / "heads" / "aesthetic" / "1" / "weights.safetensors").is_file())
+        self.assertFalse((self.dir / "pack" / "aesthetic.onnx").exists())
         config = (self.dir / "repo" / "clip-tiny-image-u8" / "config.pbtxt").read_text()
         self.assertIn("data_type: TYPE_UINT8", config)
         self.assertIn("max_batch_size: 16", config)
         manifest = json.loads((self.dir / "pack" / "pack-manifest-template.json").read_text())
         self.assertEqual(manifest["provenance"]["source"], "epoch_1.pt (quick_gelu)")
-        self.assertEqual([m["id"] for m in manifest["models"]],
-                         ["clip-tiny/image", "clip-tiny/text", "clip-tiny/image-u8", "clip-tiny/aesthetic"])
+        self.assertEqual([m["id"] for m in manifest["models"]], ["clip-tiny/image", "clip-tiny/text", "clip-tiny/image-u8"])
+        self.assertEqual([m["tritonName"] for m in manifest["models"]], [None, "clip-tiny-text", "clip-tiny-image-u8"])
+        self.assertEqual(manifest["scores"][0]["head"], "heads/aesthetic/1")
+        self.assertLess(manifest["provenance"]["heads"]["aesthetic"]["torchVsGoldenMaxAbsDiff"], 1e-3)
 
     def test_a_checkpoint_of_another_size_is_refused_with_the_differences(self):
         ckpt = self.dir / "b32-shaped.pt"

@@ -82,6 +82,21 @@ public class Preprocessor {
      */
     public PreprocessedImage preprocess(ByteBuffer bytes, PreprocessSpec spec, List<View> views, PreprocessMode mode,
                                         StageClock clock) {
+        return preprocess(bytes, spec, views, mode, clock, false);
+    }
+
+    /**
+     * As {@link #preprocess(ByteBuffer, PreprocessSpec, List, PreprocessMode, StageClock)}, but the views are the
+     * un-normalised CHW pixels ({@link PreprocessedImage#pixels()}), for a model that normalises inside its graph:
+     * the same pixels the float tensors are computed from.
+     */
+    public PreprocessedImage preprocessPixels(ByteBuffer bytes, PreprocessSpec spec, List<View> views,
+                                              PreprocessMode mode, StageClock clock) {
+        return preprocess(bytes, spec, views, mode, clock, true);
+    }
+
+    private PreprocessedImage preprocess(ByteBuffer bytes, PreprocessSpec spec, List<View> views, PreprocessMode mode,
+                                         StageClock clock, boolean pixels) {
         ByteBuffer encoded = bytes == null ? ByteBuffer.allocate(0) : bytes.slice();
         decoder.check(encoded); // empty / too many bytes / unsupported: rejected before waiting for a decode slot
         // FAST decodes at a reduced DCT scale, which native-resolution crops (the grid views) cannot use. A view's
@@ -97,31 +112,33 @@ public class Preprocessor {
             throw new ImageScoreException(ErrorCode.INTERNAL, "interrupted while waiting to decode", e);
         }
         try {
+            Map<View, List<byte[]>> pixelsOut = new EnumMap<>(View.class);
+            Map<View, List<float[]>> floatsOut = new EnumMap<>(View.class);
+            Map<View, List<byte[]>> pixelSink = pixels ? pixelsOut : null;
             // grid views alone (or beside scaled views in FAST mode, which decodes those apart anyway): decode only
             // the nine crops' blocks of a large JPEG
             Crops grid = !regionDecode || nativeViews.isEmpty() || (!fast && !scaledViews.isEmpty()) ? null
                     : gridCrops(encoded, spec, clock);
             if (grid != null) {
-                Map<View, List<float[]>> out = new EnumMap<>(View.class);
                 try (StageClock.Timing ignored = clock.begin("preprocess")) {
-                    out.putAll(views(null, grid.crops(), spec, nativeViews));
+                    collect(pixelViews(null, grid.crops(), spec, nativeViews), spec, pixelSink, floatsOut);
                 }
                 if (!scaledViews.isEmpty()) {
-                    out.putAll(views(decode(encoded, spec.size(), clock), spec, scaledViews, clock));
+                    views(decode(encoded, spec.size(), clock), spec, scaledViews, clock, pixelSink, floatsOut);
                 }
-                return new PreprocessedImage(grid.fullWidth(), grid.fullHeight(), out);
+                return new PreprocessedImage(grid.fullWidth(), grid.fullHeight(), floatsOut, pixelsOut);
             }
+            ImageDecoder.Decoded decoded;
             if (!fast || nativeViews.isEmpty() || scaledViews.isEmpty()) {
                 int dctTarget = fast && nativeViews.isEmpty() ? spec.size() : 0;
-                ImageDecoder.Decoded decoded = decode(encoded, dctTarget, clock);
-                return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), views(decoded, spec, views, clock));
+                decoded = decode(encoded, dctTarget, clock);
+                views(decoded, spec, views, clock, pixelSink, floatsOut);
+            } else {
+                views(decode(encoded, 0, clock), spec, nativeViews, clock, pixelSink, floatsOut);
+                decoded = decode(encoded, spec.size(), clock);
+                views(decoded, spec, scaledViews, clock, pixelSink, floatsOut);
             }
-            ImageDecoder.Decoded full = decode(encoded, 0, clock);
-            Map<View, List<float[]>> out = new EnumMap<>(View.class);
-            out.putAll(views(full, spec, nativeViews, clock));
-            ImageDecoder.Decoded scaled = decode(encoded, spec.size(), clock);
-            out.putAll(views(scaled, spec, scaledViews, clock));
-            return new PreprocessedImage(scaled.fullWidth(), scaled.fullHeight(), out);
+            return new PreprocessedImage(decoded.fullWidth(), decoded.fullHeight(), floatsOut, pixelsOut);
         } finally {
             decodes.release();
         }
@@ -164,11 +181,28 @@ public class Preprocessor {
         }
     }
 
-    private Map<View, List<float[]>> views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views,
-                                           StageClock clock) {
+    /** The views' pixels into {@code pixelsOut}, or, when that is null, their normalised tensors into {@code floatsOut}. */
+    private void views(ImageDecoder.Decoded decoded, PreprocessSpec spec, List<View> views, StageClock clock,
+                       Map<View, List<byte[]>> pixelsOut, Map<View, List<float[]>> floatsOut) {
         try (StageClock.Timing ignored = clock.begin("preprocess")) {
-            return views(decoded.image(), spec, views);
+            collect(pixelViews(decoded.image(), spec, views), spec, pixelsOut, floatsOut);
         }
+    }
+
+    private static void collect(Map<View, List<byte[]>> px, PreprocessSpec spec, Map<View, List<byte[]>> pixelsOut,
+                                Map<View, List<float[]>> floatsOut) {
+        if (pixelsOut != null) {
+            pixelsOut.putAll(px);
+        } else {
+            floatsOut.putAll(normalise(px, spec));
+        }
+    }
+
+    private static Map<View, List<float[]>> normalise(Map<View, List<byte[]>> pixels, PreprocessSpec spec) {
+        TensorWriter writer = new TensorWriter(spec);
+        Map<View, List<float[]>> out = new EnumMap<>(View.class);
+        pixels.forEach((v, list) -> out.put(v, list.stream().map(writer::normalise).toList()));
+        return out;
     }
 
     /** The whole image as the views see it (EXIF-oriented RGB, full resolution): what explanation overlays draw on. */
@@ -189,34 +223,35 @@ public class Preprocessor {
         return RESAMPLER + "/" + dec + "/" + spec.id() + "/" + mode.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    static Map<View, List<float[]>> views(RgbImage img, PreprocessSpec spec, List<View> views) {
-        return views(img, null, spec, views);
+    /** The views' CHW pixels (tensor channel order), before normalisation. */
+    static Map<View, List<byte[]>> pixelViews(RgbImage img, PreprocessSpec spec, List<View> views) {
+        return pixelViews(img, null, spec, views);
     }
 
     /** {@code gridCrops}: the grid's nine crops when already decoded (then {@code img} may be null for grid views). */
-    private static Map<View, List<float[]>> views(RgbImage img, List<RgbImage> gridCrops, PreprocessSpec spec,
-                                                  List<View> views) {
-        Map<View, List<float[]>> out = new EnumMap<>(View.class);
+    private static Map<View, List<byte[]>> pixelViews(RgbImage img, List<RgbImage> gridCrops, PreprocessSpec spec,
+                                                      List<View> views) {
+        Map<View, List<byte[]>> out = new EnumMap<>(View.class);
         TensorWriter writer = new TensorWriter(spec);
         RgbImage centre = null;
         RgbImage whole = null;
         List<RgbImage> grid = gridCrops;
         for (View view : views) {
-            List<float[]> tensors = new ArrayList<>(view.tensorCount());
+            List<byte[]> tensors = new ArrayList<>(view.tensorCount());
             boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
             switch (view) {
                 case CENTER, CENTER_FLIP -> {
                     centre = centre != null ? centre : centre(img, spec);
-                    tensors.add(writer.write(centre, 0, 0, flip));
+                    tensors.add(writer.pixels(centre, 0, 0, flip));
                 }
                 case WHOLE, WHOLE_FLIP -> {
                     whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size());
-                    tensors.add(writer.write(whole, 0, 0, flip));
+                    tensors.add(writer.pixels(whole, 0, 0, flip));
                 }
                 case GRID3, GRID3_FLIP -> {
                     grid = grid != null ? grid : grid(img, spec.size());
                     for (RgbImage crop : grid) {
-                        tensors.add(writer.write(crop, 0, 0, flip));
+                        tensors.add(writer.pixels(crop, 0, 0, flip));
                     }
                 }
             }

@@ -14,6 +14,11 @@ public interface ModelBackend extends AutoCloseable {
     /** "onnx" or "triton": reported in pack descriptions and metrics. */
     String kind();
 
+    /** The inputs this backend feeds {@code model} (the Triton backend: its Triton variant's, e.g. UINT8 pixels). */
+    default java.util.List<TensorSpec> inputs(ModelSpec model) {
+        return model.inputs();
+    }
+
     /** Prepares a model (creates the session, or checks Triton's metadata against the spec). Called once at start-up. */
     void load(ModelSpec model);
 

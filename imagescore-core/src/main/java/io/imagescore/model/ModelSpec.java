@@ -6,12 +6,21 @@ import java.util.List;
 /**
  * One model as a pack declares it. {@code id} is unique across packs ("pack/encoder"); the embedded backend loads
  * {@code file}, the Triton backend addresses {@code tritonName} (and optionally {@code tritonVersion}).
+ * {@code tritonInputs} are the inputs of the Triton model when they differ from the file's (a UINT8-pixel variant that
+ * normalises inside its graph, so a quarter of the bytes travel); otherwise they equal {@code inputs}.
  */
 public record ModelSpec(String id, Path file, String tritonName, String tritonVersion,
-                        List<TensorSpec> inputs, List<TensorSpec> outputs, int maxBatch) {
+                        List<TensorSpec> inputs, List<TensorSpec> outputs, int maxBatch, List<TensorSpec> tritonInputs) {
     public ModelSpec {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+        tritonInputs = tritonInputs == null ? inputs : List.copyOf(tritonInputs);
+    }
+
+    /** A model whose Triton variant takes the same inputs as its file. */
+    public ModelSpec(String id, Path file, String tritonName, String tritonVersion, List<TensorSpec> inputs,
+                     List<TensorSpec> outputs, int maxBatch) {
+        this(id, file, tritonName, tritonVersion, inputs, outputs, maxBatch, null);
     }
 
     public TensorSpec output(String name) {

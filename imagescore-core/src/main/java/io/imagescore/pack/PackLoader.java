@@ -79,7 +79,7 @@ public final class PackLoader {
         hashed.put(MANIFEST, manifestFile);
 
         Fields enc = top.object("encoder", Set.of("file", "triton_model", "triton_version", "max_batch", "input",
-                "outputs", "embedding_output", "preprocessing"));
+                "triton_input", "outputs", "embedding_output", "preprocessing"));
         Path modelFile = enc.has("file") ? resolveFile(dir, manifestFile, enc.text("file")) : null;
         if (modelFile != null) {
             hashed.put("encoder", modelFile);
@@ -95,8 +95,18 @@ public final class PackLoader {
         }
         String tritonName = enc.has("triton_model") ? enc.text("triton_model") : name + "-encoder";
         String tritonVersion = enc.has("triton_version") ? enc.text("triton_version") : "";
+        // the Triton model may take the pixels before normalisation (UINT8, a quarter of the bytes on the wire)
+        TensorSpec tritonInput = enc.has("triton_input") ? tensorSpec(enc.object("triton_input",
+                Set.of("name", "datatype", "shape"))) : input;
+        if (!tritonInput.shape().equals(input.shape())) {
+            throw invalid(manifestFile, "encoder.triton_input shape " + tritonInput.shape() + " differs from encoder.input "
+                    + input.shape());
+        }
+        if (tritonInput.type() == Tensor.DataType.INT64) {
+            throw invalid(manifestFile, "encoder.triton_input must be UINT8 (pixels) or FP32 (normalised), got INT64");
+        }
         ModelSpec encoder = new ModelSpec(name + "/encoder", modelFile, tritonName, tritonVersion, List.of(input),
-                outputs, enc.integer("max_batch"));
+                outputs, enc.integer("max_batch"), List.of(tritonInput));
         PreprocessSpec preprocessing = preprocessSpec(enc.object("preprocessing",
                 Set.of("size", "resize", "mean", "std", "color_order", "views")));
         if (!input.shape().equals(List.of(-1L, 3L, (long) preprocessing.size(), (long) preprocessing.size()))) {
@@ -408,7 +418,7 @@ public final class PackLoader {
         try {
             type = Tensor.DataType.valueOf(f.text("datatype"));
         } catch (IllegalArgumentException e) {
-            throw f.error("datatype", "must be FP32 or INT64");
+            throw f.error("datatype", "must be FP32, INT64 or UINT8");
         }
         return new TensorSpec(f.text("name"), type, f.doubles("shape").stream().map(Double::longValue).toList());
     }

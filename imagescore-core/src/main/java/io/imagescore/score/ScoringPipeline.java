@@ -288,6 +288,9 @@ public class ScoringPipeline {
                                                     Set<String> outputs, PreprocessMode mode, CallScope scope) {
         PreprocessedImage[] pre = new PreprocessedImage[images.size()];
         ImageScoreException[] errors = rejected.clone();
+        // a model that normalises inside its graph (the Triton UINT8 variants) gets the pixels: 1 byte per value
+        TensorSpec input = backend.inputs(pack.encoder()).getFirst();
+        boolean rawPixels = input.type() == Tensor.DataType.UINT8;
         long pixels = 0;
         long bytes = 0;
         for (int i = 0; i < images.size(); i++) {
@@ -311,7 +314,9 @@ public class ScoringPipeline {
                 // the call's trace context travels to the pool thread, so its decode spans are the call's children
                 futures.add(cpu.submit(Context.current().wrap(() -> {
                     scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
-                    return preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                    return rawPixels
+                            ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, metrics)
+                            : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
                 })));
             }
             try {
@@ -346,13 +351,13 @@ public class ScoringPipeline {
         record Slot(int image, View view) {
         }
         List<Slot> slots = new ArrayList<>();
-        List<float[]> tensors = new ArrayList<>();
+        List<Object> tensors = new ArrayList<>(); // float[] or byte[] (rawPixels)
         for (int i = 0; i < pre.length; i++) {
             if (pre[i] == null) {
                 continue;
             }
             for (View v : views) {
-                for (float[] t : pre[i].views().get(v)) {
+                for (Object t : rawPixels ? pre[i].pixels().get(v) : pre[i].views().get(v)) {
                     slots.add(new Slot(i, v));
                     tensors.add(t);
                 }
@@ -363,22 +368,22 @@ public class ScoringPipeline {
             rows.put(o, new float[tensors.size()][]);
         }
         int maxBatch = pack.encoder().maxBatch();
-        String inputName = pack.encoder().inputs().getFirst().name();
         int s = pack.preprocessing().size();
         int per = 3 * s * s;
         for (int start = 0; start < tensors.size(); start += maxBatch) {
             int n = Math.min(maxBatch, tensors.size() - start);
             scope.check("a model call");
-            float[] batch = new float[n * per];
+            Object batch = rawPixels ? new byte[n * per] : new float[n * per];
             for (int j = 0; j < n; j++) {
                 System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
             }
+            Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32, new long[] {n, 3, s, s}, batch);
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
-                    result = backend.infer(pack.encoder().id(),
-                            Map.of(inputName, Tensor.ofFloats(new long[] {n, 3, s, s}, batch)), outputs, scope.deadline());
+                    result = backend.infer(pack.encoder().id(), Map.of(input.name(), batchTensor), outputs,
+                            scope.deadline());
                 } catch (ImageScoreException e) {
                     // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
                     // deadline less its margin) reports the call's end
@@ -415,7 +420,7 @@ public class ScoringPipeline {
             }
             Map<View, EncodedImage.ViewOutputs> perView = new EnumMap<>(View.class);
             for (View v : views) {
-                int count = pre[i].views().get(v).size();
+                int count = pre[i].tensorCount(v);
                 Map<String, float[]> means = new HashMap<>();
                 Map<String, List<float[]>> perTensor = new HashMap<>();
                 for (String o : outputs) {

@@ -30,6 +30,9 @@ class PackLoaderTest {
         assertThat(pack.name()).isEqualTo("mobilenetv2-default");
         assertThat(pack.embeddingDim()).isEqualTo(1280);
         assertThat(pack.encoder().file()).isRegularFile();
+        // the embedded backend feeds the file normalised floats; the Triton model takes the pixels
+        assertThat(pack.encoder().inputs()).extracting(t -> t.name() + " " + t.type()).containsExactly("input FP32");
+        assertThat(pack.encoder().tritonInputs()).extracting(t -> t.name() + " " + t.type()).containsExactly("pixels UINT8");
         assertThat(pack.preprocessing().resize()).isEqualTo(PreprocessSpec.ResizePolicy.CLIP);
         HeadVersion imagenet = pack.heads().get("imagenet").lastEntry().getValue();
         assertThat(imagenet.spec().kind()).isEqualTo(ScoreSpec.Kind.CLASSES);
@@ -69,6 +72,12 @@ class PackLoaderTest {
 
         assertEditBreaks("pack.json", "\"embedding_output\": \"features\"", "\"embedding_output\": \"feats\"",
                 "pack.json", "embedding_output 'feats' is not one of encoder.outputs");
+
+        assertEditBreaks("pack.json", "\"datatype\": \"UINT8\", \"shape\": [-1, 3, 224, 224]",
+                "\"datatype\": \"UINT8\", \"shape\": [-1, 3, 256, 256]",
+                "pack.json", "encoder.triton_input shape [-1, 3, 256, 256] differs from encoder.input [-1, 3, 224, 224]");
+        assertEditBreaks("pack.json", "\"datatype\": \"UINT8\"", "\"datatype\": \"INT64\"",
+                "pack.json", "encoder.triton_input must be UINT8 (pixels) or FP32 (normalised), got INT64");
 
         assertEditBreaks("pack.json", "\"size\": 224", "\"size\": 256",
                 "pack.json", "does not match preprocessing size 256");

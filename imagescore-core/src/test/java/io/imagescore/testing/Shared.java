@@ -24,9 +24,17 @@ public final class Shared {
         return Path.of(System.getProperty("imagescore.root", ".")).toAbsolutePath().normalize();
     }
 
-    /** The default pack's encoder (the shared MobileNetV2 with its added spatial output), as Triton test servers serve it. */
+    /** The default pack's encoder (the shared MobileNetV2 with its added spatial output), as the embedded backend runs it. */
     public static Path defaultPackEncoder() {
         return root().resolve("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial.onnx");
+    }
+
+    /**
+     * The default pack's Triton model: the encoder with the UINT8 input {@code pixels} it normalises inside its graph
+     * ({@code scripts/add_uint8_input.py}), as Triton test servers serve it.
+     */
+    public static Path defaultPackTritonModel() {
+        return root().resolve("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial-u8.onnx");
     }
 
     public static Path path(String relative) {

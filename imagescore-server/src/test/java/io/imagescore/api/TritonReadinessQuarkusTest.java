@@ -104,7 +104,7 @@ class TritonReadinessQuarkusTest {
             assertThat(early).startsWith("503").contains("localhost:" + LateTriton.port).contains("UNAVAILABLE");
 
             triton = TritonTestServer.start(LateTriton.port).addModel("mobilenetv2-default",
-                    io.imagescore.testing.Shared.defaultPackEncoder(), 32);
+                    io.imagescore.testing.Shared.defaultPackTritonModel(), 32);
             // gRPC health alone
             assertThat(await(5_000, () -> grpcHealth(ch, ""), s -> s == ServingStatus.SERVING)).isEqualTo(ServingStatus.SERVING);
             assertThat(grpcHealth(ch, "imagescore.v1.ImageScore")).isEqualTo(ServingStatus.SERVING);

@@ -164,7 +164,7 @@ class DeployBootIT {
                 // the stand-in serves MobileNetV2 only: the CLIP pack's model is missing there, so the service runs
                 // not ready and says which model at which endpoint (a real Triton serves both, see deploy/README.md)
                 String notReady = app.awaitStatus("/q/health/ready", 503);
-                assertThat(notReady).contains("clip-vit-b32-image").contains(tritons.getFirst().target());
+                assertThat(notReady).contains("clip-vit-b32-image-u8").contains(tritons.getFirst().target());
 
                 ManagedChannel ch = app.channel();
                 try {
@@ -240,7 +240,7 @@ class DeployBootIT {
         for (String endpoint : endpoints.split(",")) {
             assertThat(endpoint.trim()).matches("[a-z0-9.-]+:\\d+");
             TritonTestServer t = TritonTestServer.start().addModel("mobilenetv2-default",
-                    Shared.defaultPackEncoder(), 32);
+                    Shared.defaultPackTritonModel(), 32);
             started.add(t);
             local.add(t.target());
         }

@@ -55,17 +55,14 @@ class DeployManifestsTest {
 
     static Stream<Expected> documentedModels() {
         return Stream.of(
-                new Expected("clip-vit-b32-image",
-                        List.of(new Io("pixel_values", "TYPE_FP32", List.of(3L, 224L, 224L))),
+                new Expected("clip-vit-b32-image-u8",
+                        List.of(new Io("pixels", "TYPE_UINT8", List.of(3L, 224L, 224L))),
                         List.of(new Io("image_embeds", "TYPE_FP32", List.of(512L)))),
                 new Expected("clip-vit-b32-text",
                         List.of(new Io("input_ids", "TYPE_INT64", List.of(77L))),
                         List.of(new Io("text_embeds", "TYPE_FP32", List.of(512L)))),
-                new Expected("laion-aesthetic-vit-b32",
-                        List.of(new Io("image_embeds", "TYPE_FP32", List.of(512L))),
-                        List.of(new Io("score", "TYPE_FP32", List.of(1L)))),
                 new Expected("mobilenetv2-default",
-                        List.of(new Io("input", "TYPE_FP32", List.of(3L, 224L, 224L))),
+                        List.of(new Io("pixels", "TYPE_UINT8", List.of(3L, 224L, 224L))),
                         List.of(new Io("output", "TYPE_FP32", List.of(1000L)),
                                 new Io("features", "TYPE_FP32", List.of(1280L)),
                                 new Io("spatial", "TYPE_FP32", List.of(1280L, 7L, 7L)))));
@@ -484,13 +481,13 @@ class DeployManifestsTest {
     @Test
     void mobilenet_config_matches_the_pack_onnx_file_it_serves() throws Exception {
         Map<String, List<Object>> config = pbtxt("mobilenetv2-default");
-        assertOnnxMatches(io.imagescore.testing.Shared.defaultPackEncoder(), config, true);
+        assertOnnxMatches(io.imagescore.testing.Shared.defaultPackTritonModel(), config, true);
     }
 
     @Test
     void clip_configs_use_the_tensor_names_and_types_of_the_shared_clip_exports() throws Exception {
         // The shared tiny CLIP was exported with the same code path as scripts/export_clip_onnx.py; only D differs.
-        assertOnnxMatches(SHARED.resolve("models/clip-tiny/tiny-clip-image.onnx"), pbtxt("clip-vit-b32-image"), false);
+        // (It has no UINT8 image tower; ExportedClipBackendsTest serves the exporter's own, with its generated config.)
         assertOnnxMatches(SHARED.resolve("models/clip-tiny/tiny-clip-text.onnx"), pbtxt("clip-vit-b32-text"), false);
     }
 
@@ -506,7 +503,11 @@ class DeployManifestsTest {
         assertThat(actual.keySet()).as(onnx + " tensor names").containsExactlyInAnyOrderElementsOf(declared.stream().map(Io::name).toList());
         for (Io io : declared) {
             TensorInfo info = (TensorInfo) actual.get(io.name()).getInfo();
-            assertThat(info.type).as(io.name() + " type").isEqualTo(io.type().equals("TYPE_INT64") ? OnnxJavaType.INT64 : OnnxJavaType.FLOAT);
+            assertThat(info.type).as(io.name() + " type").isEqualTo(switch (io.type()) {
+                case "TYPE_INT64" -> OnnxJavaType.INT64;
+                case "TYPE_UINT8" -> OnnxJavaType.UINT8;
+                default -> OnnxJavaType.FLOAT;
+            });
             long[] shape = info.getShape();
             assertThat(shape[0]).as(io.name() + " batch dim must be dynamic").isEqualTo(-1L);
             if (compareDims) {
@@ -520,8 +521,15 @@ class DeployManifestsTest {
     @Test
     void pack_manifest_template_agrees_with_the_model_configs() throws IOException {
         JsonNode manifest = JsonMapper.builder().build().readTree(PACK.resolve("pack-manifest-template.json").toFile());
-        assertThat(manifest.path("models").size()).isEqualTo(3);
-        for (JsonNode model : manifest.path("models")) {
+        // the FP32 image tower is pack-only (tritonName null): Triton serves the UINT8 one and the text tower
+        List<JsonNode> served = new ArrayList<>();
+        manifest.path("models").forEach(m -> {
+            if (!m.path("tritonName").isNull()) {
+                served.add(m);
+            }
+        });
+        assertThat(served).extracting(m -> m.path("tritonName").asText()).containsExactly("clip-vit-b32-text", "clip-vit-b32-image-u8");
+        for (JsonNode model : served) {
             Map<String, List<Object>> config = pbtxt(model.path("tritonName").asText());
             int maxBatch = Integer.parseInt(one(config, "max_batch_size"));
             assertThat(model.path("maxBatch").asInt()).as(model.path("id").asText() + " maxBatch").isEqualTo(maxBatch);
@@ -536,8 +544,9 @@ class DeployManifestsTest {
                 assertThat(fromManifest).as(model.path("id") + " " + direction + "s").isEqualTo(tensors(config, direction));
             }
         }
-        assertThat(manifest.path("scores").get(0).path("model").asText())
-                .isIn(manifest.path("models").findValuesAsText("id"));
+        // the aesthetic score is the pack's in-process head, not a served model
+        assertThat(manifest.path("scores").get(0).path("head").asText()).isEqualTo("heads/aesthetic/1");
+        assertThat(PACK.resolve("heads/aesthetic/1/head.json")).isRegularFile();
     }
 
     @Test
@@ -547,7 +556,7 @@ class DeployManifestsTest {
         assertThat(encoder.file()).as("Triton-only pack: no local model file").isNull();
         Map<String, List<Object>> config = pbtxt(encoder.tritonName());
         assertThat(encoder.maxBatch()).isBetween(1, Integer.parseInt(one(config, "max_batch_size")));
-        assertThat(encoder.inputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "input"));
+        assertThat(encoder.tritonInputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "input"));
         assertThat(encoder.outputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "output"));
         assertThat(pack.embeddingOutput()).isEqualTo("image_embeds");
         assertThat(pack.preprocessing().size()).isEqualTo(224);

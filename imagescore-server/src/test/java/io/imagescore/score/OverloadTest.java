@@ -97,6 +97,13 @@ class OverloadTest {
             decodes.incrementAndGet();
             return super.preprocess(encoded, spec, views, mode, clock);
         }
+
+        @Override
+        public PreprocessedImage preprocessPixels(java.nio.ByteBuffer encoded, PreprocessSpec spec, List<View> views,
+                                                  PreprocessMode mode, io.imagescore.image.StageClock clock) {
+            decodes.incrementAndGet(); // the Triton pipeline's: its model takes the pixels
+            return super.preprocessPixels(encoded, spec, views, mode, clock);
+        }
     }
 
     /** Many tensors per image, so a 64-image request is dozens of model calls (seconds of work). */
@@ -133,7 +140,7 @@ class OverloadTest {
         pipeline.encode(pack, photos.subList(0, 4), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
 
         ModelSpec encoder = pack.encoder();
-        triton = TritonTestServer.start().addModel(encoder.tritonName(), encoder.file(), encoder.maxBatch());
+        triton = TritonTestServer.start().addModel(encoder.tritonName(), Shared.defaultPackTritonModel(), encoder.maxBatch());
         tritonBackend = new TritonBackend(TritonConfig.defaults(List.of(triton.target())), new SimpleMeterRegistry());
         tritonBackend.load(encoder);
         tritonPipeline = new ScoringPipeline(tritonBackend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));

@@ -125,7 +125,11 @@ public final class OnnxBackend implements ModelBackend {
                         + t.name() + "' (it has " + actual.keySet() + ")");
             }
             if (info.getInfo() instanceof TensorInfo ti) {
-                OnnxJavaType expected = t.type() == Tensor.DataType.FP32 ? OnnxJavaType.FLOAT : OnnxJavaType.INT64;
+                OnnxJavaType expected = switch (t.type()) {
+                    case FP32 -> OnnxJavaType.FLOAT;
+                    case INT64 -> OnnxJavaType.INT64;
+                    case UINT8 -> OnnxJavaType.UINT8;
+                };
                 if (ti.type != expected) {
                     throw new ImageScoreException(ErrorCode.INVALID_PACK, model.file() + ": " + what + " '" + t.name()
                             + "' is " + ti.type + " in the model but declared " + t.type());
@@ -189,9 +193,11 @@ public final class OnnxBackend implements ModelBackend {
                     throw new ImageScoreException(ErrorCode.INTERNAL, "batch " + t.batchSize() + " exceeds max batch "
                             + loaded.spec().maxBatch() + " of " + modelId);
                 }
-                ortInputs.put(e.getKey(), t.type() == Tensor.DataType.FP32
-                        ? OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape())
-                        : OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape()));
+                ortInputs.put(e.getKey(), switch (t.type()) {
+                    case FP32 -> OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape());
+                    case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap(t.longs()), t.shape());
+                    case UINT8 -> OnnxTensor.createTensor(env, java.nio.ByteBuffer.wrap(t.bytes()), t.shape(), OnnxJavaType.UINT8);
+                });
             }
             options = new OrtSession.RunOptions();
             OrtSession.RunOptions ro = options;

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * KServe-v2 tensor codec: our {@link Tensor}s to and from Triton's raw contents (little-endian, row-major, no
- * padding) and typed {@code contents}. FP16/BF16 exist only raw; they are widened to FP32 on the way in.
+ * padding) and typed {@code contents}. FP16/BF16 exist only raw; they are widened to FP32 on the way in. UINT8 (raw
+ * pixels for a model that normalises inside its graph) travels raw, one byte per value.
  */
 final class KserveTensors {
 
@@ -22,6 +23,7 @@ final class KserveTensors {
     static final String FP16 = "FP16";
     static final String BF16 = "BF16";
     static final String INT64 = "INT64";
+    static final String UINT8 = "UINT8";
 
     private KserveTensors() {
     }
@@ -31,6 +33,7 @@ final class KserveTensors {
         return switch (type) {
             case FP32 -> FP32;
             case INT64 -> INT64;
+            case UINT8 -> UINT8;
         };
     }
 
@@ -39,6 +42,7 @@ final class KserveTensors {
         return switch (type) {
             case FP32 -> FP32.equals(datatype) || FP16.equals(datatype);
             case INT64 -> INT64.equals(datatype);
+            case UINT8 -> UINT8.equals(datatype);
         };
     }
 
@@ -46,6 +50,7 @@ final class KserveTensors {
         return switch (type) {
             case FP32 -> FP32.equals(datatype) || FP16.equals(datatype) || BF16.equals(datatype);
             case INT64 -> INT64.equals(datatype);
+            case UINT8 -> UINT8.equals(datatype);
         };
     }
 
@@ -54,6 +59,7 @@ final class KserveTensors {
             case FP32 -> 4;
             case FP16, BF16 -> 2;
             case INT64 -> 8;
+            case UINT8 -> 1;
             default -> throw new IllegalArgumentException("unsupported datatype " + datatype);
         };
     }
@@ -81,6 +87,7 @@ final class KserveTensors {
                     }
                 }
             }
+            case UINT8 -> parts.forEach(t -> buf.put(t.bytes()));
             default -> throw new IllegalArgumentException("cannot send " + datatype);
         }
         // the array is ours alone and never written again: wrapping avoids a second copy of a possibly large batch
@@ -122,6 +129,11 @@ final class KserveTensors {
                 buf.asLongBuffer().get(l);
                 yield Tensor.ofLongs(shape, l);
             }
+            case UINT8 -> {
+                byte[] b = new byte[count];
+                buf.get(b);
+                yield Tensor.ofUnsignedBytes(shape, b);
+            }
             default -> throw mismatch(what + " has unsupported datatype " + datatype);
         };
     }
@@ -161,9 +173,9 @@ final class KserveTensors {
         long[] shape = t.shape();
         shape[0] = rows;
         int len = t.rowLength();
-        return t.type() == Tensor.DataType.FP32
-                ? Tensor.ofFloats(shape, Arrays.copyOfRange(t.floats(), from * len, (from + rows) * len))
-                : Tensor.ofLongs(shape, Arrays.copyOfRange(t.longs(), from * len, (from + rows) * len));
+        Object out = newArray(t.type(), rows * len);
+        System.arraycopy(t.data(), from * len, out, 0, rows * len);
+        return Tensor.of(t.type(), shape, out);
     }
 
     /** Tensors of the same type and row shape, stacked along the batch dimension. */
@@ -174,22 +186,22 @@ final class KserveTensors {
         }
         long[] shape = first.shape();
         shape[0] = parts.stream().mapToLong(Tensor::batchSize).sum();
-        int n = (int) Tensor.elementCount(shape);
+        Object out = newArray(first.type(), (int) Tensor.elementCount(shape));
         int at = 0;
-        if (first.type() == Tensor.DataType.FP32) {
-            float[] out = new float[n];
-            for (Tensor p : parts) {
-                System.arraycopy(p.floats(), 0, out, at, p.floats().length);
-                at += p.floats().length;
-            }
-            return Tensor.ofFloats(shape, out);
-        }
-        long[] out = new long[n];
         for (Tensor p : parts) {
-            System.arraycopy(p.longs(), 0, out, at, p.longs().length);
-            at += p.longs().length;
+            int n = (int) Tensor.elementCount(p.shape());
+            System.arraycopy(p.data(), 0, out, at, n);
+            at += n;
         }
-        return Tensor.ofLongs(shape, out);
+        return Tensor.of(first.type(), shape, out);
+    }
+
+    private static Object newArray(Tensor.DataType type, int n) {
+        return switch (type) {
+            case FP32 -> new float[n];
+            case INT64 -> new long[n];
+            case UINT8 -> new byte[n];
+        };
     }
 
     private static long elementCount(long[] shape, String what) {

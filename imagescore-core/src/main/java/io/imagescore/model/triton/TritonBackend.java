@@ -97,6 +97,12 @@ public final class TritonBackend implements ModelBackend {
         return "triton";
     }
 
+    /** The Triton model's inputs ({@link ModelSpec#tritonInputs()}). */
+    @Override
+    public List<io.imagescore.model.TensorSpec> inputs(ModelSpec model) {
+        return model.tritonInputs();
+    }
+
     // ---------------------------------------------------------------- start-up checks
 
     /**

@@ -70,7 +70,7 @@ final class TritonModelValidator {
         List<String> problems = new ArrayList<>();
         Map<String, String> wireTypes = new LinkedHashMap<>();
         Map<String, TensorMetadata> tritonInputs = byName(metadata.getInputsList());
-        for (TensorSpec in : spec.inputs()) {
+        for (TensorSpec in : spec.tritonInputs()) {
             TensorMetadata t = tritonInputs.get(in.name());
             if (t == null) {
                 problems.add("input '" + in.name() + "' does not exist on Triton (inputs " + tritonInputs.keySet() + ")");
@@ -82,7 +82,7 @@ final class TritonModelValidator {
             checkShape("input", in, t, problems);
             wireTypes.put(in.name(), t.getDatatype());
         }
-        Set<String> specInputs = spec.inputs().stream().map(TensorSpec::name).collect(Collectors.toSet());
+        Set<String> specInputs = spec.tritonInputs().stream().map(TensorSpec::name).collect(Collectors.toSet());
         tritonInputs.keySet().stream().filter(n -> !specInputs.contains(n))
                 .forEach(n -> problems.add("Triton requires input '" + n + "', which the pack does not declare"));
         Map<String, TensorMetadata> tritonOutputs = byName(metadata.getOutputsList());

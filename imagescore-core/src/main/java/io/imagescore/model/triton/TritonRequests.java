@@ -28,7 +28,7 @@ final class TritonRequests {
     /** Returns the batch size. Rejects here what Triton would reject, with the same facts in the message. */
     static int validateInputs(ModelSpec spec, Map<String, Tensor> inputs) {
         int rows = -1;
-        for (TensorSpec in : spec.inputs()) {
+        for (TensorSpec in : spec.tritonInputs()) {
             Tensor t = inputs.get(in.name());
             if (t == null) {
                 throw rejected("model " + spec.id() + " needs input '" + in.name() + "', got " + inputs.keySet());
@@ -52,9 +52,9 @@ final class TritonRequests {
             }
             rows = (int) shape[0];
         }
-        if (inputs.size() != spec.inputs().size()) {
+        if (inputs.size() != spec.tritonInputs().size()) {
             Set<String> extra = new LinkedHashSet<>(inputs.keySet());
-            spec.inputs().forEach(i -> extra.remove(i.name()));
+            spec.tritonInputs().forEach(i -> extra.remove(i.name()));
             throw rejected("model " + spec.id() + " has no input(s) " + extra);
         }
         return rows;
@@ -83,7 +83,7 @@ final class TritonRequests {
                 .setModelName(spec.tritonName())
                 .setModelVersion(spec.tritonVersion() == null ? "" : spec.tritonVersion())
                 .setId(id);
-        for (TensorSpec in : spec.inputs()) {
+        for (TensorSpec in : spec.tritonInputs()) {
             String datatype = wireTypes.get(in.name());
             long[] shape = members.getFirst().inputs.get(in.name()).shape();
             shape[0] = rows;

@@ -61,4 +61,18 @@ class KserveTensorsTest {
         assertThat(mid.floats()).containsExactly(3, 4, 5, 6);
         assertThat(KserveTensors.concatRows(List.of(KserveTensors.sliceRows(t, 0, 1), mid))).isEqualTo(t);
     }
+
+    @Test
+    void uint8_is_one_byte_per_value_0_to_255_and_round_trips() {
+        Tensor a = Tensor.ofUnsignedBytes(new long[] {1, 3}, new byte[] {0, (byte) 128, (byte) 255});
+        Tensor b = Tensor.ofUnsignedBytes(new long[] {1, 3}, new byte[] {1, 2, 3});
+        var raw = KserveTensors.encode(List.of(a, b), "UINT8");
+        assertThat(raw.toByteArray()).containsExactly(0, 128, 255, 1, 2, 3);
+        Tensor both = KserveTensors.decodeRaw(raw, "UINT8", new long[] {2, 3}, "x");
+        assertThat(both).isEqualTo(KserveTensors.concatRows(List.of(a, b)));
+        assertThat(KserveTensors.sliceRows(both, 1, 1)).isEqualTo(b);
+        assertThat(KserveTensors.carries("UINT8", Tensor.DataType.UINT8)).isTrue();
+        assertThat(KserveTensors.carries("FP32", Tensor.DataType.UINT8)).isFalse();
+        assertThat(KserveTensors.carries("UINT8", Tensor.DataType.FP32)).isFalse();
+    }
 }

@@ -57,7 +57,7 @@ class TritonBackendTest {
                 .addModel("mobilenet", TritonTestModels.MOBILENET, 8)
                 .addModel("mobilenet_fp16", TritonTestModels.MOBILENET, 8, Set.of("input"))
                 .addModel("clip_text", TritonTestModels.CLIP_TEXT, 16)
-                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackEncoder(), maxBatchSizeOf("mobilenetv2-default"));
+                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(), maxBatchSizeOf("mobilenetv2-default"));
         photos = TritonTestModels.roomPhotos(4);
         photosDirect = directOrt(TritonTestModels.MOBILENET, "input", photos);
     }
@@ -129,14 +129,18 @@ class TritonBackendTest {
         triton.load(encoder);
         try (OnnxBackend embedded = new OnnxBackend(new OnnxBackend.Config(1))) {
             embedded.load(encoder);
-            Map<String, Tensor> viaTriton = triton.infer(encoder.id(), Map.of("input", photos), Set.of(), in(30_000));
+            // Triton takes the pixels (UINT8, normalised inside its model), the embedded backend the normalised floats
+            assertThat(triton.inputs(encoder)).containsExactly(new TensorSpec("pixels", Tensor.DataType.UINT8, List.of(-1L, 3L, 224L, 224L)));
+            assertThat(embedded.inputs(encoder)).containsExactly(new TensorSpec("input", Tensor.DataType.FP32, List.of(-1L, 3L, 224L, 224L)));
+            Map<String, Tensor> viaTriton = triton.infer(encoder.id(), Map.of("pixels", TritonTestModels.roomPixels(4)), Set.of(),
+                    in(30_000));
             Map<String, Tensor> inProcess = embedded.infer(encoder.id(), Map.of("input", photos), Set.of("features", "output", "spatial"),
                     in(30_000));
             assertThat(viaTriton).containsOnlyKeys("features", "output", "spatial"); // no names = every declared output
             for (String output : List.of("features", "output", "spatial")) {
                 assertThat(viaTriton.get(output).shape()).isEqualTo(inProcess.get(output).shape());
-                assertThat(maxAbsDiff(viaTriton.get(output).floats(), inProcess.get(output).floats()))
-                        .as(output).isLessThanOrEqualTo(1e-5f);
+                // bit-identical: the graph's normalisation computes the very floats the front end computes
+                assertThat(viaTriton.get(output).floats()).as(output).isEqualTo(inProcess.get(output).floats());
             }
         }
     }

@@ -54,13 +54,25 @@ final class TritonTestModels {
     static Tensor roomPhotos(int n) {
         float[] mean = {0.485f, 0.456f, 0.406f};
         float[] std = {0.229f, 0.224f, 0.225f};
+        byte[] px = roomPixels(n).bytes();
+        float[] data = new float[px.length];
+        int plane = 224 * 224;
+        for (int i = 0; i < px.length; i++) {
+            int c = (i / plane) % 3;
+            data[i] = ((px[i] & 0xff) / 255f - mean[c]) / std[c];
+        }
+        return Tensor.ofFloats(new long[] {n, 3, 224, 224}, data);
+    }
+
+    /** The pixels {@link #roomPhotos} normalises: UINT8 NCHW, what a model with a UINT8 input receives. */
+    static Tensor roomPixels(int n) {
         List<Path> files;
         try (Stream<Path> s = Files.list(SHARED.resolve("data/rooms/eval/kitchen"))) {
             files = s.sorted().limit(n).toList();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        float[] data = new float[n * 3 * 224 * 224];
+        byte[] data = new byte[n * 3 * 224 * 224];
         for (int i = 0; i < n; i++) {
             BufferedImage img;
             try {
@@ -74,13 +86,12 @@ final class TritonTestModels {
                 for (int x = 0; x < 224; x++) {
                     int rgb = img.getRGB(x0 + x, y0 + y);
                     for (int c = 0; c < 3; c++) {
-                        int v = (rgb >> (16 - 8 * c)) & 0xff;
-                        data[((i * 3 + c) * 224 + y) * 224 + x] = (v / 255f - mean[c]) / std[c];
+                        data[((i * 3 + c) * 224 + y) * 224 + x] = (byte) (rgb >> (16 - 8 * c));
                     }
                 }
             }
         }
-        return Tensor.ofFloats(new long[] {n, 3, 224, 224}, data);
+        return Tensor.ofUnsignedBytes(new long[] {n, 3, 224, 224}, data);
     }
 
     static JsonNode clipGolden() {

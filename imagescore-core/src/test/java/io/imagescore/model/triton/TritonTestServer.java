@@ -155,6 +155,7 @@ public final class TritonTestServer implements AutoCloseable {
     private final Faults faults = new Faults();
     private final List<StreamObserver<ModelInferResponse>> held = new CopyOnWriteArrayList<>();
     private final AtomicInteger inferCalls = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong inferRequestBytes = new java.util.concurrent.atomic.AtomicLong();
     /** The W3C {@code traceparent} header of every ModelInfer received, in order ("" when there was none). */
     private final List<String> inferTraceparents = new CopyOnWriteArrayList<>();
     private final AtomicInteger cancelledInferCalls = new AtomicInteger();
@@ -223,6 +224,7 @@ public final class TritonTestServer implements AutoCloseable {
         String datatype = switch (info.type) {
             case FLOAT -> "FP32";
             case INT64 -> "INT64";
+            case UINT8 -> "UINT8";
             default -> throw new IllegalArgumentException("test server does not serve " + info.type);
         };
         long[] shape = info.getShape();
@@ -249,6 +251,14 @@ public final class TritonTestServer implements AutoCloseable {
     /** Answer in typed {@code contents} instead of raw bytes, as KServe servers other than Triton may. */
     public void answerWithTypedContents(boolean on) {
         typedAnswers = on;
+    }
+
+    /**
+     * Serialized bytes of the ModelInfer requests received since the start or the last {@link #resetStatistics()}:
+     * what travelled to Triton (gRPC adds 5 bytes of framing per message, HTTP/2 its frame headers).
+     */
+    public long inferRequestBytes() {
+        return inferRequestBytes.get();
     }
 
     /** ModelInfer calls received (answered, failed or held). */
@@ -353,6 +363,7 @@ public final class TritonTestServer implements AutoCloseable {
             }
         }
         inferCalls.set(0);
+        inferRequestBytes.set(0);
         cancelledInferCalls.set(0);
         arrivals.clear();
     }
@@ -483,6 +494,7 @@ public final class TritonTestServer implements AutoCloseable {
                 }
             }, Runnable::run);
             inferCalls.incrementAndGet();
+            inferRequestBytes.addAndGet(request.getSerializedSize());
             busy.incrementAndGet();
             try {
                 modelInferWithFaults(request, out);
@@ -714,13 +726,23 @@ public final class TritonTestServer implements AutoCloseable {
             throw invalid("unable to find data for input tensor '" + in.getName() + "' for model '" + model + "' in request.");
         }
         ByteString raw = request.getRawInputContents(i);
-        long expected = elements * (io.datatype.equals("INT64") ? 8 : io.datatype.equals("FP16") ? 2 : 4);
+        long expected = elements * switch (io.datatype) {
+            case "INT64" -> 8;
+            case "FP16" -> 2;
+            case "UINT8" -> 1;
+            default -> 4;
+        };
         if (raw.size() != expected) {
             throw invalid("input byte size mismatch for input '" + in.getName() + "' for model '" + model
                     + "'. Expected " + expected + ", got " + raw.size());
         }
         ByteBuffer buf = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         return switch (io.datatype) {
+            case "UINT8" -> {
+                ByteBuffer b = ByteBuffer.allocate((int) elements);
+                b.put(buf).flip();
+                yield OnnxTensor.createTensor(env, b, shape, OnnxJavaType.UINT8);
+            }
             case "INT64" -> {
                 long[] l = new long[(int) elements];
                 buf.asLongBuffer().get(l);
