@@ -17,18 +17,13 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -204,20 +199,7 @@ public final class TritonBackend implements ModelBackend {
         if (deadlineNanos - start <= 0) {
             throw timeout(m.spec, deadline);
         }
-        List<Pending> chunks = new ArrayList<>();
-        int maxBatch = m.spec.maxBatch();
-        for (int from = 0; from < rows; from += maxBatch) {
-            int n = Math.min(maxBatch, rows - from);
-            Map<String, Tensor> part = inputs;
-            if (n != rows) {
-                final int f = from;
-                part = new HashMap<>();
-                for (var e : inputs.entrySet()) {
-                    part.put(e.getKey(), KserveTensors.sliceRows(e.getValue(), f, n));
-                }
-            }
-            chunks.add(new Pending(part, wanted, n, deadlineNanos));
-        }
+        List<Pending> chunks = TritonChunks.split(m.spec, inputs, rows, wanted, deadlineNanos);
         // a cancelled caller gives up its chunks at once: queued ones are never sent, an RPC that serves only this
         // caller is cancelled (TritonBatchCall)
         Context context = Context.current();
@@ -228,44 +210,14 @@ public final class TritonBackend implements ModelBackend {
         List<Map<String, Tensor>> answers = new ArrayList<>();
         try {
             for (Pending p : chunks) {
-                answers.add(await(m, p, deadline, context));
+                answers.add(TritonChunks.await(m, p, deadline, context));
             }
         } finally {
             context.removeListener(onCancel);
             // a failed or timed-out chunk gives up the others, which then leave the queue unsent
             chunks.forEach(p -> p.result.cancel(false));
         }
-        if (answers.size() == 1) {
-            return answers.getFirst();
-        }
-        Map<String, Tensor> merged = new LinkedHashMap<>();
-        for (String name : wanted) {
-            merged.put(name, KserveTensors.concatRows(answers.stream().map(a -> a.get(name)).toList()));
-        }
-        return merged;
-    }
-
-    private Map<String, Tensor> await(TritonModel m, Pending p, Instant deadline, Context context) {
-        try {
-            return p.result.get(Math.max(0, p.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | CancellationException e) {
-            if (context.isCancelled() && p.deadlineNanos - System.nanoTime() > 0) {
-                throw new ImageScoreException(ErrorCode.CANCELLED, "the call was cancelled while waiting for "
-                        + tritonModel(m.spec));
-            }
-            m.errors(ErrorCode.BACKEND_TIMEOUT).increment();
-            ImageScoreException t = timeout(m.spec, deadline);
-            String last = p.lastFailure;
-            throw last == null ? t : new ImageScoreException(t.code(), t.getMessage() + "; last failure: " + last);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ImageScoreException ise) {
-                throw ise;
-            }
-            throw new ImageScoreException(ErrorCode.INTERNAL, "Triton call failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ImageScoreException(ErrorCode.BACKEND_UNAVAILABLE, "interrupted while waiting for Triton", e);
-        }
+        return TritonChunks.merge(wanted, answers);
     }
 
     private long remainingNanos(Instant deadline) {
