@@ -35,7 +35,10 @@ public class PreprocessBenchmark {
     public PreprocessMode mode;
 
     private byte[] bytes;
-    private final Preprocessor preprocessor = new Preprocessor();
+    /** {@code -Dimagescore.resampler.vector=false}: the scalar resampler passes (bench/README.md). */
+    private final Preprocessor preprocessor = new Preprocessor(io.imagescore.image.ImageLimits.DEFAULT,
+            Runtime.getRuntime().availableProcessors(), java.util.Optional.of(Preprocessor.TURBOJPEG_LIBRARY),
+            !"false".equals(System.getProperty("imagescore.resampler.vector")), true);
     private final PreprocessSpec spec = new PreprocessSpec(224, PreprocessSpec.ResizePolicy.CLIP,
             new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
             PreprocessSpec.ColorOrder.RGB, List.of(View.CENTER));

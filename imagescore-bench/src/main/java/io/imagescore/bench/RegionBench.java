@@ -31,9 +31,8 @@ public final class RegionBench {
         PreprocessSpec spec = new PreprocessSpec(224, PreprocessSpec.ResizePolicy.CLIP,
                 new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
                 PreprocessSpec.ColorOrder.RGB, List.of(View.CENTER));
-        System.setProperty("imagescore.image.region-decode", "false");
-        Preprocessor whole = new Preprocessor();
-        System.setProperty("imagescore.image.region-decode", "true");
+        Preprocessor whole = new Preprocessor(io.imagescore.image.ImageLimits.DEFAULT,
+                Runtime.getRuntime().availableProcessors(), java.util.Optional.of(Preprocessor.TURBOJPEG_LIBRARY), true, false);
         Preprocessor region = new Preprocessor();
         List<View> grid = List.of(View.GRID3, View.GRID3_FLIP);
         List<View> centre = List.of(View.CENTER);

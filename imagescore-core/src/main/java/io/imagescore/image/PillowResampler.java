@@ -13,14 +13,13 @@ package io.imagescore.image;
  */
 final class PillowResampler {
     static final int PRECISION_BITS = 32 - 8 - 2;
-    /**
-     * The vectorised passes ({@link VectorPasses}) when the JVM has the incubating Vector API module (the launchers
-     * and tests add it); otherwise the scalar passes below, which give the same bytes more slowly.
-     * {@code -Dimagescore.resampler.vector=false} forces scalar (comparisons, benchmarks).
-     */
     private static final long VECTOR_HORIZONTAL_MAX_BYTES = 8L << 20;
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && !"false".equals(System.getProperty("imagescore.resampler.vector"));
+    /**
+     * Whether the JVM has the incubating Vector API module (the launchers and tests add it), which the vectorised
+     * passes ({@link VectorPasses}) need; without it the scalar passes below give the same bytes more slowly. The
+     * caller may still choose scalar ({@code imagescore.resampler.vector=false}: comparisons, benchmarks).
+     */
+    static final boolean VECTOR_AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     private static final int HALF = 1 << (PRECISION_BITS - 1);
     private static final double BICUBIC_SUPPORT = 2.0;
 
@@ -95,16 +94,8 @@ final class PillowResampler {
         return 0.0;
     }
 
-    static RgbImage resize(RgbImage src, int outW, int outH) {
-        return resizeWindow(src, outW, outH, 0, 0, outW, outH);
-    }
-
-    /**
-     * The window [x0, x0+w) × [y0, y0+h) of {@code src} resized to outW×outH, identical to Pillow's
-     * {@code im.resize((outW, outH), BICUBIC).crop((x0, y0, x0+w, y0+h))}.
-     */
-    static RgbImage resizeWindow(RgbImage src, int outW, int outH, int x0, int y0, int w, int h) {
-        return resizeWindow(src, outW, outH, x0, y0, w, h, VECTOR);
+    static RgbImage resize(RgbImage src, int outW, int outH, boolean vector) {
+        return resizeWindow(src, outW, outH, 0, 0, outW, outH, vector);
     }
 
     /** {@code vector}: the vectorised passes (needs the Vector API module) or the scalar ones; same bytes. */

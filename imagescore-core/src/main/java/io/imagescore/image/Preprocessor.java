@@ -21,11 +21,15 @@ import java.util.concurrent.Semaphore;
  */
 public class Preprocessor {
     private static final String RESAMPLER = "pil94-bicubic-v1";
+    /** The libjpeg-turbo library bound by default (Debian libturbojpeg0). */
+    public static final String TURBOJPEG_LIBRARY = TurboJpeg.LIBRARY;
 
     private final ImageDecoder decoder;
     private final Semaphore decodes;
-    /** {@code -Dimagescore.image.region-decode=false} turns region decoding off (benchmarks compare both; same pixels). */
-    private final boolean regionDecode = !"false".equals(System.getProperty("imagescore.image.region-decode"));
+    /** The vectorised resampler passes (same bytes as the scalar ones, faster); only where the JVM has the module. */
+    private final boolean vector;
+    /** Grid crops decoded from their own DCT blocks; false decodes the whole image (benchmarks compare; same pixels). */
+    private final boolean regionDecode;
 
     /** Default limits and one full decode in flight per core. */
     public Preprocessor() {
@@ -33,25 +37,40 @@ public class Preprocessor {
     }
 
     public Preprocessor(ImageLimits limits, int maxConcurrentDecodes) {
-        this(limits, maxConcurrentDecodes, TurboJpeg.instance().isPresent());
+        this(limits, maxConcurrentDecodes, true);
     }
 
     /** {@code useTurboJpeg=false} forces the ImageIO JPEG path (tests, comparisons). */
     Preprocessor(ImageLimits limits, int maxConcurrentDecodes, boolean useTurboJpeg) {
-        this(limits, maxConcurrentDecodes, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
+        this(limits, maxConcurrentDecodes, true, true, useTurboJpeg ? TurboJpeg.instance() : java.util.Optional.empty());
     }
 
-    private Preprocessor(ImageLimits limits, int maxConcurrentDecodes, java.util.Optional<TurboJpeg> turbo) {
+    /**
+     * @param turboJpegLibrary the libjpeg-turbo library to bind ({@code libturbojpeg.so.0}); empty = JPEGs through
+     *                         ImageIO (also when the library cannot be loaded, with a warning)
+     * @param vectorResampler  false forces the scalar resampler passes (comparisons, benchmarks)
+     * @param regionDecode     false decodes whole JPEGs for the grid views too (comparisons, benchmarks)
+     */
+    public Preprocessor(ImageLimits limits, int maxConcurrentDecodes, java.util.Optional<String> turboJpegLibrary,
+                        boolean vectorResampler, boolean regionDecode) {
+        this(limits, maxConcurrentDecodes, vectorResampler, regionDecode, turboJpegLibrary.flatMap(TurboJpeg::load));
+    }
+
+    private Preprocessor(ImageLimits limits, int maxConcurrentDecodes, boolean vectorResampler, boolean regionDecode,
+                         java.util.Optional<TurboJpeg> turbo) {
         if (maxConcurrentDecodes <= 0) {
             throw new IllegalArgumentException("maxConcurrentDecodes must be positive");
         }
         this.decoder = new ImageDecoder(limits, turbo);
         this.decodes = new Semaphore(maxConcurrentDecodes, true);
+        this.vector = vectorResampler && PillowResampler.VECTOR_AVAILABLE;
+        this.regionDecode = regionDecode;
     }
 
     /** A preprocessor whose JPEG decoder is bound to {@code library} (a missing name simulates a machine without it). */
     public static Preprocessor withTurboJpegLibrary(String library) {
-        return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(), TurboJpeg.load(library));
+        return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(),
+                java.util.Optional.of(library), true, true);
     }
 
     /**
@@ -224,13 +243,13 @@ public class Preprocessor {
     }
 
     /** The views' CHW pixels (tensor channel order), before normalisation. */
-    static Map<View, List<byte[]>> pixelViews(RgbImage img, PreprocessSpec spec, List<View> views) {
+    Map<View, List<byte[]>> pixelViews(RgbImage img, PreprocessSpec spec, List<View> views) {
         return pixelViews(img, null, spec, views);
     }
 
     /** {@code gridCrops}: the grid's nine crops when already decoded (then {@code img} may be null for grid views). */
-    private static Map<View, List<byte[]>> pixelViews(RgbImage img, List<RgbImage> gridCrops, PreprocessSpec spec,
-                                                      List<View> views) {
+    private Map<View, List<byte[]>> pixelViews(RgbImage img, List<RgbImage> gridCrops, PreprocessSpec spec,
+                                               List<View> views) {
         Map<View, List<byte[]>> out = new EnumMap<>(View.class);
         TensorWriter writer = new TensorWriter(spec);
         RgbImage centre = null;
@@ -245,7 +264,7 @@ public class Preprocessor {
                     tensors.add(writer.pixels(centre, 0, 0, flip));
                 }
                 case WHOLE, WHOLE_FLIP -> {
-                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size());
+                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size(), vector);
                     tensors.add(writer.pixels(whole, 0, 0, flip));
                 }
                 case GRID3, GRID3_FLIP -> {
@@ -319,16 +338,16 @@ public class Preprocessor {
     }
 
     /** The pack's resize policy applied to the whole image, as an S×S image. */
-    static RgbImage centre(RgbImage img, PreprocessSpec spec) {
+    RgbImage centre(RgbImage img, PreprocessSpec spec) {
         int s = spec.size();
         return switch (spec.resize()) {
-            case SQUASH -> PillowResampler.resize(img, s, s);
+            case SQUASH -> PillowResampler.resize(img, s, s, vector);
             case CLIP -> {
                 int[] size = shortSideTo(img.width(), img.height(), s);
                 // torchvision CenterCrop: int(round((h - S) / 2.0)), Python rounds half to even
                 int left = (int) Math.rint((size[0] - s) / 2.0);
                 int top = (int) Math.rint((size[1] - s) / 2.0);
-                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s);
+                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s, vector);
             }
             case LETTERBOX -> letterbox(img, s);
         };
@@ -346,22 +365,22 @@ public class Preprocessor {
     }
 
     /** Pillow's {@code ImageOps.pad(img, (S, S), BICUBIC)}: fit inside S×S, centred on black. */
-    private static RgbImage letterbox(RgbImage img, int s) {
+    private RgbImage letterbox(RgbImage img, int s) {
         int w = img.width();
         int h = img.height();
         if (w == h) {
-            return PillowResampler.resize(img, s, s);
+            return PillowResampler.resize(img, s, s, vector);
         }
         RgbImage fitted;
         int x = 0;
         int y = 0;
         if (w > h) {
             int nh = Math.max(1, (int) Math.rint((double) h / w * s));
-            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh);
+            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh, vector);
             y = (int) Math.rint((s - nh) * 0.5);
         } else {
             int nw = Math.max(1, (int) Math.rint((double) w / h * s));
-            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s);
+            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s, vector);
             x = (int) Math.rint((s - nw) * 0.5);
         }
         byte[] canvas = new byte[s * s * 3];
@@ -375,7 +394,7 @@ public class Preprocessor {
      * 3×3 S×S crops at native resolution, evenly spaced from corner to corner (overlapping on small images). An
      * image whose short side is below S is first brought up to S (only the nine windows are computed).
      */
-    static List<RgbImage> grid(RgbImage img, int s) {
+    List<RgbImage> grid(RgbImage img, int s) {
         boolean upscale = Math.min(img.width(), img.height()) < s;
         int[] size = upscale ? shortSideTo(img.width(), img.height(), s) : new int[] {img.width(), img.height()};
         List<RgbImage> crops = new ArrayList<>(9);
@@ -383,7 +402,7 @@ public class Preprocessor {
             for (int gx = 0; gx < 3; gx++) {
                 int x = gridOrigin(size[0], s, gx);
                 int y = gridOrigin(size[1], s, gy);
-                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s) : img.crop(x, y, s, s));
+                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s, vector) : img.crop(x, y, s, s));
             }
         }
         return crops;

@@ -36,8 +36,8 @@ final class TurboJpeg {
     static final int CS_CMYK = 3;
     static final int CS_YCCK = 4;
 
-    private static final Optional<TurboJpeg> INSTANCE = Boolean.getBoolean("imagescore.turbojpeg.disabled")
-            ? disabled() : load(System.getProperty("imagescore.turbojpeg.library", LIBRARY));
+    /** Bound libraries by name: each is looked up once per process, whoever asks (server, CLI, tests). */
+    private static final java.util.Map<String, Optional<TurboJpeg>> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final MethodHandle initDecompress;
     private final MethodHandle decompressHeader3;
@@ -112,16 +112,15 @@ final class TurboJpeg {
         return lib.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " not in " + LIBRARY));
     }
 
-    private static Optional<TurboJpeg> disabled() {
-        LOG.info("libjpeg-turbo disabled by -Dimagescore.turbojpeg.disabled; JPEGs decode through ImageIO");
-        return Optional.empty();
-    }
-
     /**
      * Binds {@code library} (normally {@value #LIBRARY}; another name simulates a machine without it). Empty when it
      * cannot be loaded: packs whose heads were trained on libjpeg-turbo pixels then refuse to load (PixelPipelines).
      */
     static Optional<TurboJpeg> load(String library) {
+        return LOADED.computeIfAbsent(library, TurboJpeg::bind);
+    }
+
+    private static Optional<TurboJpeg> bind(String library) {
         try {
             return Optional.of(new TurboJpeg(SymbolLookup.libraryLookup(library, Arena.global())));
         } catch (Throwable e) {
@@ -132,8 +131,9 @@ final class TurboJpeg {
         }
     }
 
+    /** The default library, {@value #LIBRARY}. */
     static Optional<TurboJpeg> instance() {
-        return INSTANCE;
+        return load(LIBRARY);
     }
 
     Header header(ByteBuffer jpeg) throws DecodeException {

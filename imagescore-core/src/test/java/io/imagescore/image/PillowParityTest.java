@@ -92,7 +92,7 @@ class PillowParityTest {
             assertThat(ref.status()).as(ref.image().toString()).isEqualTo("ok");
             byte[] encoded = read(ref.image());
             ImageDecoder.Decoded decoded = decoder.decode(java.nio.ByteBuffer.wrap(encoded), dctTarget);
-            byte[] mine = Preprocessor.centre(decoded.image(), spec).pixels();
+            byte[] mine = pre.centre(decoded.image(), spec).pixels();
             byte[] theirs = ref.u8();
             if (!java.util.Arrays.equals(mine, theirs)) {
                 pixelMismatches.add(ref.image() + " (" + countDifferent(mine, theirs) + " bytes differ)");

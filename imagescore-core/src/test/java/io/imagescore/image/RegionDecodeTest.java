@@ -123,7 +123,7 @@ class RegionDecodeTest {
         List<View> views = List.of(View.GRID3, View.GRID3_FLIP, View.CENTER);
         Preprocessor preprocessor = new Preprocessor();
         RgbImage whole = decoder.decode(ByteBuffer.wrap(jpeg), 0).image();
-        var expected = Preprocessor.pixelViews(whole, spec, List.of(View.GRID3, View.GRID3_FLIP));
+        var expected = preprocessor.pixelViews(whole, spec, List.of(View.GRID3, View.GRID3_FLIP));
         TensorWriter writer = new TensorWriter(spec);
         for (PreprocessMode mode : PreprocessMode.values()) {
             List<View> asked = mode == PreprocessMode.FAST ? views : views.subList(0, 2);
