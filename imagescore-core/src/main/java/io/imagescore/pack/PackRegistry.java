@@ -4,11 +4,6 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.store.HeadFileStore;
-import jakarta.annotation.PostConstruct;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.event.Startup;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
@@ -26,22 +21,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * fitted ({@link #get(String, String)}), never another tenant's. Each (pack, tenant) view is an immutable
  * {@link ModelPack} replaced atomically when a head version is added or deleted, so a request sees one consistent pack.
  */
-@ApplicationScoped
 public class PackRegistry {
     private static final Logger LOG = Logger.getLogger(PackRegistry.class);
 
-    @Inject
-    PackConfig config;
-    @Inject
-    ModelBackend backend;
-    @Inject
-    io.imagescore.image.Preprocessor preprocessor;
-    /** Writable state (fitted heads, prompt sets); local data directory (heads/<pack>/<head>/<version>/). */
-    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
-    Path dataDir;
-    /** Fitted head versions: local files or PostgreSQL, by imagescore.store.kind (store/StateStores). */
-    @Inject
-    HeadFileStore fittedHeads;
+    private final Settings config;
+    private final ModelBackend backend;
+    private final io.imagescore.image.Preprocessor preprocessor;
+    /** Fitted head versions: local files or PostgreSQL, by imagescore.store.kind (the server's StateStores). */
+    private final HeadFileStore fittedHeads;
     /** Serialises changing head versions (published or deleted here, or announced by another replica). */
     private final ReentrantLock publish = new ReentrantLock();
 
@@ -53,13 +40,28 @@ public class PackRegistry {
     private PackLoader loader;
     private volatile boolean loaded;
 
-    /** Eager at start-up (standard CDI, no Quarkus annotation in core): observing Startup creates the bean. */
-    void onStartup(@Observes Startup startup) {
-        // creating the bean to deliver this event ran loadAll()
+    /**
+     * The packs to serve ({@code imagescore.packs.*} in the server).
+     *
+     * @param dirs        pack directories, each holding a pack.json
+     * @param defaultPack the pack a request naming none gets; must be among those loaded
+     * @param sharedDir   what {@code ${shared}} in a manifest means
+     * @param dataDir     the local data directory (its heads/&lt;pack&gt;/ hold fitted heads of the local store)
+     */
+    public record Settings(List<Path> dirs, String defaultPack, Path sharedDir, Path dataDir) {
     }
 
-    @PostConstruct
-    void loadAll() {
+    /** Loads every pack now (a broken pack throws, naming the file) and its encoders into {@code backend}. */
+    public PackRegistry(Settings settings, ModelBackend backend, io.imagescore.image.Preprocessor preprocessor,
+                        HeadFileStore fittedHeads) {
+        this.config = settings;
+        this.backend = backend;
+        this.preprocessor = preprocessor;
+        this.fittedHeads = fittedHeads;
+        loadAll();
+    }
+
+    private void loadAll() {
         loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
         for (Path dir : config.dirs()) {
             ModelPack pack = loader.load(dir);
@@ -206,7 +208,7 @@ public class PackRegistry {
 
     /** Where heads fitted at run time for this pack are kept with imagescore.store.kind=local: {@code <data-dir>/heads/<pack>/}. */
     public Path fittedHeadsDir(String pack) {
-        return dataDir.resolve("heads").resolve(pack);
+        return config.dataDir().resolve("heads").resolve(pack);
     }
 
     public PackLoader loader() {

@@ -2,9 +2,6 @@ package io.imagescore.prompt;
 
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackRegistry;
-import jakarta.annotation.PostConstruct;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Instant;
@@ -18,18 +15,14 @@ import java.util.Map;
  * pack it fits right away, so the first request after an activation does not pay for them; a pinned older version is
  * compiled on first use. Image embeddings are not cached here: each request encodes its images once for all prompts.
  */
-@ApplicationScoped
 public class PromptSetRegistry {
     private static final Logger LOG = Logger.getLogger(PromptSetRegistry.class);
     private static final int COMPILED_LIMIT = 256;
 
-    @Inject
-    PackRegistry packs;
-    @Inject
-    TextEmbedder embedder;
-    /** local files or PostgreSQL, by imagescore.store.kind (store/StateStores) */
-    @Inject
-    PromptSetStore store;
+    private final PackRegistry packs;
+    private final TextEmbedder embedder;
+    /** local files or PostgreSQL, by imagescore.store.kind (the server's StateStores) */
+    private final PromptSetStore store;
     private final Map<String, CompiledPromptSet> compiled = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, CompiledPromptSet> eldest) {
@@ -37,8 +30,10 @@ public class PromptSetRegistry {
         }
     };
 
-    @PostConstruct
-    void open() {
+    public PromptSetRegistry(PackRegistry packs, TextEmbedder embedder, PromptSetStore store) {
+        this.packs = packs;
+        this.embedder = embedder;
+        this.store = store;
         LOG.infof("prompt sets: %d in %s", store.list("").size(), store.describe());
     }
 

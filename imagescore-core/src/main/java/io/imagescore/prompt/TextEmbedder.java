@@ -7,8 +7,6 @@ import io.imagescore.model.Tensor;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.TextEncoderSpec;
 import io.imagescore.text.ClipTokenizer;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.nio.file.Path;
 import java.time.Instant;
@@ -24,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * Unit-length embeddings are cached per (pack content, prompt), so a new prompt-set version or a tuning run encodes
  * only prompts it has not seen.
  */
-@ApplicationScoped
 public class TextEmbedder {
     private static final int CACHE_LIMIT = 50_000;
 
@@ -37,9 +34,7 @@ public class TextEmbedder {
         }
     };
 
-    /** Also used without CDI (CLI, tests). */
-    @Inject
-    public TextEmbedder(ModelBackend backend) {
+        public TextEmbedder(ModelBackend backend) {
         this.backend = backend;
     }
 

@@ -4,12 +4,10 @@ import io.imagescore.image.StageClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.enterprise.context.ApplicationScoped;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
-import jakarta.inject.Inject;
 
 import java.time.Duration;
 
@@ -17,7 +15,6 @@ import java.time.Duration;
  * Prometheus metrics of the scoring path: images, errors by code, latency histograms per stage; and the trace span of
  * each stage, so that one call ({@link #begin}) both times a stage and traces it.
  */
-@ApplicationScoped
 public class ScoreMetrics implements StageClock {
     public static final String STAGE_TIMER = "imagescore.stage";
     /** Instrumentation scope of the stage spans (and of the Triton client spans). */
@@ -26,12 +23,11 @@ public class ScoreMetrics implements StageClock {
     private final MeterRegistry registry;
     private final Tracer tracer;
 
-    /** Without CDI (the CLI passes a SimpleMeterRegistry): no spans. */
+    /** The CLI passes a SimpleMeterRegistry: no spans. */
     public ScoreMetrics(MeterRegistry registry) {
         this(registry, OpenTelemetry.noop());
     }
 
-    @Inject
     public ScoreMetrics(MeterRegistry registry, OpenTelemetry otel) {
         this.registry = registry;
         this.tracer = otel.getTracer(TRACER);

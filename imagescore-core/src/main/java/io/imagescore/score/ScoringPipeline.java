@@ -17,9 +17,6 @@ import io.imagescore.model.Tensor;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
 import io.opentelemetry.context.Context;
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.security.MessageDigest;
@@ -43,7 +40,6 @@ import java.util.concurrent.Future;
  * all views of all images (chunked by the model's max batch) → heads on the averaged outputs. Every score of a pack
  * reads the same encoding. Stages are timed here, in the one class that runs them.
  */
-@ApplicationScoped
 public class ScoringPipeline {
     private static final Logger LOG = Logger.getLogger(ScoringPipeline.class);
 
@@ -57,21 +53,9 @@ public class ScoringPipeline {
     private final ExecutorService cpu;
     private final Limits limits;
 
-    /** Also used without CDI (the CLI's embedded mode): heap-derived default limits. */
+    /** Heap-derived default limits (the CLI's embedded mode, tests). */
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
         this(backend, preprocessor, metrics, Limits.defaults());
-    }
-
-    @Inject
-    public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, LimitsConfig config) {
-        this(backend, preprocessor, metrics, config.limits());
-        long heap = Runtime.getRuntime().maxMemory();
-        if (config.maxRequestBytes() > heap / 8) {
-            // a request is held twice while it is parsed (gRPC's frame, then the message), a few at once
-            LOG.warnf("imagescore.limits.max-request-bytes=%d is more than an eighth of the %d MiB heap: a few"
-                    + " concurrent requests of that size can exhaust it; lower it or raise -Xmx", config.maxRequestBytes(),
-                    heap >> 20);
-        }
     }
 
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, Limits limits) {
@@ -92,7 +76,7 @@ public class ScoringPipeline {
                 limits.maxQueueWait(), limits.preprocessThreads());
     }
 
-    @PreDestroy
+    /** Stops the preprocessing pool (the server calls it when the pipeline is disposed). */
     public void stop() {
         cpu.shutdownNow();
     }

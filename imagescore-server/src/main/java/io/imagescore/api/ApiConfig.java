@@ -1,9 +1,7 @@
 package io.imagescore.api;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-@ConfigMapping(prefix = "imagescore.api")
 public interface ApiConfig {
 
     /** Most images one Score request may carry; the inbound message limit must fit them. */

@@ -59,7 +59,7 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     @Inject
     ScoreMetrics metrics;
     @Inject
-    io.imagescore.score.LimitsConfig limits;
+    io.imagescore.config.LimitsConfig limits;
     @Inject
     Retention retention;
 

@@ -1,10 +1,8 @@
 package io.imagescore.api;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /** Per-tenant limits on stored state (docs/security.md, "Quotas"). Over a limit: RESOURCE_EXHAUSTED / QUOTA_EXCEEDED. */
-@ConfigMapping(prefix = "imagescore.quotas")
 public interface QuotaConfig {
     /** Prompt sets per tenant. */
     @WithDefault("100")

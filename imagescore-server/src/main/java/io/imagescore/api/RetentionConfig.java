@@ -1,6 +1,5 @@
 package io.imagescore.api;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /**
@@ -8,7 +7,6 @@ import io.smallrye.config.WithDefault;
  * the newest {@code N} others; older ones are deleted when a new version is stored. 0 = keep every version (then the
  * version quotas bound them).
  */
-@ConfigMapping(prefix = "imagescore.retention")
 public interface RetentionConfig {
     /** Versions of a fitted head kept besides the active (newest) one. */
     @WithDefault("10")

@@ -53,7 +53,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     @Inject
     ApiConfig config;
     @Inject
-    io.imagescore.score.LimitsConfig limits;
+    io.imagescore.config.LimitsConfig limits;
     @Inject
     ScoreMetrics metrics;
     @Inject

@@ -1,13 +1,11 @@
 package io.imagescore.api;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.util.Optional;
 
 /** Who may call: API keys (docs/security.md). */
-@ConfigMapping(prefix = "imagescore.security")
 public interface SecurityConfig {
 
     /**

@@ -2,7 +2,7 @@ package io.imagescore.health;
 
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
 import io.imagescore.api.v1.ImageScoreGrpc;
-import io.imagescore.score.LimitsConfig;
+import io.imagescore.config.LimitsConfig;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;

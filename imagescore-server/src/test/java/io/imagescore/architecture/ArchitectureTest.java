@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The module arrows of the build (docs/architecture.md) on the compiled main classes of every module (this module's
  * test classpath holds them all): api stubs ← core ← bench ← cli, core ← server; nothing depends on cli or server,
- * and core uses no Quarkus, Vert.x or gRPC-server class (its CDI beans carry only jakarta/MicroProfile annotations).
+ * and core uses no Quarkus, Vert.x or gRPC-server class, and no CDI, injection or configuration API either: its
+ * classes get their settings through constructors (the server's config/CoreBeans builds them).
  */
 class ArchitectureTest {
     /** Core's packages; the generated Triton stubs (io.imagescore.model.triton.v2) are imagescore-api's. */
@@ -36,8 +37,8 @@ class ArchitectureTest {
             "io.imagescore.sort..", "io.imagescore.prompt..", "io.imagescore.text..", "io.imagescore.eval..",
             "io.imagescore.tenant..", "io.imagescore.store..", "io.imagescore.experiment..", "io.imagescore.scorecache..",
             "io.imagescore.explain..", "io.imagescore.rating.."};
-    /** io.imagescore.api without its generated subpackage v1 (imagescore-api), and health. */
-    static final String[] SERVER = {"io.imagescore.api", "io.imagescore.health.."};
+    /** io.imagescore.api without its generated subpackage v1 (imagescore-api), health and config. */
+    static final String[] SERVER = {"io.imagescore.api", "io.imagescore.health..", "io.imagescore.config.."};
     static final String[] CLI = {"io.imagescore.cli..", "io.imagescore.batch.."};
 
     static JavaClasses classes;
@@ -88,12 +89,27 @@ class ArchitectureTest {
     }
 
     @Test
+    void coreReadsNoConfigurationAndIsNoBean() {
+        noClasses().that().resideInAnyPackage(CORE)
+                .should().dependOnClassesThat(CDI_OR_CONFIGURATION)
+                .check(classes);
+    }
+
+    @Test
     void theRulesSeeAViolation() {
         // the server's gRPC edge does use gRPC server classes: the predicate is not vacuous
         EvaluationResult edge = noClasses().that().resideInAnyPackage(SERVER)
                 .should().dependOnClassesThat(QUARKUS_VERTX_OR_GRPC_SERVER).evaluate(classes);
         assertThat(edge.hasViolation()).isTrue();
+        // and the server's wiring is where CDI and configuration live
+        assertThat(noClasses().that().resideInAnyPackage(SERVER).should().dependOnClassesThat(CDI_OR_CONFIGURATION)
+                .evaluate(classes).hasViolation()).isTrue();
     }
+
+    static final DescribedPredicate<JavaClass> CDI_OR_CONFIGURATION =
+            resideInAnyPackage("jakarta.enterprise..", "jakarta.inject..", "jakarta.annotation..",
+                    "org.eclipse.microprofile.config..", "io.smallrye.config..")
+                    .as("CDI, injection or configuration API classes");
 
     static final DescribedPredicate<JavaClass> QUARKUS_VERTX_OR_GRPC_SERVER =
             resideInAnyPackage("io.quarkus..", "io.vertx..", "io.smallrye.mutiny..", "io.grpc.services..",

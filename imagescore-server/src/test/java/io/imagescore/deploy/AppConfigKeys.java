@@ -25,8 +25,9 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * The configuration keys the application reads, found in its compiled classes (every {@code @ConfigMapping} and
- * {@code @ConfigProperty} under io.imagescore), so a key added to the code is known here without a list to maintain;
+ * The configuration keys the application reads, found in its compiled classes (its {@code @ConfigMapping} tree,
+ * config/ImageScoreConfig, and any {@code @ConfigProperty} under io.imagescore), so a key added to the code is known
+ * here without a list to maintain;
  * and the environment-variable names they answer to (SmallRye's rule: non-alphanumerics to '_', upper case).
  * Quarkus's own keys are not enumerable this way: a QUARKUS_ variable is accepted only when {@link DeployBootIT}
  * proves its effect by booting ({@link #QUARKUS_PROVEN_BY_BOOT}).
@@ -37,7 +38,7 @@ final class AppConfigKeys {
     static final Set<String> QUARKUS_PROVEN_BY_BOOT = Set.of("QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME",
             "QUARKUS_DATASOURCE_PASSWORD");
 
-    /** The server's classes and core's (its @ConfigMapping interfaces: packs, backend, limits, ...). */
+    /** The server's classes, and core's (which should read none: ArchitectureTest). */
     private static final List<Path> CLASS_ROOTS = List.of(Path.of("target/classes"),
             io.imagescore.testing.Shared.root().resolve("imagescore-core/target/classes"));
     private static Map<Class<?>, String> mappings;

@@ -21,8 +21,8 @@ class ConfigurationDocTest {
         StringBuilder md = new StringBuilder("""
                 # Configuration
 
-                Every `imagescore.*` key the server reads (generated from its `@ConfigMapping` interfaces and
-                `@ConfigProperty` injections by `ConfigurationDocTest`; rewrite with
+                Every `imagescore.*` key the server reads (generated from its one `@ConfigMapping` tree,
+                `config/ImageScoreConfig`, by `ConfigurationDocTest`; rewrite with
                 `./mvnw -q test-compile surefire:test -Dtest=ConfigurationDocTest -Dimagescore.config-doc.write=true
                 -Dsurefire.failIfNoSpecifiedTests=false`). Each key can also be set as an environment variable: upper
                 case, every non-alphanumeric character as `_` (`imagescore.limits.max-request-bytes` →

@@ -210,7 +210,7 @@ class DeployManifestsTest {
         int replicas = statefulSet.path("spec").path("replicas").asInt();
         assertThat(replicas).as("several Triton replicas").isGreaterThanOrEqualTo(2);
         String namespace = service.path("metadata").path("namespace").asText();
-        List<String> endpoints = resolved(env(c)).getConfigMapping(io.imagescore.model.BackendConfig.class).triton().endpoints().orElseThrow();
+        List<String> endpoints = resolved(env(c)).getConfigMapping(io.imagescore.config.ImageScoreConfig.class).backend().triton().endpoints().orElseThrow();
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < replicas; i++) {
             expected.add(statefulSet.path("metadata").path("name").asText() + "-" + i + "." + service.path("metadata").path("name").asText()
@@ -244,7 +244,7 @@ class DeployManifestsTest {
         int cpus = (int) Math.ceil(quantity(limits.path("cpu").asText()));
         long memory = (long) quantity(limits.path("memory").asText());
         var config = resolved(env(c));
-        var limitsConfig = config.getConfigMapping(io.imagescore.score.LimitsConfig.class);
+        var limitsConfig = config.getConfigMapping(io.imagescore.config.ImageScoreConfig.class).limits();
         assertThat(limitsConfig.maxConcurrentInference()).as("inference concurrency within the cores").isLessThanOrEqualTo(Math.max(2, cpus));
         java.util.regex.Matcher ram = java.util.regex.Pattern.compile("-XX:MaxRAMPercentage=(\\d+)")
                 .matcher(Files.readString(DEPLOY.resolve("Containerfile.jvm")));
@@ -278,7 +278,7 @@ class DeployManifestsTest {
                 .path("args").forEach(a -> args.add(a.asText()));
         int rotate = Integer.parseInt(args.stream().filter(a -> a.startsWith("--stream-max-seconds=")).findFirst()
                 .orElseThrow(() -> new AssertionError("the batch Job sets no --stream-max-seconds")).substring("--stream-max-seconds=".length()));
-        long maxCall = resolved(env(knative.path("containers").get(0))).getConfigMapping(io.imagescore.score.LimitsConfig.class)
+        long maxCall = resolved(env(knative.path("containers").get(0))).getConfigMapping(io.imagescore.config.ImageScoreConfig.class).limits()
                 .maxDeadline().toSeconds();
         assertThat(rotate).isPositive();
         assertThat(rotate + maxCall).as("rotation + the longest pipeline call (%d s) within timeoutSeconds", maxCall)
@@ -621,14 +621,14 @@ class DeployManifestsTest {
         for (Map<String, String> env : List.of(env(knative), compose)) {
             assertThat(env.keySet()).as("variables the application reads").allSatisfy(name -> assertThat(AppConfigKeys.reads(name)).as(name).isTrue());
             var config = resolved(env);
-            var backend = config.getConfigMapping(io.imagescore.model.BackendConfig.class);
+            var backend = config.getConfigMapping(io.imagescore.config.ImageScoreConfig.class).backend();
             assertThat(backend.kind()).isEqualTo("triton");
             assertThat(backend.triton().endpoints()).as("Triton endpoints").hasValueSatisfying(e -> assertThat(e).isNotEmpty());
         }
         var k = resolved(env(knative));
-        assertThat(k.getConfigMapping(io.imagescore.api.SecurityConfig.class).requireKeys()).isTrue();
-        assertThat(k.getConfigMapping(io.imagescore.api.SecurityConfig.class).apiKeysFile()).hasValue(Path.of("/etc/imagescore/keys/api-keys.txt"));
-        assertThat(k.getConfigMapping(io.imagescore.pack.PackConfig.class).sharedDir()).isEqualTo(Path.of("/shared"));
+        assertThat(k.getConfigMapping(io.imagescore.config.ImageScoreConfig.class).security().requireKeys()).isTrue();
+        assertThat(k.getConfigMapping(io.imagescore.config.ImageScoreConfig.class).security().apiKeysFile()).hasValue(Path.of("/etc/imagescore/keys/api-keys.txt"));
+        assertThat(k.getConfigMapping(io.imagescore.config.ImageScoreConfig.class).packs().sharedDir()).isEqualTo(Path.of("/shared"));
         assertThat(knative.path("volumeMounts").toString()).contains("/shared/models").contains("/etc/imagescore/keys");
     }
 

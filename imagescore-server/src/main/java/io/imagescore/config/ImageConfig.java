@@ -1,12 +1,11 @@
-package io.imagescore.image;
+package io.imagescore.config;
 
-import io.smallrye.config.ConfigMapping;
+import io.imagescore.image.ImageLimits;
 import io.smallrye.config.WithDefault;
 
 import java.util.OptionalInt;
 
 /** Per-image limits ({@link ImageLimits}) and decode concurrency of the server. */
-@ConfigMapping(prefix = "imagescore.image")
 public interface ImageConfig {
 
     /** Largest encoded image file. */
@@ -23,6 +22,13 @@ public interface ImageConfig {
 
     /** Full rasters decoded at once; default: the cores this process may use. */
     OptionalInt concurrentDecodes();
+
+    /**
+     * Grid views of large JPEGs decoded from their own DCT blocks (same pixels as the whole decode, less work; see
+     * bench/README.md); false decodes the whole image (comparisons).
+     */
+    @WithDefault("true")
+    boolean regionDecode();
 
     default ImageLimits limits() {
         return new ImageLimits(maxBytes(), maxPixels(), maxSide());

@@ -1,6 +1,6 @@
-package io.imagescore.score;
+package io.imagescore.config;
 
-import io.smallrye.config.ConfigMapping;
+import io.imagescore.score.Limits;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
@@ -8,7 +8,6 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /** Overload protection of the server: admission budgets, queueing, deadlines, pools and draining. */
-@ConfigMapping(prefix = "imagescore.limits")
 public interface LimitsConfig {
 
     /** Decoded pixels in flight across all calls; default: a sixteenth of the heap in pixels (see {@link Limits}). */

@@ -1,13 +1,11 @@
-package io.imagescore.model;
+package io.imagescore.config;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-@ConfigMapping(prefix = "imagescore.backend")
 public interface BackendConfig {
 
     /** onnx (embedded ONNX Runtime, the default) or triton. */

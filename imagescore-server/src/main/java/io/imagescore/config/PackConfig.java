@@ -1,12 +1,11 @@
-package io.imagescore.pack;
+package io.imagescore.config;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.util.List;
 
-@ConfigMapping(prefix = "imagescore.packs")
+/** The packs this server serves. */
 public interface PackConfig {
 
     /** Pack directories (each holding a pack.json) loaded at start-up. */

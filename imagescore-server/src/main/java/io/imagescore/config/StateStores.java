@@ -1,10 +1,12 @@
-package io.imagescore.store;
+package io.imagescore.config;
 
 import io.agroal.api.AgroalDataSource;
 import io.imagescore.prompt.LocalPromptSetStore;
 import io.imagescore.prompt.PromptSetStore;
 import io.imagescore.sort.LocalRegulationStore;
 import io.imagescore.sort.RegulationStore;
+import io.imagescore.store.HeadFileStore;
+import io.imagescore.store.LocalHeadFileStore;
 import io.imagescore.store.pg.PgStateStore;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,10 +14,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
-
-import java.nio.file.Path;
 
 /**
  * The service's state store, chosen by {@code imagescore.store.kind}:
@@ -31,10 +30,8 @@ import java.nio.file.Path;
 public class StateStores {
     private static final Logger LOG = Logger.getLogger(StateStores.class);
 
-    @ConfigProperty(name = "imagescore.store.kind", defaultValue = "local")
-    String kind;
-    @ConfigProperty(name = "imagescore.data-dir", defaultValue = "data")
-    Path dataDir;
+    @Inject
+    ImageScoreConfig config;
     /** Looked up only for kind=postgresql: an inactive datasource must not be touched. */
     @Inject
     Instance<AgroalDataSource> dataSource;
@@ -57,35 +54,35 @@ public class StateStores {
     }
 
     private boolean postgresql() {
-        return switch (kind) {
+        return switch (config.store().kind()) {
             case "local" -> false;
             case "postgresql" -> true;
-            default -> throw new IllegalStateException("imagescore.store.kind must be local or postgresql, not '" + kind + "'");
+            default -> throw new IllegalStateException("imagescore.store.kind must be local or postgresql, not '" + config.store().kind() + "'");
         };
     }
 
     @Produces
     @Singleton
     PromptSetStore promptSetStore() {
-        return postgresql() ? pg().promptSets() : new LocalPromptSetStore(dataDir.resolve("prompt-sets"));
+        return postgresql() ? pg().promptSets() : new LocalPromptSetStore(config.dataDir().resolve("prompt-sets"));
     }
 
     @Produces
     @Singleton
     RegulationStore regulationStore() {
-        return postgresql() ? pg().regulations() : new LocalRegulationStore(dataDir);
+        return postgresql() ? pg().regulations() : new LocalRegulationStore(config.dataDir());
     }
 
     @Produces
     @Singleton
     io.imagescore.experiment.ExperimentStore experimentStore() {
-        return postgresql() ? pg().experiments() : new io.imagescore.experiment.LocalExperimentStore(dataDir);
+        return postgresql() ? pg().experiments() : new io.imagescore.experiment.LocalExperimentStore(config.dataDir());
     }
 
     @Produces
     @Singleton
     HeadFileStore headFileStore() {
-        return postgresql() ? pg().heads() : LocalHeadFileStore.forDataDir(dataDir);
+        return postgresql() ? pg().heads() : LocalHeadFileStore.forDataDir(config.dataDir());
     }
 
     @PreDestroy

@@ -1,0 +1,153 @@
+package io.imagescore.config;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.fit.EmbeddingCache;
+import io.imagescore.fit.FitService;
+import io.imagescore.image.Preprocessor;
+import io.imagescore.model.ModelBackend;
+import io.imagescore.model.onnx.OnnxBackend;
+import io.imagescore.model.triton.TritonBackend;
+import io.imagescore.model.triton.TritonConfig;
+import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.PromptSetRegistry;
+import io.imagescore.prompt.PromptSetStore;
+import io.imagescore.prompt.TextEmbedder;
+import io.imagescore.score.ScoreMetrics;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.scorecache.ScoreStore;
+import io.imagescore.sort.SetSorter;
+import io.imagescore.store.HeadFileStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.util.Optional;
+
+/**
+ * The server's instances of core's plain classes, built from {@link ImageScoreConfig} (the CLI builds the same classes
+ * from its options, {@code score/Engine}). Class-typed beans are {@code @Singleton}: no client proxy, so core's
+ * classes need no CDI-friendly constructor.
+ */
+@ApplicationScoped
+public class CoreBeans {
+    private static final Logger LOG = Logger.getLogger(CoreBeans.class);
+
+    @Produces
+    @Singleton
+    Preprocessor preprocessor(ImageScoreConfig config) {
+        ImageConfig image = config.image();
+        ImageScoreConfig.TurboJpeg turbo = config.turboJpeg();
+        if (turbo.disabled()) {
+            LOG.info("libjpeg-turbo disabled by imagescore.turbojpeg.disabled; JPEGs decode through ImageIO");
+        }
+        // availableProcessors() honours cgroup CPU quotas (JDK container support), so the default fits the container
+        return new Preprocessor(image.limits(), image.concurrentDecodes().orElse(Runtime.getRuntime().availableProcessors()),
+                turbo.disabled() ? Optional.empty() : Optional.of(turbo.library()), config.resampler().vector(),
+                image.regionDecode());
+    }
+
+    /** Chosen by {@code imagescore.backend.kind}. */
+    @Produces
+    @ApplicationScoped
+    ModelBackend backend(ImageScoreConfig all, MeterRegistry meters, OpenTelemetry otel) {
+        BackendConfig config = all.backend();
+        return switch (config.kind()) {
+            case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads(),
+                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING)));
+            case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters, otel);
+            default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
+                    "imagescore.backend.kind='" + config.kind() + "' is not one of: onnx, triton");
+        };
+    }
+
+    static TritonConfig tritonConfig(BackendConfig.Triton t) {
+        TritonConfig d = TritonConfig.defaults(t.endpoints().orElseThrow(() -> new ImageScoreException(
+                ErrorCode.INVALID_REQUEST, "imagescore.backend.kind=triton needs imagescore.backend.triton.endpoints (host:port,...)")));
+        return d.withTransport(new TritonConfig.Transport(t.channelsPerEndpoint(), d.transport().maxInboundMessageBytes(),
+                        d.transport().keepAliveTime(), d.transport().keepAliveTimeout()))
+                .withBatching(new TritonConfig.Batching(t.maxBatchDelay(), d.batching().maxInFlight()))
+                .withRetry(new TritonConfig.Retry(t.retryAttempts(), d.retry().initialBackoff(), d.retry().maxBackoff(),
+                        d.retry().multiplier()))
+                .withBreaker(new TritonConfig.Breaker(d.breaker().windowSize(), d.breaker().minimumCalls(),
+                        t.breakerFailureRatePercent(), t.breakerOpenDuration(), d.breaker().halfOpenCalls()))
+                .withRequestTimeout(t.requestTimeout());
+    }
+
+    void close(@Disposes ModelBackend backend) {
+        backend.close();
+    }
+
+    @Produces
+    @Singleton
+    ScoreMetrics metrics(MeterRegistry registry, OpenTelemetry otel) {
+        return new ScoreMetrics(registry, otel);
+    }
+
+    @Produces
+    @Singleton
+    ScoringPipeline pipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics, LimitsConfig config) {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (config.maxRequestBytes() > heap / 8) {
+            // a request is held twice while it is parsed (gRPC's frame, then the message), a few at once
+            LOG.warnf("imagescore.limits.max-request-bytes=%d is more than an eighth of the %d MiB heap: a few"
+                    + " concurrent requests of that size can exhaust it; lower it or raise -Xmx", config.maxRequestBytes(),
+                    heap >> 20);
+        }
+        return new ScoringPipeline(backend, preprocessor, metrics, config.limits());
+    }
+
+    void stop(@Disposes ScoringPipeline pipeline) {
+        pipeline.stop();
+    }
+
+    /** Eager: a broken pack stops the start, and readiness (health/ReadinessState) first looks after the packs loaded. */
+    @Produces
+    @Singleton
+    @Startup
+    PackRegistry packs(ImageScoreConfig config, ModelBackend backend, Preprocessor preprocessor, HeadFileStore fittedHeads) {
+        PackConfig p = config.packs();
+        return new PackRegistry(new PackRegistry.Settings(p.dirs(), p.defaultPack(), p.sharedDir(), config.dataDir()),
+                backend, preprocessor, fittedHeads);
+    }
+
+    @Produces
+    @Singleton
+    TextEmbedder textEmbedder(ModelBackend backend) {
+        return new TextEmbedder(backend);
+    }
+
+    @Produces
+    @Singleton
+    PromptSetRegistry promptSets(PackRegistry packs, TextEmbedder embedder, PromptSetStore store) {
+        return new PromptSetRegistry(packs, embedder, store);
+    }
+
+    @Produces
+    @Singleton
+    FitService fitService(ScoringPipeline pipeline, ImageScoreConfig config) {
+        return new FitService(pipeline, new EmbeddingCache(config.fit().cacheMaxEntries(), config.fit().cacheDir().orElse(null)));
+    }
+
+    @Produces
+    @Singleton
+    SetSorter setSorter(ScoringPipeline pipeline) {
+        return new SetSorter(pipeline);
+    }
+
+    /** The service's score store; {@code imagescore.score-store.max-bytes} = 0 turns it off (an empty Optional). */
+    @Produces
+    @Singleton
+    Optional<ScoreStore> scoreStore(ImageScoreConfig config, MeterRegistry registry) {
+        long maxBytes = config.scoreStore().maxBytes();
+        if (maxBytes < 0) {
+            throw new IllegalStateException("imagescore.score-store.max-bytes must be ≥ 0, got " + maxBytes);
+        }
+        return maxBytes == 0 ? Optional.empty() : Optional.of(new ScoreStore(maxBytes, registry));
+    }
+}

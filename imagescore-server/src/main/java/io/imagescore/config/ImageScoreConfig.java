@@ -1,0 +1,96 @@
+package io.imagescore.config;
+
+import io.imagescore.api.ApiConfig;
+import io.imagescore.api.QuotaConfig;
+import io.imagescore.api.RetentionConfig;
+import io.imagescore.api.SecurityConfig;
+import io.imagescore.image.Preprocessor;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Every {@code imagescore.*} key the server reads, one tree (docs/configuration.md is generated from it). The groups
+ * are injectable on their own ({@link ConfigBeans}); core classes get what they need through their constructors
+ * ({@link CoreBeans}), never from configuration themselves.
+ */
+@ConfigMapping(prefix = "imagescore")
+public interface ImageScoreConfig {
+
+    /** Writable state of the local store (fitted heads, prompt sets, regulations, experiments). */
+    @WithDefault("data")
+    Path dataDir();
+
+    ApiConfig api();
+
+    LimitsConfig limits();
+
+    ImageConfig image();
+
+    PackConfig packs();
+
+    BackendConfig backend();
+
+    SecurityConfig security();
+
+    QuotaConfig quotas();
+
+    RetentionConfig retention();
+
+    Store store();
+
+    @WithName("score-store")
+    ScoreStore scoreStore();
+
+    Fit fit();
+
+    @WithName("turbojpeg")
+    TurboJpeg turboJpeg();
+
+    Resampler resampler();
+
+    /** Where tenant state lives (docs/state-store.md). */
+    interface Store {
+        /** local (files under {@code imagescore.data-dir}) or postgresql (the default datasource's database). */
+        @WithDefault("local")
+        String kind();
+    }
+
+    /** The result cache of Score calls. */
+    interface ScoreStore {
+        /** Bytes of stored results; 0 turns the store off. */
+        @WithDefault("268435456")
+        long maxBytes();
+    }
+
+    /** Head fitting's embedding cache. */
+    interface Fit {
+        /** (image, view) embeddings kept in memory; 1280-d MobileNetV2 features are 5 KB each, so 20,000 hold ~100 MB. */
+        @WithDefault("20000")
+        int cacheMaxEntries();
+
+        /** Optional directory mirroring the cache across restarts. */
+        Optional<Path> cacheDir();
+    }
+
+    /** JPEG decoding through libjpeg-turbo (docs/architecture.md). */
+    interface TurboJpeg {
+        /** The library to bind; another name simulates a machine without it. */
+        @WithDefault(Preprocessor.TURBOJPEG_LIBRARY)
+        String library();
+
+        /** true: JPEGs decode through ImageIO (packs whose heads were fitted on libjpeg-turbo pixels then refuse to load). */
+        @WithDefault("false")
+        boolean disabled();
+    }
+
+    /** The Pillow-exact bicubic resampler. */
+    interface Resampler {
+        /** false forces its scalar passes (same bytes, slower); true uses the Vector API where the JVM has it. */
+        @WithDefault("true")
+        boolean vector();
+    }
+}
