@@ -1,9 +1,9 @@
 package io.imagescore.cli;
 
 import io.imagescore.score.Engine;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.imagescore.fit.Calibrate;
 import io.imagescore.fit.FitKind;
+import io.imagescore.fit.FitReport;
 import io.imagescore.fit.FitService;
 import io.imagescore.fit.FitSpec;
 import io.imagescore.fit.FittedHead;
@@ -79,27 +79,47 @@ final class FitCommand implements Callable<Integer> {
             String v = dir.getFileName().toString();
             System.err.printf("fitted in %.1f s (embedding cache: %d hits, %d misses)%n", (System.nanoTime() - t0) / 1e9,
                     service.cache().hits(), service.cache().misses());
-            JsonNode t = head.training();
+            FitReport report = head.report();
             System.out.printf("%s %s → %s%n", name, v, dir);
-            System.out.printf("  method   %s, λ = %s%s%n", t.path("method").asText(), t.path("lambda").asText(),
-                    t.has("temperature") ? ", temperature = " + t.path("temperature").asText() : "");
-            System.out.printf("  examples %d, views %s, training set sha256 %s%n", t.path("examples").asInt(), views,
-                    t.path("training_set_sha256").asText());
-            printMetrics("cv", t.path("cv"));
-            if (t.has("cv_calibrated")) {
-                printMetrics("cv (calibrated)", t.path("cv_calibrated"));
+            System.out.printf("  method   %s, λ = %s%s%n", report.method(), report.lambda(),
+                    report.temperature().isPresent() ? ", temperature = " + report.temperature().getAsDouble() : "");
+            System.out.printf("  examples %d, views %s, training set sha256 %s%n", report.examples(), views,
+                    report.trainingSetSha256());
+            printMetrics("cv", report.cv());
+            if (report.cvCalibrated() != null) {
+                printMetrics("cv (calibrated)", report.cvCalibrated());
             }
         }
         return 0;
     }
 
-    static void printMetrics(String title, JsonNode metrics) {
-        System.out.printf("  %s: %s%n", title, metrics.path("protocol").asText());
-        for (Map.Entry<String, JsonNode> m : (Iterable<Map.Entry<String, JsonNode>>) metrics::fields) {
-            if (m.getValue().isNumber()) {
-                System.out.printf("    %-18s %.4f%n", m.getKey(), m.getValue().asDouble());
-            }
+    /** Each defined metric under head.json's name for it, in the order the fitter reports them. */
+    static void printMetrics(String title, FitReport.CrossValidation cv) {
+        System.out.printf("  %s: %s%n", title, cv.protocol());
+        Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+        if (cv.regression() != null) {
+            var m = cv.regression();
+            metrics.put("srcc", m.srcc());
+            metrics.put("plcc", m.plcc());
+            metrics.put("krcc", m.krcc());
+            metrics.put("rmse", m.rmse());
         }
+        if (cv.classification() != null) {
+            var m = cv.classification();
+            metrics.put("accuracy", m.accuracy());
+            metrics.put("macro_f1", m.macroF1());
+            metrics.put("ece", m.ece());
+            metrics.put("log_loss", m.logLoss());
+        }
+        if (cv.ranking() != null) {
+            metrics.put("pairwise_accuracy", cv.ranking().pairwiseAccuracy());
+            metrics.put("kendall_tau", cv.ranking().kendallTau());
+        }
+        metrics.forEach((name, value) -> {
+            if (!Double.isNaN(value)) {
+                System.out.printf("    %-18s %.4f%n", name, value);
+            }
+        });
     }
 
     /** Progress on stderr, one line per encoded chunk. */

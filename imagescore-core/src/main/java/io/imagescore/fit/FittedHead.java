@@ -11,4 +11,11 @@ public record FittedHead(String name, ObjectNode manifest, Map<String, Safetenso
     public ObjectNode training() {
         return (ObjectNode) manifest.get("training");
     }
+
+    /** The training block, typed. */
+    public FitReport report() {
+        java.util.List<String> classes = new java.util.ArrayList<>();
+        manifest.path("classes").forEach(c -> classes.add(c.asText()));
+        return FitReport.of(training(), classes);
+    }
 }

@@ -106,6 +106,11 @@ class FitServiceTest {
         FittedHead head = service.fit(pack, spec, rooms("train", 8), List.of(), null, null);
         assertThat(head.manifest().path("kernel").path("type").asText()).isEqualTo("rbf");
         assertThat(head.training().path("method").asText()).startsWith("RBF kernel ridge");
+        assertThat(head.report().temperature()).isPresent();
+        assertThat(head.report().cv().classification().classes()).containsExactly("bathroom", "bedroom", "dining_room",
+                "entrance_hall", "kitchen", "living_room");
+        assertThat(head.report().cv().classification().accuracy())
+                .isEqualTo(head.training().path("cv").path("accuracy").asDouble());
         assertThat(head.weights().get("support").shape()).containsExactly(48, 48);
         assertThat(head.weights().get("coef").shape()).containsExactly(48, 6);
         FittedHead again = service.fit(pack, spec, rooms("train", 8), List.of(), null, null);
@@ -134,6 +139,14 @@ class FitServiceTest {
                 h.training().path("pairs").asInt(), cv.path("pairwise_accuracy").asDouble());
         assertThat(cv.path("pairwise_accuracy").asDouble()).isGreaterThan(0.6);
         assertThat(h.manifest().path("type").asText()).isEqualTo("linear");
+        // the typed report (what the FitHead RPC and the fit command print) reads the same block
+        FitReport report = h.report();
+        assertThat(report.method()).isEqualTo("RankNet, linear");
+        assertThat(report.cv().ranking().pairwiseAccuracy()).isEqualTo(cv.path("pairwise_accuracy").asDouble());
+        assertThat(report.cv().ranking().pairs()).isEqualTo(h.training().path("pairs").asInt()).isPositive();
+        assertThat(report.cv().regression()).isNull();
+        assertThat(report.cv().classification()).isNull();
+        assertThat(report.cvCalibrated()).isNull();
     }
 
     @Test
@@ -143,6 +156,12 @@ class FitServiceTest {
                 set, List.of(), null, null);
         assertThat(h.manifest().path("calibration").path("type").asText()).isEqualTo("isotonic");
         assertThat(h.training().path("cv").path("srcc").asDouble()).isGreaterThan(0.2);
+        FitReport report = h.report();
+        assertThat(report.cv().regression().srcc()).isEqualTo(h.training().path("cv").path("srcc").asDouble());
+        assertThat(report.cvCalibrated().regression().rmse()).isEqualTo(h.training().path("cv_calibrated").path("rmse").asDouble());
+        assertThat(report.lambda()).isPositive();
+        assertThat(report.examples()).isEqualTo(60);
+        assertThat(report.trainingSetSha256()).hasSize(64);
         HeadVersion hv = new PackLoader(Shared.dir()).loadHead(pack, "quality_test", HeadStore.write(tmp, h, "1"));
         assertThat(hv.head()).isInstanceOf(CalibratedHead.class);
         double lo = set.stream().mapToDouble(LabelledImage::target).min().orElseThrow();

@@ -1,7 +1,6 @@
 package io.imagescore.api;
 
 import io.imagescore.image.PreprocessModes;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.ClassificationMetrics;
 import io.imagescore.api.v1.DeleteHeadRequest;
@@ -21,10 +20,11 @@ import io.imagescore.fit.Comparison;
 import io.imagescore.fit.Evaluation;
 import io.imagescore.fit.FitKind;
 import io.imagescore.fit.FitService;
+import io.imagescore.fit.FitReport;
 import io.imagescore.fit.FitSpec;
-import io.imagescore.fit.FittedHead;
 import io.imagescore.fit.ImageRef;
 import io.imagescore.fit.LabelledImage;
+import io.imagescore.fit.TenantHeads;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.image.View;
 import io.imagescore.pack.ModelPack;
@@ -38,55 +38,24 @@ import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * gRPC edge of head fitting: maps proto ↔ domain, runs {@link FitService}, then writes the head as a new version
- * into the data directory and swaps it into the running pack, so the next Score call sees it.
+ * gRPC edge of head fitting: maps proto ↔ domain; {@link TenantHeads} fits, publishes (the next Score call sees the
+ * new version) and deletes, {@link FitService} evaluates.
  */
 @GrpcService
 public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase {
 
     @Inject
-    Quotas quotas;
-    @Inject
     PackRegistry packs;
     @Inject
     FitService fitting;
     @Inject
+    TenantHeads heads;
+    @Inject
     ScoringPipeline pipeline;
     @Inject
     ScoreMetrics metrics;
-    @Inject
-    Retention retention;
-
-    /** Version numbering + write + swap happen one fit at a time, so two fits never claim the same version. */
-    private final ReentrantLock publish = new ReentrantLock();
-
-    /**
-     * Built-in heads are read-only for everyone (what one tenant fits never changes what another gets), and an existing
-     * head keeps its kind: a new version of "quality" fitted from comparisons would silently change what it means.
-     */
-    private void requireWritable(ModelPack pack, String name, FitKind kind) {
-        requireNotBuiltIn(pack, name, "fit your head under another name");
-        var versions = pack.heads().get(name);
-        if (versions != null && !versions.isEmpty()) {
-            FitKind existing = FitKind.of(versions.lastEntry().getValue());
-            if (existing != kind) {
-                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "head '" + name + "' was fitted as "
-                        + existing.name().toLowerCase(java.util.Locale.ROOT) + "; a new version cannot be "
-                        + kind.name().toLowerCase(java.util.Locale.ROOT) + " (fit it under another name)",
-                        java.util.Map.of("field", "kind"), null);
-            }
-        }
-    }
-
-    private void requireNotBuiltIn(ModelPack pack, String name, String advice) {
-        if (packs.builtIn(pack.name(), name)) {
-            throw new ImageScoreException(ErrorCode.BUILTIN_READ_ONLY, "'" + name + "' is a built-in head of pack "
-                    + pack.name() + " and read-only; " + advice, java.util.Map.of("head", name), null);
-        }
-    }
 
     @Override
     @Blocking
@@ -102,8 +71,6 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                 case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
                 default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
             };
-            requireWritable(pack, request.getName(), kind);
-            quotas.checkHead(tenant, pack, request.getName());
             List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
                     : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
             Calibrate.Method calibration = switch (request.getCalibration()) {
@@ -125,34 +92,27 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
             List<Comparison> comparisons = request.getComparisonsList().stream()
                     .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
-            FittedHead head = fitting.scoped(tenant).fit(pack, spec, images, comparisons, ScoreGrpcService.deadline(), null);
-
-            String version;
-            ModelPack updated;
-            publish.lock();
-            try {
-                version = packs.publish(tenant, pack.name(), head).version();
-                retention.pruneHead(tenant, pack.name(), head.name());
-                updated = packs.get(tenant, pack.name());
-            } finally {
-                publish.unlock();
-            }
-            JsonNode t = head.training();
-            JsonNode cv = t.path("cv");
-            FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(updated))
-                    .setName(head.name()).setVersion(version).addAllVersions(updated.heads().get(head.name()).keySet())
-                    .setTrainingSetSha256(t.path("training_set_sha256").asText()).setMethod(t.path("method").asText())
-                    .setLambda(t.path("lambda").asDouble()).setTrainingJson(t.toString())
+            TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, ScoreGrpcService.deadline());
+            FitReport report = published.report();
+            FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(published.pack()))
+                    .setName(published.head().name()).setVersion(published.version()).addAllVersions(published.versions())
+                    .setTrainingSetSha256(report.trainingSetSha256()).setMethod(report.method())
+                    .setLambda(orZero(report.lambda())).setTrainingJson(published.head().training().toString())
                     .setPreprocessingId(pipeline.preprocessingId(pack, mode));
-            switch (kind) {
-                case REGRESSION -> r.setCvRegression(RegressionMetrics.newBuilder().setSrcc(cv.path("srcc").asDouble())
-                        .setPlcc(cv.path("plcc").asDouble()).setKrcc(cv.path("krcc").asDouble()).setRmse(cv.path("rmse").asDouble()));
-                case CLASSES -> r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(cv.path("accuracy").asDouble())
-                        .setMacroF1(cv.path("macro_f1").asDouble()).setEce(cv.path("ece").asDouble())
-                        .setLogLoss(cv.path("log_loss").asDouble())
-                        .addAllClasses(updated.heads().get(head.name()).get(version).spec().classes()));
-                case PAIRWISE -> r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(cv.path("pairwise_accuracy").asDouble())
-                        .setKendallTau(cv.path("kendall_tau").asDouble()).setPairs(t.path("pairs").asInt()));
+            FitReport.CrossValidation cv = report.cv();
+            if (cv.regression() != null) {
+                r.setCvRegression(regression(cv.regression()));
+            }
+            if (cv.classification() != null) {
+                var m = cv.classification();
+                r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(orZero(m.accuracy()))
+                        .setMacroF1(orZero(m.macroF1())).setEce(orZero(m.ece())).setLogLoss(orZero(m.logLoss()))
+                        .addAllClasses(m.classes()));
+            }
+            if (cv.ranking() != null) {
+                var m = cv.ranking();
+                r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(orZero(m.pairwiseAccuracy()))
+                        .setKendallTau(orZero(m.kendallTau())).setPairs(m.pairs()));
             }
             metrics.request("FitHead", "ok");
             out.onNext(r.build());
@@ -215,9 +175,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             String tenant = TenantNames.tenant(request.getTenant());
             String name = TenantNames.check("name", request.getName());
             ModelPack pack = packs.get(tenant, request.getPack());
-            var versions = fittedVersions(pack, name, "delete");
-            retention.requireUnpinnedHead(tenant, pack.name(), name, List.copyOf(versions.keySet()));
-            int deleted = packs.delete(tenant, pack.name(), name, List.copyOf(versions.keySet()));
+            int deleted = heads.delete(tenant, pack, name);
             return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted).build();
         });
     }
@@ -230,33 +188,19 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
             String name = TenantNames.check("name", request.getName());
             String version = TenantNames.checkVersion("version", request.getVersion());
             ModelPack pack = packs.get(tenant, request.getPack());
-            var versions = fittedVersions(pack, name, "delete its versions");
-            if (!versions.containsKey(version)) {
-                throw new ImageScoreException(ErrorCode.UNKNOWN_HEAD_VERSION, "head '" + name + "' has no version " + version
-                        + "; it has " + versions.keySet(), java.util.Map.of("head", name, "version", version), null);
-            }
-            if (versions.lastKey().equals(version)) {
-                throw new ImageScoreException(ErrorCode.ACTIVE_VERSION, "version " + version + " of head '" + name
-                        + "' is the active (newest) one; delete the head, or fit a newer version first",
-                        java.util.Map.of("head", name, "version", version), null);
-            }
-            retention.requireUnpinnedHead(tenant, pack.name(), name, List.of(version));
-            int deleted = packs.delete(tenant, pack.name(), name, List.of(version));
-            var left = packs.get(tenant, pack.name()).heads().get(name);
-            return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted)
-                    .addAllVersions(left == null ? List.of() : left.keySet()).build();
+            TenantHeads.Deleted deleted = heads.deleteVersion(tenant, pack, name, version);
+            return DeleteHeadResponse.newBuilder().setDeletedVersions(deleted.versions()).addAllVersions(deleted.left()).build();
         });
     }
 
-    /** The versions of the tenant's fitted head {@code name}: built-ins are read-only, another tenant's heads absent. */
-    private java.util.NavigableMap<String, io.imagescore.pack.HeadVersion> fittedVersions(ModelPack pack, String name, String what) {
-        requireNotBuiltIn(pack, name, "only heads you fitted can be deleted");
-        var versions = pack.heads().get(name);
-        if (versions == null) {
-            throw new ImageScoreException(ErrorCode.UNKNOWN_SCORE, "no fitted head '" + name + "' in pack " + pack.name()
-                    + " to " + what, java.util.Map.of("head", name), null);
-        }
-        return versions;
+    /** A fit's cross-validated regression metrics; undefined ones (NaN) go out as 0, as proto3 has no "unset" here. */
+    private static RegressionMetrics.Builder regression(io.imagescore.fit.Evaluation.Regression m) {
+        return RegressionMetrics.newBuilder().setSrcc(orZero(m.srcc())).setPlcc(orZero(m.plcc())).setKrcc(orZero(m.krcc()))
+                .setRmse(orZero(m.rmse()));
+    }
+
+    private static double orZero(double v) {
+        return Double.isNaN(v) ? 0 : v;
     }
 
     private static View view(String id) {

@@ -1,14 +1,18 @@
 package io.imagescore.config;
 
+import io.imagescore.api.Quotas;
+import io.imagescore.api.Retention;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.fit.EmbeddingCache;
 import io.imagescore.fit.FitService;
+import io.imagescore.fit.TenantHeads;
 import io.imagescore.image.Preprocessor;
 import io.imagescore.model.ModelBackend;
 import io.imagescore.model.onnx.OnnxBackend;
 import io.imagescore.model.triton.TritonBackend;
 import io.imagescore.model.triton.TritonConfig;
+import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackRegistry;
 import io.imagescore.prompt.PromptSetRegistry;
 import io.imagescore.prompt.PromptSetStore;
@@ -27,6 +31,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -132,6 +137,28 @@ public class CoreBeans {
     @Singleton
     FitService fitService(ScoringPipeline pipeline, ImageScoreConfig config) {
         return new FitService(pipeline, new EmbeddingCache(config.fit().cacheMaxEntries(), config.fit().cacheDir().orElse(null)));
+    }
+
+    /** A tenant's fitted heads, with the server's quotas (before a fit), retention (after) and experiment pins (before a delete). */
+    @Produces
+    @Singleton
+    TenantHeads tenantHeads(PackRegistry packs, FitService fitting, Quotas quotas, Retention retention) {
+        return new TenantHeads(packs, fitting, new TenantHeads.Policy() {
+            @Override
+            public void beforeFit(String tenant, ModelPack pack, String head) {
+                quotas.checkHead(tenant, pack, head);
+            }
+
+            @Override
+            public void afterPublish(String tenant, String pack, String head) {
+                retention.pruneHead(tenant, pack, head);
+            }
+
+            @Override
+            public void beforeDelete(String tenant, String pack, String head, List<String> versions) {
+                retention.requireUnpinnedHead(tenant, pack, head, versions);
+            }
+        });
     }
 
     @Produces
