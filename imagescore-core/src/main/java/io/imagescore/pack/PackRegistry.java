@@ -113,7 +113,8 @@ public class PackRegistry {
 
     /**
      * Deletes {@code versions} of {@code tenant}'s fitted head {@code head} from the store and stops serving them;
-     * returns how many were stored. Callers decide what may go (built-ins, the active version: api/HeadFittingGrpcService, api/Retention).
+     * returns how many were stored. Callers decide what may go (built-ins, the active version: fit/TenantHeads; the
+     * server's retention).
      */
     public int delete(String tenant, String packName, String head, java.util.Collection<String> versions) {
         publish.lock();
