@@ -90,6 +90,20 @@ public final class LocalVersionedDocuments<S extends VersionedDocuments.Document
     }
 
     @Override
+    public List<S> all(String tenant) {
+        List<S> out = new ArrayList<>();
+        for (Path p : children(root.resolve(TenantNames.check("tenant", tenant)))) {
+            for (String v : versions(p)) {
+                S stored = read(p, v);
+                if (stored != null) {
+                    out.add(stored);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
     public int delete(String tenant, String name) {
         Path dir = dir(tenant, name);
         if (!Files.isDirectory(dir)) {

@@ -64,6 +64,9 @@ public interface VersionedDocuments<S extends VersionedDocuments.Document> {
     /** The tenant's documents by name, each with its readable versions ascending. */
     List<Summary> list(String tenant);
 
+    /** Every readable version of every document of the tenant, by name then version (one pass over the store). */
+    List<S> all(String tenant);
+
     /** Removes every version; returns how many there were (0 = there was no such document). */
     int delete(String tenant, String name);
 

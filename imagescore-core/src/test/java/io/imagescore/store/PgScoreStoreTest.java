@@ -8,12 +8,8 @@ import io.imagescore.scorecache.ScoreKey;
 import io.imagescore.scorecache.ScoreStore;
 import io.imagescore.scorecache.SharedScores;
 import io.imagescore.store.pg.PgScoreStore;
-import io.imagescore.store.pg.PgStateStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import java.util.List;
 import java.util.Random;
@@ -25,31 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A result stored through one is served by the other bit for bit, only under exactly its key, and the table stays
  * within its bound.
  */
-class PgScoreStoreTest {
-    private PGSimpleDataSource ds;
-    private PgStateStore a;
-    private PgStateStore b;
-
-    @BeforeEach
-    void open() {
-        ds = PgTestDatabase.freshSchema();
-        a = PgStateStore.open(ds);
-        b = PgStateStore.open(ds);
-    }
-
-    @AfterEach
-    void close() {
-        a.close();
-        b.close();
-        PgTestDatabase.dropSchema(ds);
-    }
-
+class PgScoreStoreTest extends TwoPgReplicas {
     /** A result with the values a text or double round trip gets wrong: NaN, -0.0, subnormals, 1/3 as float. */
     static ScoredImage awkward(long seed) {
         Random r = new Random(seed);
         float[] embedding = new float[1280];
         for (int i = 0; i < embedding.length; i++) {
-            embedding[i] = Float.intBitsToFloat(r.nextInt()) ;   // every bit pattern, NaNs and infinities included
+            embedding[i] = Float.intBitsToFloat(r.nextInt());   // random bit patterns: NaNs, infinities, subnormals
         }
         embedding[0] = -0.0f;
         embedding[1] = Float.MIN_VALUE;

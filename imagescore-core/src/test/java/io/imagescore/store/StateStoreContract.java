@@ -327,6 +327,12 @@ abstract class StateStoreContract {
         List<String> versions = concurrently(12, i -> (i % 2 == 0 ? a : b).put("acme", "race", e1).version());
         assertThat(versions.stream().map(Integer::parseInt).sorted().toList()).isEqualTo(IntStream.rangeClosed(1, 12).boxed().toList());
         assertThat(a.list("acme")).extracting(io.imagescore.experiment.ExperimentStore.Summary::name).containsExactly("hero", "race");
+        List<String> all = new ArrayList<>(List.of("hero@1", "hero@2"));
+        IntStream.rangeClosed(1, 12).forEach(v -> all.add("race@" + v));
+        assertThat(b.documents().all("acme")).as("every version in one pass, by name then version")
+                .extracting(s -> s.name() + "@" + s.version()).containsExactlyElementsOf(all);
+        assertThat(b.documents().all("acme").getFirst().experiment()).isEqualTo(e1);
+        assertThat(b.documents().all("globex")).isEmpty();
     }
 
     interface Task {

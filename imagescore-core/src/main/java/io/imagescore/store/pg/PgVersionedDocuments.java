@@ -170,25 +170,42 @@ public final class PgVersionedDocuments<S extends VersionedDocuments.Document> i
         TenantNames.check(kind.label() + " name", name);
     }
 
+    @Override
+    public List<S> all(String tenant) {
+        TenantNames.check("tenant", tenant);
+        return rows(tenant, null);
+    }
+
     /** The readable versions of one document, ascending (an unreadable row is skipped with a warning). */
     private Map<String, S> read(String tenant, String name) {
-        return PgJdbc.inTransaction(ds, "read " + kind.label() + " " + tenant + "/" + name, c -> {
-            Map<String, S> out = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT version, " + String.join(", ", rows.columns()) + " FROM "
-                    + rows.versionsTable() + " WHERE tenant = ? AND name = ? ORDER BY version")) {
+        Map<String, S> out = new LinkedHashMap<>();
+        rows(tenant, name).forEach(s -> out.put(s.version(), s));
+        return out;
+    }
+
+    /** The readable versions of the tenant's document {@code name} (null = of all its documents), by name then version. */
+    private List<S> rows(String tenant, String name) {
+        return PgJdbc.inTransaction(ds, "read " + kind.label() + "s of " + tenant, c -> {
+            List<S> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, version, " + String.join(", ", rows.columns()) + " FROM "
+                    + rows.versionsTable() + " WHERE tenant = ?" + (name == null ? "" : " AND name = ?")
+                    + " ORDER BY name COLLATE \"C\", version")) {
                 ps.setString(1, tenant);
-                ps.setString(2, name);
+                if (name != null) {
+                    ps.setString(2, name);
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        String v = Integer.toString(rs.getInt(1));
+                        String n = rs.getString(1);
+                        String v = Integer.toString(rs.getInt(2));
                         List<String> values = new ArrayList<>(rows.columns().size());
                         for (int i = 0; i < rows.columns().size(); i++) {
-                            values.add(rs.getString(2 + i));
+                            values.add(rs.getString(3 + i));
                         }
                         try {
-                            out.put(v, rows.read().read(tenant, name, v, Collections.unmodifiableList(values)));
+                            out.add(rows.read().read(tenant, n, v, Collections.unmodifiableList(values)));
                         } catch (IOException e) {
-                            LOG.warnf("%s store: skipping %s/%s@%s: not a readable %s: %s", kind.label(), tenant, name, v,
+                            LOG.warnf("%s store: skipping %s/%s@%s: not a readable %s: %s", kind.label(), tenant, n, v,
                                     kind.label(), e.getMessage());
                         }
                     }
