@@ -29,9 +29,22 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
     public record ListingInput(String id, List<String> imageIds) {
     }
 
-    /** What to compute beyond the per-score comparison; empty lists/maps = that part is left out. */
+    /**
+     * What to compute beyond the per-score comparison; empty lists/maps = that part is left out. {@code listingOrder}
+     * orders each listing's photos under a variant (e.g. by a regulation); null = by the first scalar score.
+     */
     public record Options(int topK, Bootstrap bootstrap, List<ListingInput> listings, Map<String, Double> ratings,
-                          Map<String, String> labels) {
+                          Map<String, String> labels, ListingOrder listingOrder) {
+        public Options(int topK, Bootstrap bootstrap, List<ListingInput> listings, Map<String, Double> ratings,
+                       Map<String, String> labels) {
+            this(topK, bootstrap, listings, ratings, labels, null);
+        }
+    }
+
+    /** A listing's order under one variant ("a"/"b" as named in build): positions into {@code photos}, best first. */
+    @FunctionalInterface
+    public interface ListingOrder {
+        int[] order(String variant, List<ScoredImage> photos);
     }
 
     public static ComparisonReport build(String variantA, String variantB, List<Outcome<ScoredImage>> a,
@@ -84,7 +97,9 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
         }
         VariantComparison.ListingsSummary listings = null;
         if (!options.listings().isEmpty()) {
-            requireScalar(scores, "listings");
+            if (options.listingOrder() == null) {
+                requireScalar(scores, "listings");
+            }
             List<VariantComparison.Listing> resolved = new ArrayList<>();
             for (ListingInput l : options.listings()) {
                 List<Integer> photos = new ArrayList<>();
@@ -101,7 +116,12 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
                     resolved.add(new VariantComparison.Listing(l.id(), photos));
                 }
             }
-            listings = VariantComparison.compareListings(resolved, ids.toArray(String[]::new), columnsA[0], columnsB[0]);
+            ListingOrder by = options.listingOrder();
+            listings = by == null
+                    ? VariantComparison.compareListings(resolved, ids.toArray(String[]::new), columnsA[0], columnsB[0])
+                    : VariantComparison.compareListingOrders(resolved, ids.toArray(String[]::new),
+                    l -> by.order(variantA, l.images().stream().map(okA::get).toList()),
+                    l -> by.order(variantB, l.images().stream().map(okB::get).toList()));
         }
 
         VariantComparison.Accuracy ratings = null;

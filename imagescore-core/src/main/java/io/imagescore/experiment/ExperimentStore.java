@@ -5,14 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.imagescore.error.ErrorCode;
-import io.imagescore.error.ImageScoreException;
+import io.imagescore.store.VersionedDocuments;
 
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Tenants' experiments, versioned: storing an experiment stores the next version (1, 2, …), immutable once written,
@@ -27,20 +26,35 @@ public interface ExperimentStore {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** Experiments as versioned documents: what the shared store needs to name, write and check them. */
+    VersionedDocuments.Kind<Stored> KIND = new VersionedDocuments.Kind<>("experiment", ErrorCode.UNKNOWN_EXPERIMENT,
+            Stored.class, JSON, s -> s.experiment() != null);
+
     /** One stored version; {@code contentHash} = sha256 of the experiment's canonical JSON. */
-    record Stored(String tenant, String name, String version, String created, String contentHash, Experiment experiment) {
+    record Stored(String tenant, String name, String version, String created, String contentHash, Experiment experiment)
+            implements VersionedDocuments.Document {
     }
 
     record Summary(String name, String latestVersion, List<String> versions) {
     }
 
+    /** Where the versions are kept (local files or PostgreSQL rows). */
+    VersionedDocuments<Stored> documents();
+
     /** Stores {@code experiment} (already validated and pinned) as the next version. */
-    Stored put(String tenant, String name, Experiment experiment);
+    default Stored put(String tenant, String name, Experiment experiment) {
+        String hash = contentHash(experiment);
+        return documents().put(tenant, name, (version, created) -> new Stored(tenant, name, version, created, hash, experiment));
+    }
 
     /** One version; null or empty = the newest. UNKNOWN_EXPERIMENT when there is none. */
-    Stored get(String tenant, String name, String version);
+    default Stored get(String tenant, String name, String version) {
+        return documents().get(tenant, name, version);
+    }
 
-    List<Summary> list(String tenant);
+    default List<Summary> list(String tenant) {
+        return documents().list(tenant).stream().map(s -> new Summary(s.name(), s.latestVersion(), s.versions())).toList();
+    }
 
     static String contentHash(Experiment e) {
         try {
@@ -48,16 +62,5 @@ public interface ExperimentStore {
         } catch (NoSuchAlgorithmException | IOException ex) {
             throw new IllegalStateException(ex);
         }
-    }
-
-    static ImageScoreException unknown(ExperimentStore store, String tenant, String name) {
-        return new ImageScoreException(ErrorCode.UNKNOWN_EXPERIMENT, "tenant '" + tenant + "' has no experiment '" + name
-                + "'; it has " + store.list(tenant).stream().map(Summary::name).toList(),
-                Map.of("tenant", tenant, "experiment", name), null);
-    }
-
-    static ImageScoreException unknownVersion(String tenant, String name, String version, List<String> versions) {
-        return new ImageScoreException(ErrorCode.UNKNOWN_EXPERIMENT, "experiment " + tenant + "/" + name + " has no version '"
-                + version + "'; versions: " + versions, Map.of("tenant", tenant, "experiment", name, "version", version), null);
     }
 }

@@ -114,6 +114,22 @@ public final class VariantComparison {
      */
     public static ListingsSummary compareListings(List<Listing> listings, String[] ids, double[] a, double[] b) {
         requirePaired(a, b);
+        return compareListingOrders(listings, ids, l -> order(values(l, a)), l -> order(values(l, b)));
+    }
+
+    /** A listing's order under one variant: positions into {@link Listing#images()}, best (the hero) first. */
+    @FunctionalInterface
+    public interface ListingOrder {
+        int[] of(Listing listing);
+    }
+
+    /**
+     * Listings ordered by A's and by B's orders (by a score, or by a regulation as Sort applies it): per listing Kendall
+     * τ between the two orders, the moves (discordant pairs) and whether the hero changes.
+     *
+     * @param ids the compared images' ids (for the hero photo of each order)
+     */
+    public static ListingsSummary compareListingOrders(List<Listing> listings, String[] ids, ListingOrder a, ListingOrder b) {
         List<ListingComparison> out = new ArrayList<>();
         int heroChanges = 0;
         long totalMoves = 0;
@@ -124,14 +140,11 @@ public final class VariantComparison {
             if (m == 0) {
                 throw new IllegalArgumentException("listing '" + l.id() + "' has no photos");
             }
-            double[] la = new double[m];
-            double[] lb = new double[m];
-            for (int j = 0; j < m; j++) {
-                la[j] = a[l.images().get(j)];
-                lb[j] = b[l.images().get(j)];
+            int[] orderA = a.of(l);
+            int[] orderB = b.of(l);
+            if (orderA.length != m || orderB.length != m) {
+                throw new IllegalArgumentException("listing '" + l.id() + "': an order must place each of its " + m + " photos once");
             }
-            int[] orderA = order(la);
-            int[] orderB = order(lb);
             int[] posA = ranks(orderA);
             int[] posB = ranks(orderB);
             long moves = 0;
@@ -158,6 +171,14 @@ public final class VariantComparison {
         return new ListingsSummary(listings.size(), heroChanges,
                 listings.isEmpty() ? Double.NaN : (double) heroChanges / listings.size(),
                 tauCount == 0 ? Double.NaN : tauSum / tauCount, totalMoves, out);
+    }
+
+    private static double[] values(Listing l, double[] v) {
+        double[] out = new double[l.images().size()];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = v[l.images().get(j)];
+        }
+        return out;
     }
 
     /** SRCC of each variant to people's ratings and the paired bootstrap interval of SRCC(B) − SRCC(A). */

@@ -136,6 +136,26 @@ public final class LocalPromptSetStore implements PromptSetStore {
         return sets.list(tenant);
     }
 
+    /** The sizes of the tenant's version files (readable or not: they take the space either way). */
+    @Override
+    public long bytes(String tenant) {
+        Path dir = root.resolve(TenantNames.check("tenant", tenant));
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        long total = 0;
+        for (Path setDir : children(dir)) {
+            try (Stream<Path> s = Files.list(setDir)) {
+                for (Path f : s.filter(p -> p.getFileName().toString().matches("[0-9]{1,9}\\.json")).toList()) {
+                    total += Files.size(f);
+                }
+            } catch (IOException gone) {
+                // deleted meanwhile: it takes no space
+            }
+        }
+        return total;
+    }
+
     private void loadAll() {
         if (!Files.isDirectory(root)) {
             return;

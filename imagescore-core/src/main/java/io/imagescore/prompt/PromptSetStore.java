@@ -78,6 +78,9 @@ public interface PromptSetStore {
     /** Where the state lives, for logs. */
     String describe();
 
+    /** Bytes the tenant's prompt-set versions take in the store (the bytes-stored quota). */
+    long bytes(String tenant);
+
     static byte[] toJson(Object o) {
         try {
             return JSON.writeValueAsBytes(o);

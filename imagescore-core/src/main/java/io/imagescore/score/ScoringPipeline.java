@@ -426,7 +426,7 @@ public class ScoringPipeline {
                 perView.put(v, new EncodedImage.ViewOutputs(count, means, perTensor));
                 cursor += count;
             }
-            out.add(Outcome.ok(image.id(), new EncodedImage(sha256(image.data()), pre[i].width(), pre[i].height(), perView)));
+            out.add(Outcome.ok(image.id(), new EncodedImage(image.sha256() != null ? image.sha256() : sha256(image.data()), pre[i].width(), pre[i].height(), perView)));
         }
         return out;
     }

@@ -6,6 +6,7 @@ import io.imagescore.score.ScoredImage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jboss.logging.Logger;
 
 /**
  * Results already computed, keyed by {@link ScoreKey}: a repeat is answered from here and is bit-identical to
@@ -13,14 +14,30 @@ import io.micrometer.core.instrument.MeterRegistry;
  * in the key). Embedded and size-bounded: a Caffeine cache weighed by an estimate of each entry's heap bytes
  * (Window TinyLFU eviction), so no sequence of requests can grow it past {@code maxBytes}. Hits and misses are
  * counted ({@code imagescore.score.store{result=hit|miss}}).
+ *
+ * <p>With a {@link SharedScores} tier (replicas on PostgreSQL), a memory miss is looked up there (read-through: a
+ * shared hit is kept in memory too and counted as a hit) and every new result is written to both; the shared tier's
+ * own lookups are counted as {@code imagescore.score.store.shared{result=hit|miss}}. A shared tier that fails is
+ * logged and treated as a miss: scoring never fails because a cache is away.
  */
 public final class ScoreStore {
+    private static final Logger LOG = Logger.getLogger(ScoreStore.class);
+
     private final Cache<ScoreKey, ScoredImage> cache;
     private final long maxBytes;
     private final Counter hits;
     private final Counter misses;
+    private final SharedScores shared;
+    private final Counter sharedHits;
+    private final Counter sharedMisses;
 
     public ScoreStore(long maxBytes, MeterRegistry registry) {
+        this(maxBytes, registry, null);
+    }
+
+    /** @param shared the tier behind memory, or null for memory only */
+    public ScoreStore(long maxBytes, MeterRegistry registry, SharedScores shared) {
+        this.shared = shared;
         this.maxBytes = maxBytes;
         this.cache = Caffeine.newBuilder().maximumWeight(maxBytes)
                 .weigher((ScoreKey k, ScoredImage v) -> (int) Math.min(Integer.MAX_VALUE, k.weight() + weight(v)))
@@ -28,6 +45,10 @@ public final class ScoreStore {
                 .build();
         this.hits = Counter.builder("imagescore.score.store").description("Score store lookups").tag("result", "hit").register(registry);
         this.misses = Counter.builder("imagescore.score.store").description("Score store lookups").tag("result", "miss").register(registry);
+        this.sharedHits = Counter.builder("imagescore.score.store.shared").description("Shared score store lookups after a memory miss")
+                .tag("result", "hit").register(registry);
+        this.sharedMisses = Counter.builder("imagescore.score.store.shared").description("Shared score store lookups after a memory miss")
+                .tag("result", "miss").register(registry);
         Gauge.builder("imagescore.score.store.bytes", this, ScoreStore::weightedBytes)
                 .description("Estimated heap bytes held by the score store").register(registry);
     }
@@ -35,12 +56,35 @@ public final class ScoreStore {
     /** The stored result, or null (counted as a miss). */
     public ScoredImage get(ScoreKey key) {
         ScoredImage v = cache.getIfPresent(key);
+        if (v == null && shared != null) {
+            try {
+                v = shared.get(key);
+            } catch (RuntimeException e) {
+                LOG.warnf("score store: %s lookup failed, computing instead: %s", shared.describe(), e.getMessage());
+            }
+            (v == null ? sharedMisses : sharedHits).increment();
+            if (v != null) {
+                cache.put(key, v);
+            }
+        }
         (v == null ? misses : hits).increment();
         return v;
     }
 
     public void put(ScoreKey key, ScoredImage value) {
         cache.put(key, value);
+        if (shared != null) {
+            try {
+                shared.put(key, value);
+            } catch (RuntimeException e) {
+                LOG.warnf("score store: %s write failed (kept in memory only): %s", shared.describe(), e.getMessage());
+            }
+        }
+    }
+
+    /** The shared tier, or null. */
+    public SharedScores shared() {
+        return shared;
     }
 
     public long maxBytes() {

@@ -5,10 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.imagescore.error.ErrorCode;
-import io.imagescore.error.ImageScoreException;
+import io.imagescore.store.VersionedDocuments;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * Tenants' named regulations, versioned: putting a regulation stores the next version (1, 2, …), immutable once
@@ -23,34 +22,38 @@ public interface RegulationStore {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    record Stored(String tenant, String name, String version, String createdAt, Regulation regulation) {
+    /** Regulations as versioned documents: what the shared store needs to name, write and check them. */
+    VersionedDocuments.Kind<Stored> KIND = new VersionedDocuments.Kind<>("regulation", ErrorCode.UNKNOWN_REGULATION,
+            Stored.class, JSON, s -> s.regulation() != null);
+
+    record Stored(String tenant, String name, String version, String createdAt, Regulation regulation)
+            implements VersionedDocuments.Document {
     }
 
     record Summary(String name, String latestVersion, List<String> versions) {
     }
 
+    /** Where the versions are kept (local files or PostgreSQL rows). */
+    VersionedDocuments<Stored> documents();
+
     /** Validates and stores {@code regulation} as the next version. */
-    Stored put(String tenant, String name, Regulation regulation);
-
-    /** One version; null or empty version = the newest readable one. UNKNOWN_REGULATION when there is none. */
-    Stored get(String tenant, String name, String version);
-
-    /** The tenant's regulations by name, each with its readable versions ascending. */
-    List<Summary> list(String tenant);
-
-    /** Removes every version; returns how many there were (0 = there was no such regulation). */
-    int delete(String tenant, String name);
-
-    /** UNKNOWN_REGULATION for a tenant without that regulation. */
-    static ImageScoreException unknown(RegulationStore store, String tenant, String name) {
-        return new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "tenant '" + tenant + "' has no regulation '" + name
-                + "'; it has " + store.list(tenant).stream().map(Summary::name).toList(),
-                Map.of("tenant", tenant, "regulation", name), null);
+    default Stored put(String tenant, String name, Regulation regulation) {
+        regulation.validated();
+        return documents().put(tenant, name, (version, created) -> new Stored(tenant, name, version, created, regulation));
     }
 
-    /** UNKNOWN_REGULATION for a version the regulation does not have. */
-    static ImageScoreException unknownVersion(String tenant, String name, String version, List<String> versions) {
-        return new ImageScoreException(ErrorCode.UNKNOWN_REGULATION, "regulation " + tenant + "/" + name + " has no version '"
-                + version + "'; versions: " + versions, Map.of("tenant", tenant, "regulation", name, "version", version), null);
+    /** One version; null or empty version = the newest readable one. UNKNOWN_REGULATION when there is none. */
+    default Stored get(String tenant, String name, String version) {
+        return documents().get(tenant, name, version);
+    }
+
+    /** The tenant's regulations by name, each with its readable versions ascending. */
+    default List<Summary> list(String tenant) {
+        return documents().list(tenant).stream().map(s -> new Summary(s.name(), s.latestVersion(), s.versions())).toList();
+    }
+
+    /** Removes every version; returns how many there were (0 = there was no such regulation). */
+    default int delete(String tenant, String name) {
+        return documents().delete(tenant, name);
     }
 }

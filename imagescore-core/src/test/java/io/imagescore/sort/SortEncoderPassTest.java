@@ -88,6 +88,20 @@ class SortEncoderPassTest {
     }
 
     @Test
+    void an_image_carrying_its_known_sha256_is_not_hashed_again() throws IOException {
+        List<ImageInput> two = photos(2);
+        String known = "ab".repeat(32);   // not the bytes' hash: only a result that was not rehashed can carry it
+        var results = pipeline.score(pack, List.of(new ImageInput(two.get(0).id(), two.get(0).data(), known), two.get(1)),
+                ScoringPipeline.select(pack, List.of("quality")), false, PreprocessMode.EXACT, null);
+        assertThat(results.get(0).value().sha256()).isEqualTo(known);
+        byte[] second = new byte[two.get(1).size()];
+        two.get(1).data().duplicate().get(second);
+        assertThat(results.get(1).value().sha256()).as("no known hash: computed").isEqualTo(ScoringPipeline.sha256(second));
+        assertThat(results.get(0).value().scalars()).isEqualTo(pipeline.score(pack, List.of(two.get(0)),
+                ScoringPipeline.select(pack, List.of("quality")), false, PreprocessMode.EXACT, null).getFirst().value().scalars());
+    }
+
+    @Test
     void sorting_50_photos_by_regulation_with_duplicate_detection_is_one_batched_encoder_pass() throws IOException {
         // The ImageNet head is this pack's classifier until fitted room heads exist; any CLASSES score works the same.
         Regulation reg = new Regulation("imagenet", List.of("studio couch", "refrigerator", "dining table", "four-poster",

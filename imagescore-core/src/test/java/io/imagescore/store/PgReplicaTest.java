@@ -6,10 +6,7 @@ import io.imagescore.pack.PackLoader;
 import io.imagescore.prompt.PromptSetStore;
 import io.imagescore.store.pg.PgStateStore;
 import io.imagescore.testing.Shared;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -24,31 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * listener connection. A change written through one is served by the other within 1 s, through NOTIFY alone (the
  * checks read the other replica's in-memory state, which only a notification updates).
  */
-class PgReplicaTest {
+class PgReplicaTest extends TwoPgReplicas {
     private static final Duration WITHIN = Duration.ofSeconds(1);
-    private PGSimpleDataSource ds;
-    private PgStateStore a;
-    private PgStateStore b;
-
-    @BeforeEach
-    void open() {
-        ds = PgTestDatabase.freshSchema();
-        a = PgStateStore.open(ds);
-        b = PgStateStore.open(ds);
-    }
-
-    @AfterEach
-    void close() {
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
-        }
-        if (ds != null) {
-            PgTestDatabase.dropSchema(ds);
-        }
-    }
 
     @Test
     void a_prompt_set_and_its_activation_reach_the_other_replica_within_a_second() {

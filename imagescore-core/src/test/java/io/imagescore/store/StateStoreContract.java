@@ -152,6 +152,38 @@ abstract class StateStoreContract {
     }
 
     @Test
+    void bytes_stored_count_each_tenants_prompt_sets_regulations_and_experiments() throws Exception {
+        Stores st = stores();
+        var pins = new io.imagescore.experiment.Experiment.Pins("mobilenetv2-default", List.of("quality@1"), "", "", "", "", "exact");
+        var experiment = new io.imagescore.experiment.Experiment("d", "salt", List.of(new io.imagescore.experiment.Experiment.Variant("a", 1, pins)));
+        assertThat(List.of(st.prompts().bytes("acme"), st.regulations().documents().bytes("acme"),
+                st.experiments().documents().bytes("acme"))).containsOnly(0L);
+
+        st.prompts().create("acme", "listing", StoreFixtures.promptSet(1), "notes", false);
+        st.regulations().put("acme", "rooms", StoreFixtures.RULES);
+        st.experiments().put("acme", "hero", experiment);
+        st.prompts().create("globex", "listing", StoreFixtures.promptSet(2), "", false);
+        st.regulations().put("globex", "rooms", StoreFixtures.RULES);
+        Stores again = stores();
+        long prompts = again.prompts().bytes("acme");
+        long regulations = again.regulations().documents().bytes("acme");
+        long experiments = again.experiments().documents().bytes("acme");
+        // each holds at least its content's JSON (the local files add the version's metadata)
+        assertThat(prompts).isGreaterThanOrEqualTo(PromptSetStore.toJson(StoreFixtures.promptSet(1)).length);
+        assertThat(regulations).isGreaterThanOrEqualTo(RegulationStore.JSON.writeValueAsBytes(StoreFixtures.RULES).length);
+        assertThat(experiments).isGreaterThanOrEqualTo(io.imagescore.experiment.ExperimentStore.JSON.writeValueAsBytes(experiment).length);
+
+        st.regulations().put("acme", "rooms", StoreFixtures.RULES);
+        assertThat(again.regulations().documents().bytes("acme")).as("a second version")
+                .isGreaterThanOrEqualTo(regulations + RegulationStore.JSON.writeValueAsBytes(StoreFixtures.RULES).length);
+        assertThat(again.prompts().bytes("acme")).as("another tenant's writes do not count").isEqualTo(prompts);
+        assertThat(again.regulations().delete("acme", "rooms")).isEqualTo(2);
+        assertThat(again.regulations().documents().bytes("acme")).isZero();
+        assertThat(again.regulations().documents().bytes("globex")).isPositive();
+        assertThat(again.experiments().documents().bytes("globex")).isZero();
+    }
+
+    @Test
     void concurrent_regulation_versions_never_share_a_number() throws Exception {
         RegulationStore a = stores().regulations();
         RegulationStore b = stores().regulations();
@@ -295,6 +327,12 @@ abstract class StateStoreContract {
         List<String> versions = concurrently(12, i -> (i % 2 == 0 ? a : b).put("acme", "race", e1).version());
         assertThat(versions.stream().map(Integer::parseInt).sorted().toList()).isEqualTo(IntStream.rangeClosed(1, 12).boxed().toList());
         assertThat(a.list("acme")).extracting(io.imagescore.experiment.ExperimentStore.Summary::name).containsExactly("hero", "race");
+        List<String> all = new ArrayList<>(List.of("hero@1", "hero@2"));
+        IntStream.rangeClosed(1, 12).forEach(v -> all.add("race@" + v));
+        assertThat(b.documents().all("acme")).as("every version in one pass, by name then version")
+                .extracting(s -> s.name() + "@" + s.version()).containsExactlyElementsOf(all);
+        assertThat(b.documents().all("acme").getFirst().experiment()).isEqualTo(e1);
+        assertThat(b.documents().all("globex")).isEmpty();
     }
 
     interface Task {

@@ -12,9 +12,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +23,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -136,46 +132,38 @@ class StoreCrashTest {
                 .isEqualTo(active);
     }
 
-    /** Starts the writer, waits for READY, lets it write for {@code writeMillis}, SIGKILLs it; its complete lines. */
+    /**
+     * Starts the writer, waits for READY, lets it write for {@code writeMillis}, SIGKILLs it and waits until it is gone;
+     * its complete lines. The writer's stdout goes straight to a file, not through a pipe: Process.destroyForcibly()
+     * closes the parent's end of the stdout pipe, which threw away whatever acknowledgements the parent had not read
+     * yet (a lagging reader on a loaded machine), so a write the child had acknowledged looked unacknowledged — e.g.
+     * the served active version 4 where the parent had seen 3 acknowledged and 6 in flight. A line written to the file
+     * is in the page cache once write(2) returns, so SIGKILL cannot take it back.
+     */
     private List<String> runAndKill(Path data, int writeMillis, int round) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
+        Path acks = tmp.resolve("writer-" + round + ".out");
         Process p = new ProcessBuilder(java, "-Xmx256m", "-Dimagescore.shared=" + Shared.dir(),
                 "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
                 "-cp", System.getProperty("java.class.path"), StoreCrashWriter.class.getName(), data.toString())
+                .redirectOutput(acks.toFile())
                 .redirectError(tmp.resolve("writer-" + round + ".log").toFile())
                 .start();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        CompletableFuture<Void> ready = new CompletableFuture<>();
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try (InputStream in = p.getInputStream()) {
-                byte[] buf = new byte[8192];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    synchronized (out) {
-                        out.write(buf, 0, n);
-                        if (out.toString(StandardCharsets.UTF_8).contains("READY\n")) {
-                            ready.complete(null);
-                        }
-                    }
-                }
-            } catch (Exception e) {
-                // the pipe closes when the process dies
-            }
-            ready.complete(null);
-        });
         try {
-            ready.get(30, TimeUnit.SECONDS);
-            assertThat(p.isAlive()).as("writer died before the kill; see %s", tmp.resolve("writer-" + round + ".log")).isTrue();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);   // a JVM start on a loaded CI machine is slow
+            while (!Files.readString(acks).contains("READY\n")) {
+                assertThat(p.isAlive()).as("writer died before the kill; see %s", tmp.resolve("writer-" + round + ".log")).isTrue();
+                assertThat(System.nanoTime()).as("writer READY within 120 s").isLessThan(until);
+                Thread.sleep(10);
+            }
             Thread.sleep(writeMillis);
         } finally {
             p.destroyForcibly(); // SIGKILL on Linux: no shutdown hooks, nothing flushed or finished
-            p.waitFor(10, TimeUnit.SECONDS);
-            reader.join(10_000);
+            // Only a reaped process has finished its system calls (a rename(2) in progress completes first): the stores
+            // are read after that, never next to a writer that is still dying.
+            assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("the killed writer has exited").isTrue();
         }
-        String text;
-        synchronized (out) {
-            text = out.toString(StandardCharsets.UTF_8);
-        }
+        String text = Files.readString(acks);
         // A line is acknowledged only when it is complete: drop what follows the last newline.
         text = text.substring(0, text.lastIndexOf('\n') + 1);
         List<String> lines = new ArrayList<>(text.lines().toList());

@@ -30,6 +30,11 @@ import io.imagescore.experiment.VariantComparison;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoreMetrics;
 import io.imagescore.score.ScoredImage;
+import io.imagescore.head.ScoreSpec;
+import io.imagescore.sort.Regulation;
+import io.imagescore.sort.RegulationStore;
+import io.imagescore.sort.SetSorter;
+import io.imagescore.sort.SortSpec;
 import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -37,6 +42,7 @@ import jakarta.inject.Inject;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -56,6 +62,8 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
     ScoreGrpcService scoring;
     @Inject
     Quotas quotas;
+    @Inject
+    RegulationStore regulations;
     @Inject
     ApiConfig config;
     @Inject
@@ -141,14 +149,60 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
         Bootstrap bootstrap = new Bootstrap(request.getBootstrapResamples() == 0 ? DEFAULT_RESAMPLES : request.getBootstrapResamples(),
                 request.getSeed(), request.getConfidence() == 0 ? 0.95 : request.getConfidence());
 
+        TenantNames.checkOptional("regulation", request.getRegulation());
+        TenantNames.checkOptionalVersion("regulation_version", request.getRegulationVersion());
+        if (request.getRegulation().isEmpty() && !request.getRegulationVersion().isEmpty()) {
+            throw invalid("regulation_version given without regulation");
+        }
+
         Side a = side("a", tenant, request.getA());
         Side b = side("b", tenant, request.getB());
+        RegulationStore.Stored regulation = request.getRegulation().isEmpty() ? null
+                : regulations.get(tenant, request.getRegulation(), request.getRegulationVersion());
+        ComparisonReport.ListingOrder byRegulation = regulation == null ? null : byRegulation(regulation.regulation(), a, b);
         List<RequestImage> images = request.getImagesList().stream().map(RequestImage::of).toList();
         List<Outcome<ScoredImage>> scoredA = scoring.run(a.prepared(), images, ScoreGrpcService.deadline());
         List<Outcome<ScoredImage>> scoredB = scoring.run(b.prepared(), images, ScoreGrpcService.deadline());
         ComparisonReport report = ComparisonReport.build("a", "b", scoredA, scoredB,
-                new ComparisonReport.Options(request.getTopK() == 0 ? 10 : request.getTopK(), bootstrap, listings, ratings, labels));
-        return response(report, a, b);
+                new ComparisonReport.Options(request.getTopK() == 0 ? 10 : request.getTopK(), bootstrap, listings, ratings, labels,
+                        byRegulation));
+        CompareVariantsResponse response = response(report, a, b);
+        if (!response.hasListings()) {
+            return response;
+        }
+        String orderedBy = regulation != null
+                ? "regulation " + regulation.tenant() + "/" + regulation.name() + "@" + regulation.version()
+                : "score " + response.getScores(0).getScoreA() + " / " + response.getScores(0).getScoreB();
+        return response.toBuilder().setListings(response.getListings().toBuilder().setOrderedBy(orderedBy)).build();
+    }
+
+    /**
+     * Each listing's order under each variant as Sort orders by {@code regulation}; the regulation is checked against
+     * both variants' scores before anything is scored.
+     */
+    private static ComparisonReport.ListingOrder byRegulation(Regulation regulation, Side a, Side b) {
+        SortSpec spec = new SortSpec(new SortSpec.ByRegulation(regulation), 0);
+        Map<String, Map<String, ScoreSpec>> specs = Map.of("a", specs(a), "b", specs(b));
+        specs.forEach((variant, s) -> {
+            try {
+                SetSorter.check(spec, s);
+            } catch (ImageScoreException e) {
+                throw invalid("variant " + variant + " cannot be ordered by the regulation: " + e.getMessage());
+            }
+        });
+        return (variant, photos) -> {
+            List<Outcome<ScoredImage>> items = new ArrayList<>(photos.size());
+            for (int i = 0; i < photos.size(); i++) {
+                items.add(Outcome.ok(Integer.toString(i), photos.get(i)));
+            }
+            return SetSorter.order(items, spec, specs.get(variant)).order().stream().mapToInt(p -> Integer.parseInt(p.id())).toArray();
+        };
+    }
+
+    private static Map<String, ScoreSpec> specs(Side side) {
+        Map<String, ScoreSpec> out = new LinkedHashMap<>();
+        side.prepared().selections().forEach(s -> out.put(s.name(), s.head().spec()));
+        return out;
     }
 
     private record Side(ScoreGrpcService.Prepared prepared, ExperimentVariants.Resolved resolved) {
@@ -160,7 +214,7 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
             case SPEC -> {
                 var s = choice.getSpec();
                 if (!s.getRegulation().isEmpty() || !s.getRegulationVersion().isEmpty()) {
-                    throw invalid(which + ": CompareVariants compares scores; a regulation has no effect here, leave it empty");
+                    throw invalid(which + ": a regulation in a variant has no effect here; name it in the request's regulation to order the listings by it");
                 }
                 yield new Side(scoring.prepare(ScoreOptions.newBuilder().setTenant(tenant).setPack(s.getPack())
                         .addAllScores(s.getScoresList()).setPromptSet(s.getPromptSet()).setPromptSetVersion(s.getPromptSetVersion())

@@ -36,7 +36,7 @@ public interface QuotaConfig {
     @WithDefault("100")
     int experimentVersions();
 
-    /** Bytes of fitted head files per tenant (all packs); the largest part of what a tenant stores. */
+    /** Bytes of all stored state per tenant: prompt-set, regulation and experiment versions and fitted-head files (all packs). */
     @WithDefault("268435456")
     long bytesStored();
 }

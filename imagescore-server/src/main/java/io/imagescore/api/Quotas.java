@@ -43,6 +43,7 @@ public class Quotas {
         } else {
             require(existing.versions().size(), config.promptSetVersions(), "versions of prompt set '" + name + "'", "prompt_set_versions");
         }
+        checkBytes(tenant);
     }
 
     /** Before a new version of the tenant's regulation {@code name}. */
@@ -54,6 +55,7 @@ public class Quotas {
         } else {
             require(existing.versions().size(), config.regulationVersions(), "versions of regulation '" + name + "'", "regulation_versions");
         }
+        checkBytes(tenant);
     }
 
     /** Before a new version of the tenant's experiment {@code name}. */
@@ -65,6 +67,7 @@ public class Quotas {
         } else {
             require(existing.versions().size(), config.experimentVersions(), "versions of experiment '" + name + "'", "experiment_versions");
         }
+        checkBytes(tenant);
     }
 
     /** Before a new version of the fitted head {@code name} in {@code pack} as {@code tenant} sees it. */
@@ -76,11 +79,21 @@ public class Quotas {
         } else {
             require(versions.size(), config.headVersions(), "versions of head '" + name + "'", "head_versions");
         }
-        long bytes = 0;
+        checkBytes(tenant);
+    }
+
+    /** Bytes of all the tenant's stored state: prompt-set, regulation and experiment versions and fitted-head files. */
+    public long bytesStored(String tenant) {
+        long bytes = promptSets.store().bytes(tenant) + regulations.documents().bytes(tenant) + experiments.documents().bytes(tenant);
         for (ModelPack p : packs.builtInPacks()) {
             bytes += fittedHeads.bytes(p.name(), tenant);
         }
-        require(bytes, config.bytesStored(), "bytes of fitted heads of tenant '" + tenant + "'", "bytes_stored");
+        return bytes;
+    }
+
+    /** Before any write that stores more for the tenant (the write itself may pass the limit once: its size is unknown here). */
+    private void checkBytes(String tenant) {
+        require(bytesStored(tenant), config.bytesStored(), "bytes stored by tenant '" + tenant + "'", "bytes_stored");
     }
 
     private static void require(long used, long limit, String what, String quota) {

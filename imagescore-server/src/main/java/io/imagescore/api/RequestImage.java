@@ -38,6 +38,11 @@ record RequestImage(String id, ByteBuffer data, String contentSha256) {
         return new ImageInput(id, data);
     }
 
+    /** The bytes with their sha256, computed by the caller from exactly these bytes (the pipeline then skips hashing). */
+    ImageInput input(String sha256) {
+        return new ImageInput(id, data, sha256);
+    }
+
     /** The bytes this image holds in memory (0 for a hash-only image). */
     int size() {
         return data == null ? 0 : data.remaining();

@@ -114,14 +114,18 @@ public class Retention {
                 ? List.of(p.promptSetVersion()) : List.of());
     }
 
-    /** Every version {@code refs} reads from any variant of any stored version of the tenant's experiments. */
+    /**
+     * Every version {@code refs} reads from any variant of any stored version of the tenant's experiments, read in one
+     * pass ({@code VersionedDocuments.all}: one query on PostgreSQL, one directory walk locally) instead of a get per
+     * version. Not a maintained pins index: the versions are the one source of truth (an index written next to them
+     * could disagree after a crash on the local store, which has no transaction across files), and the pass is bounded
+     * by the experiment quotas (experiments × experiment-versions small documents per tenant).
+     */
     private Map<String, String> pinned(String tenant, Function<Experiment.Pins, List<String>> refs) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (ExperimentStore.Summary e : experiments.list(tenant)) {
-            for (String version : e.versions()) {
-                for (Experiment.Variant v : experiments.get(tenant, e.name(), version).experiment().variants()) {
-                    refs.apply(v.pins()).forEach(r -> out.putIfAbsent(r, e.name() + "@" + version));
-                }
+        for (ExperimentStore.Stored e : experiments.documents().all(tenant)) {
+            for (Experiment.Variant v : e.experiment().variants()) {
+                refs.apply(v.pins()).forEach(r -> out.putIfAbsent(r, e.name() + "@" + e.version()));
             }
         }
         return out;

@@ -156,8 +156,9 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
         for (int i = 0; i < images.size(); i++) {
             RequestImage image = images.get(i);
             ScoreKey key = null;
+            String sha = null;
             if (store != null) {
-                String sha = image.hashOnly() ? image.contentSha256() : ScoringPipeline.sha256(image.data());
+                sha = image.hashOnly() ? image.contentSha256() : ScoringPipeline.sha256(image.data());
                 key = new ScoreKey(p.tenant(), sha, p.pack().contentHash(), p.storeKey(), p.preprocessingId());
                 ScoredImage stored = store.get(key);
                 if (stored != null) {
@@ -172,7 +173,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
                 continue;
             }
             computeAt.add(i);
-            compute.add(image.input());
+            compute.add(sha == null ? image.input() : image.input(sha)); // hashed once: the key's hash is the result's
             keys.add(key);
         }
         if (!compute.isEmpty()) {

@@ -167,14 +167,28 @@ public class CoreBeans {
         return new SetSorter(pipeline);
     }
 
-    /** The service's score store; {@code imagescore.score-store.max-bytes} = 0 turns it off (an empty Optional). */
+    /**
+     * The service's score store; {@code imagescore.score-store.max-bytes} = 0 turns it off (an empty Optional). Its
+     * shared tier is on with {@code imagescore.store.kind=postgresql} unless {@code shared-enabled=false}.
+     */
     @Produces
     @Singleton
-    Optional<ScoreStore> scoreStore(ImageScoreConfig config, MeterRegistry registry) {
-        long maxBytes = config.scoreStore().maxBytes();
-        if (maxBytes < 0) {
-            throw new IllegalStateException("imagescore.score-store.max-bytes must be ≥ 0, got " + maxBytes);
+    Optional<ScoreStore> scoreStore(ImageScoreConfig config, MeterRegistry registry, StateStores stateStores) {
+        ImageScoreConfig.ScoreStore c = config.scoreStore();
+        if (c.maxBytes() < 0) {
+            throw new IllegalStateException("imagescore.score-store.max-bytes must be ≥ 0, got " + c.maxBytes());
         }
-        return maxBytes == 0 ? Optional.empty() : Optional.of(new ScoreStore(maxBytes, registry));
+        if (c.maxBytes() == 0) {
+            return Optional.empty();
+        }
+        io.imagescore.scorecache.SharedScores shared = null;
+        if (c.sharedEnabled().orElseGet(stateStores::postgresql)) {
+            if (c.sharedMaxBytes() <= 0) {
+                throw new IllegalStateException("imagescore.score-store.shared-max-bytes must be > 0, got " + c.sharedMaxBytes());
+            }
+            shared = stateStores.sharedScores(c.sharedMaxBytes());
+            LOG.infof("score store: memory (%d bytes) backed by %s (%d bytes)", c.maxBytes(), shared.describe(), c.sharedMaxBytes());
+        }
+        return Optional.of(new ScoreStore(c.maxBytes(), registry, shared));
     }
 }

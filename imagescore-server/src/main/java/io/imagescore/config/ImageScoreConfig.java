@@ -64,6 +64,17 @@ public interface ImageScoreConfig {
         /** Bytes of stored results; 0 turns the store off. */
         @WithDefault("268435456")
         long maxBytes();
+
+        /**
+         * The shared tier (results every replica serves, docs/experiments.md) on the state store's database. Unset: on
+         * exactly when {@code imagescore.store.kind=postgresql}; true with the local store needs the default
+         * datasource ({@code quarkus.datasource.jdbc.url}).
+         */
+        Optional<Boolean> sharedEnabled();
+
+        /** Bound of the shared tier's stored results (JSON bytes). */
+        @WithDefault("1073741824")
+        long sharedMaxBytes();
     }
 
     /** Head fitting's embedding cache. */

@@ -53,7 +53,12 @@ public class StateStores {
         return pg;
     }
 
-    private boolean postgresql() {
+    /** The score store's shared tier on the state store's database (also with kind=local, when a datasource is set). */
+    public io.imagescore.store.pg.PgScoreStore sharedScores(long maxBytes) {
+        return pg().scores(maxBytes);
+    }
+
+    public boolean postgresql() {
         return switch (config.store().kind()) {
             case "local" -> false;
             case "postgresql" -> true;

@@ -16,6 +16,7 @@ public class UnmappedProperties implements SmallRyeConfigBuilderCustomizer {
         builder.withMappingIgnore("imagescore.root")
                 .withMappingIgnore("imagescore.shared")
                 .withMappingIgnore("imagescore.config-doc.write")
-                .withMappingIgnore("imagescore.shutdown.rounds");
+                .withMappingIgnore("imagescore.shutdown.rounds")
+                .withMappingIgnore("imagescore.test.pg-app-schema");
     }
 }

@@ -208,6 +208,73 @@ class ExperimentsGrpcServiceTest {
     }
 
     @Test
+    void compare_variants_orders_listings_by_a_stored_regulation_as_sort_does() throws IOException {
+        List<String[]> rows = clive(40, 20);
+        List<ImageInput> images = rows.stream().map(r -> photo(r[0])).toList();
+        // the regulation's classes: the photos' own top-1 ImageNet classes, so that most of them are regulated
+        ScoreResponse labelled = scores.score(ScoreRequest.newBuilder().addAllImages(images).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).addScores("imagenet")).build());
+        List<String> classes = labelled.getResultsList().stream().map(r -> r.getScores().getClasses(0).getTop(0).getLabel())
+                .distinct().toList();
+        var regulation = io.imagescore.api.v1.Regulation.newBuilder().setClassifier("imagenet").addAllClasses(classes)
+                .setWithinClassScore("quality").build();
+        sort.putRegulation(io.imagescore.api.v1.PutRegulationRequest.newBuilder().setTenant(tenant).setName("listing-order")
+                .setRegulation(regulation).build());
+        PreprocessMode[] modes = {PreprocessMode.PREPROCESS_MODE_EXACT, PreprocessMode.PREPROCESS_MODE_FAST};
+        CompareVariantsRequest.Builder req = CompareVariantsRequest.newBuilder().setTenant(tenant).addAllImages(images)
+                .setA(VariantChoice.newBuilder().setSpec(VariantSpec.newBuilder().addScores("quality").addScores("imagenet")
+                        .setPreprocessMode(modes[0])))
+                .setB(VariantChoice.newBuilder().setSpec(VariantSpec.newBuilder().addScores("quality").addScores("imagenet")
+                        .setPreprocessMode(modes[1])))
+                .setBootstrapResamples(20).setRegulation("listing-order");
+        for (int l = 0; l < 4; l++) {
+            req.addListings(CompareListing.newBuilder().setId("L" + l).addAllImageIds(rows.subList(5 * l, 5 * l + 5).stream().map(r -> r[0]).toList()));
+        }
+        CompareVariantsResponse got = experiments.compareVariants(req.build());
+        assertThat(got.getListings().getOrderedBy()).isEqualTo("regulation " + tenant + "/listing-order@1");
+
+        // each listing's two orders from Sort with the same stored regulation, compared here by hand
+        int heroChanges = 0;
+        for (int l = 0; l < 4; l++) {
+            List<ImageInput> listing = images.subList(5 * l, 5 * l + 5);
+            List<List<String>> orders = new ArrayList<>();
+            for (PreprocessMode mode : modes) {
+                SortResponse sorted = sort.sort(SortRequest.newBuilder().setTenant(tenant).addAllImages(listing).setPreprocessMode(mode)
+                        .setByRegulation(io.imagescore.api.v1.RegulationOrdering.newBuilder().setStored(
+                                io.imagescore.api.v1.RegulationRef.newBuilder().setTenant(tenant).setName("listing-order"))).build());
+                orders.add(sorted.getOrderList().stream().map(io.imagescore.api.v1.SortedImage::getId).toList());
+            }
+            List<String> a = orders.get(0);
+            List<String> b = orders.get(1);
+            int moves = 0;
+            for (int i = 0; i < 5; i++) {
+                for (int j = i + 1; j < 5; j++) {
+                    String x = listing.get(i).getId();
+                    String y = listing.get(j).getId();
+                    if (Integer.signum(a.indexOf(x) - a.indexOf(y)) != Integer.signum(b.indexOf(x) - b.indexOf(y))) {
+                        moves++;
+                    }
+                }
+            }
+            var per = got.getListings().getPerListing(l);
+            assertThat(per.getHeroA()).as("listing %d hero under A", l).isEqualTo(a.getFirst());
+            assertThat(per.getHeroB()).as("listing %d hero under B", l).isEqualTo(b.getFirst());
+            assertThat(per.getMoves()).as("listing %d moves", l).isEqualTo(moves);
+            assertThat(per.getKendallTau()).as("listing %d tau (no ties: 1 − 2·moves/pairs)", l).isCloseTo(1 - 2.0 * moves / 10, org.assertj.core.data.Offset.offset(1e-12));
+            heroChanges += a.getFirst().equals(b.getFirst()) ? 0 : 1;
+        }
+        assertThat(got.getListings().getHeroChanges()).isEqualTo(heroChanges);
+
+        assertThat(experiments.compareVariants(req.clone().clearRegulation().build()).getListings().getOrderedBy())
+                .isEqualTo("score quality@1 / quality@1");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setRegulation("nothing").build()))).isEqualTo("UNKNOWN_REGULATION");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setB(VariantChoice.newBuilder().setSpec(
+                VariantSpec.newBuilder().addScores("quality"))).build()))).as("B has no imagenet score").isEqualTo("INVALID_REQUEST");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setRegulation("").setRegulationVersion("1").build())))
+                .isEqualTo("INVALID_REQUEST");
+    }
+
+    @Test
     void a_repeat_is_answered_from_the_store_bit_identically_and_images_can_be_named_by_hash() throws IOException {
         List<ImageInput> images = clive(40, 4).stream().map(r -> photo(r[0])).toList();
         ScoreOptions.Builder options = ScoreOptions.newBuilder().setTenant(tenant).addScores("quality").addScores("room_type").setTopK(3);

@@ -13,6 +13,10 @@ import io.imagescore.api.v1.HeadFittingGrpc;
 import io.imagescore.api.v1.ImageSortGrpc;
 import io.imagescore.api.v1.LabelledImage;
 import io.imagescore.api.v1.PutRegulationRequest;
+import io.imagescore.api.v1.DeleteRegulationRequest;
+import io.imagescore.sort.RegulationStore;
+import io.imagescore.tenant.TenantNames;
+import jakarta.inject.Inject;
 import io.imagescore.testing.Shared;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -24,6 +28,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +55,10 @@ class QuotaTest {
     }
 
     ManagedChannel channel;
+    @Inject
+    Quotas quotas;
+    @Inject
+    RegulationStore regulations;
 
     @BeforeEach
     void connect() {
@@ -88,6 +98,48 @@ class QuotaTest {
         sort.putRegulation(PutRegulationRequest.newBuilder().setName("r2").setRegulation(reg).build());
         assertQuota(() -> sort.putRegulation(PutRegulationRequest.newBuilder().setName("r3").setRegulation(reg).build()),
                 "regulations", 2);
+        for (String name : List.of("r1", "r2")) {   // the other tests start below the regulation count
+            sort.deleteRegulation(DeleteRegulationRequest.newBuilder().setName(name).build());
+        }
+    }
+
+    @Test
+    void regulations_count_towards_bytes_stored_and_are_refused_past_it() throws Exception {
+        var sort = ImageSortGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        var fit = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        String tenant = TenantNames.DEFAULT_TENANT;
+        long before = quotas.bytesStored(tenant);
+        sort.putRegulation(PutRegulationRequest.newBuilder().setName("bytes_reg").setRegulation(TenancyTest.ROOMS).build());
+        byte[] json = RegulationStore.JSON.writeValueAsBytes(regulations.get(tenant, "bytes_reg", "").regulation());
+        assertThat(quotas.bytesStored(tenant) - before).as("the regulation's stored bytes").isGreaterThanOrEqualTo(json.length);
+
+        // fill the rest with fitted heads until the quota refuses one; then a regulation is refused too
+        FitHeadRequest.Builder f = smallHead();
+        List<String> fitted = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            try {
+                fitted.add(fit.fitHead(f.setName("bytes_reg_" + i).build()).getName());
+            } catch (StatusRuntimeException e) {
+                break;
+            }
+        }
+        assertThat(quotas.bytesStored(tenant)).isGreaterThanOrEqualTo(BYTES);
+        assertQuota(() -> sort.putRegulation(PutRegulationRequest.newBuilder().setName("bytes_reg").setRegulation(TenancyTest.ROOMS).build()),
+                "bytes_stored", BYTES);
+        fitted.forEach(name -> fit.deleteHead(io.imagescore.api.v1.DeleteHeadRequest.newBuilder().setName(name).build()));
+        assertThat(sort.putRegulation(PutRegulationRequest.newBuilder().setName("bytes_reg").setRegulation(TenancyTest.ROOMS).build())
+                .getVersion()).isEqualTo("2");
+        sort.deleteRegulation(DeleteRegulationRequest.newBuilder().setName("bytes_reg").build());
+        assertThat(quotas.bytesStored(tenant)).isEqualTo(before);
+    }
+
+    static FitHeadRequest.Builder smallHead() {
+        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setKind(FitKind.FIT_KIND_REGRESSION).addViews("center").setFolds(2);
+        for (int i = 0; i < 12; i++) {
+            String file = "data/clive/images/10%02d.JPG".formatted(i);
+            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(40 + 3 * i));
+        }
+        return f;
     }
 
     /** About three small regression heads (each ~10 KB of head.json and weights). */
@@ -96,11 +148,7 @@ class QuotaTest {
     @Test
     void fitted_heads_stop_at_the_bytes_stored_limit_and_deleting_frees_it() {
         var fit = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setKind(FitKind.FIT_KIND_REGRESSION).addViews("center").setFolds(2);
-        for (int i = 0; i < 12; i++) {
-            String file = "data/clive/images/10%02d.JPG".formatted(i);
-            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(40 + 3 * i));
-        }
+        FitHeadRequest.Builder f = smallHead();
         java.util.List<String> fitted = new java.util.ArrayList<>();
         StatusRuntimeException refused = null;
         for (int i = 0; i < 10 && refused == null; i++) {
@@ -121,12 +169,7 @@ class QuotaTest {
     @Test
     void a_fitted_head_stops_at_its_version_limit() {
         var fit = HeadFittingGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
-        FitHeadRequest.Builder f = FitHeadRequest.newBuilder().setName("quota_head").setKind(FitKind.FIT_KIND_REGRESSION)
-                .addViews("center").setFolds(2);
-        for (int i = 0; i < 12; i++) {
-            String file = "data/clive/images/10%02d.JPG".formatted(i);
-            f.addImages(LabelledImage.newBuilder().setId(file).setData(ByteString.copyFrom(Shared.bytes(file))).setTarget(40 + 3 * i));
-        }
+        FitHeadRequest.Builder f = smallHead().setName("quota_head");
         assertThat(fit.fitHead(f.build()).getVersion()).isEqualTo("1");
         assertQuota(() -> fit.fitHead(f.build()), "head_versions", 1);
     }

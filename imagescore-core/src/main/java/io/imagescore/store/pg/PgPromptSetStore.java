@@ -167,6 +167,22 @@ public final class PgPromptSetStore implements PromptSetStore {
         return index.list(tenant);
     }
 
+    /** The octets of the tenant's stored specs and notes. */
+    @Override
+    public long bytes(String tenant) {
+        TenantNames.check("tenant", tenant);
+        return PgJdbc.inTransaction(ds, "measure prompt sets of " + tenant, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(octet_length(spec) + octet_length(notes)), 0)"
+                    + " FROM prompt_set_versions WHERE tenant = ?")) {
+                ps.setString(1, tenant);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
     @Override
     public String describe() {
         return "PostgreSQL";

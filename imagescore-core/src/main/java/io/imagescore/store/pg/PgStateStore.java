@@ -26,7 +26,7 @@ public final class PgStateStore implements AutoCloseable {
      * The migrations, in order. Listed rather than scanned: classpath scanning of a directory does not work inside
      * every packaging (Quarkus' runner class loader). PgStateStoreMigrationsTest checks this list against the directory.
      */
-    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql");
+    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql", "V3__score_store.sql");
     static final String MIGRATION_DIR = "db/migration";
     private static final Logger LOG = Logger.getLogger(PgStateStore.class);
 
@@ -35,8 +35,10 @@ public final class PgStateStore implements AutoCloseable {
     private final PgRegulationStore regulations;
     private final PgHeadFileStore heads;
     private final PgExperimentStore experiments;
+    private final DataSource ds;
 
     private PgStateStore(DataSource ds) {
+        this.ds = ds;
         this.changes = new PgChanges(ds);
         try {
             this.promptSets = new PgPromptSetStore(ds, changes);
@@ -80,6 +82,11 @@ public final class PgStateStore implements AutoCloseable {
 
     public PgHeadFileStore heads() {
         return heads;
+    }
+
+    /** The score store's shared tier on this database, bounded by {@code maxBytes} of results. */
+    public PgScoreStore scores(long maxBytes) {
+        return new PgScoreStore(ds, maxBytes);
     }
 
     @Override
