@@ -84,6 +84,12 @@ public class StateStores {
 
     @Produces
     @Singleton
+    io.imagescore.rating.CampaignStore campaignStore() {
+        return postgresql() ? pg().campaigns() : new io.imagescore.rating.LocalCampaignStore(dataDir);
+    }
+
+    @Produces
+    @Singleton
     HeadFileStore headFileStore() {
         return postgresql() ? pg().heads() : LocalHeadFileStore.forDataDir(dataDir);
     }
