@@ -1,0 +1,294 @@
+package io.imagescore.rating;
+
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * A Bradley–Terry posterior over {@code n} items and the choice of the next pair to show a rater.
+ *
+ * <p><b>Model.</b> Each item has a latent score s_i (logit units); a rater shown (a, b) answers FIRST, SECOND or TIE
+ * with the probabilities of {@link BradleyTerry} (Rao–Kupper ties with margin ε). The posterior is kept as
+ * independent normals N(μ_i, v_i) updated by assumed-density filtering (TrueSkill-style moment matching): for a
+ * judgement on (a, b) the difference d = s_a − s_b has prior N(m, v), m = μ_a − μ_b, v = v_a + v_b; the tilted
+ * density N(d; m, v)·P(y | d) is integrated numerically (Gauss–Hermite) for its mean m' and variance v', and since the
+ * likelihood depends on d only, the exact moment-matched marginals of the two-item posterior are
+ * μ_a += (v_a / v)(m' − m), μ_b −= (v_b / v)(m' − m), v_x += (v_x / v)²(v' − v) for x ∈ {a, b}; the
+ * correlation between a and b that the update creates is dropped (diagonal ADF).
+ *
+ * <p><b>Prior.</b> With z the standardised prior scores, s_i = S·(ρ·z_i + √(1 − ρ²)·e_i), e_i ~ N(0, 1): μ_i = S·ρ·z_i,
+ * v_i = S²·(1 − ρ²), where S is the assumed spread (sd) of true scores and ρ ∈ [0, 1) the trust in the prior (its
+ * assumed correlation with the raters' order). An item without a prior score (NaN), and every item of a constant
+ * prior, gets the flat prior N(0, S²).
+ *
+ * <p><b>Selection.</b> The next pair maximises the mutual information between the answer Y and the two scores,
+ * I(Y; s_a, s_b) = I(Y; d) = H(E_d[P(Y | d)]) − E_d[H(P(Y | d))], d ~ N(m, v) (BALD), the expected reduction of
+ * the posterior's entropy; it is large for close pairs (|m| small) with uncertain scores (v large). Coverage:
+ * while some item has never been compared, the pair contains the uncompared item of highest variance (ties by rng)
+ * and its most informative partner. Candidates after coverage are the pairs within {@link Options#window} positions
+ * of each other in the current posterior-mean order (all pairs when n ≤ window + 1). The pair last recorded and the
+ * caller's exclusions are never returned. Ties in information are broken uniformly by {@code rng}, so the sequence
+ * is a function of the judgements and the seed.
+ *
+ * <p>Not thread-safe: callers serialise access (one instance per campaign).
+ */
+public final class ActivePairs {
+    /**
+     * @param spread    S, the assumed sd of the items' true scores in logits (1.5: the best and worst of a set differ
+     *                  by ~6 logits, i.e. the better one is chosen with probability ~0.998)
+     * @param trust     ρ ∈ [0, 1), the assumed correlation between the prior scores and the raters' order
+     * @param tieMargin ε ≥ 0; P(tie | equal items) = 2σ(ε) − 1 (0.4 → ~0.2)
+     * @param window    candidate pairs after coverage: items at most this many positions apart in mean order
+     */
+    public record Options(double spread, double trust, double tieMargin, int window) {
+        public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16);
+
+        public Options {
+            if (!(spread > 0 && spread < 100)) {
+                throw new IllegalArgumentException("spread must be in (0, 100), got " + spread);
+            }
+            PriorScores.checkTrust(trust);
+            if (!(tieMargin >= 0 && tieMargin < 10)) {
+                throw new IllegalArgumentException("tieMargin must be in [0, 10), got " + tieMargin);
+            }
+            if (window < 1) {
+                throw new IllegalArgumentException("window must be >= 1, got " + window);
+            }
+        }
+
+        public Options withTrust(double trust) {
+            return new Options(spread, trust, tieMargin, window);
+        }
+
+        public Options withTieMargin(double tieMargin) {
+            return new Options(spread, trust, tieMargin, window);
+        }
+    }
+
+    private final Options options;
+    private final double[] mean;
+    private final double[] var;
+    private final int[] comparisons;
+    private Pair last;
+
+    private ActivePairs(double[] z, Options options) {
+        this.options = options;
+        int n = z.length;
+        mean = new double[n];
+        var = new double[n];
+        comparisons = new int[n];
+        double s = options.spread();
+        double rho = options.trust();
+        for (int i = 0; i < n; i++) {
+            boolean known = !Double.isNaN(z[i]);
+            mean[i] = known ? s * rho * z[i] : 0;
+            var[i] = known ? s * s * (1 - rho * rho) : s * s;
+        }
+    }
+
+    /** A posterior seeded by {@code priorScores} (any scale; NaN for an unscored item) with the default options. */
+    public static ActivePairs seeded(double[] priorScores) {
+        return seeded(priorScores, Options.DEFAULT);
+    }
+
+    public static ActivePairs seeded(double[] priorScores, Options options) {
+        return new ActivePairs(PriorScores.standardise(priorScores), options);
+    }
+
+    /** {@code n} items with the flat prior N(0, S²). */
+    public static ActivePairs flat(int n) {
+        return flat(n, Options.DEFAULT);
+    }
+
+    public static ActivePairs flat(int n, Options options) {
+        return new ActivePairs(PriorScores.flat(n), options);
+    }
+
+    public int size() {
+        return mean.length;
+    }
+
+    /** Posterior means μ_i (logits; higher = better). A copy. */
+    public double[] means() {
+        return mean.clone();
+    }
+
+    /** Posterior variances v_i. A copy. */
+    public double[] variances() {
+        return var.clone();
+    }
+
+    /** How many judgements involved each item. A copy. */
+    public int[] comparisons() {
+        return comparisons.clone();
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** Updates the posterior with one judgement (assumed-density filtering, see the class comment). */
+    public void record(PairJudgement j) {
+        int a = j.first();
+        int b = j.second();
+        if (a >= size() || b >= size()) {
+            throw new IllegalArgumentException("judgement on items " + a + ", " + b + " outside 0.." + (size() - 1));
+        }
+        double m = mean[a] - mean[b];
+        double v = var[a] + var[b];
+        double sd = Math.sqrt(v);
+        GaussHermite q = GaussHermite.UPDATE;
+        double z0 = 0;
+        double z1 = 0;
+        double z2 = 0;
+        for (int k = 0; k < q.size(); k++) {
+            double t = q.node(k);
+            double w = q.weight(k) * BradleyTerry.likelihood(j.outcome(), m + sd * t, options.tieMargin());
+            z0 += w;
+            z1 += w * t;
+            z2 += w * t * t;
+        }
+        // Moments of the tilted density in units of the prior's sd: d = m + sd·t.
+        double tMean = z1 / z0;
+        double tVar = Math.max(z2 / z0 - tMean * tMean, 0);
+        double dm = sd * tMean;
+        double dv = v * (tVar - 1);
+        double ka = var[a] / v;
+        double kb = var[b] / v;
+        mean[a] += ka * dm;
+        mean[b] -= kb * dm;
+        // Floors keep a variance positive after many agreeing judgements (quadrature error at extreme ratios).
+        var[a] = Math.max(var[a] + ka * ka * dv, 1e-9);
+        var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
+        comparisons[a]++;
+        comparisons[b]++;
+        last = Pair.of(a, b);
+    }
+
+    /**
+     * The most informative pair not in {@code exclude} and not the pair last recorded (see the class comment), or
+     * empty when no such pair exists.
+     */
+    public Optional<Pair> next(RandomGenerator rng, Set<Pair> exclude) {
+        int n = size();
+        if (n < 2) {
+            return Optional.empty();
+        }
+        Set<Pair> skip = exclude == null ? Set.of() : exclude;
+        Best best = new Best(rng);
+        // Coverage: the uncompared items by decreasing variance (ties in random order), first with an allowed partner.
+        Integer[] uncovered = uncoveredByVariance(rng);
+        for (int a : uncovered) {
+            for (int b = 0; b < n; b++) {
+                if (b != a) {
+                    offer(best, a, b, skip);
+                }
+            }
+            if (best.pair != null) {
+                return Optional.of(best.pair);
+            }
+        }
+        int[] order = byMean();
+        int window = options.window();
+        for (int r = 0; r < n; r++) {
+            for (int k = r + 1; k <= Math.min(n - 1, r + window); k++) {
+                offer(best, order[r], order[k], skip);
+            }
+        }
+        if (best.pair == null && window < n - 1) {
+            // Every nearby pair is excluded: look at the rest.
+            for (int r = 0; r < n; r++) {
+                for (int k = r + window + 1; k < n; k++) {
+                    offer(best, order[r], order[k], skip);
+                }
+            }
+        }
+        return Optional.ofNullable(best.pair);
+    }
+
+    /** I(Y; s_a, s_b) in nats under the current posterior (see the class comment). */
+    public double information(int a, int b) {
+        double m = mean[a] - mean[b];
+        double sd = Math.sqrt(var[a] + var[b]);
+        double eps = options.tieMargin();
+        GaussHermite q = GaussHermite.SELECT;
+        double pf = 0;
+        double ps = 0;
+        double condEntropy = 0;
+        for (int k = 0; k < q.size(); k++) {
+            double d = m + sd * q.node(k);
+            double f = BradleyTerry.sigmoid(d - eps);
+            double s = BradleyTerry.sigmoid(-d - eps);
+            double w = q.weight(k);
+            pf += w * f;
+            ps += w * s;
+            condEntropy += w * BradleyTerry.entropy(f, s, Math.max(1 - f - s, 0));
+        }
+        return BradleyTerry.entropy(pf, ps, Math.max(1 - pf - ps, 0)) - condEntropy;
+    }
+
+    private void offer(Best best, int a, int b, Set<Pair> skip) {
+        Pair p = Pair.of(a, b);
+        if (p.equals(last) || skip.contains(p)) {
+            return;
+        }
+        best.offer(p, information(a, b));
+    }
+
+    private Integer[] uncoveredByVariance(RandomGenerator rng) {
+        int n = size();
+        int count = 0;
+        for (int c : comparisons) {
+            if (c == 0) {
+                count++;
+            }
+        }
+        if (count == 0) {
+            return new Integer[0];
+        }
+        Integer[] items = new Integer[count];
+        double[] key = new double[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (comparisons[i] == 0) {
+                items[k++] = i;
+                key[i] = rng.nextDouble();
+            }
+        }
+        Arrays.sort(items, (x, y) -> var[x] != var[y] ? Double.compare(var[y], var[x]) : Double.compare(key[x], key[y]));
+        return items;
+    }
+
+    private int[] byMean() {
+        Integer[] idx = new Integer[size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        Arrays.sort(idx, (x, y) -> Double.compare(mean[x], mean[y]));
+        return Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Running argmax with ties (within 1e-12 relative) broken uniformly at random (reservoir sampling). */
+    static final class Best {
+        private final RandomGenerator rng;
+        Pair pair;
+        private double value = Double.NEGATIVE_INFINITY;
+        private int ties;
+
+        Best(RandomGenerator rng) {
+            this.rng = rng;
+        }
+
+        void offer(Pair p, double v) {
+            double tol = pair == null ? 0 : 1e-12 * Math.max(Math.abs(value), Math.abs(v));
+            if (pair == null || v > value + tol) {
+                pair = p;
+                value = v;
+                ties = 1;
+            } else if (v >= value - tol && rng.nextInt(++ties) == 0) {
+                pair = p;
+            }
+        }
+    }
+}

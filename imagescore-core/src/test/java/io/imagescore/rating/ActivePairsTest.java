@@ -1,0 +1,213 @@
+package io.imagescore.rating;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class ActivePairsTest {
+
+    /**
+     * The ADF update of two items after one judgement equals the marginal moments of the exact posterior
+     * N(s_0; μ_0, v_0)·N(s_1; μ_1, v_1)·P(y | s_0 − s_1), integrated here on a plain 2-D grid (no quadrature rule
+     * shared with the code under test).
+     */
+    @ParameterizedTest
+    @EnumSource(PairOutcome.class)
+    void one_judgement_update_matches_numerical_posterior(PairOutcome outcome) {
+        ActivePairs.Options options = new ActivePairs.Options(1.5, 0.6, 0.4, 16);
+        ActivePairs model = ActivePairs.seeded(new double[] {10, 3}, options);
+        double[] mu = model.means();
+        double[] v = model.variances();
+        assertThat(mu[0]).isEqualTo(1.5 * 0.6, within(1e-12)); // z = ±1: μ = S·ρ·z
+        assertThat(v[0]).isEqualTo(1.5 * 1.5 * (1 - 0.36), within(1e-12));
+
+        model.record(new PairJudgement(1, 0, outcome)); // shown as (1, 0): d = s_1 − s_0
+
+        int steps = 801;
+        double[] lo = new double[2];
+        double[] h = new double[2];
+        for (int i = 0; i < 2; i++) {
+            lo[i] = mu[i] - 9 * Math.sqrt(v[i]);
+            h[i] = 18 * Math.sqrt(v[i]) / (steps - 1);
+        }
+        double z = 0, m0 = 0, m1 = 0, q0 = 0, q1 = 0;
+        for (int a = 0; a < steps; a++) {
+            double s0 = lo[0] + a * h[0];
+            double p0 = Math.exp(-0.5 * (s0 - mu[0]) * (s0 - mu[0]) / v[0]);
+            for (int b = 0; b < steps; b++) {
+                double s1 = lo[1] + b * h[1];
+                double p1 = Math.exp(-0.5 * (s1 - mu[1]) * (s1 - mu[1]) / v[1]);
+                double d = s1 - s0;
+                double like = switch (outcome) {
+                    case FIRST -> 1 / (1 + Math.exp(-(d - 0.4)));
+                    case SECOND -> 1 / (1 + Math.exp(d + 0.4));
+                    case TIE -> 1 - 1 / (1 + Math.exp(-(d - 0.4))) - 1 / (1 + Math.exp(d + 0.4));
+                };
+                double w = p0 * p1 * like;
+                z += w;
+                m0 += w * s0;
+                m1 += w * s1;
+                q0 += w * s0 * s0;
+                q1 += w * s1 * s1;
+            }
+        }
+        m0 /= z;
+        m1 /= z;
+        double[] mean = model.means();
+        double[] var = model.variances();
+        assertThat(mean[0]).isEqualTo(m0, within(1e-6));
+        assertThat(mean[1]).isEqualTo(m1, within(1e-6));
+        assertThat(var[0]).isEqualTo(q0 / z - m0 * m0, within(1e-6));
+        assertThat(var[1]).isEqualTo(q1 / z - m1 * m1, within(1e-6));
+        switch (outcome) {
+            case FIRST -> assertThat(mean[1]).isGreaterThan(mu[1]);
+            case SECOND -> assertThat(mean[1]).isLessThan(mu[1]);
+            case TIE -> assertThat(Math.abs(mean[0] - mean[1])).isLessThan(Math.abs(mu[0] - mu[1]));
+        }
+    }
+
+    @Test
+    void information_matches_entropy_difference_by_direct_integration() {
+        ActivePairs model = ActivePairs.seeded(new double[] {2, 1, 0});
+        double[] mu = model.means();
+        double[] v = model.variances();
+        // I = H(E[p]) − E[H(p)] with d ~ N(μ_0 − μ_1, v_0 + v_1), by the trapezoid rule on ±10 sd
+        double m = mu[0] - mu[1];
+        double sv = v[0] + v[1];
+        int steps = 20001;
+        double lo = m - 10 * Math.sqrt(sv);
+        double h = 20 * Math.sqrt(sv) / (steps - 1);
+        double pf = 0, ps = 0, condH = 0, total = 0;
+        for (int k = 0; k < steps; k++) {
+            double d = lo + k * h;
+            double w = Math.exp(-0.5 * (d - m) * (d - m) / sv) * (k == 0 || k == steps - 1 ? 0.5 : 1);
+            double f = 1 / (1 + Math.exp(-(d - 0.4)));
+            double s = 1 / (1 + Math.exp(d + 0.4));
+            double t = 1 - f - s;
+            total += w;
+            pf += w * f;
+            ps += w * s;
+            condH += w * -(f * Math.log(f) + s * Math.log(s) + t * Math.log(t));
+        }
+        pf /= total;
+        ps /= total;
+        double pt = 1 - pf - ps;
+        double expected = -(pf * Math.log(pf) + ps * Math.log(ps) + pt * Math.log(pt)) - condH / total;
+        // the selection rule uses 16 nodes: close to, not exactly, the integral
+        assertThat(model.information(0, 1)).isEqualTo(expected, within(2e-3));
+        assertThat(model.information(0, 1)).isGreaterThan(model.information(0, 2));
+    }
+
+    @Test
+    void same_seed_same_pairs_and_another_seed_differs() {
+        List<Pair> a = run(40, 60, 7);
+        assertThat(run(40, 60, 7)).isEqualTo(a);
+        assertThat(run(40, 60, 8)).isNotEqualTo(a);
+    }
+
+    /** Answers from a fixed ground truth (item index = quality), ties for neighbours, the rest by a seeded coin. */
+    private static List<Pair> run(int n, int steps, long seed) {
+        ActivePairs model = ActivePairs.flat(n);
+        SplittableRandom rng = new SplittableRandom(seed);
+        SplittableRandom rater = new SplittableRandom(99);
+        List<Pair> shown = new ArrayList<>();
+        for (int t = 0; t < steps; t++) {
+            Pair p = model.next(rng, Set.of()).orElseThrow();
+            shown.add(p);
+            double pSecondBetter = 1 / (1 + Math.exp(-(p.second() - p.first()) / 4.0));
+            model.record(new PairJudgement(p.first(), p.second(),
+                    p.second() - p.first() == 1 ? PairOutcome.TIE
+                            : rater.nextDouble() < pSecondBetter ? PairOutcome.SECOND : PairOutcome.FIRST));
+        }
+        return shown;
+    }
+
+    @Test
+    void coverage_every_pair_includes_an_uncompared_item_until_all_are_compared() {
+        int n = 25;
+        ActivePairs model = ActivePairs.seeded(ascending(n));
+        SplittableRandom rng = new SplittableRandom(3);
+        Set<Integer> compared = new HashSet<>();
+        int steps = 0;
+        while (compared.size() < n) {
+            Pair p = model.next(rng, Set.of()).orElseThrow();
+            assertThat(compared.contains(p.first()) && compared.contains(p.second()))
+                    .as("pair %s while uncompared items remain", p).isFalse();
+            compared.add(p.first());
+            compared.add(p.second());
+            model.record(new PairJudgement(p.first(), p.second(), PairOutcome.SECOND));
+            steps++;
+        }
+        assertThat(steps).isLessThanOrEqualTo(n - 1);
+        assertThat(java.util.Arrays.stream(model.comparisons()).min().orElseThrow()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void prefers_an_uncertain_close_pair_over_a_decided_one() {
+        // a trusted prior with 0 ≈ 1 in the middle, 2 far above and 3 far below
+        ActivePairs model = ActivePairs.seeded(new double[] {0, 0, 3, -3}, new ActivePairs.Options(4, 0.95, 0.4, 16));
+        model.record(new PairJudgement(0, 2, PairOutcome.SECOND));
+        model.record(new PairJudgement(1, 3, PairOutcome.FIRST));
+        for (int i = 0; i < 10; i++) {
+            model.record(new PairJudgement(2, 3, PairOutcome.FIRST)); // 2 ≫ 3, decided
+        }
+        assertThat(model.information(0, 1)).isGreaterThan(3 * model.information(2, 3));
+        for (long seed = 0; seed < 5; seed++) {
+            assertThat(model.next(new SplittableRandom(seed), Set.of())).contains(new Pair(0, 1));
+        }
+        // the decided pair is still offered when everything else is excluded, and nothing when that is excluded too
+        Set<Pair> others = new HashSet<>(Set.of(new Pair(0, 1), new Pair(0, 2), new Pair(0, 3), new Pair(1, 2),
+                new Pair(1, 3)));
+        model.record(new PairJudgement(0, 1, PairOutcome.TIE));
+        assertThat(model.next(new SplittableRandom(1), others)).contains(new Pair(2, 3));
+        others.add(new Pair(2, 3));
+        assertThat(model.next(new SplittableRandom(1), others)).isEmpty();
+    }
+
+    @Test
+    void never_repeats_the_pair_just_recorded() {
+        ActivePairs model = ActivePairs.seeded(new double[] {0, 0.01, 5});
+        Pair first = model.next(new SplittableRandom(1), Set.of()).orElseThrow();
+        model.record(new PairJudgement(first.first(), first.second(), PairOutcome.TIE));
+        Optional<Pair> second = model.next(new SplittableRandom(1), Set.of());
+        assertThat(second).isPresent().get().isNotEqualTo(first);
+        ActivePairs two = ActivePairs.flat(2);
+        two.record(new PairJudgement(1, 0, PairOutcome.FIRST));
+        assertThat(two.next(new SplittableRandom(1), Set.of())).isEmpty();
+    }
+
+    @Test
+    void seeded_prior_orders_means_and_flat_cases_are_flat() {
+        ActivePairs seeded = ActivePairs.seeded(new double[] {0.2, 0.9, Double.NaN, 0.1});
+        double[] m = seeded.means();
+        assertThat(m[1]).isGreaterThan(m[0]);
+        assertThat(m[0]).isGreaterThan(m[3]);
+        assertThat(m[2]).isEqualTo(0.0); // unscored: the flat prior
+        assertThat(seeded.variances()[2]).isEqualTo(1.5 * 1.5);
+        assertThat(seeded.variances()[0]).isEqualTo(1.5 * 1.5 * (1 - 0.25), within(1e-12));
+        assertThat(ActivePairs.seeded(new double[] {5, 5, 5}).means()).containsOnly(0.0);
+        assertThat(ActivePairs.flat(3).variances()).containsOnly(1.5 * 1.5);
+        assertThatThrownBy(() -> ActivePairs.seeded(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActivePairs.flat(3).record(new PairJudgement(0, 3, PairOutcome.TIE)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside 0..2");
+    }
+
+    private static double[] ascending(int n) {
+        double[] s = new double[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = i;
+        }
+        return s;
+    }
+}
