@@ -92,74 +92,83 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     @Blocking
     public void fitHead(FitHeadRequest request, StreamObserver<FitHeadResponse> out) {
         try {
-            String tenant = TenantNames.tenant(request.getTenant());
-            TenantNames.check("name", request.getName());
-            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
-            ModelPack pack = packs.get(tenant, request.getPack());
-            FitKind kind = switch (request.getKind()) {
-                case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
-                case FIT_KIND_CLASSES -> FitKind.CLASSES;
-                case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
-                default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
-            };
-            requireWritable(pack, request.getName(), kind);
-            quotas.checkHead(tenant, pack, request.getName());
-            List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
-                    : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
-            Calibrate.Method calibration = switch (request.getCalibration()) {
-                case CALIBRATION_LINEAR -> Calibrate.Method.LINEAR;
-                case CALIBRATION_ISOTONIC -> Calibrate.Method.ISOTONIC;
-                default -> Calibrate.Method.NONE;
-            };
-            if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
-                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
-            }
-            FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
-                    request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
-                    request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
-                    !request.getLowerIsBetter(), mode, switch (request.getClassifier()) {
-                        case CLASSIFIER_KERNEL -> FitSpec.Classifier.KERNEL;
-                        case CLASSIFIER_LOGISTIC -> FitSpec.Classifier.LOGISTIC;
-                        default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "unknown classifier " + request.getClassifierValue());
-                    });
-            List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
-            List<Comparison> comparisons = request.getComparisonsList().stream()
-                    .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
-            FittedHead head = fitting.scoped(tenant).fit(pack, spec, images, comparisons, ScoreGrpcService.deadline(), null);
-
-            String version;
-            ModelPack updated;
-            publish.lock();
-            try {
-                version = packs.publish(tenant, pack.name(), head).version();
-                retention.pruneHead(tenant, pack.name(), head.name());
-                updated = packs.get(tenant, pack.name());
-            } finally {
-                publish.unlock();
-            }
-            JsonNode t = head.training();
-            JsonNode cv = t.path("cv");
-            FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(updated))
-                    .setName(head.name()).setVersion(version).addAllVersions(updated.heads().get(head.name()).keySet())
-                    .setTrainingSetSha256(t.path("training_set_sha256").asText()).setMethod(t.path("method").asText())
-                    .setLambda(t.path("lambda").asDouble()).setTrainingJson(t.toString())
-                    .setPreprocessingId(pipeline.preprocessingId(pack, mode));
-            switch (kind) {
-                case REGRESSION -> r.setCvRegression(RegressionMetrics.newBuilder().setSrcc(cv.path("srcc").asDouble())
-                        .setPlcc(cv.path("plcc").asDouble()).setKrcc(cv.path("krcc").asDouble()).setRmse(cv.path("rmse").asDouble()));
-                case CLASSES -> r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(cv.path("accuracy").asDouble())
-                        .setMacroF1(cv.path("macro_f1").asDouble()).setEce(cv.path("ece").asDouble())
-                        .setLogLoss(cv.path("log_loss").asDouble())
-                        .addAllClasses(updated.heads().get(head.name()).get(version).spec().classes()));
-                case PAIRWISE -> r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(cv.path("pairwise_accuracy").asDouble())
-                        .setKendallTau(cv.path("kendall_tau").asDouble()).setPairs(t.path("pairs").asInt()));
-            }
+            FitHeadResponse r = fit(request);
             metrics.request("FitHead", "ok");
-            out.onNext(r.build());
+            out.onNext(r);
             out.onCompleted();
         } catch (RuntimeException | Error e) {
             fail("FitHead", out, e);
         }
+    }
+
+    /**
+     * Fits and publishes a head version for {@code request.tenant} (already bound to the caller): the one path of
+     * FitHead and of the rating campaigns' fit action (RatingResource).
+     */
+    FitHeadResponse fit(FitHeadRequest request) {
+        String tenant = TenantNames.tenant(request.getTenant());
+        TenantNames.check("name", request.getName());
+        PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
+        ModelPack pack = packs.get(tenant, request.getPack());
+        FitKind kind = switch (request.getKind()) {
+            case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
+            case FIT_KIND_CLASSES -> FitKind.CLASSES;
+            case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
+            default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
+        };
+        requireWritable(pack, request.getName(), kind);
+        quotas.checkHead(tenant, pack, request.getName());
+        List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
+                : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
+        Calibrate.Method calibration = switch (request.getCalibration()) {
+            case CALIBRATION_LINEAR -> Calibrate.Method.LINEAR;
+            case CALIBRATION_ISOTONIC -> Calibrate.Method.ISOTONIC;
+            default -> Calibrate.Method.NONE;
+        };
+        if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
+        }
+        FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
+                request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
+                request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
+                !request.getLowerIsBetter(), mode, switch (request.getClassifier()) {
+                    case CLASSIFIER_KERNEL -> FitSpec.Classifier.KERNEL;
+                    case CLASSIFIER_LOGISTIC -> FitSpec.Classifier.LOGISTIC;
+                    default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "unknown classifier " + request.getClassifierValue());
+                });
+        List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
+        List<Comparison> comparisons = request.getComparisonsList().stream()
+                .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
+        FittedHead head = fitting.scoped(tenant).fit(pack, spec, images, comparisons, ScoreGrpcService.deadline(), null);
+
+        String version;
+        ModelPack updated;
+        publish.lock();
+        try {
+            version = packs.publish(tenant, pack.name(), head).version();
+            retention.pruneHead(tenant, pack.name(), head.name());
+            updated = packs.get(tenant, pack.name());
+        } finally {
+            publish.unlock();
+        }
+        JsonNode t = head.training();
+        JsonNode cv = t.path("cv");
+        FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(updated))
+                .setName(head.name()).setVersion(version).addAllVersions(updated.heads().get(head.name()).keySet())
+                .setTrainingSetSha256(t.path("training_set_sha256").asText()).setMethod(t.path("method").asText())
+                .setLambda(t.path("lambda").asDouble()).setTrainingJson(t.toString())
+                .setPreprocessingId(pipeline.preprocessingId(pack, mode));
+        switch (kind) {
+            case REGRESSION -> r.setCvRegression(RegressionMetrics.newBuilder().setSrcc(cv.path("srcc").asDouble())
+                    .setPlcc(cv.path("plcc").asDouble()).setKrcc(cv.path("krcc").asDouble()).setRmse(cv.path("rmse").asDouble()));
+            case CLASSES -> r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(cv.path("accuracy").asDouble())
+                    .setMacroF1(cv.path("macro_f1").asDouble()).setEce(cv.path("ece").asDouble())
+                    .setLogLoss(cv.path("log_loss").asDouble())
+                    .addAllClasses(updated.heads().get(head.name()).get(version).spec().classes()));
+            case PAIRWISE -> r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(cv.path("pairwise_accuracy").asDouble())
+                    .setKendallTau(cv.path("kendall_tau").asDouble()).setPairs(t.path("pairs").asInt()));
+        }
+        return r.build();
     }
 
     @Override
