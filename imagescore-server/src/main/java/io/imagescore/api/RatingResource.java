@@ -197,8 +197,27 @@ public class RatingResource {
         Campaign c = rating.campaign(TenantNames.check("tenant", tenant), campaign);
         rater(tenant, c, token);
         byte[] bytes = rating.image(tenant, c, index);
-        // the browser sniffs the format (JPEG, PNG, …); nosniff would stop it, so an octet type is not used
-        return Response.ok(bytes).header("Content-Type", "image/*").header("Cache-Control", "private, max-age=3600").build();
+        return Response.ok(bytes).header("Content-Type", imageType(bytes)).header("X-Content-Type-Options", "nosniff")
+                .header("Cache-Control", "private, max-age=3600").build();
+    }
+
+    /** The media type from the image's magic bytes (the formats the pipeline decodes). */
+    static String imageType(byte[] b) {
+        String head = new String(b, 0, Math.min(b.length, 12), StandardCharsets.ISO_8859_1);
+        if (head.startsWith("\u00ff\u00d8")) {
+            return "image/jpeg";
+        } else if (head.startsWith("\u0089PNG")) {
+            return "image/png";
+        } else if (head.startsWith("GIF8")) {
+            return "image/gif";
+        } else if (head.startsWith("RIFF") && head.startsWith("WEBP", 8)) {
+            return "image/webp";
+        } else if (head.startsWith("BM")) {
+            return "image/bmp";
+        } else if (head.startsWith("II*") || head.startsWith("MM\u0000*")) {
+            return "image/tiff";
+        }
+        return "application/octet-stream";
     }
 
     // ---------------------------------------------------------------- identity

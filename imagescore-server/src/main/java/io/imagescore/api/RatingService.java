@@ -87,9 +87,9 @@ public class RatingService {
     }
 
     /** The anchors of the 1–4 scale when the creator gives none. */
-    static final List<String> DEFAULT_ANCHORS = List.of("1 — bad: unusable, the product cannot be judged",
-            "2 — poor: visible problems (blur, exposure, clutter)", "3 — good: usable, minor flaws",
-            "4 — excellent: sharp, well lit, the product stands out");
+    static final List<String> DEFAULT_ANCHORS = List.of("Bad: unusable, the product cannot be judged",
+            "Poor: visible problems (blur, exposure, clutter)", "Good: usable, minor flaws",
+            "Excellent: sharp, well lit, the product stands out");
 
     public Created create(String tenant, NewCampaign req, String baseUrl) {
         if (req == null) {
