@@ -26,8 +26,10 @@ import java.util.random.RandomGenerator;
  * I(Y; s_a, s_b) = I(Y; d) = H(E_d[P(Y | d)]) − E_d[H(P(Y | d))], d ~ N(m, v) (BALD), the expected reduction of
  * the posterior's entropy; it is large for close pairs (|m| small) with uncertain scores (v large). Coverage:
  * while some item has never been compared, the pair contains the uncompared item of highest variance (ties by rng)
- * and its most informative partner. Candidates after coverage are the pairs within {@link Options#window} positions
- * of each other in the current posterior-mean order (all pairs when n ≤ window + 1). The pair last recorded and the
+ * and its most informative partner. After coverage every pair is a candidate when n ≤ {@value #ALL_PAIRS_MAX} (the
+ * information of each pair is cached and recomputed for the pairs of the two items a judgement changes); above that,
+ * the pairs within {@link Options#window} positions of each other in the current posterior-mean order (information
+ * falls with |m|, so the best pairs are near each other in that order). The pair last recorded and the
  * caller's exclusions are never returned. Ties in information are broken uniformly by {@code rng}, so the sequence
  * is a function of the judgements and the seed.
  *
@@ -39,7 +41,8 @@ public final class ActivePairs {
      *                  by ~6 logits, i.e. the better one is chosen with probability ~0.998)
      * @param trust     ρ ∈ [0, 1), the assumed correlation between the prior scores and the raters' order
      * @param tieMargin ε ≥ 0; P(tie | equal items) = 2σ(ε) − 1 (0.4 → ~0.2)
-     * @param window    candidate pairs after coverage: items at most this many positions apart in mean order
+     * @param window    candidate pairs after coverage when n > {@value ActivePairs#ALL_PAIRS_MAX}: items at most this
+     *                  many positions apart in mean order
      */
     public record Options(double spread, double trust, double tieMargin, int window) {
         public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16);
@@ -66,7 +69,12 @@ public final class ActivePairs {
         }
     }
 
+    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1 MB at 512). */
+    public static final int ALL_PAIRS_MAX = 512;
+
     private final Options options;
+    private final double[] info;
+    private final boolean[] stale;
     private final double[] mean;
     private final double[] var;
     private final int[] comparisons;
@@ -78,6 +86,9 @@ public final class ActivePairs {
         mean = new double[n];
         var = new double[n];
         comparisons = new int[n];
+        info = n <= ALL_PAIRS_MAX ? new double[n * (n - 1) / 2] : null;
+        stale = new boolean[n];
+        Arrays.fill(stale, true);
         double s = options.spread();
         double rho = options.trust();
         for (int i = 0; i < n; i++) {
@@ -163,6 +174,8 @@ public final class ActivePairs {
         var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
         comparisons[a]++;
         comparisons[b]++;
+        stale[a] = true;
+        stale[b] = true;
         last = Pair.of(a, b);
     }
 
@@ -176,10 +189,10 @@ public final class ActivePairs {
             return Optional.empty();
         }
         Set<Pair> skip = exclude == null ? Set.of() : exclude;
+        refresh();
         Best best = new Best(rng);
         // Coverage: the uncompared items by decreasing variance (ties in random order), first with an allowed partner.
-        Integer[] uncovered = uncoveredByVariance(rng);
-        for (int a : uncovered) {
+        for (int a : uncoveredByVariance(rng)) {
             for (int b = 0; b < n; b++) {
                 if (b != a) {
                     offer(best, a, b, skip);
@@ -188,6 +201,14 @@ public final class ActivePairs {
             if (best.pair != null) {
                 return Optional.of(best.pair);
             }
+        }
+        if (info != null) {
+            for (int b = 1; b < n; b++) {
+                for (int a = 0; a < b; a++) {
+                    offer(best, a, b, skip);
+                }
+            }
+            return Optional.ofNullable(best.pair);
         }
         int[] order = byMean();
         int window = options.window();
@@ -205,6 +226,31 @@ public final class ActivePairs {
             }
         }
         return Optional.ofNullable(best.pair);
+    }
+
+    /** Recomputes the cached information of every pair with an item changed since the last call. */
+    private void refresh() {
+        if (info == null) {
+            return;
+        }
+        int n = size();
+        for (int x = 0; x < n; x++) {
+            if (stale[x]) {
+                for (int y = 0; y < n; y++) {
+                    // a pair of two stale items is computed once, in the pass of its smaller item
+                    if (y != x && !(stale[y] && y < x)) {
+                        info[slot(x, y)] = information(x, y);
+                    }
+                }
+            }
+        }
+        Arrays.fill(stale, false);
+    }
+
+    private static int slot(int a, int b) {
+        int lo = Math.min(a, b);
+        int hi = Math.max(a, b);
+        return hi * (hi - 1) / 2 + lo;
     }
 
     /** I(Y; s_a, s_b) in nats under the current posterior (see the class comment). */
@@ -229,11 +275,14 @@ public final class ActivePairs {
     }
 
     private void offer(Best best, int a, int b, Set<Pair> skip) {
-        Pair p = Pair.of(a, b);
-        if (p.equals(last) || skip.contains(p)) {
+        double v = info != null ? info[slot(a, b)] : information(a, b);
+        if (!best.couldTake(v)) {
             return;
         }
-        best.offer(p, information(a, b));
+        Pair p = Pair.of(a, b);
+        if (!p.equals(last) && !skip.contains(p)) {
+            best.offer(p, v);
+        }
     }
 
     private Integer[] uncoveredByVariance(RandomGenerator rng) {
@@ -278,6 +327,10 @@ public final class ActivePairs {
 
         Best(RandomGenerator rng) {
             this.rng = rng;
+        }
+
+        boolean couldTake(double v) {
+            return pair == null || v >= value - 1e-12 * Math.max(Math.abs(value), Math.abs(v));
         }
 
         void offer(Pair p, double v) {

@@ -14,7 +14,7 @@ final class PriorScores {
      */
     static double[] standardise(double[] scores) {
         if (scores == null) {
-            throw new IllegalArgumentException("prior scores are required (one per item; use NaN for an unscored item)");
+            throw new IllegalArgumentException("prior scores are required, one per item (NaN for an unscored item); flat(n) has no prior");
         }
         double sum = 0;
         int finite = 0;

@@ -175,6 +175,45 @@ class ActivePairsTest {
         assertThat(model.next(new SplittableRandom(1), others)).isEmpty();
     }
 
+    /** Above ALL_PAIRS_MAX items the candidates are the pairs within `window` positions in the order of means. */
+    @Test
+    void large_campaigns_cover_every_item_then_pick_the_best_pair_near_in_the_order_of_means() {
+        int n = ActivePairs.ALL_PAIRS_MAX + 88;
+        ActivePairs model = ActivePairs.seeded(ascending(n));
+        SplittableRandom rng = new SplittableRandom(11);
+        SplittableRandom rater = new SplittableRandom(12);
+        Pair last = null;
+        for (int t = 0; t < n - 1 && java.util.Arrays.stream(model.comparisons()).anyMatch(c -> c == 0); t++) {
+            Pair p = model.next(rng, Set.of()).orElseThrow();
+            last = p;
+            model.record(new PairJudgement(p.first(), p.second(), rater.nextBoolean() ? PairOutcome.FIRST : PairOutcome.SECOND));
+        }
+        assertThat(java.util.Arrays.stream(model.comparisons()).min().orElseThrow()).isEqualTo(1);
+
+        Pair chosen = model.next(rng, Set.of()).orElseThrow();
+        double[] mean = model.means();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (x, y) -> Double.compare(mean[x], mean[y]));
+        int[] rank = new int[n];
+        for (int r = 0; r < n; r++) {
+            rank[order[r]] = r;
+        }
+        int window = model.options().window();
+        assertThat(Math.abs(rank[chosen.first()] - rank[chosen.second()])).isLessThanOrEqualTo(window);
+        double best = 0;
+        for (int r = 0; r < n; r++) {
+            for (int k = r + 1; k <= Math.min(n - 1, r + window); k++) {
+                if (!Pair.of(order[r], order[k]).equals(last)) {
+                    best = Math.max(best, model.information(order[r], order[k]));
+                }
+            }
+        }
+        assertThat(model.information(chosen.first(), chosen.second())).isEqualTo(best, within(1e-12));
+    }
+
     @Test
     void never_repeats_the_pair_just_recorded() {
         ActivePairs model = ActivePairs.seeded(new double[] {0, 0.01, 5});
