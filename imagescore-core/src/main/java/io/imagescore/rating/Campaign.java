@@ -47,6 +47,11 @@ public record Campaign(String name, String title, Task task, String pack, String
         return images.stream().mapToDouble(Image::prior).toArray();
     }
 
+    public static ImageScoreException exists(String name) {
+        return new ImageScoreException(ErrorCode.CAMPAIGN_EXISTS, "a campaign named '" + name + "' exists; choose another name",
+                Map.of("campaign", name), null);
+    }
+
     public static ImageScoreException unknown(String tenant, String name) {
         return new ImageScoreException(ErrorCode.UNKNOWN_CAMPAIGN, "tenant '" + tenant + "' has no campaign '" + name + "'",
                 Map.of("campaign", name), null);

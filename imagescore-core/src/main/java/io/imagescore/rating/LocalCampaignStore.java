@@ -42,16 +42,11 @@ public final class LocalCampaignStore implements CampaignStore {
         Path dir = campaignDir(tenant, campaign.name());
         try {
             if (!DurableFiles.createFile(dir.resolve("campaign.json"), JSON.writeValueAsBytes(campaign))) {
-                throw exists(campaign.name());
+                throw Campaign.exists(campaign.name());
             }
         } catch (IOException e) {
             throw io("store campaign " + tenant + "/" + campaign.name(), e);
         }
-    }
-
-    static ImageScoreException exists(String name) {
-        return new ImageScoreException(ErrorCode.CAMPAIGN_EXISTS, "a campaign named '" + name + "' exists; choose another name",
-                java.util.Map.of("campaign", name), null);
     }
 
     @Override

@@ -162,8 +162,7 @@ public class RatingService {
         }
         quotas.checkCampaign(tenant, images.size(), newBytes);
         if (store.list(tenant).contains(name)) {
-            throw new ImageScoreException(ErrorCode.CAMPAIGN_EXISTS, "a campaign named '" + name + "' exists; choose another name",
-                    Map.of("campaign", name), null);
+            throw Campaign.exists(name);
         }
         List<byte[]> content = new ArrayList<>();
         for (int i = 0; i < hashes.size(); i++) {

@@ -17,7 +17,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Rating campaigns in PostgreSQL ({@code V3__rating.sql}): a judgement's number is taken from its campaign's row
@@ -48,8 +47,7 @@ public final class PgCampaignStore implements CampaignStore {
             }
         });
         if (!created) {
-            throw new ImageScoreException(ErrorCode.CAMPAIGN_EXISTS, "a campaign named '" + campaign.name()
-                    + "' exists; choose another name", Map.of("campaign", campaign.name()), null);
+            throw Campaign.exists(campaign.name());
         }
     }
 
