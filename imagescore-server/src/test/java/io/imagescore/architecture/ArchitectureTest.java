@@ -33,7 +33,7 @@ class ArchitectureTest {
     static final String[] CORE = {"io.imagescore.error..", "io.imagescore.image..", "io.imagescore.model",
             "io.imagescore.model.onnx..", "io.imagescore.model.triton", "io.imagescore.head..", "io.imagescore.pack..", "io.imagescore.score..", "io.imagescore.fit..",
             "io.imagescore.sort..", "io.imagescore.prompt..", "io.imagescore.text..", "io.imagescore.eval..",
-            "io.imagescore.tenant..", "io.imagescore.store..", "io.imagescore.rating.."};
+            "io.imagescore.tenant..", "io.imagescore.store.."};
     /** io.imagescore.api without its generated subpackage v1 (imagescore-api), and health. */
     static final String[] SERVER = {"io.imagescore.api", "io.imagescore.health.."};
     static final String[] CLI = {"io.imagescore.cli..", "io.imagescore.batch.."};
