@@ -352,7 +352,24 @@ public class RatingService {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Summary(String name, String title, String task, String head, int images, int raters, int perRater,
-                          Map<String, Integer> progress, Agreement agreement) {
+                          Map<String, Integer> progress, Map<String, Object> agreement) {
+    }
+
+    /** The statistics as JSON: a value without data (NaN) is null, not the non-standard token NaN. */
+    static Map<String, Object> json(Agreement a) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("answers", a.answers());
+        out.put("raters", a.raters());
+        out.put("units", a.units());
+        out.put("exact", finite(a.exact()));
+        out.put("adjacent", finite(a.adjacent()));
+        out.put("alpha", finite(a.alpha()));
+        out.put("intransitive", a.intransitive());
+        return out;
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     public Summary summary(String tenant, Campaign c) {
@@ -360,7 +377,7 @@ public class RatingService {
         Map<String, Integer> progress = new LinkedHashMap<>();
         c.raters().forEach(r -> progress.put(r.id(), log.of(r.id()).size()));
         return new Summary(c.name(), c.title(), c.task().name().toLowerCase(Locale.ROOT), c.head(), c.size(),
-                c.raters().size(), c.perRater(), progress, Agreement.of(c.task(), log.answers()));
+                c.raters().size(), c.perRater(), progress, json(Agreement.of(c.task(), log.answers())));
     }
 
     public List<Judgement> answers(String tenant, Campaign c) {

@@ -18,6 +18,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
 
 /**
  * The rating campaign HTTP API's refusals: precise messages, the HTTP status of the reason's gRPC code, stable reasons,
@@ -100,6 +101,9 @@ class RatingResourceTest {
         int other = 1 - item;
         refused(post("/" + name + "/answers" + q, Map.of("item", other, "rating", 1)), 429, "QUOTA_EXCEEDED",
                 "imagescore.quotas.campaign-judgements");
+        // one rater: no item has two ratings, so the agreement values are null (not the non-JSON token NaN)
+        given().get(API + "/" + name).then().statusCode(200).body("agreement.answers", equalTo(1))
+                .body("agreement.alpha", nullValue()).body("progress.r1", equalTo(1));
         refused(given().post(API + "/" + name + "/fit").then(), 400, "INSUFFICIENT_LABELS", "");
         refused(given().get(API + "/" + name + "/export?format=xml").then(), 400, "INVALID_REQUEST", "csv or jsonl");
         List<String> csv = new ArrayList<>(given().get(API + "/" + name + "/export?format=csv").then().statusCode(200)
