@@ -29,7 +29,8 @@ imagescore_require_packages() {
 
 # What the test suite uses: libjpeg-turbo (the heads' pixel pipeline), Pillow + numpy (parity goldens), gRPC Python
 # and both protoc routes (the README's Python client), PyTorch + ONNX (scripts/export_clip_onnx.py exports the test
-# CLIP that ExportedClipBackendsTest serves; scripts/tests check the exporter).
-IMAGESCORE_TEST_PACKAGES="libturbojpeg0 python3-pil python3-numpy python3-grpcio python3-grpc-tools protobuf-compiler python3-torch python3-onnx"
+# CLIP that ExportedClipBackendsTest serves; scripts/tests check the exporter), headless Chromium and its WebDriver
+# (RaterPageIT drives the rater page by keyboard).
+IMAGESCORE_TEST_PACKAGES="libturbojpeg0 python3-pil python3-numpy python3-grpcio python3-grpc-tools protobuf-compiler python3-torch python3-onnx chromium chromium-driver"
 # What serving the default pack needs beyond the JDK: libjpeg-turbo (the pixels the shipped heads were trained on).
 IMAGESCORE_SERVE_PACKAGES="libturbojpeg0"

@@ -23,6 +23,10 @@ public enum ErrorCode {
     UNKNOWN_PROMPT_SET(Status.Code.NOT_FOUND, false),
     UNKNOWN_REGULATION(Status.Code.NOT_FOUND, false),
     UNKNOWN_EXPERIMENT(Status.Code.NOT_FOUND, false),
+    /** A rating campaign the tenant does not have (docs/rating.md). */
+    UNKNOWN_CAMPAIGN(Status.Code.NOT_FOUND, false),
+    /** Creating a rating campaign under a name the tenant already uses. */
+    CAMPAIGN_EXISTS(Status.Code.ALREADY_EXISTS, false),
     /** A content hash the score store holds no result for (per image). */
     NOT_STORED(Status.Code.NOT_FOUND, false),
     INSUFFICIENT_LABELS(Status.Code.FAILED_PRECONDITION, false),

@@ -227,10 +227,15 @@ public final class ApiKeys {
     /** A fresh random key for {@code tenant} and the line to append to the keys file. */
     public static NewKey create(String tenant, Set<Role> roles) {
         TenantNames.check("tenant", tenant);
+        String key = randomToken(PREFIX);
+        return new NewKey(key, hash(key) + " " + tenant + " " + roleList(roles));
+    }
+
+    /** {@code prefix} and 256 random bits in base64url (43 characters): API keys, rating campaigns' rater tokens. */
+    public static String randomToken(String prefix) {
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
-        String key = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        return new NewKey(key, hash(key) + " " + tenant + " " + roleList(roles));
+        return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
     /** The line that maps {@code cert}'s subject to {@code tenant} with {@code roles}. */

@@ -155,7 +155,7 @@ public class CallerInterceptor implements ServerInterceptor {
      * tenant (a key used from another tenant's machine is refused, not silently preferred) and the key's roles apply,
      * since the key is the narrower, per-client credential. A certificate no line names does not block a valid key.
      */
-    private Caller authenticate(String authorization, SocketAddress peer, SSLSession tls) {
+    Caller authenticate(String authorization, SocketAddress peer, SSLSession tls) {
         if (keys == null) {
             if (peer instanceof InetSocketAddress isa && isa.getAddress() != null && isa.getAddress().isLoopbackAddress()) {
                 return caller(TenantNames.DEFAULT_TENANT, java.util.Set.of(Role.ADMIN), "local");

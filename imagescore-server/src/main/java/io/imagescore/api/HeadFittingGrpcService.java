@@ -61,65 +61,74 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     @Blocking
     public void fitHead(FitHeadRequest request, StreamObserver<FitHeadResponse> out) {
         try {
-            String tenant = TenantNames.tenant(request.getTenant());
-            TenantNames.check("name", request.getName());
-            PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
-            ModelPack pack = packs.get(tenant, request.getPack());
-            FitKind kind = switch (request.getKind()) {
-                case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
-                case FIT_KIND_CLASSES -> FitKind.CLASSES;
-                case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
-                default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
-            };
-            List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
-                    : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
-            Calibrate.Method calibration = switch (request.getCalibration()) {
-                case CALIBRATION_LINEAR -> Calibrate.Method.LINEAR;
-                case CALIBRATION_ISOTONIC -> Calibrate.Method.ISOTONIC;
-                default -> Calibrate.Method.NONE;
-            };
-            if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
-                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
-            }
-            FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
-                    request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
-                    request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
-                    !request.getLowerIsBetter(), mode, switch (request.getClassifier()) {
-                        case CLASSIFIER_KERNEL -> FitSpec.Classifier.KERNEL;
-                        case CLASSIFIER_LOGISTIC -> FitSpec.Classifier.LOGISTIC;
-                        default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "unknown classifier " + request.getClassifierValue());
-                    });
-            List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
-            List<Comparison> comparisons = request.getComparisonsList().stream()
-                    .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
-            TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, ScoreGrpcService.deadline());
-            FitReport report = published.report();
-            FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(published.pack()))
-                    .setName(published.head().name()).setVersion(published.version()).addAllVersions(published.versions())
-                    .setTrainingSetSha256(report.trainingSetSha256()).setMethod(report.method())
-                    .setLambda(orZero(report.lambda())).setTrainingJson(published.head().training().toString())
-                    .setPreprocessingId(pipeline.preprocessingId(pack, mode));
-            FitReport.CrossValidation cv = report.cv();
-            if (cv.regression() != null) {
-                r.setCvRegression(regression(cv.regression()));
-            }
-            if (cv.classification() != null) {
-                var m = cv.classification();
-                r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(orZero(m.accuracy()))
-                        .setMacroF1(orZero(m.macroF1())).setEce(orZero(m.ece())).setLogLoss(orZero(m.logLoss()))
-                        .addAllClasses(m.classes()));
-            }
-            if (cv.ranking() != null) {
-                var m = cv.ranking();
-                r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(orZero(m.pairwiseAccuracy()))
-                        .setKendallTau(orZero(m.kendallTau())).setPairs(m.pairs()));
-            }
+            FitHeadResponse r = fit(request);
             metrics.request("FitHead", "ok");
-            out.onNext(r.build());
+            out.onNext(r);
             out.onCompleted();
         } catch (RuntimeException | Error e) {
             fail("FitHead", out, e);
         }
+    }
+
+    /**
+     * Fits and publishes a head version for {@code request.tenant} (already bound to the caller): the one path of
+     * FitHead and of the rating campaigns' fit action (RatingResource).
+     */
+    FitHeadResponse fit(FitHeadRequest request) {
+        String tenant = TenantNames.tenant(request.getTenant());
+        TenantNames.check("name", request.getName());
+        PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());
+        ModelPack pack = packs.get(tenant, request.getPack());
+        FitKind kind = switch (request.getKind()) {
+            case FIT_KIND_REGRESSION -> FitKind.REGRESSION;
+            case FIT_KIND_CLASSES -> FitKind.CLASSES;
+            case FIT_KIND_PAIRWISE -> FitKind.PAIRWISE;
+            default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "kind must be regression, classes or pairwise");
+        };
+        List<View> views = request.getViewsCount() == 0 ? pack.preprocessing().views()
+                : request.getViewsList().stream().map(HeadFittingGrpcService::view).toList();
+        Calibrate.Method calibration = switch (request.getCalibration()) {
+            case CALIBRATION_LINEAR -> Calibrate.Method.LINEAR;
+            case CALIBRATION_ISOTONIC -> Calibrate.Method.ISOTONIC;
+            default -> Calibrate.Method.NONE;
+        };
+        if (request.getHiddenUnits() < 0 || request.getFolds() < 0) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "hidden_units and folds must be ≥ 0");
+        }
+        FitSpec spec = new FitSpec(request.getName(), kind, views, request.getSeed(),
+                request.getFolds() == 0 ? 5 : request.getFolds(), request.getClassesList(), calibration,
+                request.getHiddenUnits(), request.getTieMargin(), request.getDescription(), request.getUnit(),
+                !request.getLowerIsBetter(), mode, switch (request.getClassifier()) {
+                    case CLASSIFIER_KERNEL -> FitSpec.Classifier.KERNEL;
+                    case CLASSIFIER_LOGISTIC -> FitSpec.Classifier.LOGISTIC;
+                    default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "unknown classifier " + request.getClassifierValue());
+                });
+        List<LabelledImage> images = request.getImagesList().stream().map(HeadFittingGrpcService::image).toList();
+        List<Comparison> comparisons = request.getComparisonsList().stream()
+                .map(c -> new Comparison(c.getBetter(), c.getWorse(), c.getTie() ? 0.5 : 1.0)).toList();
+        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, ScoreGrpcService.deadline());
+        FitReport report = published.report();
+        FitHeadResponse.Builder r = FitHeadResponse.newBuilder().setPack(ScoreMessages.packRef(published.pack()))
+                .setName(published.head().name()).setVersion(published.version()).addAllVersions(published.versions())
+                .setTrainingSetSha256(report.trainingSetSha256()).setMethod(report.method())
+                .setLambda(orZero(report.lambda())).setTrainingJson(published.head().training().toString())
+                .setPreprocessingId(pipeline.preprocessingId(pack, mode));
+        FitReport.CrossValidation cv = report.cv();
+        if (cv.regression() != null) {
+            r.setCvRegression(regression(cv.regression()));
+        }
+        if (cv.classification() != null) {
+            var m = cv.classification();
+            r.setCvClassification(ClassificationMetrics.newBuilder().setAccuracy(orZero(m.accuracy()))
+                    .setMacroF1(orZero(m.macroF1())).setEce(orZero(m.ece())).setLogLoss(orZero(m.logLoss()))
+                    .addAllClasses(m.classes()));
+        }
+        if (cv.ranking() != null) {
+            var m = cv.ranking();
+            r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(orZero(m.pairwiseAccuracy()))
+                    .setKendallTau(orZero(m.kendallTau())).setPairs(m.pairs()));
+        }
+        return r.build();
     }
 
     @Override

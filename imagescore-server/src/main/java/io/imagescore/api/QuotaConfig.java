@@ -39,4 +39,20 @@ public interface QuotaConfig {
     /** Bytes of all stored state per tenant: prompt-set, regulation and experiment versions and fitted-head files (all packs). */
     @WithDefault("268435456")
     long bytesStored();
+
+    /** Rating campaigns per tenant (docs/rating.md). */
+    @WithDefault("100")
+    int campaigns();
+
+    /** Images per rating campaign. */
+    @WithDefault("500")
+    int campaignImages();
+
+    /** Entries of one campaign's judgement log (answers, skips and undos of all its raters). */
+    @WithDefault("20000")
+    int campaignJudgements();
+
+    /** Bytes of rating-campaign images per tenant (stored once per content hash). */
+    @WithDefault("1073741824")
+    long ratingImageBytes();
 }

@@ -33,6 +33,8 @@ public class Quotas {
     io.imagescore.experiment.ExperimentStore experiments;
     @Inject
     HeadFileStore fittedHeads;
+    @Inject
+    io.imagescore.rating.CampaignStore campaigns;
 
     /** Before a new version of tenant/name (and possibly a new prompt set). */
     public void checkPromptSet(String tenant, String name) {
@@ -94,6 +96,24 @@ public class Quotas {
     /** Before any write that stores more for the tenant (the write itself may pass the limit once: its size is unknown here). */
     private void checkBytes(String tenant) {
         require(bytesStored(tenant), config.bytesStored(), "bytes stored by tenant '" + tenant + "'", "bytes_stored");
+    }
+
+    /** Before a new campaign of {@code images} images adding {@code newBytes} bytes of images the tenant lacks. */
+    public void checkCampaign(String tenant, int images, long newBytes) {
+        require(campaigns.list(tenant).size(), config.campaigns(), "rating campaigns of tenant '" + tenant + "'", "campaigns");
+        atMost(images, config.campaignImages(), "images of a rating campaign", "campaign_images");
+        atMost(campaigns.imageBytes(tenant) + newBytes, config.ratingImageBytes(),
+                "bytes of rating images of tenant '" + tenant + "'", "rating_image_bytes");
+    }
+
+    /** Before one more entry in a campaign's judgement log that holds {@code entries}. */
+    public void checkJudgement(String campaign, int entries) {
+        require(entries, config.campaignJudgements(), "judgements of campaign '" + campaign + "'", "campaign_judgements");
+    }
+
+    /** {@code total} (what would be stored after the write) may reach the limit but not pass it. */
+    private static void atMost(long total, long limit, String what, String quota) {
+        require(total - 1, limit, what, quota);
     }
 
     private static void require(long used, long limit, String what, String quota) {

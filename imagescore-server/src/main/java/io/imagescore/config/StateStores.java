@@ -86,6 +86,12 @@ public class StateStores {
 
     @Produces
     @Singleton
+    io.imagescore.rating.CampaignStore campaignStore() {
+        return postgresql() ? pg().campaigns() : new io.imagescore.rating.LocalCampaignStore(config.dataDir());
+    }
+
+    @Produces
+    @Singleton
     HeadFileStore headFileStore() {
         return postgresql() ? pg().heads() : LocalHeadFileStore.forDataDir(config.dataDir());
     }

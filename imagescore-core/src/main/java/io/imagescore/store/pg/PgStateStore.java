@@ -26,7 +26,8 @@ public final class PgStateStore implements AutoCloseable {
      * The migrations, in order. Listed rather than scanned: classpath scanning of a directory does not work inside
      * every packaging (Quarkus' runner class loader). PgStateStoreMigrationsTest checks this list against the directory.
      */
-    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql", "V3__score_store.sql");
+    public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql", "V3__score_store.sql",
+            "V4__rating.sql");
     static final String MIGRATION_DIR = "db/migration";
     private static final Logger LOG = Logger.getLogger(PgStateStore.class);
 
@@ -36,6 +37,7 @@ public final class PgStateStore implements AutoCloseable {
     private final PgHeadFileStore heads;
     private final PgExperimentStore experiments;
     private final DataSource ds;
+    private final PgCampaignStore campaigns;
 
     private PgStateStore(DataSource ds) {
         this.ds = ds;
@@ -45,6 +47,7 @@ public final class PgStateStore implements AutoCloseable {
             this.regulations = new PgRegulationStore(ds);
             this.heads = new PgHeadFileStore(ds, changes);
             this.experiments = new PgExperimentStore(ds);
+            this.campaigns = new PgCampaignStore(ds);
         } catch (RuntimeException e) {
             changes.close();
             throw e;
@@ -78,6 +81,10 @@ public final class PgStateStore implements AutoCloseable {
 
     public PgExperimentStore experiments() {
         return experiments;
+    }
+
+    public PgCampaignStore campaigns() {
+        return campaigns;
     }
 
     public PgHeadFileStore heads() {

@@ -1,0 +1,192 @@
+package io.imagescore.rating;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.store.DurableFiles;
+import io.imagescore.tenant.TenantNames;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Campaigns on disk (imagescore.store.kind=local), under {@code <data-dir>/rating/<tenant>/}:
+ * {@code images/<sha256>} (content-addressed), {@code campaigns/<name>/campaign.json} and one file per judgement,
+ * {@code campaigns/<name>/judgements/<seq>.json}. Every file is written by {@link DurableFiles#createFile} (temporary,
+ * fsync, hard link or rename, directory fsync), which also allocates the sequence number: it fails instead of
+ * replacing when another writer took that number first, and the next is tried. An unreadable file is skipped with a
+ * warning.
+ */
+public final class LocalCampaignStore implements CampaignStore {
+    public static final String SUBDIR = "rating";
+    private static final Logger LOG = Logger.getLogger(LocalCampaignStore.class);
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern SEQ_FILE = Pattern.compile("[0-9]{1,18}\\.json");
+
+    private final Path root;
+
+    public LocalCampaignStore(Path dataDir) {
+        this.root = dataDir.resolve(SUBDIR);
+        DurableFiles.removeStaleTemporaries(root);
+    }
+
+    @Override
+    public void create(String tenant, Campaign campaign) {
+        Path dir = campaignDir(tenant, campaign.name());
+        try {
+            if (!DurableFiles.createFile(dir.resolve("campaign.json"), JSON.writeValueAsBytes(campaign))) {
+                throw Campaign.exists(campaign.name());
+            }
+        } catch (IOException e) {
+            throw io("store campaign " + tenant + "/" + campaign.name(), e);
+        }
+    }
+
+    @Override
+    public Campaign get(String tenant, String name) {
+        Path f = campaignDir(tenant, name).resolve("campaign.json");
+        if (!Files.isRegularFile(f)) {
+            throw Campaign.unknown(tenant, name);
+        }
+        try {
+            return JSON.readValue(f.toFile(), Campaign.class);
+        } catch (IOException e) {
+            throw io("read campaign " + tenant + "/" + name, e);
+        }
+    }
+
+    @Override
+    public List<String> list(String tenant) {
+        Path dir = root.resolve(TenantNames.check("tenant", tenant)).resolve("campaigns");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve("campaign.json"))).map(p -> p.getFileName().toString())
+                    .filter(TenantNames::isValid).sorted().toList();
+        } catch (IOException e) {
+            throw io("list campaigns of " + tenant, e);
+        }
+    }
+
+    @Override
+    public void putImage(String tenant, String sha256, byte[] content) {
+        try {
+            DurableFiles.createFile(imageFile(tenant, sha256), content); // false = already there, same content
+        } catch (IOException e) {
+            throw io("store an image of " + tenant, e);
+        }
+    }
+
+    @Override
+    public byte[] image(String tenant, String sha256) {
+        Path f = imageFile(tenant, sha256);
+        try {
+            return Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+        } catch (IOException e) {
+            throw io("read an image of " + tenant, e);
+        }
+    }
+
+    @Override
+    public long imageBytes(String tenant) {
+        Path dir = root.resolve(TenantNames.check("tenant", tenant)).resolve("images");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            long total = 0;
+            for (Path p : s.filter(p -> !DurableFiles.isTemporary(p)).toList()) {
+                total += Files.size(p);
+            }
+            return total;
+        } catch (IOException e) {
+            throw io("measure the images of " + tenant, e);
+        }
+    }
+
+    @Override
+    public Judgement append(String tenant, String campaign, Judgement j) {
+        get(tenant, campaign); // UNKNOWN_CAMPAIGN before anything is written
+        Path dir = campaignDir(tenant, campaign).resolve("judgements");
+        try {
+            long next = lastSeq(dir) + 1;
+            for (int attempt = 0; attempt < 1000; attempt++, next++) {
+                Judgement stored = j.stored(next, Instant.now().toString());
+                if (DurableFiles.createFile(dir.resolve(next + ".json"), JSON.writeValueAsBytes(stored))) {
+                    return stored;
+                }
+            }
+            throw new ImageScoreException(ErrorCode.INTERNAL, "could not allocate a judgement number in " + tenant + "/" + campaign);
+        } catch (IOException e) {
+            throw io("store a judgement of " + tenant + "/" + campaign, e);
+        }
+    }
+
+    @Override
+    public List<Judgement> judgements(String tenant, String campaign) {
+        get(tenant, campaign);
+        Path dir = campaignDir(tenant, campaign).resolve("judgements");
+        List<Judgement> out = new ArrayList<>();
+        for (Path f : seqFiles(dir)) {
+            try {
+                Judgement j = JSON.readValue(f.toFile(), Judgement.class);
+                if ((j.seq() + ".json").equals(f.getFileName().toString())) {
+                    out.add(j);
+                } else {
+                    LOG.warnf("campaign store: skipping %s: its number does not match its name", f);
+                }
+            } catch (IOException e) {
+                LOG.warnf("campaign store: skipping %s: not a readable judgement: %s", f, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static long lastSeq(Path dir) {
+        List<Path> files = seqFiles(dir);
+        return files.isEmpty() ? 0 : seqOf(files.getLast());
+    }
+
+    /** Judgement files, by number. */
+    private static List<Path> seqFiles(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> SEQ_FILE.matcher(p.getFileName().toString()).matches())
+                    .sorted(Comparator.comparingLong(LocalCampaignStore::seqOf)).toList();
+        } catch (IOException e) {
+            throw io("list " + dir.getFileName(), e);
+        }
+    }
+
+    private static long seqOf(Path p) {
+        String n = p.getFileName().toString();
+        return Long.parseLong(n.substring(0, n.length() - 5));
+    }
+
+    private Path campaignDir(String tenant, String name) {
+        return root.resolve(TenantNames.check("tenant", tenant)).resolve("campaigns").resolve(TenantNames.check("campaign", name));
+    }
+
+    private Path imageFile(String tenant, String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "an image id must be 64 lowercase hex digits (SHA-256)");
+        }
+        return root.resolve(TenantNames.check("tenant", tenant)).resolve("images").resolve(sha256);
+    }
+
+    /** An I/O failure as INTERNAL: the message names the operation, never the server path. */
+    private static ImageScoreException io(String what, IOException e) {
+        LOG.warnf("campaign store: cannot %s: %s", what, e.toString());
+        return new ImageScoreException(ErrorCode.INTERNAL, "campaign store: cannot " + what, e);
+    }
+}

@@ -1,0 +1,62 @@
+package io.imagescore.rating;
+
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * What one rater sees next, rebuilt from the stored log on every request (campaigns are small): the posterior of
+ * {@link ActiveRatings} or {@link ActivePairs}, seeded by the campaign's prior scores, fed every answer in force of
+ * every rater, asked for the most informative item or pair this rater has not answered or skipped. The random choices
+ * are seeded by (campaign, rater, the rater's log length), so a reload shows the same item. After an undo the
+ * withdrawn item is shown again.
+ *
+ * @param item   the item to rate, or the pair's item shown first (left); -1 when the rater is done
+ * @param second pairs: the item shown second (right); otherwise -1
+ */
+public record RaterQueue(int done, int total, int item, int second, boolean canUndo) {
+
+    public boolean finished() {
+        return item < 0;
+    }
+
+    public static RaterQueue of(Campaign c, JudgementLog log, String rater) {
+        int done = log.of(rater).size();
+        int total = c.perRater();
+        boolean canUndo = log.last(rater) != null;
+        if (done >= total) {
+            return new RaterQueue(done, total, -1, -1, canUndo);
+        }
+        Judgement undone = log.undoneLast(rater);
+        if (undone != null) {
+            boolean again = c.task() == Campaign.Task.RATING ? !log.itemsDone(rater).contains(undone.item())
+                    : !log.pairsDone(rater).contains(Pair.of(undone.item(), undone.second()));
+            if (again) {
+                return new RaterQueue(done, total, undone.item(), undone.second(), canUndo);
+            }
+        }
+        long mine = log.all().stream().filter(j -> j.rater().equals(rater)).count();
+        SplittableRandom rng = new SplittableRandom(Objects.hash(c.name(), c.created(), rater, mine));
+        if (c.task() == Campaign.Task.RATING) {
+            ActiveRatings model = ActiveRatings.seeded(c.priors());
+            log.answers().forEach(j -> model.record(j.item(), j.rating()));
+            OptionalInt next = model.next(rng, log.itemsDone(rater));
+            return next.isPresent() ? new RaterQueue(done, total, next.getAsInt(), -1, canUndo)
+                    : new RaterQueue(done, total, -1, -1, canUndo);
+        }
+        ActivePairs model = ActivePairs.seeded(c.priors());
+        log.answers().forEach(j -> model.record(new PairJudgement(j.item(), j.second(), j.outcome())));
+        Set<Pair> exclude = new HashSet<>(log.pairsDone(rater));
+        Optional<Pair> next = model.next(rng, exclude);
+        if (next.isEmpty()) {
+            return new RaterQueue(done, total, -1, -1, canUndo);
+        }
+        Pair p = next.get();
+        // which side an image is shown on is random, so a rater's left/right bias does not become a preference
+        return rng.nextBoolean() ? new RaterQueue(done, total, p.first(), p.second(), canUndo)
+                : new RaterQueue(done, total, p.second(), p.first(), canUndo);
+    }
+}

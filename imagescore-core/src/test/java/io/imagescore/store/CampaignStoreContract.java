@@ -1,0 +1,126 @@
+package io.imagescore.store;
+
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.rating.Campaign;
+import io.imagescore.rating.CampaignStore;
+import io.imagescore.rating.Judgement;
+import io.imagescore.rating.JudgementLog;
+import io.imagescore.rating.PairOutcome;
+import io.imagescore.testing.Shared;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What both campaign stores must do (imagescore.store.kind=local and =postgresql run the same tests): campaigns per
+ * tenant, content-addressed images with their byte count, and judgement logs whose numbers two writers (two store
+ * instances, like two processes or replicas) never share, all read back by another instance.
+ */
+abstract class CampaignStoreContract {
+    abstract void newState() throws Exception;
+
+    /** Another store instance over the current state. */
+    abstract CampaignStore open() throws Exception;
+
+    abstract void dropState() throws Exception;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        newState();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        dropState();
+    }
+
+    static Campaign campaign(String name, Campaign.Task task, List<String> hashes) {
+        List<Campaign.Image> images = new ArrayList<>();
+        for (int i = 0; i < hashes.size(); i++) {
+            images.add(new Campaign.Image(hashes.get(i), "photo-" + i + ".jpg", 0.25 * i));
+        }
+        return new Campaign(name, "Title of " + name, task, "mobilenetv2-default", "quality_fast",
+                task == Campaign.Task.RATING ? List.of("bad", "poor", "good", "excellent") : List.of(), images,
+                List.of(new Campaign.Rater("r1", "ab".repeat(32))), task == Campaign.Task.PAIRWISE ? 3 : 0, "2026-12-06T00:00:00Z");
+    }
+
+    @Test
+    void campaigns_images_and_judgements_read_back_per_tenant() throws Exception {
+        CampaignStore store = open();
+        byte[] a = Shared.bytes("data/clive/images/1000.JPG");
+        byte[] b = Shared.bytes("data/clive/images/1001.JPG");
+        String ha = io.imagescore.score.ScoringPipeline.sha256(a);
+        String hb = io.imagescore.score.ScoringPipeline.sha256(b);
+        store.putImage("acme", ha, a);
+        store.putImage("acme", hb, b);
+        store.putImage("acme", ha, a); // again: content-addressed, counted once
+        assertThat(store.imageBytes("acme")).isEqualTo(a.length + b.length);
+        assertThat(store.imageBytes("globex")).isZero();
+        assertThat(store.image("globex", ha)).as("another tenant's image").isNull();
+
+        Campaign c = campaign("photos", Campaign.Task.PAIRWISE, List.of(ha, hb));
+        store.create("acme", c);
+        assertThatThrownBy(() -> store.create("acme", c)).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CAMPAIGN_EXISTS));
+        store.create("globex", campaign("photos", Campaign.Task.RATING, List.of(ha, hb)));
+
+        Judgement j1 = store.append("acme", "photos", Judgement.pair("r1", 1, 0, PairOutcome.FIRST));
+        Judgement j2 = store.append("acme", "photos", Judgement.undo("r1", j1.seq()));
+        Judgement j3 = store.append("acme", "photos", Judgement.pair("r1", 1, 0, PairOutcome.TIE));
+        assertThat(List.of(j1.seq(), j2.seq(), j3.seq())).containsExactly(1L, 2L, 3L);
+        assertThat(j1.created()).isNotBlank();
+        store.append("globex", "photos", Judgement.rate("r1", 0, 4));
+
+        CampaignStore again = open(); // a restart, another process or replica
+        assertThat(again.get("acme", "photos")).isEqualTo(c);
+        assertThat(again.list("acme")).containsExactly("photos");
+        assertThat(again.list("nobody")).isEmpty();
+        assertThat(again.image("acme", hb)).isEqualTo(b);
+        assertThat(again.judgements("acme", "photos")).containsExactly(j1, j2, j3);
+        assertThat(new JudgementLog(again.judgements("acme", "photos")).answers()).containsExactly(j3);
+        assertThat(again.judgements("globex", "photos")).hasSize(1).first()
+                .satisfies(j -> assertThat(j.rating()).isEqualTo(4));
+        assertThatThrownBy(() -> again.get("acme", "missing")).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+        assertThatThrownBy(() -> again.append("acme", "missing", Judgement.rate("r1", 0, 1)))
+                .isInstanceOfSatisfying(ImageScoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+    }
+
+    @Test
+    void concurrent_judgements_never_share_a_number() throws Exception {
+        CampaignStore a = open();
+        CampaignStore b = open();
+        a.create("acme", campaign("busy", Campaign.Task.RATING, List.of("0".repeat(64), "1".repeat(64))));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Long>> futures = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                CampaignStore s = i % 2 == 0 ? a : b;
+                int rating = i % 4 + 1;
+                futures.add(pool.submit(() -> s.append("acme", "busy", Judgement.rate("r1", rating % 2, rating)).seq()));
+            }
+            List<Long> seqs = new ArrayList<>();
+            for (Future<Long> f : futures) {
+                seqs.add(f.get());
+            }
+            assertThat(new HashSet<>(seqs)).hasSize(40);
+            assertThat(seqs.stream().sorted().toList()).isEqualTo(LongStream.rangeClosed(1, 40).boxed().toList());
+            assertThat(open().judgements("acme", "busy")).extracting(Judgement::seq)
+                    .isEqualTo(LongStream.rangeClosed(1, 40).boxed().toList());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,467 @@
+package io.imagescore.api;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.imagescore.api.v1.FitHeadRequest;
+import io.imagescore.api.v1.FitHeadResponse;
+import io.imagescore.api.v1.FitKind;
+import io.imagescore.error.ErrorCode;
+import io.imagescore.error.ImageScoreException;
+import io.imagescore.image.PreprocessModes;
+import io.imagescore.pack.ModelPack;
+import io.imagescore.pack.PackRegistry;
+import io.imagescore.rating.Agreement;
+import io.imagescore.rating.Campaign;
+import io.imagescore.rating.CampaignStore;
+import io.imagescore.rating.Judgement;
+import io.imagescore.rating.JudgementLog;
+import io.imagescore.rating.PairOutcome;
+import io.imagescore.rating.RaterQueue;
+import io.imagescore.score.ImageInput;
+import io.imagescore.score.Outcome;
+import io.imagescore.score.ScoredImage;
+import io.imagescore.score.ScoringPipeline;
+import io.imagescore.tenant.ApiKeys;
+import io.imagescore.tenant.TenantNames;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * Rating campaigns (docs/rating.md): creating one (images stored in the tenant's state, priors from the campaign's
+ * head through the scoring pipeline, rater tokens), what a rater sees next, storing answers, export, agreement and the
+ * fit action. Transport-free: {@link RatingResource} is its HTTP edge and has already checked the caller.
+ */
+@ApplicationScoped
+public class RatingService {
+    static final String TOKEN_PREFIX = "rtk_";
+    static final String DEFAULT_HEAD = "quality_fast";
+    static final int MAX_RATERS = 100;
+    static final int MAX_TEXT = 500;
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    @Inject
+    CampaignStore store;
+    @Inject
+    Quotas quotas;
+    @Inject
+    PackRegistry packs;
+    @Inject
+    ScoringPipeline pipeline;
+    /** The gRPC service bean itself (its qualifier): the fit action takes FitHead's path. */
+    @Inject
+    @io.quarkus.grpc.GrpcService
+    HeadFittingGrpcService fitting;
+
+    /** One campaign's log is appended by one request at a time in this process, so a quota check and its write agree. */
+    private final Map<String, ReentrantLock> appendLocks = new ConcurrentHashMap<>();
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record NewImage(String name, String data, String sha256) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record NewCampaign(String name, String title, String task, String pack, String head, List<String> anchors,
+                              Integer raters, Integer comparisons, List<NewImage> images) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record RaterLink(String rater, String token, String url) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Created(String name, String task, int images, List<RaterLink> raters) {
+    }
+
+    /** The anchors of the 1–4 scale when the creator gives none. */
+    static final List<String> DEFAULT_ANCHORS = List.of("Bad: unusable, the product cannot be judged",
+            "Poor: visible problems (blur, exposure, clutter)", "Good: usable, minor flaws",
+            "Excellent: sharp, well lit, the product stands out");
+
+    public Created create(String tenant, NewCampaign req, String baseUrl) {
+        if (req == null) {
+            throw invalid("body", "send the campaign as JSON: name, task, images");
+        }
+        String name = TenantNames.check("name", req.name());
+        Campaign.Task task = switch (req.task() == null ? "" : req.task().toLowerCase(Locale.ROOT)) {
+            case "rating" -> Campaign.Task.RATING;
+            case "pairwise" -> Campaign.Task.PAIRWISE;
+            default -> throw invalid("task", "task must be 'rating' (1–4 with anchors) or 'pairwise' (which is better)");
+        };
+        List<NewImage> images = req.images() == null ? List.of() : req.images();
+        if (images.size() < 2) {
+            throw invalid("images", "a campaign needs at least 2 images, got " + images.size());
+        }
+        List<String> anchors = req.anchors() == null || req.anchors().isEmpty() ? DEFAULT_ANCHORS : req.anchors();
+        if (task == Campaign.Task.RATING && anchors.size() != 4) {
+            throw invalid("anchors", "a 1–4 rating needs 4 anchor descriptions, got " + anchors.size());
+        }
+        anchors.forEach(a -> text("anchors", a));
+        int raters = req.raters() == null ? 1 : req.raters();
+        if (raters < 1 || raters > MAX_RATERS) {
+            throw invalid("raters", "raters must be 1–" + MAX_RATERS + ", got " + raters);
+        }
+        long allPairs = (long) images.size() * (images.size() - 1) / 2;
+        int comparisons = req.comparisons() == null ? (int) Math.min(allPairs, 2L * images.size()) : req.comparisons();
+        if (task == Campaign.Task.PAIRWISE && (comparisons < 1 || comparisons > allPairs)) {
+            throw invalid("comparisons", "comparisons per rater must be 1–" + allPairs + " (the pairs of " + images.size()
+                    + " images), got " + comparisons);
+        }
+        String headName = req.head() == null || req.head().isEmpty() ? DEFAULT_HEAD : req.head();
+        ModelPack pack = packs.get(tenant, req.pack() == null ? "" : req.pack());
+        List<ScoringPipeline.Selection> selection = ScoringPipeline.select(pack, List.of(headName));
+
+        // decode and check the images before anything is stored
+        Map<String, byte[]> uploads = new LinkedHashMap<>();
+        List<String> hashes = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            NewImage im = images.get(i);
+            String field = "images[" + i + "]";
+            if (im == null || (im.data() == null) == (im.sha256() == null)) {
+                throw invalid(field, field + " needs exactly one of data (base64) or sha256 (an image stored before)");
+            }
+            String sha;
+            if (im.data() != null) {
+                byte[] bytes;
+                try {
+                    bytes = Base64.getMimeDecoder().decode(im.data());
+                } catch (IllegalArgumentException e) {
+                    throw invalid(field, field + ".data is not base64");
+                }
+                sha = ScoringPipeline.sha256(bytes);
+                uploads.putIfAbsent(sha, bytes);
+            } else {
+                sha = im.sha256();
+                if (!SHA256.matcher(sha).matches()) {
+                    throw invalid(field, field + ".sha256 must be 64 lowercase hex digits");
+                }
+            }
+            if (hashes.contains(sha)) {
+                throw invalid(field, field + " is the same image as images[" + hashes.indexOf(sha) + "]");
+            }
+            hashes.add(sha);
+            names.add(im.name() == null || im.name().isBlank() ? "image-" + (i + 1) : text(field + ".name", im.name()));
+        }
+        long newBytes = 0;
+        for (var e : uploads.entrySet()) {
+            newBytes += store.image(tenant, e.getKey()) == null ? e.getValue().length : 0;
+        }
+        quotas.checkCampaign(tenant, images.size(), newBytes);
+        if (store.list(tenant).contains(name)) {
+            throw Campaign.exists(name);
+        }
+        List<byte[]> content = new ArrayList<>();
+        for (int i = 0; i < hashes.size(); i++) {
+            byte[] b = uploads.containsKey(hashes.get(i)) ? uploads.get(hashes.get(i)) : store.image(tenant, hashes.get(i));
+            if (b == null) {
+                throw new ImageScoreException(ErrorCode.NOT_STORED, "images[" + i + "].sha256: tenant '" + tenant
+                        + "' has no stored image " + hashes.get(i) + "; upload its data", Map.of("field", "images[" + i + "]"), null);
+            }
+            content.add(b);
+        }
+        double[] priors = priors(pack, selection, names, content);
+
+        for (var e : uploads.entrySet()) {
+            store.putImage(tenant, e.getKey(), e.getValue());
+        }
+        List<Campaign.Rater> stored = new ArrayList<>();
+        List<RaterLink> links = new ArrayList<>();
+        for (int r = 1; r <= raters; r++) {
+            String token = ApiKeys.randomToken(TOKEN_PREFIX);
+            String id = "r" + r;
+            stored.add(new Campaign.Rater(id, ApiKeys.hash(token)));
+            links.add(new RaterLink(id, token, baseUrl + "/rating/" + tenant + "/" + name + "?token=" + token));
+        }
+        List<Campaign.Image> campaignImages = new ArrayList<>();
+        for (int i = 0; i < hashes.size(); i++) {
+            campaignImages.add(new Campaign.Image(hashes.get(i), names.get(i), priors[i]));
+        }
+        Campaign c = new Campaign(name, req.title() == null || req.title().isBlank() ? name : text("title", req.title()),
+                task, pack.name(), headName, task == Campaign.Task.RATING ? anchors : List.of(), campaignImages, stored,
+                task == Campaign.Task.PAIRWISE ? comparisons : 0, Instant.now().toString());
+        store.create(tenant, c);
+        return new Created(name, task.name().toLowerCase(Locale.ROOT), hashes.size(), links);
+    }
+
+    /** The head's score of every image, in request-sized chunks; an image the pipeline cannot read fails the request. */
+    private double[] priors(ModelPack pack, List<ScoringPipeline.Selection> selection, List<String> names, List<byte[]> content) {
+        double[] out = new double[content.size()];
+        int chunk = 32;
+        for (int from = 0; from < content.size(); from += chunk) {
+            List<ImageInput> batch = new ArrayList<>();
+            for (int i = from; i < Math.min(content.size(), from + chunk); i++) {
+                batch.add(new ImageInput(names.get(i), ByteBuffer.wrap(content.get(i))));
+            }
+            List<Outcome<ScoredImage>> scored = pipeline.score(pack, batch, selection, false,
+                    PreprocessModes.fromProto(0), ScoreGrpcService.deadline());
+            for (int k = 0; k < scored.size(); k++) {
+                Outcome<ScoredImage> o = scored.get(k);
+                if (o.error() != null) {
+                    throw new ImageScoreException(o.error().code(), "images[" + (from + k) + "] ('" + names.get(from + k)
+                            + "'): " + o.error().getMessage(), Map.of("field", "images[" + (from + k) + "]"), null);
+                }
+                out[from + k] = o.value().scalars().isEmpty() ? Double.NaN : o.value().scalars().getFirst().value();
+            }
+        }
+        return out;
+    }
+
+    public Campaign campaign(String tenant, String name) {
+        return store.get(tenant, TenantNames.check("campaign", name));
+    }
+
+    public List<String> list(String tenant) {
+        return store.list(tenant);
+    }
+
+    /** The rater id that {@code token} names in the campaign, or null (compared in constant time). */
+    public static String raterOf(Campaign c, String token) {
+        if (token == null || !token.startsWith(TOKEN_PREFIX)) {
+            return null;
+        }
+        byte[] hash = ApiKeys.hash(token).getBytes(StandardCharsets.US_ASCII);
+        String found = null;
+        for (Campaign.Rater r : c.raters()) {
+            if (MessageDigest.isEqual(hash, r.tokenSha256().getBytes(StandardCharsets.US_ASCII))) {
+                found = r.id();
+            }
+        }
+        return found;
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Shown(int index, String name, String sha256) {
+    }
+
+    /** What the page shows a rater: progress and the next item (or pair), or {@code finished}. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record RaterState(String campaign, String title, String task, String rater, int done, int total,
+                             boolean finished, boolean canUndo, Shown item, Shown second, List<String> anchors) {
+    }
+
+    public RaterState state(String tenant, Campaign c, String rater) {
+        return state(c, new JudgementLog(store.judgements(tenant, c.name())), rater);
+    }
+
+    private static RaterState state(Campaign c, JudgementLog log, String rater) {
+        RaterQueue q = RaterQueue.of(c, log, rater);
+        return new RaterState(c.name(), c.title(), c.task().name().toLowerCase(Locale.ROOT), rater, q.done(), q.total(),
+                q.finished(), q.canUndo(), q.item() < 0 ? null : shown(c, q.item()), q.second() < 0 ? null : shown(c, q.second()),
+                c.anchors());
+    }
+
+    private static Shown shown(Campaign c, int i) {
+        return new Shown(i, c.images().get(i).name(), c.images().get(i).sha256());
+    }
+
+    /** One answer: {@code rating} 1–4 for {@code item}; or {@code outcome} first/second/tie for the pair; or {@code skip}. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Answer(Integer item, Integer second, Integer rating, String outcome, Boolean skip) {
+    }
+
+    public RaterState answer(String tenant, Campaign c, String rater, Answer a) {
+        if (a == null || a.item() == null) {
+            throw invalid("item", "item (the index of the image shown) is required");
+        }
+        int item = index(c, "item", a.item());
+        Judgement j;
+        boolean skip = Boolean.TRUE.equals(a.skip());
+        if (c.task() == Campaign.Task.RATING) {
+            if (skip) {
+                j = Judgement.skip(rater, item, -1);
+            } else {
+                if (a.rating() == null || a.rating() < 1 || a.rating() > 4) {
+                    throw invalid("rating", "rating must be 1, 2, 3 or 4, got " + a.rating());
+                }
+                j = Judgement.rate(rater, item, a.rating());
+            }
+        } else {
+            if (a.second() == null) {
+                throw invalid("second", "second (the index of the image shown second) is required for a pair");
+            }
+            int second = index(c, "second", a.second());
+            if (second == item) {
+                throw invalid("second", "a pair needs two different images");
+            }
+            if (skip) {
+                j = Judgement.skip(rater, item, second);
+            } else {
+                PairOutcome o = switch (a.outcome() == null ? "" : a.outcome().toLowerCase(Locale.ROOT)) {
+                    case "first" -> PairOutcome.FIRST;
+                    case "second" -> PairOutcome.SECOND;
+                    case "tie" -> PairOutcome.TIE;
+                    default -> throw invalid("outcome", "outcome must be 'first', 'second' or 'tie' (can't tell)");
+                };
+                j = Judgement.pair(rater, item, second, o);
+            }
+        }
+        return append(tenant, c, rater, log -> {
+            RaterQueue q = RaterQueue.of(c, log, rater);
+            if (q.finished()) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "rater " + rater + " has finished campaign '" + c.name() + "'",
+                        Map.of("field", "item"), null);
+            }
+            boolean done = c.task() == Campaign.Task.RATING ? log.itemsDone(rater).contains(item)
+                    : log.pairsDone(rater).contains(io.imagescore.rating.Pair.of(item, j.second()));
+            if (done) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "rater " + rater + " already answered this "
+                        + (c.task() == Campaign.Task.RATING ? "image" : "pair") + "; undo to change it", Map.of("field", "item"), null);
+            }
+            return j;
+        });
+    }
+
+    public RaterState undo(String tenant, Campaign c, String rater) {
+        return append(tenant, c, rater, log -> {
+            Judgement last = log.last(rater);
+            if (last == null) {
+                throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "rater " + rater + " has nothing to undo");
+            }
+            return Judgement.undo(rater, last.seq());
+        });
+    }
+
+    private RaterState append(String tenant, Campaign c, String rater, java.util.function.Function<JudgementLog, Judgement> make) {
+        ReentrantLock lock = appendLocks.computeIfAbsent(tenant + "/" + c.name(), k -> new ReentrantLock());
+        lock.lock();
+        try {
+            JudgementLog log = new JudgementLog(store.judgements(tenant, c.name()));
+            Judgement j = make.apply(log);
+            quotas.checkJudgement(c.name(), log.all().size());
+            List<Judgement> after = new ArrayList<>(log.all());
+            after.add(store.append(tenant, c.name(), j));
+            return state(c, new JudgementLog(after), rater);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Summary(String name, String title, String task, String head, int images, int raters, int perRater,
+                          Map<String, Integer> progress, Map<String, Object> agreement) {
+    }
+
+    /** The statistics as JSON: a value without data (NaN) is null, not the non-standard token NaN. */
+    static Map<String, Object> json(Agreement a) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("answers", a.answers());
+        out.put("raters", a.raters());
+        out.put("units", a.units());
+        out.put("exact", finite(a.exact()));
+        out.put("adjacent", finite(a.adjacent()));
+        out.put("alpha", finite(a.alpha()));
+        out.put("intransitive", a.intransitive());
+        return out;
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    public Summary summary(String tenant, Campaign c) {
+        JudgementLog log = new JudgementLog(store.judgements(tenant, c.name()));
+        Map<String, Integer> progress = new LinkedHashMap<>();
+        c.raters().forEach(r -> progress.put(r.id(), log.of(r.id()).size()));
+        return new Summary(c.name(), c.title(), c.task().name().toLowerCase(Locale.ROOT), c.head(), c.size(),
+                c.raters().size(), c.perRater(), progress, json(Agreement.of(c.task(), log.answers())));
+    }
+
+    public List<Judgement> answers(String tenant, Campaign c) {
+        return new JudgementLog(store.judgements(tenant, c.name())).answers();
+    }
+
+    public byte[] image(String tenant, Campaign c, int index) {
+        byte[] b = store.image(tenant, c.images().get(index(c, "image", index)).sha256());
+        if (b == null) {
+            throw new ImageScoreException(ErrorCode.NOT_STORED, "image " + index + " of campaign '" + c.name() + "' is not stored");
+        }
+        return b;
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Fitted(String head, String version, List<String> versions, String kind, int examples, String metrics) {
+    }
+
+    /**
+     * Fits a head on the campaign's answers through FitHead's own path: ratings → a ridge head on each image's mean
+     * rating, pairs → a RankNet head on the comparisons (can't tell = a tie). Publishes a new version of {@code head}.
+     */
+    public Fitted fit(String tenant, Campaign c, String head) {
+        String name = TenantNames.check("head", head == null || head.isEmpty() ? c.name() : head);
+        List<Judgement> answers = answers(tenant, c);
+        FitHeadRequest.Builder r = FitHeadRequest.newBuilder().setTenant(tenant).setPack(c.pack()).setName(name)
+                .setDescription("fitted on rating campaign " + c.name());
+        int examples;
+        if (c.task() == Campaign.Task.RATING) {
+            Map<Integer, double[]> sums = new java.util.TreeMap<>();
+            answers.forEach(j -> {
+                double[] s = sums.computeIfAbsent(j.item(), k -> new double[2]);
+                s[0] += j.rating();
+                s[1]++;
+            });
+            sums.forEach((i, s) -> r.addImages(labelled(tenant, c, i).setTarget(s[0] / s[1])));
+            r.setKind(FitKind.FIT_KIND_REGRESSION);
+            examples = sums.size();
+        } else {
+            java.util.TreeSet<Integer> used = new java.util.TreeSet<>();
+            for (Judgement j : answers) {
+                int better = j.outcome() == PairOutcome.SECOND ? j.second() : j.item();
+                int worse = better == j.item() ? j.second() : j.item();
+                r.addComparisons(io.imagescore.api.v1.Comparison.newBuilder().setBetter(c.images().get(better).sha256())
+                        .setWorse(c.images().get(worse).sha256()).setTie(j.outcome() == PairOutcome.TIE));
+                used.add(better);
+                used.add(worse);
+            }
+            used.forEach(i -> r.addImages(labelled(tenant, c, i)));
+            r.setKind(FitKind.FIT_KIND_PAIRWISE);
+            examples = answers.size();
+        }
+        if (examples == 0) {
+            throw new ImageScoreException(ErrorCode.INSUFFICIENT_LABELS, "campaign '" + c.name() + "' has no answers to fit on yet");
+        }
+        FitHeadResponse out = fitting.fit(r.build());
+        String metrics = out.hasCvRegression()
+                ? String.format(Locale.ROOT, "cv srcc %.3f, plcc %.3f", out.getCvRegression().getSrcc(), out.getCvRegression().getPlcc())
+                : String.format(Locale.ROOT, "cv pairwise accuracy %.3f, kendall tau %.3f",
+                        out.getCvRanking().getPairwiseAccuracy(), out.getCvRanking().getKendallTau());
+        return new Fitted(out.getName(), out.getVersion(), out.getVersionsList(), r.getKind() == FitKind.FIT_KIND_REGRESSION
+                ? "regression" : "pairwise", examples, metrics);
+    }
+
+    private io.imagescore.api.v1.LabelledImage.Builder labelled(String tenant, Campaign c, int i) {
+        return io.imagescore.api.v1.LabelledImage.newBuilder().setId(c.images().get(i).sha256())
+                .setData(com.google.protobuf.ByteString.copyFrom(image(tenant, c, i)));
+    }
+
+    private static int index(Campaign c, String field, int i) {
+        if (i < 0 || i >= c.size()) {
+            throw invalid(field, field + " must be an image index 0–" + (c.size() - 1) + ", got " + i);
+        }
+        return i;
+    }
+
+    private static String text(String field, String s) {
+        if (s.length() > MAX_TEXT || s.chars().anyMatch(ch -> ch < 0x20)) {
+            throw invalid(field, field + " must be at most " + MAX_TEXT + " characters without control characters");
+        }
+        return s;
+    }
+
+    static ImageScoreException invalid(String field, String message) {
+        return new ImageScoreException(ErrorCode.INVALID_REQUEST, message, Map.of("field", field), null);
+    }
+}

@@ -1,0 +1,114 @@
+package io.imagescore.api;
+
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+
+/**
+ * The rating campaign HTTP API's refusals: precise messages, the HTTP status of the reason's gRPC code, stable reasons,
+ * nothing internal, and the per-campaign limits (a profile with small ones). The happy path through the page is
+ * RaterPageIT. Tests run without a keys file: loopback callers are the local administrator.
+ */
+@QuarkusTest
+@TestProfile(RatingResourceTest.SmallLimits.class)
+class RatingResourceTest {
+    public static class SmallLimits implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3");
+        }
+    }
+
+    private static final String API = "/rating/api/default/campaigns";
+
+    static Map<String, String> photo(int i) {
+        return Map.of("name", "p" + i + ".jpg", "data", Base64.getEncoder().encodeToString(
+                Shared.bytes("data/clive/images/" + (1000 + i) + ".JPG")));
+    }
+
+    static Map<String, Object> campaign(String name, String task, List<?> images) {
+        return Map.of("name", name, "task", task, "images", images);
+    }
+
+    static ValidatableResponse post(String path, Object body) {
+        return given().contentType(ContentType.JSON).body(body).post(API + path).then();
+    }
+
+    static void refused(ValidatableResponse r, int status, String reason, String message) {
+        r.statusCode(status).body("error.reason", equalTo(reason)).body("error.message", containsString(message))
+                .body(not(containsString("Exception"))).body(not(containsString("/work/")));
+    }
+
+    @Test
+    void creation_refusals_are_precise() {
+        String name = "c" + UUID.randomUUID().toString().substring(0, 8);
+        refused(post("", campaign(name, "stars", List.of(photo(0), photo(1)))), 400, "INVALID_REQUEST", "task must be 'rating'");
+        refused(post("", campaign(name, "rating", List.of(photo(0)))), 400, "INVALID_REQUEST", "at least 2 images");
+        refused(post("", campaign(name, "rating", List.of(photo(0), photo(0)))), 400, "INVALID_REQUEST",
+                "images[1] is the same image as images[0]");
+        refused(post("", campaign(name, "rating", List.of(photo(0), Map.of("data", "bm90IGFuIGltYWdl")))), 400,
+                "UNSUPPORTED_FORMAT", "images[1]");
+        refused(post("", campaign(name, "rating", List.of(photo(0), Map.of("sha256", "0".repeat(64))))), 404,
+                "NOT_STORED", "upload its data");
+        refused(post("", campaign(name, "rating", List.of(photo(0), photo(1), photo(2), photo(3)))), 429,
+                "QUOTA_EXCEEDED", "imagescore.quotas.campaign-images");
+        refused(post("", Map.of("name", name, "task", "rating", "head", "nope", "images", List.of(photo(0), photo(1)))),
+                404, "UNKNOWN_SCORE", "nope");
+        refused(given().contentType(ContentType.JSON).body("{not json").post(API).then(), 400, "INVALID_REQUEST", "not valid JSON");
+        refused(given().get(API + "/missing").then(), 404, "UNKNOWN_CAMPAIGN", "no campaign 'missing'");
+        refused(given().get("/rating/api/Bad%20Tenant/campaigns").then(), 400, "INVALID_REQUEST", "tenant");
+
+        post("", campaign(name, "rating", List.of(photo(0), photo(1)))).statusCode(201);
+        refused(post("", campaign(name, "rating", List.of(photo(0), photo(1)))), 409, "CAMPAIGN_EXISTS", name);
+        // the images were stored: a campaign may name them by hash alone
+        String sha = given().get(API + "/" + name + "/state").then().statusCode(200).extract().path("item.sha256");
+        post("", campaign(name + "-b", "pairwise", List.of(Map.of("sha256", sha), photo(2)))).statusCode(201);
+    }
+
+    @Test
+    void answer_refusals_and_the_log_limit() {
+        String name = "a" + UUID.randomUUID().toString().substring(0, 8);
+        String token = post("", campaign(name, "rating", List.of(photo(3), photo(4)))).statusCode(201)
+                .extract().path("raters[0].token");
+        String q = "?token=" + token;
+        int item = given().get(API + "/" + name + "/state" + q).then().statusCode(200).body("total", equalTo(2))
+                .extract().path("item.index");
+        refused(post("/" + name + "/answers" + q, Map.of("item", item, "rating", 5)), 400, "INVALID_REQUEST", "rating must be 1, 2, 3 or 4");
+        refused(post("/" + name + "/answers" + q, Map.of("item", 7, "rating", 2)), 400, "INVALID_REQUEST", "image index 0–1");
+        refused(post("/" + name + "/answers?token=rtk_nope", Map.of("item", item, "rating", 2)), 401, "UNAUTHENTICATED", "rater token");
+        refused(post("/" + name + "/undo" + q, Map.of()), 400, "INVALID_REQUEST", "nothing to undo");
+        post("/" + name + "/answers" + q, Map.of("item", item, "rating", 2)).statusCode(200).body("done", equalTo(1));
+        refused(post("/" + name + "/answers" + q, Map.of("item", item, "rating", 3)), 400, "INVALID_REQUEST", "already answered");
+        post("/" + name + "/undo" + q, Map.of()).statusCode(200).body("done", equalTo(0)).body("item.index", equalTo(item));
+        post("/" + name + "/answers" + q, Map.of("item", item, "rating", 3)).statusCode(200);
+        // three log entries (answer, undo, answer): the fourth is over imagescore.quotas.campaign-judgements
+        int other = 1 - item;
+        refused(post("/" + name + "/answers" + q, Map.of("item", other, "rating", 1)), 429, "QUOTA_EXCEEDED",
+                "imagescore.quotas.campaign-judgements");
+        // one rater: no item has two ratings, so the agreement values are null (not the non-JSON token NaN)
+        given().get(API + "/" + name).then().statusCode(200).body("agreement.answers", equalTo(1))
+                .body("agreement.alpha", nullValue()).body("progress.r1", equalTo(1));
+        refused(given().post(API + "/" + name + "/fit").then(), 400, "INSUFFICIENT_LABELS", "");
+        refused(given().get(API + "/" + name + "/export?format=xml").then(), 400, "INVALID_REQUEST", "csv or jsonl");
+        List<String> csv = new ArrayList<>(given().get(API + "/" + name + "/export?format=csv").then().statusCode(200)
+                .contentType(containsString("text/csv")).extract().asString().lines().toList());
+        org.assertj.core.api.Assertions.assertThat(csv).hasSize(2);
+        org.assertj.core.api.Assertions.assertThat(csv.get(1)).contains(",r1,rating,p" + (3 + item) + ".jpg,").endsWith(",3,,,");
+    }
+}

@@ -1,0 +1,280 @@
+package io.imagescore.rating;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagescore.tenant.ApiKeys;
+import io.imagescore.tenant.Role;
+import io.imagescore.testing.ServerProcess;
+import io.imagescore.testing.Shared;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The rater page end to end in headless Chromium (Debian {@code chromium} + {@code chromium-driver}) against the
+ * packaged server as a child process ({@link ServerProcess}): a 20-image rating campaign created with a
+ * {@code configure} API key, rated by keyboard only (1–4, S skip, U undo), the page reloaded half-way, the server
+ * restarted, and then every answer found in the CSV and JSONL exports and the page; the fit button publishes a head
+ * version. Basic accessibility is asserted on the way (every button and image named, a visible focus outline). A
+ * screenshot goes to {@code target/failsafe-reports/}. Without Chromium the test is skipped, unless {@code CI} is set.
+ */
+class RaterPageIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Pattern IMAGE_INDEX = Pattern.compile("/images/(\\d+)\\?");
+
+    @TempDir
+    Path tmp;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private WebDriver browser;
+    private ServerProcess server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.process().destroy();
+            server.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void twentyImagesByKeyboardSurviveReloadAndRestart() throws Exception {
+        boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER);
+        if (System.getenv("CI") == null) {
+            Assumptions.assumeTrue(present, "headless Chromium is not installed (apt-get install chromium chromium-driver)");
+        }
+        assertThat(present).as("CI installs chromium and chromium-driver (.ci/run)").isTrue();
+
+        ApiKeys.NewKey owner = ApiKeys.create("acme", Set.of(Role.CONFIGURE));
+        ApiKeys.NewKey other = ApiKeys.create("other", Set.of(Role.CONFIGURE));
+        Path keys = tmp.resolve("keys");
+        Files.writeString(keys, owner.line() + "\n" + other.line() + "\n");
+        Map<String, String> props = Map.of("imagescore.security.api-keys-file", keys.toString());
+        server = ServerProcess.start(tmp.resolve("server"), props);
+
+        // a 20-image rating campaign from the shared CLIVE photos
+        List<Map<String, String>> images = new ArrayList<>();
+        try (var files = Files.list(Shared.path("data/clive/images"))) {
+            for (Path p : files.sorted().limit(20).toList()) {
+                images.add(Map.of("name", p.getFileName().toString(), "data", Base64.getEncoder().encodeToString(Files.readAllBytes(p))));
+            }
+        }
+        JsonNode created = call("POST", "/rating/api/acme/campaigns", owner.key(), Map.of("name", "photos", "title",
+                "Product photos", "task", "rating", "raters", 1, "images", images), 201);
+        String token = created.path("raters").get(0).path("token").asText();
+        assertThat(token).startsWith("rtk_");
+        // tenancy: the other tenant neither lists nor reads it
+        assertThat(call("GET", "/rating/api/other/campaigns", other.key(), null, 200).path("campaigns")).isEmpty();
+        assertThat(call("GET", "/rating/api/acme/campaigns/photos", other.key(), null, 403).path("error").path("reason").asText())
+                .isEqualTo("TENANT_MISMATCH");
+        assertThat(call("GET", "/rating/api/acme/campaigns/photos/state?token=rtk_forged", null, null, 401)
+                .path("error").path("reason").asText()).isEqualTo("UNAUTHENTICATED");
+
+        browser = chromium();
+        browser.get(pageUrl(token));
+        waitForDone(0);
+
+        // accessibility: every button has an accessible name, the photo has alt text, focus is visible
+        for (WebElement b : browser.findElements(By.tagName("button"))) {
+            assertThat(b.getAccessibleName()).as("accessible name of %s", b.getAttribute("outerHTML")).isNotBlank();
+        }
+        assertThat(browser.findElement(By.id("img-first")).getAttribute("alt")).startsWith("Photo: ");
+        assertThat(browser.findElement(By.id("progress")).getAccessibleName()).contains("Progress");
+        new Actions(browser).sendKeys(Keys.TAB).perform();
+        WebElement focused = browser.switchTo().activeElement();
+        assertThat(focused.getTagName()).isEqualTo("button");
+        assertThat(focused.getCssValue("outline-style")).isEqualTo("solid");
+        assertThat(focused.getCssValue("outline-width")).isEqualTo("3px");
+
+        Map<Integer, Integer> expected = new LinkedHashMap<>();
+        for (int i = 0; i < 10; i++) {
+            rate(expected, i);
+        }
+        // skip, then undo the skip: the same photo comes back
+        int skipped = shownIndex();
+        press("s");
+        waitForDone(11);
+        assertThat(shownIndex()).isNotEqualTo(skipped);
+        press("u");
+        waitForDone(10);
+        assertThat(shownIndex()).isEqualTo(skipped);
+        // undo a rating with Backspace, then rate it again
+        press("3");
+        waitForDone(11);
+        press(Keys.BACK_SPACE);
+        waitForDone(10);
+        assertThat(shownIndex()).isEqualTo(skipped);
+
+        browser.navigate().refresh(); // nothing lost: the page state comes from the server
+        waitForDone(10);
+        assertThat(shownIndex()).isEqualTo(skipped);
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> (Boolean) ((org.openqa.selenium.JavascriptExecutor) d)
+                .executeScript("const i = document.getElementById('img-first'); return i.complete && i.naturalWidth > 0;"));
+        screenshot("RaterPageIT-rating.png");
+        for (int i = 10; i < 20; i++) {
+            rate(expected, i);
+        }
+        assertThat(browser.findElement(By.id("finished")).isDisplayed()).isTrue();
+        assertThat(expected).hasSize(20);
+
+        // restart the server (SIGTERM, then a new process on the same data directory)
+        server.process().destroy();
+        assertThat(server.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+        server = ServerProcess.start(tmp.resolve("server"), props);
+
+        browser.get(pageUrl(token));
+        waitForDone(20);
+        assertThat(browser.findElement(By.id("progress-text")).getText()).isEqualTo("20 of 20");
+
+        // every answer, exactly, in both export formats
+        String csv = text("/rating/api/acme/campaigns/photos/export?format=csv", owner.key());
+        List<String> lines = csv.lines().toList();
+        assertThat(lines.getFirst()).isEqualTo("seq,created,rater,task,image,image_sha256,rating,second,second_sha256,outcome");
+        Map<String, Integer> byName = new LinkedHashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            byName.put(f[4], Integer.parseInt(f[6]));
+        }
+        Map<String, Integer> wanted = new LinkedHashMap<>();
+        expected.forEach((i, r) -> wanted.put(images.get(i).get("name"), r));
+        assertThat(byName).isEqualTo(wanted);
+        String jsonl = text("/rating/api/acme/campaigns/photos/export?format=jsonl", owner.key());
+        assertThat(jsonl.lines()).hasSize(20);
+        for (String line : jsonl.lines().toList()) {
+            JsonNode row = JSON.readTree(line);
+            assertThat(row.path("rating").asInt()).isEqualTo(wanted.get(row.path("image").asText()));
+        }
+        JsonNode summary = call("GET", "/rating/api/acme/campaigns/photos", owner.key(), null, 200);
+        assertThat(summary.path("progress").path("r1").asInt()).isEqualTo(20);
+        assertThat(summary.path("agreement").path("answers").asInt()).isEqualTo(20);
+
+        // the owner's page: the fit button publishes a head version and shows it
+        browser.get("http://localhost:" + server.port() + "/rating");
+        browser.findElement(By.id("tenant")).clear();
+        browser.findElement(By.id("tenant")).sendKeys("acme");
+        browser.findElement(By.id("key")).sendKeys(owner.key());
+        browser.findElement(By.id("refresh")).click();
+        By fit = By.cssSelector("button[aria-label='Fit a head on photos']");
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> !d.findElements(fit).isEmpty());
+        browser.findElement(fit).click();
+        new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().startsWith("Fitted"));
+        assertThat(browser.findElement(By.id("status")).getText()).startsWith("Fitted head photos version 1 (regression, 20 examples");
+
+
+        // a pairwise campaign: ← / A, → / B, C / Space by keyboard, exported with the side each answer chose
+        List<Map<String, String>> six = images.subList(0, 6);
+        JsonNode pairs = call("POST", "/rating/api/acme/campaigns", owner.key(), Map.of("name", "pairs", "task", "pairwise",
+                "comparisons", 4, "images", six), 201);
+        browser.get("http://localhost:" + server.port() + "/rating/acme/pairs?token=" + pairs.path("raters").get(0).path("token").asText());
+        waitForDone(0);
+        List<String> shownLeft = new ArrayList<>();
+        CharSequence[] answers = {Keys.ARROW_LEFT, "b", "c", " "};
+        for (int i = 0; i < answers.length; i++) {
+            shownLeft.add(six.get(shownIndex()).get("name"));
+            press(answers[i]);
+            waitForDone(i + 1);
+        }
+        List<String> rows = text("/rating/api/acme/campaigns/pairs/export?format=csv", owner.key()).lines().skip(1).toList();
+        assertThat(rows).hasSize(4);
+        List<String> outcomes = rows.stream().map(r -> r.substring(r.lastIndexOf(',') + 1)).toList();
+        assertThat(outcomes).containsExactly("first", "second", "tie", "tie");
+        assertThat(rows.stream().map(r -> r.split(",")[4]).toList()).isEqualTo(shownLeft);
+        screenshot("RaterPageIT-pairs-finished.png");
+    }
+
+    private void screenshot(String name) throws Exception {
+        Path reports = Shared.root().resolve("imagescore-server/target/failsafe-reports");
+        Files.createDirectories(reports);
+        Files.write(reports.resolve(name), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private void rate(Map<Integer, Integer> expected, int i) {
+        int item = shownIndex();
+        int rating = i % 4 + 1;
+        press(Integer.toString(rating));
+        waitForDone(expected.size() + 1);
+        assertThat(expected.put(item, rating)).as("photo %d shown twice", item).isNull();
+    }
+
+    private void press(CharSequence key) {
+        new Actions(browser).sendKeys(key).perform();
+    }
+
+    private int shownIndex() {
+        Matcher m = IMAGE_INDEX.matcher(browser.findElement(By.id("img-first")).getAttribute("src"));
+        assertThat(m.find()).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    private void waitForDone(int done) {
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d ->
+                Integer.toString(done).equals(d.findElement(By.id("rater")).getAttribute("data-done")));
+    }
+
+    private String pageUrl(String token) {
+        return "http://localhost:" + server.port() + "/rating/acme/photos?token=" + token;
+    }
+
+    private static WebDriver chromium() {
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+                .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build();
+        return new ChromeDriver(service, options);
+    }
+
+    private JsonNode call(String method, String path, String key, Object body, int status) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + path))
+                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("%s %s: %s", method, path, r.body()).isEqualTo(status);
+        return JSON.readTree(r.body());
+    }
+
+    private String text(String path, String key) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + path))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return r.body();
+    }
+}
