@@ -50,7 +50,8 @@ import java.util.regex.Pattern;
  * pipeline in-process ({@link Engine}), (c) {@code Score} over gRPC on loopback against the packaged server. Prints
  * throughput, ratios, the per-stage split of (b) and (c) (the pipeline's stage timers, the server's from /q/metrics)
  * and the bound the stage times allow: cores ÷ per-image CPU time of all stages (inference counted as wall time ×
- * intra-op threads). Rounds alternate a, b, c per score set; medians over rounds.
+ * intra-op threads). (b) also runs with the pipeline's earlier schedule ({@link ScoringPipeline#OVERLAP_PROPERTY}) in
+ * the same rounds. Rounds alternate a, b-sequential, b, c per score set; medians over rounds.
  *
  * <p>Usage: OverheadBench SHARED PACK_DIR TARGET SERVER_PID IMAGES BATCH ROUNDS SECONDS SET...
  * where SET is name=score,score (e.g. typical=quality_fast,imagenet).
@@ -61,8 +62,11 @@ public final class OverheadBench {
     record ScoreSet(String name, List<String> scores) {
     }
 
-    /** One measured phase: images, wall nanos, stage nanos (sums), CPU nanos (server and client, when known). */
-    record Phase(long images, long wallNanos, Map<String, Double> stageNanos, double serverCpuNanos, double clientCpuNanos) {
+    /**
+     * One measured phase: images, wall nanos, stage nanos (sums), CPU nanos of the process doing the work (this one for
+     * (a) and (b), the server for (c)) and of the client (c only).
+     */
+    record Phase(long images, long wallNanos, Map<String, Double> stageNanos, double cpuNanos, double clientCpuNanos) {
         double rate() {
             return images / (wallNanos / 1e9);
         }
@@ -113,7 +117,8 @@ public final class OverheadBench {
                 passes.put(set.name(), w.tensorsPerImage);
                 // warm-up: JIT of both processes, ORT's first runs, the server's pool threads
                 w.bare(seconds / 2);
-                w.pipeline(seconds / 2, registry);
+                w.pipeline(seconds / 2, registry, false);
+                w.pipeline(seconds / 2, registry, true);
                 w.grpc(seconds / 2, metricsUrl, serverPid);
                 results.put(set.name(), new ArrayList<>());
             }
@@ -122,11 +127,14 @@ public final class OverheadBench {
                     Workload w = workloads.get(set.name());
                     String load = loadAverage();
                     Phase a = w.bare(seconds);
-                    Phase b = w.pipeline(seconds, registry);
+                    Phase before = w.pipeline(seconds, registry, false);
+                    Phase b = w.pipeline(seconds, registry, true);
                     Phase c = w.grpc(seconds, metricsUrl, serverPid);
-                    results.get(set.name()).add(new Phase[] {a, b, c});
-                    System.out.printf("round %d %-8s load %s: (a) %.1f (b) %.1f (c) %.1f img/s%n", r + 1, set.name(),
-                            load, a.rate(), b.rate(), c.rate());
+                    results.get(set.name()).add(new Phase[] {a, b, c, before});
+                    System.out.printf("round %d %-8s load %s: (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f img/s;"
+                                    + " CPU ms/img (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f + %.1f%n",
+                            r + 1, set.name(), load, a.rate(), b.rate(), before.rate(), c.rate(), cpuMs(a), cpuMs(b),
+                            cpuMs(before), cpuMs(c), c.clientCpuNanos() / c.images() / 1e6);
                 }
             }
             table(results, passes, cores);
@@ -204,6 +212,7 @@ public final class OverheadBench {
         }
 
         Phase bare(double seconds) throws Exception {
+            long cpu0 = clientCpuNanos();
             long t0 = System.nanoTime();
             long done = 0;
             do {
@@ -214,11 +223,14 @@ public final class OverheadBench {
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
             // all of the bare session's time is inference
-            return new Phase(done, wall, Map.of("inference", (double) wall), Double.NaN, Double.NaN);
+            return new Phase(done, wall, Map.of("inference", (double) wall), clientCpuNanos() - cpu0, Double.NaN);
         }
 
-        Phase pipeline(double seconds, SimpleMeterRegistry registry) {
+        /** {@code overlap=false}: the pipeline's earlier schedule ({@link ScoringPipeline#OVERLAP_PROPERTY}). */
+        Phase pipeline(double seconds, SimpleMeterRegistry registry, boolean overlap) {
+            System.setProperty(ScoringPipeline.OVERLAP_PROPERTY, Boolean.toString(overlap));
             Map<String, Double> before = stages(registry);
+            long cpu0 = clientCpuNanos();
             long t0 = System.nanoTime();
             long done = 0;
             do {
@@ -232,7 +244,7 @@ public final class OverheadBench {
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
-            return new Phase(done, wall, minus(stages(registry), before), Double.NaN, Double.NaN);
+            return new Phase(done, wall, minus(stages(registry), before), clientCpuNanos() - cpu0, Double.NaN);
         }
 
         Phase grpc(double seconds, String metricsUrl, long serverPid) throws Exception {
@@ -319,46 +331,54 @@ public final class OverheadBench {
                 + p.msPerImage("heads") + p.msPerImage("reply");
     }
 
+    static double cpuMs(Phase p) {
+        return p.cpuNanos() / p.images() / 1e6;
+    }
+
+    static double med(List<Phase[]> rs, java.util.function.ToDoubleFunction<Phase[]> f) {
+        return median(rs.stream().map(f::applyAsDouble).toList());
+    }
+
     static void table(Map<String, List<Phase[]>> results, Map<String, Integer> passes, int cores) {
         System.out.println();
-        System.out.println("| set | tensors/img | (a) bare ORT img/s | (b) pipeline img/s | (c) gRPC Score img/s | b/a | c/b"
-                + " | (b) stage bound img/s | b/bound | (b) ms/img: decode / resize+tensor / inference (wall) / heads"
-                + " | (c) server ms/img: decode / resize+tensor / inference / heads / reply | (c) CPU ms/img server / client |");
+        System.out.println("| set | tensors/img | img/s (a) bare ORT / (b) pipeline / (c) gRPC Score | (b) sequential img/s"
+                + " (b/sequential) | b/a | c/b"
+                + " | (b) stage bound img/s | b/bound | CPU ms/img (a) / (b) / (c) server + client | (c) server CPU / (b) CPU"
+                + " | (b) ms/img decode / resize+tensor / inference (wall) / heads"
+                + " | (c) server ms/img decode / resize+tensor / inference / heads / reply |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         Map<String, Double> wallMs = new LinkedHashMap<>();
+        Map<String, Double> cpuMs = new LinkedHashMap<>();
         for (var e : results.entrySet()) {
             List<Phase[]> rs = e.getValue();
-            List<Double> a = rs.stream().map(p -> p[0].rate()).toList();
-            List<Double> b = rs.stream().map(p -> p[1].rate()).toList();
-            List<Double> c = rs.stream().map(p -> p[2].rate()).toList();
-            List<Double> ba = rs.stream().map(p -> p[1].rate() / p[0].rate()).toList();
-            List<Double> cb = rs.stream().map(p -> p[2].rate() / p[1].rate()).toList();
-            List<Double> bound = rs.stream().map(p -> 1000.0 * cores / cpuMsPerImage(p[1], cores)).toList();
-            List<Double> eff = rs.stream().map(p -> p[1].rate() / (1000.0 * cores / cpuMsPerImage(p[1], cores))).toList();
-            String bStages = String.format("%.2f / %.2f / %.2f / %.3f",
-                    median(rs.stream().map(p -> p[1].msPerImage("decode")).toList()),
-                    median(rs.stream().map(p -> p[1].msPerImage("preprocess")).toList()),
-                    median(rs.stream().map(p -> p[1].msPerImage("inference")).toList()),
-                    median(rs.stream().map(p -> p[1].msPerImage("heads")).toList()));
-            String cStages = String.format("%.2f / %.2f / %.2f / %.3f / %.3f",
-                    median(rs.stream().map(p -> p[2].msPerImage("decode")).toList()),
-                    median(rs.stream().map(p -> p[2].msPerImage("preprocess")).toList()),
-                    median(rs.stream().map(p -> p[2].msPerImage("inference")).toList()),
-                    median(rs.stream().map(p -> p[2].msPerImage("heads")).toList()),
-                    median(rs.stream().map(p -> p[2].msPerImage("reply")).toList()));
-            String cpu = String.format("%.1f / %.1f",
-                    median(rs.stream().map(p -> p[2].serverCpuNanos() / p[2].images() / 1e6).toList()),
-                    median(rs.stream().map(p -> p[2].clientCpuNanos() / p[2].images() / 1e6).toList()));
-            System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %.2f | %.3f | %.1f | %.2f | %s | %s | %s |%n", e.getKey(),
-                    passes.get(e.getKey()), median(a), median(b), median(c), median(ba), median(cb), median(bound),
-                    median(eff), bStages, cStages, cpu);
-            wallMs.put(e.getKey() + " b", 1000 / median(b));
-            wallMs.put(e.getKey() + " c", 1000 / median(c));
+            System.out.printf("| %s | %d | %.1f / %.1f / %.1f | %.1f (%.2f) | %.2f | %.3f | %.1f | %.2f | %.1f / %.1f / %.1f + %.1f | %.3f"
+                            + " | %.2f / %.2f / %.2f / %.3f | %.2f / %.2f / %.2f / %.3f / %.3f |%n",
+                    e.getKey(), passes.get(e.getKey()),
+                    med(rs, p -> p[0].rate()), med(rs, p -> p[1].rate()), med(rs, p -> p[2].rate()),
+                    med(rs, p -> p[3].rate()), med(rs, p -> p[1].rate() / p[3].rate()),
+                    med(rs, p -> p[1].rate() / p[0].rate()), med(rs, p -> p[2].rate() / p[1].rate()),
+                    med(rs, p -> 1000.0 * cores / cpuMsPerImage(p[1], cores)),
+                    med(rs, p -> p[1].rate() / (1000.0 * cores / cpuMsPerImage(p[1], cores))),
+                    med(rs, p -> cpuMs(p[0])), med(rs, p -> cpuMs(p[1])), med(rs, p -> cpuMs(p[2])),
+                    med(rs, p -> p[2].clientCpuNanos() / p[2].images() / 1e6),
+                    med(rs, p -> cpuMs(p[2]) / cpuMs(p[1])),
+                    med(rs, p -> p[1].msPerImage("decode")), med(rs, p -> p[1].msPerImage("preprocess")),
+                    med(rs, p -> p[1].msPerImage("inference")), med(rs, p -> p[1].msPerImage("heads")),
+                    med(rs, p -> p[2].msPerImage("decode")), med(rs, p -> p[2].msPerImage("preprocess")),
+                    med(rs, p -> p[2].msPerImage("inference")), med(rs, p -> p[2].msPerImage("heads")),
+                    med(rs, p -> p[2].msPerImage("reply")));
+            wallMs.put(e.getKey() + " b", 1000 / med(rs, p -> p[1].rate()));
+            wallMs.put(e.getKey() + " c", 1000 / med(rs, p -> p[2].rate()));
+            cpuMs.put(e.getKey() + " b", med(rs, p -> cpuMs(p[1])));
+            cpuMs.put(e.getKey() + " c", med(rs, p -> cpuMs(p[2])));
         }
         if (results.containsKey("typical") && results.containsKey("quality")) {
-            System.out.printf("%nquality's cost (quality set − typical set, wall ms per image on %d cores):"
-                            + " (b) %.1f ms, (c) %.1f ms%n", cores, wallMs.get("quality b") - wallMs.get("typical b"),
-                    wallMs.get("quality c") - wallMs.get("typical c"));
+            System.out.printf("%nquality's cost (quality set − typical set, per image): wall on %d cores (b) %.1f ms,"
+                            + " (c) %.1f ms; CPU (b) %.1f ms, (c) server %.1f ms (÷ %d cores: %.1f / %.1f ms)%n", cores,
+                    wallMs.get("quality b") - wallMs.get("typical b"), wallMs.get("quality c") - wallMs.get("typical c"),
+                    cpuMs.get("quality b") - cpuMs.get("typical b"), cpuMs.get("quality c") - cpuMs.get("typical c"),
+                    cores, (cpuMs.get("quality b") - cpuMs.get("typical b")) / cores,
+                    (cpuMs.get("quality c") - cpuMs.get("typical c")) / cores);
         }
     }
 }

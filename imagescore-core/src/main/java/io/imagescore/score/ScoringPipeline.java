@@ -262,7 +262,9 @@ public class ScoringPipeline {
         scope.check("decoding");
         int tensorsPerImage = views.stream().mapToInt(View::tensorCount).sum();
         int maxBatch = pack.encoder().maxBatch();
-        int group = Math.max(1, (maxBatch + tensorsPerImage - 1) / tensorsPerImage);
+        boolean overlap = !"false".equals(System.getProperty(OVERLAP_PROPERTY));
+        int group = overlap ? Math.max(1, (maxBatch + tensorsPerImage - 1) / tensorsPerImage)
+                : Math.max(1, 2 * maxBatch / tensorsPerImage);
         long[] cost = new long[images.size()];
         ImageScoreException[] rejected = new ImageScoreException[images.size()];
         for (int i = 0; i < images.size(); i++) {
@@ -284,6 +286,9 @@ public class ScoringPipeline {
                 Decoding current = next;
                 next = null;
                 current.await(encoding);
+                if (!overlap) {
+                    encoding.run(true);
+                }
                 int nextStart = start + group;
                 if (nextStart < images.size()) {
                     scope.check("decoding images " + nextStart + ".." + (Math.min(images.size(), nextStart + group) - 1));
@@ -300,6 +305,13 @@ public class ScoringPipeline {
         }
         return encoding.results();
     }
+
+    /**
+     * {@code -Dimagescore.pipeline.overlap=false} restores the earlier schedule (decode a group of about two batches,
+     * then encode it, then the next group), for benchmarks that compare the two (bench/overhead-bench.sh); values are
+     * the same either way.
+     */
+    public static final String OVERLAP_PROPERTY = "imagescore.pipeline.overlap";
 
     /** What the pool computes per image: its tensors and its content hash (off the calling thread). */
     private record Decoded(PreprocessedImage image, String sha256) {
