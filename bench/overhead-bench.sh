@@ -3,8 +3,10 @@
 # (a) a bare ORT session on pre-made tensors, (b) the scoring pipeline in-process, (c) Score over gRPC on loopback
 # against the packaged server; rounds alternate a, b, c; prints one table (medians) and the per-round rates.
 # Env: IMAGES (64), BATCH (32 images per Score call), ROUNDS (3), PHASE_S (4 seconds per phase), PORT (18094),
+#      SERVER_JVM_OPTS (extra server JVM flags, e.g. -XX:StartFlightRecording=filename=bench/out/server.jfr),
 #      SETS ("typical=quality_fast,imagenet quality=quality,quality_fast,imagenet"), SKIP_BUILD=1 to reuse the build.
-# Bounded: about (1.5 + ROUNDS) × 3 phases × PHASE_S per set plus two JVM starts (≈ 2–3 min with the defaults).
+# Bounded: about (4.5 + 4 × ROUNDS) × PHASE_S per set (each phase at least one pass over the images) plus two JVM
+# starts: ≈ 3 min with the defaults on an idle 2-core machine.
 set -eu
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,7 +25,7 @@ echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- imagescore
 echo "CPU: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # the score store (result cache) off: every call must compute
 "$java_bin" $jvm_flags -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" -Dimagescore.shared="$root/../shared" \
-  -Dimagescore.score-store.max-bytes=0 -jar imagescore-server/target/quarkus-app/quarkus-run.jar > "$out/overhead-server.log" 2>&1 &
+  -Dimagescore.score-store.max-bytes=0 ${SERVER_JVM_OPTS:-} -jar imagescore-server/target/quarkus-app/quarkus-run.jar > "$out/overhead-server.log" 2>&1 &
 svc=$!
 trap 'kill $svc 2>/dev/null || true' EXIT INT TERM
 i=0

@@ -115,11 +115,13 @@ public final class OverheadBench {
                 Workload w = new Workload(set, pack, engine, env, bare, images, batch, channel);
                 workloads.put(set.name(), w);
                 passes.put(set.name(), w.tensorsPerImage);
-                // warm-up: JIT of both processes, ORT's first runs, the server's pool threads
+                // warm-up: JIT of both processes, ORT's first runs, the server's pool threads. The server's JVM has
+                // seen none of this code yet (the bench JVM has already preprocessed every image for (a)): with a short
+                // warm-up its JIT compiler threads were still ~3 ms of CPU per image in the measured (c) phases.
                 w.bare(seconds / 2);
                 w.pipeline(seconds / 2, registry, false);
                 w.pipeline(seconds / 2, registry, true);
-                w.grpc(seconds / 2, metricsUrl, serverPid);
+                w.grpc(3 * seconds, metricsUrl, serverPid);
                 results.put(set.name(), new ArrayList<>());
             }
             for (int r = 0; r < rounds; r++) {
@@ -138,6 +140,12 @@ public final class OverheadBench {
                 }
             }
             table(results, passes, cores);
+            StringBuilder threads = new StringBuilder();
+            lastServerThreads.entrySet().stream().filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(8)
+                    .forEach(e -> threads.append(String.format(" %s %.2f;", e.getKey(), e.getValue() / lastServerImages / 1e6)));
+            System.out.println("server CPU ms/img by thread in the last (c) phase (ONNX Runtime's own threads are"
+                    + " 'java'):" + threads);
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -249,6 +257,7 @@ public final class OverheadBench {
 
         Phase grpc(double seconds, String metricsUrl, long serverPid) throws Exception {
             Map<String, Double> before = serverStages(metricsUrl);
+            Map<String, Double> threads0 = serverThreadCpuNanos(serverPid);
             double server0 = serverCpuNanos(serverPid);
             long client0 = clientCpuNanos();
             long t0 = System.nanoTime();
@@ -264,9 +273,33 @@ public final class OverheadBench {
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
             double server = serverCpuNanos(serverPid) - server0;
+            lastServerThreads = minus(serverThreadCpuNanos(serverPid), threads0);
+            lastServerImages = done;
             double client = clientCpuNanos() - client0;
             return new Phase(done, wall, minus(serverStages(metricsUrl), before), server, client);
         }
+    }
+
+    /** The server's CPU by thread kind (name without digits) during the last (c) phase, and its images. */
+    static Map<String, Double> lastServerThreads = Map.of();
+    static long lastServerImages;
+
+    /** CPU nanos of the server's threads by name (/proc/PID/task/TID/comm; digits dropped, so pools add up). */
+    static Map<String, Double> serverThreadCpuNanos(long pid) throws IOException {
+        Map<String, Double> out = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String name = Files.readString(t.resolve("comm")).strip().replaceAll("[0-9]+", "N");
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1e7, Double::sum);
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return out;
     }
 
     static Map<String, Double> stages(SimpleMeterRegistry registry) {

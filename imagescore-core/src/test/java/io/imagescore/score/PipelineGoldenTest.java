@@ -48,6 +48,17 @@ class PipelineGoldenTest {
         assertThat(lines(engine)).containsExactlyElementsOf(expected);
     }
 
+    @Test
+    void the_earlier_schedule_gives_the_same_bits() throws IOException {
+        List<String> expected = Files.readAllLines(Shared.root().resolve("imagescore-core/src/test/resources/" + GOLDEN));
+        System.setProperty(ScoringPipeline.OVERLAP_PROPERTY, "false");
+        try {
+            assertThat(lines(engine)).containsExactlyElementsOf(expected);
+        } finally {
+            System.clearProperty(ScoringPipeline.OVERLAP_PROPERTY);
+        }
+    }
+
     /** One line per (mode, image): its error code, or every score's raw float bits and a hash of the embedding. */
     static List<String> lines(Engine engine) {
         List<ImageInput> images = new ArrayList<>();
