@@ -21,12 +21,17 @@ public final class Engine implements AutoCloseable {
     private final ScoringPipeline pipeline;
 
     public Engine(Path packDir, Path sharedDir, int threads) {
+        this(packDir, sharedDir, threads, new SimpleMeterRegistry());
+    }
+
+    /** With the registry the pipeline's stage timers ({@link ScoreMetrics#STAGE_TIMER}) are recorded in. */
+    public Engine(Path packDir, Path sharedDir, int threads, io.micrometer.core.instrument.MeterRegistry registry) {
         this.pack = new PackLoader(sharedDir.toAbsolutePath().normalize()).load(packDir);
         Preprocessor preprocessor = new Preprocessor();
         io.imagescore.pack.PixelPipelines.requireMatching(pack, preprocessor);
         this.backend = new OnnxBackend(new OnnxBackend.Config(threads));
         backend.load(pack.encoder());
-        this.pipeline = new ScoringPipeline(backend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));
+        this.pipeline = new ScoringPipeline(backend, preprocessor, new ScoreMetrics(registry));
     }
 
     public ModelPack pack() {

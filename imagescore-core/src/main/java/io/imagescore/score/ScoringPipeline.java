@@ -231,7 +231,8 @@ public class ScoringPipeline {
 
     /**
      * Decodes, preprocesses and encodes images: the shared first half of scoring, fitting and sorting.
-     * Images are processed in groups so that at most about two encoder batches of tensors are held at once.
+     * Images are decoded in groups of about one encoder batch of tensors; one group is decoded while the tensors
+     * of the groups before it are encoded, so about three to four batches of tensors are held at once per call.
      *
      * <p>Overload and time: every image's pixel count is read from its header first (limits → per-image error, no
      * decode); each group is admitted against the shared pixel/byte budget before it is decoded, and each model call
@@ -245,7 +246,9 @@ public class ScoringPipeline {
         scope.check("decoding");
         int tensorsPerImage = views.stream().mapToInt(View::tensorCount).sum();
         int maxBatch = pack.encoder().maxBatch();
-        int group = Math.max(1, 2 * maxBatch / tensorsPerImage);
+        boolean overlap = this.overlap;
+        int group = overlap ? Math.max(1, (maxBatch + tensorsPerImage - 1) / tensorsPerImage)
+                : Math.max(1, 2 * maxBatch / tensorsPerImage);
         long[] cost = new long[images.size()];
         ImageScoreException[] rejected = new ImageScoreException[images.size()];
         for (int i = 0; i < images.size(); i++) {
@@ -257,24 +260,115 @@ public class ScoringPipeline {
                 rejected[i] = unexpected(images.get(i), e);
             }
         }
-        List<Outcome<EncodedImage>> out = new ArrayList<>(images.size());
-        for (int start = 0; start < images.size(); start += group) {
-            int end = Math.min(images.size(), start + group);
-            scope.check("decoding images " + start + ".." + (end - 1));
-            out.addAll(encodeGroup(pack, images.subList(start, end), java.util.Arrays.copyOfRange(cost, start, end),
-                    java.util.Arrays.copyOfRange(rejected, start, end), views, outputs, mode, scope));
-        }
-        return out;
-    }
-
-    private List<Outcome<EncodedImage>> encodeGroup(ModelPack pack, List<ImageInput> images, long[] cost,
-                                                    ImageScoreException[] rejected, List<View> views,
-                                                    Set<String> outputs, PreprocessMode mode, CallScope scope) {
-        PreprocessedImage[] pre = new PreprocessedImage[images.size()];
-        ImageScoreException[] errors = rejected.clone();
         // a model that normalises inside its graph (the Triton UINT8 variants) gets the pixels: 1 byte per value
         TensorSpec input = backend.inputs(pack.encoder()).getFirst();
         boolean rawPixels = input.type() == Tensor.DataType.UINT8;
+        Encoding encoding = new Encoding(pack, views, outputs, scope, images.size(), input, rawPixels);
+        // Two groups in flight: while the model encodes one group's tensors, the pool decodes the next, so neither the
+        // cores nor the model wait for the other (decoding a group and then encoding it left cores idle in turns).
+        Decoding next = null;
+        try {
+            next = decodeGroup(pack, images, 0, Math.min(images.size(), group), cost, rejected, views, mode, rawPixels,
+                    scope);
+            for (int start = 0; start < images.size(); start += group) {
+                Decoding current = next;
+                next = null;
+                current.await(encoding);
+                if (!overlap) {
+                    encoding.run(true);
+                }
+                int nextStart = start + group;
+                if (nextStart < images.size()) {
+                    scope.check("decoding images " + nextStart + ".." + (Math.min(images.size(), nextStart + group) - 1));
+                    next = decodeGroup(pack, images, nextStart, Math.min(images.size(), nextStart + group), cost,
+                            rejected, views, mode, rawPixels, scope);
+                }
+                encoding.run(false);
+            }
+            encoding.run(true);
+        } finally {
+            if (next != null) {
+                next.cancel();
+            }
+        }
+        return encoding.results();
+    }
+
+    private volatile boolean overlap = true;
+
+    /**
+     * {@code false} restores the earlier schedule (decode a group of about two batches, then encode it, then the next
+     * group), for benchmarks that compare the two (bench/overhead-bench.sh); values are the same either way.
+     */
+    public void overlapDecoding(boolean overlap) {
+        this.overlap = overlap;
+    }
+
+    /** What the pool computes per image: its tensors and its content hash (off the calling thread). */
+    private record Decoded(PreprocessedImage image, String sha256) {
+    }
+
+    /** One group's decodes on the pool, admitted against the pixel/byte budget until they have become tensors. */
+    private final class Decoding {
+        final List<ImageInput> images;
+        final int offset;
+        final ImageScoreException[] errors;
+        final List<Future<Decoded>> futures = new ArrayList<>();
+        final FairBudget.Grant admitted;
+        final CallScope scope;
+
+        Decoding(List<ImageInput> images, int offset, ImageScoreException[] errors, FairBudget.Grant admitted,
+                 CallScope scope) {
+            this.images = images;
+            this.offset = offset;
+            this.errors = errors;
+            this.admitted = admitted;
+            this.scope = scope;
+        }
+
+        /** Waits for every decode, hands the images (or their errors) to {@code encoding}, releases the budget. */
+        void await(Encoding encoding) {
+            try {
+                for (int i = 0; i < images.size(); i++) {
+                    Decoded decoded = null;
+                    if (futures.get(i) != null) {
+                        try {
+                            decoded = futures.get(i).get();
+                        } catch (ExecutionException e) {
+                            if (e.getCause() instanceof ImageScoreException ise && scope.done()
+                                    && (ise.code() == ErrorCode.CANCELLED || ise.code() == ErrorCode.DEADLINE_EXCEEDED)) {
+                                throw ise;
+                            }
+                            errors[i] = e.getCause() instanceof ImageScoreException ise ? ise : unexpected(images.get(i), e.getCause());
+                            metrics.imageError(errors[i].code().name());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new ImageScoreException(ErrorCode.CANCELLED, "interrupted while preprocessing", e);
+                        }
+                    }
+                    encoding.add(offset + i, images.get(i), decoded, errors[i]);
+                }
+            } finally {
+                cancel();
+            }
+        }
+
+        /** Drops queued decodes (no-op for finished ones) and releases the group's budget. */
+        void cancel() {
+            futures.forEach(f -> {
+                if (f != null) {
+                    f.cancel(false);
+                }
+            });
+            admitted.close();
+        }
+    }
+
+    private Decoding decodeGroup(ModelPack pack, List<ImageInput> all, int start, int end, long[] cost,
+                                 ImageScoreException[] rejected, List<View> views, PreprocessMode mode,
+                                 boolean rawPixels, CallScope scope) {
+        List<ImageInput> images = all.subList(start, end);
+        ImageScoreException[] errors = java.util.Arrays.copyOfRange(rejected, start, end);
         long pixels = 0;
         long bytes = 0;
         for (int i = 0; i < images.size(); i++) {
@@ -282,92 +376,139 @@ public class ScoringPipeline {
             if (errors[i] != null) {
                 metrics.imageError(errors[i].code().name());
             } else {
-                pixels += cost[i];
+                pixels += cost[start + i];
                 bytes += images.get(i).size();
             }
         }
         // the group's rasters are admitted together and released once they have become tensors
-        try (FairBudget.Grant admitted = decoding.acquire(scope, pixels, bytes)) {
-            List<Future<PreprocessedImage>> futures = new ArrayList<>(images.size());
+        Decoding d = new Decoding(images, start, errors, decoding.acquire(scope, pixels, bytes), scope);
+        try {
             for (int i = 0; i < images.size(); i++) {
                 if (errors[i] != null) {
-                    futures.add(null);
+                    d.futures.add(null);
                     continue;
                 }
                 ImageInput image = images.get(i);
                 // the call's trace context travels to the pool thread, so its decode spans are the call's children
-                futures.add(cpu.submit(Context.current().wrap(() -> {
+                d.futures.add(cpu.submit(Context.current().wrap(() -> {
                     scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
-                    return rawPixels
+                    PreprocessedImage pre = rawPixels
                             ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, metrics)
                             : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                    return new Decoded(pre, image.sha256() != null ? image.sha256() : sha256(image.data()));
                 })));
             }
-            try {
-                for (int i = 0; i < images.size(); i++) {
-                    if (futures.get(i) == null) {
-                        continue;
-                    }
-                    try {
-                        pre[i] = futures.get(i).get();
-                    } catch (ExecutionException e) {
-                        if (e.getCause() instanceof ImageScoreException ise && scope.done()
-                                && (ise.code() == ErrorCode.CANCELLED || ise.code() == ErrorCode.DEADLINE_EXCEEDED)) {
-                            throw ise;
-                        }
-                        errors[i] = e.getCause() instanceof ImageScoreException ise ? ise : unexpected(images.get(i), e.getCause());
-                        metrics.imageError(errors[i].code().name());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new ImageScoreException(ErrorCode.CANCELLED, "interrupted while preprocessing", e);
-                    }
+        } catch (RuntimeException | Error e) {
+            d.cancel();
+            throw e;
+        }
+        return d;
+    }
+
+    /**
+     * The encoder side of one call: every tensor of every view of every good image, in request order (image, view,
+     * tensor: a fixed order), goes into full model batches that may span images; an image's outputs are averaged per
+     * view as soon as its last tensor is back, and its tensors are dropped once they are in a batch.
+     */
+    private final class Encoding {
+        /**
+         * An image whose tensors are queued or being encoded; {@code rows} gets each output of each tensor. Its tensors
+         * are referenced only from the queue, so each is freed once it has been copied into a batch.
+         */
+        private final class Pending {
+            final int index;
+            final ImageInput image;
+            final String sha256;
+            final int width;
+            final int height;
+            final Map<View, Integer> counts = new EnumMap<>(View.class);
+            final Map<String, float[][]> rows = new HashMap<>();
+            int remaining;
+
+            Pending(int index, ImageInput image, Decoded decoded, int tensors) {
+                this.index = index;
+                this.image = image;
+                this.sha256 = decoded.sha256();
+                this.width = decoded.image().width();
+                this.height = decoded.image().height();
+                this.remaining = tensors;
+                for (String o : outputs) {
+                    rows.put(o, new float[tensors][]);
                 }
-            } finally {
-                futures.forEach(f -> {
-                    if (f != null) {
-                        f.cancel(false); // no-op for finished ones; drops queued decodes when the call ended early
-                    }
-                });
             }
         }
 
-        // Flatten every tensor of every view of every good image, in a fixed order (determinism), then run in chunks.
-        record Slot(int image, View view) {
+        /** {@code tensor}: float[] normalised, or byte[] pixels ({@code rawPixels}). */
+        private record Queued(Pending owner, int slot, Object tensor) {
         }
-        List<Slot> slots = new ArrayList<>();
-        List<Object> tensors = new ArrayList<>(); // float[] or byte[] (rawPixels)
-        for (int i = 0; i < pre.length; i++) {
-            if (pre[i] == null) {
-                continue;
+
+        final ModelPack pack;
+        final List<View> views;
+        final Set<String> outputs;
+        final CallScope scope;
+        final List<Outcome<EncodedImage>> out;
+        final java.util.ArrayDeque<Queued> queue = new java.util.ArrayDeque<>();
+        final int maxBatch;
+        final String inputName;
+        final boolean rawPixels;
+        final int size;
+
+        Encoding(ModelPack pack, List<View> views, Set<String> outputs, CallScope scope, int images, TensorSpec input,
+                 boolean rawPixels) {
+            this.pack = pack;
+            this.views = views;
+            this.outputs = outputs;
+            this.scope = scope;
+            this.out = new ArrayList<>(java.util.Collections.nCopies(images, null));
+            this.maxBatch = pack.encoder().maxBatch();
+            this.inputName = input.name();
+            this.rawPixels = rawPixels;
+            this.size = pack.preprocessing().size();
+        }
+
+        void add(int index, ImageInput image, Decoded decoded, ImageScoreException error) {
+            if (decoded == null) {
+                out.set(index, Outcome.failed(image.id(), error));
+                return;
             }
+            int tensors = 0;
             for (View v : views) {
-                for (Object t : rawPixels ? pre[i].pixels().get(v) : pre[i].views().get(v)) {
-                    slots.add(new Slot(i, v));
-                    tensors.add(t);
+                tensors += decoded.image().tensorCount(v);
+            }
+            Pending p = new Pending(index, image, decoded, tensors);
+            int slot = 0;
+            for (View v : views) {
+                List<?> ts = rawPixels ? decoded.image().pixels().get(v) : decoded.image().views().get(v);
+                p.counts.put(v, ts.size());
+                for (Object t : ts) {
+                    queue.add(new Queued(p, slot++, t));
                 }
             }
         }
-        Map<String, float[][]> rows = new HashMap<>();
-        for (String o : outputs) {
-            rows.put(o, new float[tensors.size()][]);
-        }
-        int maxBatch = pack.encoder().maxBatch();
-        int s = pack.preprocessing().size();
-        int per = 3 * s * s;
-        for (int start = 0; start < tensors.size(); start += maxBatch) {
-            int n = Math.min(maxBatch, tensors.size() - start);
-            scope.check("a model call");
-            Object batch = rawPixels ? new byte[n * per] : new float[n * per];
-            for (int j = 0; j < n; j++) {
-                System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
+
+        /** Runs every full batch queued; with {@code flush} also the last, partial one. */
+        void run(boolean flush) {
+            while (queue.size() >= maxBatch || (flush && !queue.isEmpty())) {
+                batch(Math.min(maxBatch, queue.size()));
             }
-            Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32, new long[] {n, 3, s, s}, batch);
+        }
+
+        private void batch(int n) {
+            scope.check("a model call");
+            int per = 3 * size * size;
+            Object batch = rawPixels ? new byte[n * per] : new float[n * per];
+            Queued[] members = new Queued[n];
+            for (int j = 0; j < n; j++) {
+                members[j] = queue.poll();
+                System.arraycopy(members[j].tensor(), 0, batch, j * per, per);
+            }
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
-                    result = backend.infer(pack.encoder().id(), Map.of(input.name(), batchTensor), outputs,
-                            scope.deadline());
+                    Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32,
+                            new long[] {n, 3, size, size}, batch);
+                    result = backend.infer(pack.encoder().id(), Map.of(inputName, batchTensor), outputs, scope.deadline());
                 } catch (ImageScoreException e) {
                     // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
                     // deadline less its margin) reports the call's end
@@ -388,27 +529,27 @@ public class ScoringPipeline {
                 }
                 int len = t.rowLength();
                 for (int j = 0; j < n; j++) {
-                    rows.get(o)[start + j] = java.util.Arrays.copyOfRange(t.floats(), j * len, (j + 1) * len);
+                    members[j].owner().rows.get(o)[members[j].slot()] =
+                            java.util.Arrays.copyOfRange(t.floats(), j * len, (j + 1) * len);
+                }
+            }
+            for (Queued q : members) {
+                if (--q.owner().remaining == 0) {
+                    finish(q.owner());
                 }
             }
         }
 
-        // Average per (image, view).
-        List<Outcome<EncodedImage>> out = new ArrayList<>(images.size());
-        int cursor = 0;
-        for (int i = 0; i < pre.length; i++) {
-            ImageInput image = images.get(i);
-            if (pre[i] == null) {
-                out.add(Outcome.failed(image.id(), errors[i]));
-                continue;
-            }
+        /** Averages an image's outputs per view. */
+        private void finish(Pending p) {
             Map<View, EncodedImage.ViewOutputs> perView = new EnumMap<>(View.class);
+            int cursor = 0;
             for (View v : views) {
-                int count = pre[i].tensorCount(v);
+                int count = p.counts.get(v);
                 Map<String, float[]> means = new HashMap<>();
                 Map<String, List<float[]>> perTensor = new HashMap<>();
                 for (String o : outputs) {
-                    float[][] r = rows.get(o);
+                    float[][] r = p.rows.get(o);
                     perTensor.put(o, List.of(java.util.Arrays.copyOfRange(r, cursor, cursor + count)));
                     double[] acc = new double[r[cursor].length];
                     for (int k = 0; k < count; k++) {
@@ -426,9 +567,12 @@ public class ScoringPipeline {
                 perView.put(v, new EncodedImage.ViewOutputs(count, means, perTensor));
                 cursor += count;
             }
-            out.add(Outcome.ok(image.id(), new EncodedImage(image.sha256() != null ? image.sha256() : sha256(image.data()), pre[i].width(), pre[i].height(), perView)));
+            out.set(p.index, Outcome.ok(p.image.id(), new EncodedImage(p.sha256, p.width, p.height, perView)));
         }
-        return out;
+
+        List<Outcome<EncodedImage>> results() {
+            return out;
+        }
     }
 
     private static ImageScoreException unexpected(ImageInput image, Throwable t) {

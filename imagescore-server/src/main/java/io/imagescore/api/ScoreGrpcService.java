@@ -77,17 +77,20 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             Prepared p = prepare(request.getOptions());
             List<RequestImage> images = request.getImagesList().stream().map(RequestImage::of).toList();
             List<Outcome<ScoredImage>> results = run(p, images, deadline());
-            ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
-                    .setPreprocessingId(p.preprocessingId());
-            if (p.promptSet() != null) {
-                response.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+            // "reply": building the message and serialising it (grpc-java marshals inside onNext)
+            try (io.imagescore.image.StageClock.Timing ignored = metrics.begin("reply")) {
+                ScoreResponse.Builder response = ScoreResponse.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
+                        .setPreprocessingId(p.preprocessingId());
+                if (p.promptSet() != null) {
+                    response.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
+                }
+                if (p.experiment() != null) {
+                    response.setExperiment(p.experiment());
+                }
+                results.forEach(r -> response.addResults(ScoreMessages.result(r, p.topK())));
+                metrics.request("Score", "ok");
+                responseObserver.onNext(response.build());
             }
-            if (p.experiment() != null) {
-                response.setExperiment(p.experiment());
-            }
-            results.forEach(r -> response.addResults(ScoreMessages.result(r, p.topK())));
-            metrics.request("Score", "ok");
-            responseObserver.onNext(response.build());
             responseObserver.onCompleted();
         } catch (RuntimeException | Error e) {
             fail("Score", responseObserver, e);

@@ -94,15 +94,7 @@ public final class OnnxBackend implements ModelBackend {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, "model " + model.id() + " declares no ONNX file; the embedded backend needs one");
         }
         try {
-            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-            int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : Runtime.getRuntime().availableProcessors();
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.addConfigEntry("session.intra_op.allow_spinning", config.spinning() ? "1" : "0");
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            // int8 weights as uint8: the same features on every x86-64 CPU (see UnsignedInt8Weights)
-            OrtSession session = env.createSession(UnsignedInt8Weights.rewrite(Files.readAllBytes(model.file())).model(), options);
+            OrtSession session = createSession(env, model, config);
             try {
                 check(model, "input", model.inputs(), session.getInputInfo());
                 check(model, "output", model.outputs(), session.getOutputInfo());
@@ -113,6 +105,24 @@ public final class OnnxBackend implements ModelBackend {
             sessions.put(model.id(), new Loaded(model, session));
         } catch (OrtException | IOException e) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, model.file() + ": ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The session this backend runs {@code model} in, with its options (also what a benchmark compares against: the
+     * same model bytes, threads and settings without this class around it).
+     */
+    public static OrtSession createSession(OrtEnvironment env, ModelSpec model, Config config)
+            throws OrtException, IOException {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : Runtime.getRuntime().availableProcessors();
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.addConfigEntry("session.intra_op.allow_spinning", config.spinning() ? "1" : "0");
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // int8 weights as uint8: the same features on every x86-64 CPU (see UnsignedInt8Weights)
+            return env.createSession(UnsignedInt8Weights.rewrite(Files.readAllBytes(model.file())).model(), options);
         }
     }
 
