@@ -52,6 +52,8 @@ public class ScoringPipeline {
     private final FairBudget inference;
     private final ExecutorService cpu;
     private final Limits limits;
+    /** Recent wall time per tensor of each model's calls (under the current load): sizes calls near a deadline. */
+    private final Pace pace = new Pace();
 
     /** Heap-derived default limits (the CLI's embedded mode, tests). */
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
@@ -354,9 +356,10 @@ public class ScoringPipeline {
         int maxBatch = pack.encoder().maxBatch();
         int s = pack.preprocessing().size();
         int per = 3 * s * s;
-        for (int start = 0; start < tensors.size(); start += maxBatch) {
-            int n = Math.min(maxBatch, tensors.size() - start);
+        String modelId = pack.encoder().id();
+        for (int start = 0, n; start < tensors.size(); start += n) {
             scope.check("a model call");
+            n = chunk(Math.min(maxBatch, tensors.size() - start), scope.remainingNanos(), pace.get(modelId));
             Object batch = rawPixels ? new byte[n * per] : new float[n * per];
             for (int j = 0; j < n; j++) {
                 System.arraycopy(tensors.get(start + j), 0, batch, j * per, per);
@@ -365,9 +368,10 @@ public class ScoringPipeline {
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
+                long began = System.nanoTime();
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
-                    result = backend.infer(pack.encoder().id(), Map.of(input.name(), batchTensor), outputs,
-                            scope.deadline());
+                    result = backend.infer(modelId, Map.of(input.name(), batchTensor), outputs, scope.deadline());
+                    pace.observe(modelId, System.nanoTime() - began, n);
                 } catch (ImageScoreException e) {
                     // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
                     // deadline less its margin) reports the call's end
@@ -429,6 +433,20 @@ public class ScoringPipeline {
             out.add(Outcome.ok(image.id(), new EncodedImage(sha256(image.data()), pre[i].width(), pre[i].height(), perView)));
         }
         return out;
+    }
+
+    /**
+     * How many of the {@code wanted} tensors the next model call takes. Without a deadline in sight, all of them (the
+     * model's max batch, most efficient). Close to the deadline, only as many as the recent pace says fit in the time
+     * left (at least one): a run still going at the deadline is terminated only between the model's nodes, and a
+     * node of a full batch takes tens of ms on a loaded CPU (the embedded backend: 150 ms past the deadline at load
+     * average 18), so the last call before the deadline is kept small and the work stops close to it.
+     */
+    static int chunk(int wanted, long remainingNanos, long nanosPerTensor) {
+        if (remainingNanos == Long.MAX_VALUE || nanosPerTensor <= 0) {
+            return wanted;
+        }
+        return (int) Math.max(1, Math.min(wanted, remainingNanos / nanosPerTensor));
     }
 
     private static ImageScoreException unexpected(ImageInput image, Throwable t) {
