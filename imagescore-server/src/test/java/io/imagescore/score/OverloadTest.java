@@ -165,6 +165,9 @@ class OverloadTest {
         }
     }
 
+    /** How late past its deadline a call may end as its caller sees it (the server's own work: 100 ms, see below). */
+    static final long CALLER_SLACK_MS = 600;
+
     private static ImageScoreException encodeFails(ScoringPipeline p, Instant deadline) {
         return catchThrowableOfType(ImageScoreException.class, () -> p.encode(pack, photos, HEAVY,
                 Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
@@ -193,8 +196,9 @@ class OverloadTest {
         System.out.printf("deadline test: ended after %d ms, work ended %d ms after the deadline, %d model calls%n",
                 tookMs, overMs, backend.starts.size());
         assertThat(overMs).as("the last decode or model call ended %d ms after the deadline", overMs).isLessThan(100);
-        // as the caller sees it (in process: plus thread scheduling on a loaded CI machine)
-        assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 300);
+        // as the caller sees it: plus whatever stalls the whole JVM on a loaded machine (seen at load average 14: a
+        // call that ended 612 ms after its start with no decode or model call having run at all)
+        assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + CALLER_SLACK_MS);
         assertThat(backend.startedAfter(deadlineNanos)).as("model calls started after the deadline").isZero();
         // the whole request is 64 × 19 tensors = 38 model calls: the deadline cut it short
         assertThat(backend.starts.size()).isLessThan(38);
@@ -263,7 +267,7 @@ class OverloadTest {
             assertThat(e).isNotNull();
             assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
             System.out.printf("triton deadline test: ended after %d ms, %d ModelInfer calls%n", tookMs, arrivals.size());
-            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 300);
+            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + CALLER_SLACK_MS);
             // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all
             assertThat(arrivals).as("ModelInfer calls").hasSizeLessThan(38);
             assertNoArrivalAfterAndNoneLongerThan(arrivals, deadlineNanos);
