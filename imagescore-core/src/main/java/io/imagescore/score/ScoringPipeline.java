@@ -297,12 +297,18 @@ public class ScoringPipeline {
                     continue;
                 }
                 ImageInput image = images.get(i);
+                // queued work of an ended call is dropped, and an image decoded past the call's end is not made into
+                // tensors (each stage checks the call before it begins)
+                StageClock checked = stage -> {
+                    scope.check("the " + stage + " of image '" + image.id() + "'");
+                    return metrics.begin(stage);
+                };
                 // the call's trace context travels to the pool thread, so its decode spans are the call's children
                 futures.add(cpu.submit(Context.current().wrap(() -> {
-                    scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
+                    scope.check("decoding image '" + image.id() + "'");
                     return rawPixels
-                            ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, metrics)
-                            : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                            ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, checked)
+                            : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, checked);
                 })));
             }
             try {
