@@ -36,9 +36,17 @@ done
 echo "server pid $pid ready; load: $CLIENTS clients x $BATCH-image calls of 12 MP JPEGs, ${DURATION}s, heap $HEAP" >&2
 probe="$SHARED/data/clive/images/1000.JPG"
 res="$OUT/result.txt"
+echo "load.average.before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$res"
 # shellcheck disable=SC2086
 "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx4g -cp "$CP" bench/overload/OverloadClient.java "localhost:$PORT" "$OUT/images" \
-  "$CLIENTS" "$DURATION" "$BATCH" "$probe" | tee "$res"
+  "$CLIENTS" "$DURATION" "$BATCH" "$probe" | tee -a "$res"
+# where calls waited: admission queue waits per budget (count, mean, max) from the server's own metrics
+curl -sf "http://localhost:$PORT/q/metrics" | awk '/^imagescore_queue_wait_seconds_(count|sum|max)\{/ {
+  match($0, /budget="[a-z]+"/); b = substr($0, RSTART + 8, RLENGTH - 9); split($1, n, "{"); v[b, n[1]] = $2; bs[b] = 1 }
+  END { for (b in bs) printf "queue.%s: %d waits, mean %.0f ms, max %.0f ms\n", b,
+    v[b, "imagescore_queue_wait_seconds_count"], 1000 * v[b, "imagescore_queue_wait_seconds_sum"] / (v[b, "imagescore_queue_wait_seconds_count"] + 1e-9),
+    1000 * v[b, "imagescore_queue_wait_seconds_max"] }' | tee -a "$res"
+echo "load.average.after=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$res"
 echo "server.VmHWM=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$pid/status)" | tee -a "$res"
 echo "server.alive=$(kill -0 $pid 2>/dev/null && echo yes || echo NO)" | tee -a "$res"
 echo "server.OutOfMemoryError=$(grep -c OutOfMemoryError "$log" || true)" | tee -a "$res"

@@ -97,16 +97,26 @@ public class OverloadClient {
                 }
             }));
         }
+        // the probe is another user: its own connection, not queued behind the load's 25 MB messages on the same one
+        ManagedChannel probeChannel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        ImageScoreGrpc.ImageScoreBlockingStub probeStub = ImageScoreGrpc.newBlockingStub(probeChannel);
         List<Long> probeOk = new ArrayList<>();
+        long start = System.nanoTime();
+        long slowest = 0;
+        double slowestAt = 0;
         Map<String, Integer> probeOutcomes = new TreeMap<>();
         while (System.nanoTime() < end) {
             long t0 = System.nanoTime();
             String o;
             try {
-                stub.withDeadlineAfter(60, TimeUnit.SECONDS).score(ScoreRequest.newBuilder()
+                probeStub.withDeadlineAfter(60, TimeUnit.SECONDS).score(ScoreRequest.newBuilder()
                         .addImages(ImageInput.newBuilder().setId("probe").setData(probeImage)).build());
                 o = "OK";
                 probeOk.add(System.nanoTime() - t0);
+                if (System.nanoTime() - t0 > slowest) {
+                    slowest = System.nanoTime() - t0;
+                    slowestAt = (t0 - start) / 1e9;
+                }
             } catch (StatusRuntimeException e) {
                 o = outcome(e);
             }
@@ -125,6 +135,7 @@ public class OverloadClient {
         if (!probeOk.isEmpty()) {
             System.out.printf("probe.p50_ms=%.0f%nprobe.p99_ms=%.0f%nprobe.max_ms=%.0f%n", pct(probeOk, 0.50), pct(probeOk, 0.99),
                     probeOk.getLast() / 1e6);
+            System.out.printf("probe.max_sent_at_s=%.1f%n", slowestAt); // seconds into the run
         }
         probeOutcomes.forEach((k, v) -> System.out.println("probe." + k + "=" + v));
 
@@ -141,6 +152,7 @@ public class OverloadClient {
             System.out.println("bomb." + bomb + "=" + o);
         }
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        probeChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     static double pct(List<Long> sorted, double q) {

@@ -52,6 +52,8 @@ public class ScoringPipeline {
     private final FairBudget inference;
     private final ExecutorService cpu;
     private final Limits limits;
+    /** Recent wall time per tensor of each model's calls (under the current load): sizes calls near a deadline. */
+    private final Pace pace = new Pace();
 
     /** Heap-derived default limits (the CLI's embedded mode, tests). */
     public ScoringPipeline(ModelBackend backend, Preprocessor preprocessor, ScoreMetrics metrics) {
@@ -389,12 +391,18 @@ public class ScoringPipeline {
                     continue;
                 }
                 ImageInput image = images.get(i);
+                // queued work of an ended call is dropped, and an image decoded past the call's end is not made into
+                // tensors (each stage checks the call before it begins)
+                StageClock checked = stage -> {
+                    scope.check("the " + stage + " of image '" + image.id() + "'");
+                    return metrics.begin(stage);
+                };
                 // the call's trace context travels to the pool thread, so its decode spans are the call's children
                 d.futures.add(cpu.submit(Context.current().wrap(() -> {
-                    scope.check("decoding image '" + image.id() + "'"); // queued work of an ended call is dropped
+                    scope.check("decoding image '" + image.id() + "'");
                     PreprocessedImage pre = rawPixels
-                            ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, metrics)
-                            : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, metrics);
+                            ? preprocessor.preprocessPixels(image.data(), pack.preprocessing(), views, mode, checked)
+                            : preprocessor.preprocess(image.data(), pack.preprocessing(), views, mode, checked);
                     return new Decoded(pre, image.sha256() != null ? image.sha256() : sha256(image.data()));
                 })));
             }
@@ -489,7 +497,7 @@ public class ScoringPipeline {
         /** Runs every full batch queued; with {@code flush} also the last, partial one. */
         void run(boolean flush) {
             while (queue.size() >= maxBatch || (flush && !queue.isEmpty())) {
-                batch(Math.min(maxBatch, queue.size()));
+                batch(chunk(Math.min(maxBatch, queue.size()), scope.remainingNanos(), pace.get(pack.encoder().id())));
             }
         }
 
@@ -505,10 +513,12 @@ public class ScoringPipeline {
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
+                long began = System.nanoTime();
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
                     Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32,
                             new long[] {n, 3, size, size}, batch);
                     result = backend.infer(pack.encoder().id(), Map.of(inputName, batchTensor), outputs, scope.deadline());
+                    pace.observe(pack.encoder().id(), System.nanoTime() - began, n);
                 } catch (ImageScoreException e) {
                     // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
                     // deadline less its margin) reports the call's end
@@ -573,6 +583,20 @@ public class ScoringPipeline {
         List<Outcome<EncodedImage>> results() {
             return out;
         }
+    }
+
+    /**
+     * How many of the {@code wanted} tensors the next model call takes. Without a deadline in sight, all of them (the
+     * model's max batch, most efficient). Close to the deadline, only as many as the recent pace says fit in the time
+     * left (at least one): a run still going at the deadline is terminated only between the model's nodes, and a
+     * node of a full batch takes tens of ms on a loaded CPU (the embedded backend: 150 ms past the deadline at load
+     * average 18), so the last call before the deadline is kept small and the work stops close to it.
+     */
+    static int chunk(int wanted, long remainingNanos, long nanosPerTensor) {
+        if (remainingNanos == Long.MAX_VALUE || nanosPerTensor <= 0) {
+            return wanted;
+        }
+        return (int) Math.max(1, Math.min(wanted, remainingNanos / nanosPerTensor));
     }
 
     private static ImageScoreException unexpected(ImageInput image, Throwable t) {

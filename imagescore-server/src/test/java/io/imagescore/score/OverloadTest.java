@@ -55,30 +55,32 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 class OverloadTest {
 
-    /** Records the start time of every model call; delegates to the real backend. */
+    /** Records the start and the end of every model call; delegates to the real backend. */
     static final class CountingBackend extends io.imagescore.testing.ForwardingBackend {
         final ConcurrentLinkedQueue<Long> starts = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Long> ends = new ConcurrentLinkedQueue<>();
         volatile CountDownLatch gate; // when set, calls wait on it (to hold the inference slot)
 
         CountingBackend(ModelBackend inner) {
             super(inner);
         }
 
-
-
-
         @Override
         public Map<String, Tensor> infer(String modelId, Map<String, Tensor> inputs, Set<String> outputs, Instant deadline) {
             starts.add(System.nanoTime());
-            CountDownLatch g = gate;
-            if (g != null) {
-                try {
-                    g.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            try {
+                CountDownLatch g = gate;
+                if (g != null) {
+                    try {
+                        g.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
+                return inner.infer(modelId, inputs, outputs, deadline);
+            } finally {
+                ends.add(System.nanoTime());
             }
-            return inner.infer(modelId, inputs, outputs, deadline);
         }
 
 
@@ -87,15 +89,20 @@ class OverloadTest {
         }
     }
 
-    /** Counts full decodes (header reads are not decodes). */
+    /** Counts full decodes (header reads are not decodes) and records when each ended. */
     static final class CountingPreprocessor extends Preprocessor {
         final AtomicInteger decodes = new AtomicInteger();
+        final ConcurrentLinkedQueue<Long> ends = new ConcurrentLinkedQueue<>();
 
         @Override
         public PreprocessedImage preprocess(java.nio.ByteBuffer encoded, PreprocessSpec spec, List<View> views, PreprocessMode mode,
                                             io.imagescore.image.StageClock clock) {
             decodes.incrementAndGet();
-            return super.preprocess(encoded, spec, views, mode, clock);
+            try {
+                return super.preprocess(encoded, spec, views, mode, clock);
+            } finally {
+                ends.add(System.nanoTime());
+            }
         }
 
         @Override
@@ -158,30 +165,53 @@ class OverloadTest {
         }
     }
 
+    /** How late past its deadline a call may end as its caller sees it (the server's own work: 100 ms, see below). */
+    static final long CALLER_SLACK_MS = 600;
+
     private static ImageScoreException encodeFails(ScoringPipeline p, Instant deadline) {
         return catchThrowableOfType(ImageScoreException.class, () -> p.encode(pack, photos, HEAVY,
                 Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
     }
 
     @Test
-    void a_64_image_call_with_a_200_ms_deadline_ends_deadline_exceeded_and_starts_no_model_call_after_it() {
+    void a_64_image_call_with_a_200_ms_deadline_ends_deadline_exceeded_and_starts_no_model_call_after_it() throws Exception {
         backend.starts.clear();
+        backend.ends.clear();
+        preprocessor.ends.clear();
         long t0 = System.nanoTime();
         Instant deadline = Instant.now().plusMillis(200);
         long deadlineNanos = t0 + TimeUnit.MILLISECONDS.toNanos(200);
         ImageScoreException e = encodeFails(pipeline, deadline);
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        Thread.sleep(300); // anything still running after the call ended would record its end here
 
         assertThat(e).isNotNull();
         assertThat(e.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
         assertThat(e.code().status()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-        // the goal is deadline + 100 ms; a decode already running is not interrupted, which costs up to a few
-        // hundred ms on a loaded 2-core CI machine, so the bound here is wider (the model-call check below is exact)
-        assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 800);
-        System.out.printf("deadline test: ended after %d ms, %d model calls started%n", tookMs, backend.starts.size());
+        // the server's own work (every decode and model call of the request) stops within the 100 ms of the
+        // deadline: ONNX Runtime's run is terminated at the deadline and the last call before it is kept small
+        long workEnd = Stream.concat(backend.ends.stream(), preprocessor.ends.stream()).mapToLong(Long::longValue)
+                .max().orElse(t0);
+        long overMs = TimeUnit.NANOSECONDS.toMillis(workEnd - deadlineNanos);
+        System.out.printf("deadline test: ended after %d ms, work ended %d ms after the deadline, %d model calls%n",
+                tookMs, overMs, backend.starts.size());
+        assertThat(overMs).as("the last decode or model call ended %d ms after the deadline", overMs).isLessThan(100);
+        // as the caller sees it: plus whatever stalls the whole JVM on a loaded machine (seen at load average 14: a
+        // call that ended 612 ms after its start with no decode or model call having run at all)
+        assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + CALLER_SLACK_MS);
         assertThat(backend.startedAfter(deadlineNanos)).as("model calls started after the deadline").isZero();
         // the whole request is 64 × 19 tensors = 38 model calls: the deadline cut it short
         assertThat(backend.starts.size()).isLessThan(38);
+    }
+
+    @Test
+    void near_its_deadline_a_call_runs_only_as_many_tensors_as_the_recent_pace_says_fit() {
+        assertThat(ScoringPipeline.chunk(32, Long.MAX_VALUE, 5_000_000)).as("no deadline: the full batch").isEqualTo(32);
+        assertThat(ScoringPipeline.chunk(32, 1_000_000_000, 0)).as("no pace measured yet").isEqualTo(32);
+        assertThat(ScoringPipeline.chunk(32, 1_000_000_000, 5_000_000)).as("a second left at 5 ms a tensor").isEqualTo(32);
+        assertThat(ScoringPipeline.chunk(32, 60_000_000, 5_000_000)).as("60 ms left").isEqualTo(12);
+        assertThat(ScoringPipeline.chunk(7, 60_000_000, 5_000_000)).as("fewer wanted than fit").isEqualTo(7);
+        assertThat(ScoringPipeline.chunk(32, 1_000_000, 5_000_000)).as("always at least one").isEqualTo(1);
     }
 
     /** A 64-image call in its own cancellable gRPC context; the future holds its failure (null when it succeeded). */
@@ -237,14 +267,10 @@ class OverloadTest {
             assertThat(e).isNotNull();
             assertThat(e.code()).as(e.getMessage()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
             System.out.printf("triton deadline test: ended after %d ms, %d ModelInfer calls%n", tookMs, arrivals.size());
-            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + 800);
-            // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all. The
-            // deadline each call carries is checked by the next test on a small request: grpc-java sends the headers
-            // with the serialised message, so with these 19 MB batches the server's clock can start later than the
-            // 20 ms margin on a loaded machine (seen: 17 ms past the caller's deadline at load average 14)
+            assertThat(tookMs).as("ended %d ms after the start", tookMs).isLessThan(200 + CALLER_SLACK_MS);
+            // on a loaded machine decoding may use up all 200 ms, so no ModelInfer may have started at all
             assertThat(arrivals).as("ModelInfer calls").hasSizeLessThan(38);
-            assertThat(arrivals).as("no ModelInfer arrives after the caller's deadline")
-                    .allSatisfy(a -> assertThat(a.atNanos() - deadlineNanos).isNegative());
+            assertNoArrivalAfterAndNoneLongerThan(arrivals, deadlineNanos);
         } finally {
             triton.faults().reset();
             triton.awaitIdle();
@@ -259,17 +285,18 @@ class OverloadTest {
     }
 
     @Test
-    void on_triton_a_held_model_infer_carries_the_callers_deadline_and_expires_with_it() throws Exception {
+    void on_triton_a_held_19_mb_model_infer_carries_the_callers_deadline_and_expires_with_it() throws Exception {
         triton.resetStatistics();
         triton.faults().hang(true); // Triton never answers: only the RPC's own deadline ends it on the server
         try {
             long t0 = System.nanoTime();
             Instant deadline = Instant.now().plusMillis(2000); // room to decode first on a loaded machine
             long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2000);
-            // a small request: the server's deadline clock starts when the headers arrive, which grpc-java sends with
-            // the serialised message (a 64 × 19-view batch is 19 MB, tens of ms on a loaded machine: the margin's size)
+            // 2 images × 19 tensors: the first ModelInfer is a full batch of 32 (19 MB), whose serialisation takes
+            // longer than the deadline margin on a loaded machine. The server's deadline clock starts when the headers
+            // arrive: they must not wait for the message (grpc-java holds a unary call's headers until then).
             ImageScoreException e = catchThrowableOfType(ImageScoreException.class, () -> tritonPipeline.encode(pack,
-                    photos.subList(0, 4), List.of(View.CENTER), Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
+                    photos.subList(0, 2), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, deadline));
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             List<TritonTestServer.InferArrival> arrivals = triton.inferArrivals();
 

@@ -184,9 +184,8 @@ public final class OnnxBackend implements ModelBackend {
         if (loaded == null) {
             throw new ImageScoreException(ErrorCode.MODEL_NOT_READY, "model " + modelId + " is not loaded");
         }
-        long remainingNanos = deadline == null ? Long.MAX_VALUE : Duration.between(Instant.now(), deadline).toNanos();
-        if (remainingNanos <= 0) {
-            throw new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, "the deadline passed before " + modelId + " ran");
+        if (remainingNanos(deadline) <= 0) {
+            throw notStarted(modelId);
         }
         Context context = Context.current();
         if (context.isCancelled()) {
@@ -212,11 +211,17 @@ public final class OnnxBackend implements ModelBackend {
             options = new OrtSession.RunOptions();
             OrtSession.RunOptions ro = options;
             running.add(ro);
+            onCancel = c -> terminate(ro);
+            context.addListener(onCancel, Runnable::run);
+            // measured here, after the inputs were copied (a 32-image batch is 19 MB: tens of ms on a loaded CPU):
+            // the timer fires at the deadline itself, and no run starts after it
+            long remainingNanos = remainingNanos(deadline);
+            if (remainingNanos <= 0) {
+                throw notStarted(modelId);
+            }
             if (deadline != null) {
                 timer = TIMER.schedule(() -> terminate(ro), remainingNanos, TimeUnit.NANOSECONDS);
             }
-            onCancel = c -> terminate(ro);
-            context.addListener(onCancel, Runnable::run);
             try (OrtSession.Result result = loaded.session().run(ortInputs, outputs, ro)) {
                 Map<String, Tensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> e : result) {
@@ -268,6 +273,21 @@ public final class OnnxBackend implements ModelBackend {
             }
             ortInputs.values().forEach(OnnxTensor::close);
         }
+    }
+
+    private static long remainingNanos(Instant deadline) {
+        if (deadline == null) {
+            return Long.MAX_VALUE;
+        }
+        try {
+            return Duration.between(Instant.now(), deadline).toNanos();
+        } catch (ArithmeticException e) {
+            return deadline.isBefore(Instant.now()) ? Long.MIN_VALUE : Long.MAX_VALUE; // centuries away
+        }
+    }
+
+    private static ImageScoreException notStarted(String modelId) {
+        return new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, "the deadline passed before " + modelId + " ran");
     }
 
     /** Asks ONNX Runtime to stop the run between nodes (safe from any thread while the run is registered). */
