@@ -37,11 +37,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * no SIGSEGV in its output).
  *
  * <p>An integration test (maven-failsafe-plugin, {@code ./mvnw verify}): the jar exists only after {@code package}.
- * {@value #DEFAULT_ROUNDS} rounds by default; {@code -Dimagescore.shutdown.rounds=10} for more.
+ * {@value #DEFAULT_ROUNDS} rounds by default, as the overload issue asks ({@code -Dimagescore.shutdown.rounds=N}).
  */
 @Tag("slow")
 class ShutdownProcessIT {
-    static final int DEFAULT_ROUNDS = 3;
+    static final int DEFAULT_ROUNDS = 10;
     static final int EXIT_ON_SIGTERM = 143;
     static final int GRACE_S = 150;
 
