@@ -71,10 +71,10 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
     }
 
     /**
-     * Fits and publishes a head version for {@code request.tenant} (already bound to the caller): the one path of
-     * FitHead and of the rating campaigns' fit action (RatingResource).
+     * Translates a FitHead request into {@link TenantHeads#fit} (which fits and publishes for {@code request.tenant},
+     * already bound to the caller) and its result into the response.
      */
-    FitHeadResponse fit(FitHeadRequest request) {
+    private FitHeadResponse fit(FitHeadRequest request) {
         String tenant = TenantNames.tenant(request.getTenant());
         TenantNames.check("name", request.getName());
         PreprocessMode mode = PreprocessModes.fromProto(request.getPreprocessModeValue());

@@ -2,9 +2,15 @@ package io.imagescore.api;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import io.imagescore.api.v1.FitHeadRequest;
-import io.imagescore.api.v1.FitHeadResponse;
-import io.imagescore.api.v1.FitKind;
+import io.imagescore.fit.Calibrate;
+import io.imagescore.fit.Comparison;
+import io.imagescore.fit.FitKind;
+import io.imagescore.fit.FitReport;
+import io.imagescore.fit.FitSpec;
+import io.imagescore.fit.ImageRef;
+import io.imagescore.fit.LabelledImage;
+import io.imagescore.fit.TenantHeads;
+import io.imagescore.image.PreprocessMode;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.image.PreprocessModes;
@@ -61,10 +67,9 @@ public class RatingService {
     PackRegistry packs;
     @Inject
     ScoringPipeline pipeline;
-    /** The gRPC service bean itself (its qualifier): the fit action takes FitHead's path. */
+    /** The fit action takes FitHead's domain path (built-ins read-only, kind kept, quotas, retention). */
     @Inject
-    @io.quarkus.grpc.GrpcService
-    HeadFittingGrpcService fitting;
+    TenantHeads heads;
 
     /** One campaign's log is appended by one request at a time in this process, so a quota check and its write agree. */
     private final Map<String, ReentrantLock> appendLocks = new ConcurrentHashMap<>();
@@ -403,8 +408,9 @@ public class RatingService {
     public Fitted fit(String tenant, Campaign c, String head) {
         String name = TenantNames.check("head", head == null || head.isEmpty() ? c.name() : head);
         List<Judgement> answers = answers(tenant, c);
-        FitHeadRequest.Builder r = FitHeadRequest.newBuilder().setTenant(tenant).setPack(c.pack()).setName(name)
-                .setDescription("fitted on rating campaign " + c.name());
+        List<LabelledImage> images = new ArrayList<>();
+        List<Comparison> comparisons = new ArrayList<>();
+        FitKind kind;
         int examples;
         if (c.task() == Campaign.Task.RATING) {
             Map<Integer, double[]> sums = new java.util.TreeMap<>();
@@ -413,38 +419,43 @@ public class RatingService {
                 s[0] += j.rating();
                 s[1]++;
             });
-            sums.forEach((i, s) -> r.addImages(labelled(tenant, c, i).setTarget(s[0] / s[1])));
-            r.setKind(FitKind.FIT_KIND_REGRESSION);
+            sums.forEach((i, s) -> images.add(labelled(tenant, c, i, s[0] / s[1])));
+            kind = FitKind.REGRESSION;
             examples = sums.size();
         } else {
             java.util.TreeSet<Integer> used = new java.util.TreeSet<>();
             for (Judgement j : answers) {
                 int better = j.outcome() == PairOutcome.SECOND ? j.second() : j.item();
                 int worse = better == j.item() ? j.second() : j.item();
-                r.addComparisons(io.imagescore.api.v1.Comparison.newBuilder().setBetter(c.images().get(better).sha256())
-                        .setWorse(c.images().get(worse).sha256()).setTie(j.outcome() == PairOutcome.TIE));
+                comparisons.add(new Comparison(c.images().get(better).sha256(), c.images().get(worse).sha256(),
+                        j.outcome() == PairOutcome.TIE ? 0.5 : 1.0));
                 used.add(better);
                 used.add(worse);
             }
-            used.forEach(i -> r.addImages(labelled(tenant, c, i)));
-            r.setKind(FitKind.FIT_KIND_PAIRWISE);
+            used.forEach(i -> images.add(labelled(tenant, c, i, Double.NaN)));
+            kind = FitKind.PAIRWISE;
             examples = answers.size();
         }
         if (examples == 0) {
             throw new ImageScoreException(ErrorCode.INSUFFICIENT_LABELS, "campaign '" + c.name() + "' has no answers to fit on yet");
         }
-        FitHeadResponse out = fitting.fit(r.build());
-        String metrics = out.hasCvRegression()
-                ? String.format(Locale.ROOT, "cv srcc %.3f, plcc %.3f", out.getCvRegression().getSrcc(), out.getCvRegression().getPlcc())
+        ModelPack pack = packs.get(tenant, c.pack());
+        // FitHead's defaults for a request that sets only the name, kind and description
+        FitSpec spec = new FitSpec(name, kind, pack.preprocessing().views(), 0, 5, List.of(), Calibrate.Method.NONE, 0,
+                0, "fitted on rating campaign " + c.name(), "", true, PreprocessMode.EXACT, FitSpec.Classifier.LOGISTIC);
+        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, null);
+        FitReport.CrossValidation cv = published.report().cv();
+        String metrics = cv.regression() != null
+                ? String.format(Locale.ROOT, "cv srcc %.3f, plcc %.3f", cv.regression().srcc(), cv.regression().plcc())
                 : String.format(Locale.ROOT, "cv pairwise accuracy %.3f, kendall tau %.3f",
-                        out.getCvRanking().getPairwiseAccuracy(), out.getCvRanking().getKendallTau());
-        return new Fitted(out.getName(), out.getVersion(), out.getVersionsList(), r.getKind() == FitKind.FIT_KIND_REGRESSION
-                ? "regression" : "pairwise", examples, metrics);
+                        cv.ranking().pairwiseAccuracy(), cv.ranking().kendallTau());
+        return new Fitted(published.head().name(), published.version(), published.versions(),
+                kind == FitKind.REGRESSION ? "regression" : "pairwise", examples, metrics);
     }
 
-    private io.imagescore.api.v1.LabelledImage.Builder labelled(String tenant, Campaign c, int i) {
-        return io.imagescore.api.v1.LabelledImage.newBuilder().setId(c.images().get(i).sha256())
-                .setData(com.google.protobuf.ByteString.copyFrom(image(tenant, c, i)));
+    private LabelledImage labelled(String tenant, Campaign c, int i, double target) {
+        String sha256 = c.images().get(i).sha256();
+        return new LabelledImage(ImageRef.ofBytes(sha256, ByteBuffer.wrap(image(tenant, c, i))), target, null);
     }
 
     private static int index(Campaign c, String field, int i) {
