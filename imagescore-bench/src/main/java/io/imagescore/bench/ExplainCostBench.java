@@ -14,14 +14,15 @@ import java.util.stream.Stream;
 
 /**
  * What explanations add to a Score: the same photos and scores through the embedded pipeline with and without
- * {@code explain}, rounds alternating, one image per call (the service's per-request shape); prints medians of
- * ms/image as a Markdown table. Usage: ExplainCostBench PHOTO_DIR [PHOTOS] [ROUNDS] [THREADS] [SCORES]
- * (SCORES: one comma-separated set instead of the default sets)
+ * {@code explain}, one image per call (the service's per-request shape), in alternating rounds whose order flips
+ * every round (plain, explained, explained, plain, …) so that a drift of the machine's load hits both alike; prints
+ * the medians of ms/image over the rounds as a Markdown table. Usage: ExplainCostBench PHOTO_DIR [PHOTOS=12]
+ * [ROUNDS=7] [THREADS=2] [SCORES] (SCORES: one comma-separated set instead of the default sets)
  */
 public final class ExplainCostBench {
     public static void main(String[] args) throws Exception {
-        int photos = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int photos = args.length > 1 ? Integer.parseInt(args[1]) : 12;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 7;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         List<ImageInput> images = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of(args[0]))) {
@@ -43,8 +44,13 @@ public final class ExplainCostBench {
                 double[] plain = new double[rounds];
                 double[] explained = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
-                    plain[r] = run(e, images, sel, false);
-                    explained[r] = run(e, images, sel, true);
+                    if (r % 2 == 0) {
+                        plain[r] = run(e, images, sel, false);
+                        explained[r] = run(e, images, sel, true);
+                    } else {
+                        explained[r] = run(e, images, sel, true);
+                        plain[r] = run(e, images, sel, false);
+                    }
                 }
                 double p = median(plain);
                 double x = median(explained);

@@ -177,15 +177,19 @@ public class ScoringPipeline {
             }
             float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;
             List<Explanation> explanations = new ArrayList<>();
+            Explainer.Spatial embeddingMaps = null;
             if (explain) {
                 try (StageClock.Timing ignored = metrics.begin("explain")) {
                     for (Selection s : selections) {
                         explanations.add(explain(pack, spatial, s, img));
                     }
                 }
+                if (includeEmbedding && spatial != null) {
+                    embeddingMaps = spatialMaps(pack, spatial, img, pack.preprocessing().views());
+                }
             }
             out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes,
-                    embedding, explanations)));
+                    embedding, explanations, embeddingMaps)));
         }
         return out;
     }
@@ -216,19 +220,23 @@ public class ScoringPipeline {
         if (why != null) {
             return Explanation.none(s.name(), hv.version(), why, img.width(), img.height());
         }
+        return Explainer.explain(s.name(), hv.version(), hv.head(), classes, img.mean(hv.input(), hv.spec().views()),
+                spatialMaps(pack, spatial, img, hv.spec().views()));
+    }
+
+    /** The spatial output of every tensor of {@code views}, each with the window it covers in the image. */
+    private static Explainer.Spatial spatialMaps(ModelPack pack, TensorSpec spatial, EncodedImage img, List<View> views) {
         List<Explainer.SpatialTensor> tensors = new ArrayList<>();
-        for (View v : hv.spec().views()) {
+        for (View v : views) {
             List<float[]> maps = img.views().get(v).perTensor().get(spatial.name());
-            List<io.imagescore.image.Preprocessor.Window> windows =
-                    io.imagescore.image.Preprocessor.windows(img.width(), img.height(), pack.preprocessing(), v);
+            List<Preprocessor.Window> windows = Preprocessor.windows(img.width(), img.height(), pack.preprocessing(), v);
             for (int t = 0; t < maps.size(); t++) {
                 tensors.add(new Explainer.SpatialTensor(v, t, windows.get(t), maps.get(t)));
             }
         }
         List<Long> shape = spatial.shape();
-        return Explainer.explain(s.name(), hv.version(), hv.head(), classes, img.mean(hv.input(), hv.spec().views()),
-                tensors, shape.get(1).intValue(), shape.get(2).intValue(), shape.get(3).intValue(), img.width(),
-                img.height());
+        return new Explainer.Spatial(tensors, shape.get(1).intValue(), shape.get(2).intValue(), shape.get(3).intValue(),
+                img.width(), img.height());
     }
 
     /**
