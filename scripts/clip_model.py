@@ -129,6 +129,7 @@ class VisionTransformer(nn.Module):
         self.transformer = Transformer(w, c.vision_layers, c.vision_heads, c.activation, device)
         self.ln_post = nn.LayerNorm(w, device=device)
         self.proj = nn.Parameter(torch.empty(w, c.embed_dim, device=device))
+        self.grid = c.grid
 
     def forward(self, pixel_values):
         return self.ln_post(self.tokens(pixel_values)[:, 0]) @ self.proj      # the class token, projected
@@ -145,9 +146,8 @@ class VisionTransformer(nn.Module):
         ln_post and projection, so each patch has an embedding in the text embeddings' space (explanations of prompt
         scores; the plain form, not MaskCLIP's value-path variant). The patch map is laid out like a CNN's."""
         x = self.ln_post(self.tokens(pixel_values)) @ self.proj              # [N, 1 + grid², D]
-        n, length, dim = x.shape
-        grid = round((length - 1) ** 0.5)
-        return x[:, 0], x[:, 1:].transpose(1, 2).reshape(n, dim, grid, grid)
+        # sizes from the config, not from x.shape (traced shapes are tensors; -1 keeps the batch axis dynamic)
+        return x[:, 0], x[:, 1:].transpose(1, 2).reshape(-1, self.proj.shape[1], self.grid, self.grid)
 
 
 class CLIP(nn.Module):
