@@ -49,14 +49,15 @@ public final class Explainer {
      *
      * @param classes the classifier's labels, or null for a scalar head
      * @param pooled  the head's input x̄ (the embedding averaged over its views)
+     * @param output  the head's output on x̄ (a classifier's probabilities: the most probable class is explained)
      * @param spatial every tensor of the head's views, each with its spatial map
      */
     public static Explanation explain(String score, String version, Head head, List<String> classes, float[] pooled,
-                                      Spatial spatial) {
+                                      float[] output, Spatial spatial) {
         int target = -1;
         String targetName = "";
         if (classes != null) {
-            float[] p = head.apply(pooled);
+            float[] p = output;
             target = 0;
             for (int c = 1; c < p.length; c++) {
                 if (p[c] > p[target]) {

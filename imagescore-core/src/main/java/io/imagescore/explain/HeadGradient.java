@@ -193,6 +193,21 @@ public final class HeadGradient {
         int panels = (int) Math.max(1, Math.ceil(gamma * (maxSlope + deltaSq) / 4));
         double[] wI0 = new double[n];
         double sumWI1 = 0;
+        // the value from the same distances at α = 1 (no second pass over the support vectors): as KernelHead.apply,
+        // a·s = Σᵢ (kᵢ − mean k − supportMeanᵢ + kernelMean)·cᵢ + a·bias, in double
+        double kSum = 0;
+        double kw = 0;
+        double constant = 0;
+        for (int o = 0; o < outputs; o++) {
+            constant += a[o] * k.bias()[o];
+        }
+        for (int i = 0; i < n; i++) {
+            double ki = Math.exp(-gamma * (rSq[i] + 2 * rDelta[i] + deltaSq));
+            kSum += ki;
+            kw += ki * w[i];
+            constant += (k.kernelMean() - k.supportMean()[i]) * w[i];
+        }
+        double value = kw - kSum / n * (wMean * n) + constant;
         for (int i = 0; i < n; i++) {
             double i0 = 0;
             double i1 = 0;
@@ -217,11 +232,6 @@ public final class HeadGradient {
             for (int j = 0, off = i * dims; j < dims; j++) {
                 gp[j] += c * (proj.bias()[j] - support[off + j]);
             }
-        }
-        float[] s = k.apply(x);
-        double value = 0;
-        for (int o = 0; o < outputs; o++) {
-            value += a[o] * s[o];
         }
         return new Result(value, linear(proj, x, gp).gradient());
     }
