@@ -127,16 +127,9 @@ public final class CompiledPromptSet {
                 }
                 case LevelScore l -> {
                     if (wanted == null || wanted.contains(l.attribute().name())) {
-                        double[] levelCos = new double[l.levels().length];
-                        for (int i = 0; i < levelCos.length; i++) {
-                            levelCos[i] = cos[l.levels()[i]];
-                        }
-                        double[] p = PromptMath.softmax(logitScale, levelCos);
-                        double expected = 0;
-                        for (int i = 0; i < p.length; i++) {
-                            expected += p[i] * l.values()[i];
-                        }
-                        scalars.add(new ScoredImage.Scalar(l.attribute().name(), version, calibrate(l.attribute(), expected)));
+                        double[] p = levelProbabilities(l, cos);
+                        scalars.add(new ScoredImage.Scalar(l.attribute().name(), version,
+                                calibrate(l.attribute(), expected(p, l.values()))));
                     }
                 }
                 case ClassScore k -> {
@@ -191,15 +184,8 @@ public final class CompiledPromptSet {
                 }
                 case LevelScore l -> {
                     if (wanted == null || wanted.contains(l.attribute().name())) {
-                        double[] levelCos = new double[l.levels().length];
-                        for (int i = 0; i < levelCos.length; i++) {
-                            levelCos[i] = cos[l.levels()[i]];
-                        }
-                        double[] p = PromptMath.softmax(logitScale, levelCos);
-                        double value = 0;
-                        for (int i = 0; i < p.length; i++) {
-                            value += p[i] * l.values()[i];
-                        }
+                        double[] p = levelProbabilities(l, cos);
+                        double value = expected(p, l.values());
                         double[] d = new double[img.length];
                         for (int i = 0; i < p.length; i++) {
                             addScaled(d, prompts[l.levels()[i]], logitScale * p[i] * (l.values()[i] - value));
@@ -228,6 +214,23 @@ public final class CompiledPromptSet {
             }
         }
         return out;
+    }
+
+    /** softmax(s·cos) over the level prompts of {@code l}. */
+    private double[] levelProbabilities(LevelScore l, double[] cos) {
+        double[] levelCos = new double[l.levels().length];
+        for (int i = 0; i < levelCos.length; i++) {
+            levelCos[i] = cos[l.levels()[i]];
+        }
+        return PromptMath.softmax(logitScale, levelCos);
+    }
+
+    private static double expected(double[] p, double[] values) {
+        double e = 0;
+        for (int i = 0; i < p.length; i++) {
+            e += p[i] * values[i];
+        }
+        return e;
     }
 
     private static void addScaled(double[] acc, float[] v, double scale) {
