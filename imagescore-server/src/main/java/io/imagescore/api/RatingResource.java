@@ -158,6 +158,77 @@ public class RatingResource {
         return fitted;
     }
 
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TuneBody(String pack, String promptSet, String viewpoint, List<RatingService.Candidate> candidates, Integer folds,
+                           Long seed, Boolean activate, Boolean dryRun) {
+    }
+
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Tuned(String promptSet, String version, boolean reliable, String verdict, String report) {
+    }
+
+    /**
+     * The label-tuning action (rating campaigns): a new version of prompt set {@code prompt_set} tuned on the ratings;
+     * {@code version} is null when no candidate was reliable (the report says why) or on a dry run.
+     */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/tune")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Tuned tune(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign, TuneBody body) {
+        owner(tenant);
+        if (body == null) {
+            throw RatingService.invalid("body", "send the tuning as JSON: prompt_set, candidates [{positive, negative}]");
+        }
+        List<io.imagescore.prompt.PromptSet.Pair> pairs = body.candidates() == null ? List.of()
+                : body.candidates().stream().map(RatingService.Candidate::pair).toList();
+        RatingService.TuneSpec spec = new RatingService.TuneSpec(body.pack(), body.promptSet(),
+                new io.imagescore.prompt.LabelTuning.Viewpoint(body.viewpoint(), pairs, null), body.folds() == null ? 0 : body.folds(), 0,
+                body.seed() == null ? 0 : body.seed(), Boolean.TRUE.equals(body.activate()), Boolean.TRUE.equals(body.dryRun()),
+                io.imagescore.image.PreprocessModes.fromProto(0));
+        PromptTuning.Tuned t = rating.tune(tenant, rating.campaign(tenant, campaign), spec);
+        var v = t.result().report().viewpoints().getFirst();
+        metrics.request("RatingTune", "ok");
+        return new Tuned(body.promptSet(), t.created() == null ? null : t.created().version(), v.reliable(), v.verdict(),
+                io.imagescore.prompt.LabelTuning.table(t.result().report(), 10));
+    }
+
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Deleted(String name, long judgements, int images, long imageBytes) {
+    }
+
+    /** Deletes the campaign, its answers and the images no other campaign of the tenant uses. */
+    @jakarta.ws.rs.DELETE
+    @Path("api/{tenant}/campaigns/{campaign}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Deleted delete(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign) {
+        owner(tenant);
+        var d = rating.delete(tenant, campaign);
+        metrics.request("RatingDeleteCampaign", "ok");
+        return new Deleted(campaign, d.judgements(), d.images(), d.imageBytes());
+    }
+
+    /** {@code count} new raters: their links, shown only in this reply. */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/raters")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, List<RatingService.RaterLink>> addRaters(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
+                                                               @QueryParam("count") Integer count) {
+        owner(tenant);
+        String scheme = request.isSSL() ? "https" : "http";
+        return Map.of("raters", rating.addRaters(tenant, campaign, count == null ? 1 : count, scheme + "://" + request.authority()));
+    }
+
+    /** Revokes a rater's token; their answers stay. Replies with the campaign's summary. */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/raters/{rater}/revoke")
+    @Produces(MediaType.APPLICATION_JSON)
+    public RatingService.Summary revoke(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
+                                        @PathParam("rater") String rater) {
+        owner(tenant);
+        return rating.summary(tenant, rating.revokeRater(tenant, campaign, rater));
+    }
+
     // ---------------------------------------------------------------- rater
 
     @GET

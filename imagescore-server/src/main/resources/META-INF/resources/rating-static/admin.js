@@ -58,6 +58,14 @@
         fit.setAttribute('aria-label', 'Fit a head on ' + s.name);
         fit.addEventListener('click', () => fitHead(s.name));
         tr.children[2].append(fit);
+        if (s.task === 'rating') {
+          const tune = document.createElement('button');
+          tune.type = 'button';
+          tune.textContent = 'Tune labels';
+          tune.setAttribute('aria-label', 'Tune prompt wordings on the ratings of ' + s.name);
+          tune.addEventListener('click', () => tuneLabels(s.name));
+          tr.children[2].append(' ', tune);
+        }
         body.append(tr);
       }
       say(list.campaigns.length + ' campaign(s)');
@@ -85,6 +93,23 @@
     try {
       const f = await call('POST', '/' + name + '/fit');
       say('Fitted head ' + f.head + ' version ' + f.version + ' (' + f.kind + ', ' + f.examples + ' examples; ' + f.metrics + ')');
+    } catch (e) {
+      say(e.message, true);
+    }
+  }
+
+  async function tuneLabels(name) {
+    say('Tuning labels…');
+    try {
+      const candidates = $('tune-candidates').value.split('\n').map(l => l.split(' / '))
+        .filter(p => p.length === 2 && p[0].trim() && p[1].trim())
+        .map(p => ({ positive: p[0].trim(), negative: p[1].trim() }));
+      const t = await call('POST', '/' + name + '/tune', {
+        pack: $('tune-pack').value, prompt_set: $('tune-set').value, candidates, activate: true
+      });
+      say(t.version
+        ? 'Tuned prompt set ' + t.prompt_set + ' version ' + t.version + ' (' + t.verdict + ')'
+        : 'No new version of prompt set ' + t.prompt_set + ': ' + t.verdict);
     } catch (e) {
       say(e.message, true);
     }

@@ -85,7 +85,10 @@ class RaterPageIT {
         ApiKeys.NewKey other = ApiKeys.create("other", Set.of(Role.CONFIGURE));
         Path keys = tmp.resolve("keys");
         Files.writeString(keys, owner.line() + "\n" + other.line() + "\n");
-        Map<String, String> props = Map.of("imagescore.security.api-keys-file", keys.toString());
+        // the tiny CLIP test pack beside the default one: the tune button needs a text encoder
+        Map<String, String> props = Map.of("imagescore.security.api-keys-file", keys.toString(), "imagescore.packs.dirs",
+                Shared.root().resolve("packs/mobilenetv2-default") + ","
+                        + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"));
         server = ServerProcess.start(tmp.resolve("server"), props);
 
         // a 20-image rating campaign from the shared CLIVE photos
@@ -195,6 +198,26 @@ class RaterPageIT {
         browser.findElement(fit).click();
         new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().startsWith("Fitted"));
         assertThat(browser.findElement(By.id("status")).getText()).startsWith("Fitted head photos version 1 (regression, 20 examples");
+
+        // the tune button (keyboard: focus it, Enter) runs label tuning on the ratings and shows the prompt set's new
+        // version, or why there is none: these ratings (i % 4 + 1 in showing order) need not follow any wording
+        browser.findElement(By.id("tune-pack")).sendKeys("clip-tiny");
+        WebElement tune = browser.findElement(By.cssSelector("button[aria-label='Tune prompt wordings on the ratings of photos']"));
+        assertThat(tune.getAccessibleName()).isNotBlank();
+        tune.sendKeys(Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().matches("(Tuned|No new).*"));
+        assertThat(browser.findElement(By.id("status")).getText()).matches(
+                "Tuned prompt set rated version 1 \\(reliable: .*|No new version of prompt set rated: no reliable pair: .*");
+        screenshot("RaterPageIT-owner.png");
+
+        // a revoked token: 403 RATER_REVOKED on the page and its API; the answers stay in the export
+        call("POST", "/rating/api/acme/campaigns/photos/raters/r1/revoke", owner.key(), null, 200);
+        assertThat(call("GET", "/rating/api/acme/campaigns/photos/state?token=" + token, null, null, 403).path("error")
+                .path("reason").asText()).isEqualTo("RATER_REVOKED");
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(pageUrl(token))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(403);
+        assertThat(page.body()).contains("was revoked");
+        assertThat(text("/rating/api/acme/campaigns/photos/export?format=csv", owner.key()).lines().skip(1)).hasSize(20);
 
 
         // a pairwise campaign: ← / A, → / B, C / Space by keyboard, exported with the side each answer chose
