@@ -45,9 +45,7 @@ public final class LocalCampaignStore implements CampaignStore {
     @Override
     public void create(String tenant, Campaign campaign) {
         Path dir = campaignDir(tenant, campaign.name());
-        ReentrantLock lock = lock(tenant);
-        lock.lock();
-        try {
+        locked(tenant, () -> {
             for (Campaign.Image im : campaign.images()) {
                 if (!Files.isRegularFile(imageFile(tenant, im.sha256()))) {
                     throw Campaign.notStored(tenant, im);
@@ -56,33 +54,22 @@ public final class LocalCampaignStore implements CampaignStore {
             if (!DurableFiles.createFile(dir.resolve("campaign.json"), JSON.writeValueAsBytes(campaign))) {
                 throw Campaign.exists(campaign.name());
             }
-        } catch (IOException e) {
-            throw io("store campaign " + tenant + "/" + campaign.name(), e);
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        }, "store campaign " + tenant + "/" + campaign.name());
     }
 
     @Override
     public Campaign update(String tenant, String name, UnaryOperator<Campaign> change) {
-        ReentrantLock lock = lock(tenant);
-        lock.lock();
-        try {
+        return locked(tenant, () -> {
             Campaign changed = change.apply(get(tenant, name));
             DurableFiles.replaceFile(campaignDir(tenant, name).resolve("campaign.json"), JSON.writeValueAsBytes(changed));
             return changed;
-        } catch (IOException e) {
-            throw io("update campaign " + tenant + "/" + name, e);
-        } finally {
-            lock.unlock();
-        }
+        }, "update campaign " + tenant + "/" + name);
     }
 
     @Override
     public Deleted delete(String tenant, String name) {
-        ReentrantLock lock = lock(tenant);
-        lock.lock();
-        try {
+        return locked(tenant, () -> {
             Campaign c = get(tenant, name);
             long entries = seqFiles(campaignDir(tenant, name).resolve("judgements")).size();
             // one rename takes the campaign and its log away together; a crash after it leaves a temporary only
@@ -105,11 +92,7 @@ public final class LocalCampaignStore implements CampaignStore {
             }
             DurableFiles.forceDirectory(imageFile(tenant, c.images().getFirst().sha256()).getParent());
             return new Deleted(entries, images, bytes);
-        } catch (IOException e) {
-            throw io("delete campaign " + tenant + "/" + name, e);
-        } finally {
-            lock.unlock();
-        }
+        }, "delete campaign " + tenant + "/" + name);
     }
 
     @Override
@@ -178,13 +161,7 @@ public final class LocalCampaignStore implements CampaignStore {
     @Override
     public Judgement append(String tenant, String campaign, Judgement j) {
         // under the tenant's lock: a delete cannot run between the check and the write and leave an orphan log behind
-        ReentrantLock lock = lock(tenant);
-        lock.lock();
-        try {
-            return appendLocked(tenant, campaign, j);
-        } finally {
-            lock.unlock();
-        }
+        return locked(tenant, () -> appendLocked(tenant, campaign, j), "store a judgement of " + tenant + "/" + campaign);
     }
 
     private Judgement appendLocked(String tenant, String campaign, Judgement j) {
@@ -251,8 +228,21 @@ public final class LocalCampaignStore implements CampaignStore {
      * The tenant's writers in this process take turns (create, update, delete, append). The data directory has one
      * writing server: appends of two processes would still get distinct numbers, but deletes assume one process.
      */
-    private ReentrantLock lock(String tenant) {
-        return locks.computeIfAbsent(TenantNames.check("tenant", tenant), t -> new ReentrantLock());
+    private <T> T locked(String tenant, IoWork<T> work, String what) {
+        ReentrantLock lock = locks.computeIfAbsent(TenantNames.check("tenant", tenant), t -> new ReentrantLock());
+        lock.lock();
+        try {
+            return work.run();
+        } catch (IOException e) {
+            throw io(what, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoWork<T> {
+        T run() throws IOException;
     }
 
     private Path campaignDir(String tenant, String name) {

@@ -71,7 +71,7 @@ public class RatingService {
     PackRegistry packs;
     @Inject
     ScoringPipeline pipeline;
-    /** The fit action takes FitHead's domain path (built-ins read-only, kind kept, quotas, retention). */
+    /** The fit action takes FitHead's domain path (built-ins read-only, kind kept, quotas, retention, deadline). */
     @Inject
     TenantHeads heads;
     /** The tune action takes TuneLabels' path (base version, quotas, storing, retention). */
@@ -520,7 +520,7 @@ public class RatingService {
         // FitHead's defaults for a request that sets only the name, kind and description
         FitSpec spec = new FitSpec(name, kind, pack.preprocessing().views(), 0, 5, List.of(), Calibrate.Method.NONE, 0,
                 0, "fitted on rating campaign " + c.name(), "", true, PreprocessMode.EXACT, FitSpec.Classifier.LOGISTIC);
-        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, null);
+        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, ScoreGrpcService.deadline());
         FitReport.CrossValidation cv = published.report().cv();
         String metrics = cv.regression() != null
                 ? String.format(Locale.ROOT, "cv srcc %.3f, plcc %.3f", cv.regression().srcc(), cv.regression().plcc())

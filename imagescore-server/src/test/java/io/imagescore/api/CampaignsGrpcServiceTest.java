@@ -25,10 +25,8 @@ import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.api.v1.TuneCampaignLabelsRequest;
 import io.imagescore.api.v1.TuneLabelsResponse;
 import io.imagescore.api.v1.TuningViewpoint;
-import io.imagescore.tenant.ApiKeys;
 import io.imagescore.testing.Shared;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
@@ -39,7 +37,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -62,28 +59,9 @@ import static org.hamcrest.Matchers.equalTo;
  * nothing.
  */
 @QuarkusTest
-@TestProfile(CampaignsGrpcServiceTest.Keys.class)
+@TestProfile(TenancyTest.Keys.class) // the same application as TenancyTest: no extra boot
 class CampaignsGrpcServiceTest {
-    static final String OWNER = "isk_campaigns-owner", OTHER = "isk_campaigns-other", READER = "isk_campaigns-reader";
-
-    public static class Keys implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                Path keys = Files.createTempFile("campaigns-keys", ".txt");
-                Files.writeString(keys, String.join("\n", ApiKeys.hash(OWNER) + " acme score,configure",
-                        ApiKeys.hash(OTHER) + " globex score,configure", ApiKeys.hash(READER) + " acme score", ""));
-                Files.setLastModifiedTime(keys, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 10_000));
-                return Map.of(
-                        "imagescore.packs.dirs", Shared.root().resolve("packs/mobilenetv2-default") + ","
-                                + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"),
-                        "imagescore.data-dir", Files.createTempDirectory("imagescore-campaigns").toString(),
-                        "imagescore.security.api-keys-file", keys.toString());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    }
+    static final String OWNER = TenancyTest.KEY_A, OTHER = TenancyTest.KEY_B, READER = TenancyTest.KEY_A_READ;
 
     ManagedChannel channel;
     final Map<String, CampaignsGrpc.CampaignsBlockingStub> campaigns = new HashMap<>();
@@ -121,7 +99,7 @@ class CampaignsGrpcServiceTest {
         List<Map<String, String>> images = paths.stream().map(p -> Map.of("name", p.substring(p.lastIndexOf('/') + 1),
                 "data", Base64.getEncoder().encodeToString(Shared.bytes(p)))).toList();
         return owner().contentType(ContentType.JSON).body(Map.of("name", name, "task", task, "raters", raters, "images", images))
-                .post("/rating/api/acme/campaigns").then().statusCode(201).extract().path("raters[0].token");
+                .post("/rating/api/tenant-a/campaigns").then().statusCode(201).extract().path("raters[0].token");
     }
 
     /**
@@ -144,12 +122,12 @@ class CampaignsGrpcServiceTest {
         String token = create("rooms", "rating", paths, 1);
         Map<Integer, Integer> planted = new HashMap<>();
         for (int n = 0; n < paths.size(); n++) {
-            int item = given().get("/rating/api/acme/campaigns/rooms/state?token=" + token).then().statusCode(200)
+            int item = given().get("/rating/api/tenant-a/campaigns/rooms/state?token=" + token).then().statusCode(200)
                     .extract().path("item.index");
             int rating = 1 + sorted.indexOf(probe.get(item)) * 4 / paths.size();
             planted.put(item, rating);
             given().contentType(ContentType.JSON).body(Map.of("item", item, "rating", rating))
-                    .post("/rating/api/acme/campaigns/rooms/answers?token=" + token).then().statusCode(200);
+                    .post("/rating/api/tenant-a/campaigns/rooms/answers?token=" + token).then().statusCode(200);
         }
 
         TuneLabelsResponse tuned = campaigns.get(OWNER).tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setCampaign("rooms")
@@ -159,14 +137,14 @@ class CampaignsGrpcServiceTest {
                         .addCandidates(PromptPair.newBuilder().setPositive("Bright photo.").setNegative("Dark photo."))
                         .addCandidates(PromptPair.newBuilder().setPositive("A photo of a kitchen.").setNegative("A photo of a bedroom.")))
                 .build());
-        assertThat(tuned.getCreated().getTenant()).isEqualTo("acme");
+        assertThat(tuned.getCreated().getTenant()).isEqualTo("tenant-a");
         assertThat(tuned.getCreated().getName()).isEqualTo("tuned");
         assertThat(tuned.getCreated().getVersion()).isEqualTo("1");
         assertThat(tuned.getReportTable()).contains("viewpoint rooms: 24 images").contains("chosen: \"Bright photo.\" / \"Dark photo.\"");
         // the page's JSON action runs the same path: the next version of the same prompt set
         owner().contentType(ContentType.JSON).body(Map.of("pack", "clip-tiny", "prompt_set", "tuned", "viewpoint", "rooms",
                         "folds", 4, "seed", 5, "candidates", List.of(Map.of("positive", "Bright photo.", "negative", "Dark photo."))))
-                .post("/rating/api/acme/campaigns/rooms/tune").then().statusCode(200)
+                .post("/rating/api/tenant-a/campaigns/rooms/tune").then().statusCode(200)
                 .body("version", equalTo("2")).body("reliable", equalTo(true)).body("prompt_set", equalTo("tuned"));
 
         FitCampaignHeadResponse fitted = campaigns.get(OWNER).fitCampaignHead(FitCampaignHeadRequest.newBuilder()
@@ -204,29 +182,29 @@ class CampaignsGrpcServiceTest {
     void raters_are_added_and_revoked_and_campaigns_deleted_with_their_images() throws IOException {
         List<String> paths = List.of("data/clive/images/1010.JPG", "data/clive/images/1011.JPG", "data/clive/images/1012.JPG");
         String first = create("lifecycle", "rating", paths, 1);
-        int item = given().get("/rating/api/acme/campaigns/lifecycle/state?token=" + first).then().statusCode(200).extract().path("item.index");
+        int item = given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + first).then().statusCode(200).extract().path("item.index");
         given().contentType(ContentType.JSON).body(Map.of("item", item, "rating", 2))
-                .post("/rating/api/acme/campaigns/lifecycle/answers?token=" + first).then().statusCode(200);
+                .post("/rating/api/tenant-a/campaigns/lifecycle/answers?token=" + first).then().statusCode(200);
 
         List<RaterToken> added = campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(2).build())
                 .getRatersList();
         assertThat(added).extracting(RaterToken::getRater).containsExactly("r2", "r3");
         assertThat(added.get(0).getToken()).startsWith("rtk_");
-        assertThat(added.get(0).getPath()).isEqualTo("/rating/acme/lifecycle?token=" + added.get(0).getToken());
+        assertThat(added.get(0).getPath()).isEqualTo("/rating/tenant-a/lifecycle?token=" + added.get(0).getToken());
         given().get(added.get(0).getPath()).then().statusCode(200).body(containsString("lifecycle"));
-        given().get("/rating/api/acme/campaigns/lifecycle/state?token=" + added.get(1).getToken()).then().statusCode(200)
+        given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(1).getToken()).then().statusCode(200)
                 .body("rater", equalTo("r3")).body("done", equalTo(0));
 
         CampaignSummary revoked = campaigns.get(OWNER).revokeRater(RevokeRaterRequest.newBuilder().setCampaign("lifecycle").setRater("r1").build());
         assertThat(revoked.getRatersList()).filteredOn(r -> !r.getRevoked().isEmpty()).extracting(r -> r.getId()).containsExactly("r1");
-        RatingResourceTest.refused(given().get("/rating/api/acme/campaigns/lifecycle/state?token=" + first).then(), 403,
+        RatingResourceTest.refused(given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + first).then(), 403,
                 "RATER_REVOKED", "rater r1 in campaign 'lifecycle' was revoked");
         RatingResourceTest.refused(given().contentType(ContentType.JSON).body(Map.of("item", 0, "rating", 1))
-                .post("/rating/api/acme/campaigns/lifecycle/answers?token=" + first).then(), 403, "RATER_REVOKED", "new link");
-        given().get("/rating/acme/lifecycle?token=" + first).then().statusCode(403).body(containsString("RATER_REVOKED"));
+                .post("/rating/api/tenant-a/campaigns/lifecycle/answers?token=" + first).then(), 403, "RATER_REVOKED", "new link");
+        given().get("/rating/tenant-a/lifecycle?token=" + first).then().statusCode(403).body(containsString("RATER_REVOKED"));
         // the other raters go on; the revoked rater's answer stays
-        given().get("/rating/api/acme/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then().statusCode(200);
-        owner().get("/rating/api/acme/campaigns/lifecycle").then().statusCode(200).body("raters", equalTo(2))
+        given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then().statusCode(200);
+        owner().get("/rating/api/tenant-a/campaigns/lifecycle").then().statusCode(200).body("raters", equalTo(2))
                 .body("revoked", equalTo(List.of("r1"))).body("agreement.answers", equalTo(1));
         assertStatus(() -> campaigns.get(OWNER).revokeRater(RevokeRaterRequest.newBuilder().setCampaign("lifecycle").setRater("r9").build()),
                 Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "no rater 'r9'");
@@ -237,14 +215,14 @@ class CampaignsGrpcServiceTest {
 
         // another campaign shares one image: deleting 'lifecycle' keeps it, deletes the other two
         create("keeper", "rating", List.of(paths.get(2), "data/clive/images/1013.JPG"), 1);
-        long before = owner().get("/rating/api/acme/campaigns").then().statusCode(200).extract().jsonPath().getList("campaigns").size();
+        long before = owner().get("/rating/api/tenant-a/campaigns").then().statusCode(200).extract().jsonPath().getList("campaigns").size();
         DeleteCampaignResponse d = campaigns.get(OWNER).deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("lifecycle").build());
         assertThat(d.getJudgements()).isEqualTo(1);
         assertThat(d.getImages()).isEqualTo(2);
         assertThat(d.getImageBytes()).isEqualTo(Shared.bytes(paths.get(0)).length + Shared.bytes(paths.get(1)).length);
         assertThat(campaigns.get(OWNER).listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
                 .extracting(CampaignSummary::getName).doesNotContain("lifecycle").contains("keeper").hasSize((int) before - 1);
-        RatingResourceTest.refused(given().get("/rating/api/acme/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then(),
+        RatingResourceTest.refused(given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then(),
                 404, "UNKNOWN_CAMPAIGN", "no campaign 'lifecycle'");
         assertStatus(() -> campaigns.get(OWNER).deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("lifecycle").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "lifecycle");
@@ -252,9 +230,9 @@ class CampaignsGrpcServiceTest {
         String gone = io.imagescore.score.ScoringPipeline.sha256(Shared.bytes(paths.get(0)));
         RatingResourceTest.refused(owner().contentType(ContentType.JSON).body(Map.of("name", "again", "task", "rating", "images",
                 List.of(Map.of("sha256", gone), Map.of("name", "x.jpg", "data", Base64.getEncoder().encodeToString(
-                        Shared.bytes(paths.get(1))))))).post("/rating/api/acme/campaigns").then(), 404, "NOT_STORED", "upload its data");
+                        Shared.bytes(paths.get(1))))))).post("/rating/api/tenant-a/campaigns").then(), 404, "NOT_STORED", "upload its data");
         // the page's JSON API deletes too
-        owner().delete("/rating/api/acme/campaigns/keeper").then().statusCode(200).body("images", equalTo(2)).body("judgements", equalTo(0));
+        owner().delete("/rating/api/tenant-a/campaigns/keeper").then().statusCode(200).body("images", equalTo(2)).body("judgements", equalTo(0));
     }
 
     @Test
@@ -264,26 +242,26 @@ class CampaignsGrpcServiceTest {
         assertThat(other.listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
                 .extracting(CampaignSummary::getName).doesNotContain("private");
         List<Runnable> acmeCalls = List.of(
-                () -> other.listCampaigns(ListCampaignsRequest.newBuilder().setTenant("acme").build()),
-                () -> other.exportJudgements(ExportJudgementsRequest.newBuilder().setTenant("acme").setCampaign("private").build()).hasNext(),
-                () -> other.fitCampaignHead(FitCampaignHeadRequest.newBuilder().setTenant("acme").setCampaign("private").build()),
-                () -> other.tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setTenant("acme").setCampaign("private").build()),
-                () -> other.addRaters(AddRatersRequest.newBuilder().setTenant("acme").setCampaign("private").setCount(1).build()),
-                () -> other.revokeRater(RevokeRaterRequest.newBuilder().setTenant("acme").setCampaign("private").setRater("r1").build()),
-                () -> other.deleteCampaign(DeleteCampaignRequest.newBuilder().setTenant("acme").setCampaign("private").build()));
+                () -> other.listCampaigns(ListCampaignsRequest.newBuilder().setTenant("tenant-a").build()),
+                () -> other.exportJudgements(ExportJudgementsRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()).hasNext(),
+                () -> other.fitCampaignHead(FitCampaignHeadRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()),
+                () -> other.tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()),
+                () -> other.addRaters(AddRatersRequest.newBuilder().setTenant("tenant-a").setCampaign("private").setCount(1).build()),
+                () -> other.revokeRater(RevokeRaterRequest.newBuilder().setTenant("tenant-a").setCampaign("private").setRater("r1").build()),
+                () -> other.deleteCampaign(DeleteCampaignRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()));
         for (Runnable call : acmeCalls) {
-            assertStatus(call, Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "cannot act on tenant 'acme'");
+            assertStatus(call, Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "cannot act on tenant 'tenant-a'");
         }
         // its own tenant has no such campaign
         assertStatus(() -> other.exportJudgements(ExportJudgementsRequest.newBuilder().setCampaign("private").build()).hasNext(),
-                Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "tenant 'globex' has no campaign 'private'");
+                Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "tenant 'tenant-b' has no campaign 'private'");
         assertStatus(() -> other.deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("private").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "no campaign 'private'");
         // nor over HTTP
-        RatingResourceTest.refused(given().header("Authorization", "Bearer " + OTHER).delete("/rating/api/acme/campaigns/private").then(),
-                403, "TENANT_MISMATCH", "cannot act on tenant 'acme'");
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + OTHER).delete("/rating/api/tenant-a/campaigns/private").then(),
+                403, "TENANT_MISMATCH", "cannot act on tenant 'tenant-a'");
         RatingResourceTest.refused(given().header("Authorization", "Bearer " + OTHER)
-                .post("/rating/api/acme/campaigns/private/raters/r1/revoke").then(), 403, "TENANT_MISMATCH", "acme");
+                .post("/rating/api/tenant-a/campaigns/private/raters/r1/revoke").then(), 403, "TENANT_MISMATCH", "tenant-a");
         // a score-only key of the tenant: the owner's role is missing
         assertStatus(() -> campaigns.get(READER).listCampaigns(ListCampaignsRequest.getDefaultInstance()),
                 Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
@@ -293,7 +271,7 @@ class CampaignsGrpcServiceTest {
                 "UNAUTHENTICATED", "rater token");
         assertStatus(() -> as(token, ImageScoreGrpc.newBlockingStub(channel)).score(ScoreRequest.newBuilder()
                 .addImages(photo("data/clive/images/1020.JPG")).build()), Status.Code.UNAUTHENTICATED, "UNAUTHENTICATED", "rater token");
-        RatingResourceTest.refused(given().header("Authorization", "Bearer " + token).delete("/rating/api/acme/campaigns/private").then(),
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + token).delete("/rating/api/tenant-a/campaigns/private").then(),
                 401, "UNAUTHENTICATED", "rater token");
         // still there, untouched
         assertThat(campaigns.get(OWNER).listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())

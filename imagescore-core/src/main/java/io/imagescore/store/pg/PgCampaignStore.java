@@ -74,19 +74,7 @@ public final class PgCampaignStore implements CampaignStore {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", name);
         return PgJdbc.inTransaction(ds, "update campaign " + tenant + "/" + name, c -> {
-            String text;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT campaign FROM rating_campaigns WHERE tenant = ? AND name = ? FOR UPDATE")) {
-                ps.setString(1, tenant);
-                ps.setString(2, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw Campaign.unknown(tenant, name);
-                    }
-                    text = rs.getString(1);
-                }
-            }
-            Campaign changed = change.apply(parse(tenant, name, text));
+            Campaign changed = change.apply(lockedCampaign(c, tenant, name));
             try (PreparedStatement ps = c.prepareStatement("UPDATE rating_campaigns SET campaign = ? WHERE tenant = ? AND name = ?")) {
                 ps.setString(1, json(changed));
                 ps.setString(2, tenant);
@@ -103,19 +91,8 @@ public final class PgCampaignStore implements CampaignStore {
         TenantNames.check("campaign", name);
         return PgJdbc.inTransaction(ds, "delete campaign " + tenant + "/" + name, c -> {
             lockTenant(c, tenant);
-            String text;
             // the row lock first: an append in flight (it updates last_seq) finishes before, or finds no campaign after
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT campaign FROM rating_campaigns WHERE tenant = ? AND name = ? FOR UPDATE")) {
-                ps.setString(1, tenant);
-                ps.setString(2, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw Campaign.unknown(tenant, name);
-                    }
-                    text = rs.getString(1);
-                }
-            }
+            Campaign deleted = lockedCampaign(c, tenant, name);
             long judgements;
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM rating_judgements WHERE tenant = ? AND campaign = ?")) {
                 ps.setString(1, tenant);
@@ -127,7 +104,7 @@ public final class PgCampaignStore implements CampaignStore {
                 ps.setString(2, name);
                 ps.executeUpdate();
             }
-            List<String> hashes = parse(tenant, name, text).images().stream().map(Campaign.Image::sha256).toList();
+            List<String> hashes = deleted.images().stream().map(Campaign.Image::sha256).toList();
             int images = 0;
             long bytes = 0;
             // the campaign's images that no remaining campaign of the tenant names (campaign JSON: images[].sha256)
@@ -145,6 +122,20 @@ public final class PgCampaignStore implements CampaignStore {
             }
             return new Deleted(judgements, images, bytes);
         });
+    }
+
+    /** The campaign, with its row locked until the transaction ends; UNKNOWN_CAMPAIGN when there is none. */
+    private static Campaign lockedCampaign(java.sql.Connection c, String tenant, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT campaign FROM rating_campaigns WHERE tenant = ? AND name = ? FOR UPDATE")) {
+            ps.setString(1, tenant);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw Campaign.unknown(tenant, name);
+                }
+                return parse(tenant, name, rs.getString(1));
+            }
+        }
     }
 
     /** Creates and deletes of one tenant take turns across replicas (images are shared by its campaigns). */
