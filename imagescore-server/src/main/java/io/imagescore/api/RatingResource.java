@@ -60,6 +60,7 @@ public class RatingResource {
             .addResultMapper(new HtmlEscaper(List.of(Variant.TEXT_HTML))).build();
     private static final Template RATE_PAGE = template("rate.html");
     private static final Template ADMIN_PAGE = template("admin.html");
+    private static final Template ERROR_PAGE = template("error.html");
 
     private static Template template(String name) {
         try (InputStream in = RatingResource.class.getClassLoader().getResourceAsStream("rating/" + name)) {
@@ -77,7 +78,7 @@ public class RatingResource {
     @GET
     @Produces(MediaType.TEXT_HTML)
     public Response adminPage() {
-        return page(ADMIN_PAGE.render());
+        return page(200, ADMIN_PAGE.render());
     }
 
     @GET
@@ -85,16 +86,28 @@ public class RatingResource {
     @Produces(MediaType.TEXT_HTML)
     public Response raterPage(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
                               @QueryParam("token") String token) {
-        Campaign c = rating.campaign(TenantNames.check("tenant", tenant), campaign);
-        String rater = rater(tenant, c, token);
-        return page(RATE_PAGE.data("c", c).data("tenant", tenant).data("rater", rater)
-                .data("pairwise", c.task() == Campaign.Task.PAIRWISE).render());
+        try {
+            Campaign c = rating.campaign(TenantNames.check("tenant", tenant), campaign);
+            String rater = rater(tenant, c, token);
+            return page(200, RATE_PAGE.data("c", c).data("tenant", tenant).data("rater", rater)
+                    .data("pairwise", c.task() == Campaign.Task.PAIRWISE).render());
+        } catch (ImageScoreException e) {
+            if (e.code() == ErrorCode.INTERNAL) {
+                throw e; // logged and answered without details by RatingErrors
+            }
+            // a person opened this link: the refusal as a page (a revoked token, a deleted campaign), same status and reason
+            int status = RatingErrors.httpStatus(e.code().status());
+            metrics.request("Rating", e.code().name());
+            return page(status, ERROR_PAGE.data("reason", e.code().name()).data("message", e.getMessage())
+                    .data("status", status).render());
+        }
     }
 
-    private static Response page(String html) {
+    private static Response page(int status, String html) {
         // the rater's token is in the page's address: never send it on as a referrer
-        return Response.ok(html, MediaType.TEXT_HTML_TYPE.withCharset("utf-8")).header("Referrer-Policy", "no-referrer")
-                .header("Cache-Control", "no-store").header("X-Content-Type-Options", "nosniff").build();
+        return Response.status(status).entity(html).type(MediaType.TEXT_HTML_TYPE.withCharset("utf-8"))
+                .header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store")
+                .header("X-Content-Type-Options", "nosniff").build();
     }
 
     // ---------------------------------------------------------------- owner (role configure)
