@@ -201,7 +201,9 @@ class CampaignsGrpcServiceTest {
                 "RATER_REVOKED", "rater r1 in campaign 'lifecycle' was revoked");
         RatingResourceTest.refused(given().contentType(ContentType.JSON).body(Map.of("item", 0, "rating", 1))
                 .post("/rating/api/tenant-a/campaigns/lifecycle/answers?token=" + first).then(), 403, "RATER_REVOKED", "new link");
-        given().get("/rating/tenant-a/lifecycle?token=" + first).then().statusCode(403).body(containsString("RATER_REVOKED"));
+        // the page a person opens: an HTML page with the same status, reason and message
+        given().get("/rating/tenant-a/lifecycle?token=" + first).then().statusCode(403).contentType(containsString("text/html"))
+                .body(containsString("<code>RATER_REVOKED</code>")).body(containsString("the token of rater r1 in campaign"));
         // the other raters go on; the revoked rater's answer stays
         given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then().statusCode(200);
         owner().get("/rating/api/tenant-a/campaigns/lifecycle").then().statusCode(200).body("raters", equalTo(2))
