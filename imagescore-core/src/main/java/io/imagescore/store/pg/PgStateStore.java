@@ -96,6 +96,11 @@ public final class PgStateStore implements AutoCloseable {
         return new PgScoreStore(ds, maxBytes);
     }
 
+    /** The same, refreshing a served row's last use at most once per {@code touchAfter} (LRU granularity). */
+    public PgScoreStore scores(long maxBytes, java.time.Duration touchAfter) {
+        return new PgScoreStore(ds, maxBytes, touchAfter);
+    }
+
     @Override
     public void close() {
         changes.close();
