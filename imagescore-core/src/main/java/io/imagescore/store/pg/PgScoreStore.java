@@ -178,9 +178,9 @@ public final class PgScoreStore implements SharedScores {
         long freed = 0;
         while (freed < atLeast) {
             try (PreparedStatement ps = c.prepareStatement("WITH victims AS (SELECT key_sha256,"
-                    + " sum(result_bytes) OVER (ORDER BY last_used, key_sha256) - result_bytes AS before"
+                    + " sum(result_bytes) OVER (ORDER BY last_used, key_sha256) - result_bytes AS freed_before"
                     + " FROM (SELECT key_sha256, result_bytes, last_used FROM score_results ORDER BY last_used, key_sha256 LIMIT ?) oldest),"
-                    + " gone AS (DELETE FROM score_results d USING victims v WHERE d.key_sha256 = v.key_sha256 AND v.before < ?"
+                    + " gone AS (DELETE FROM score_results d USING victims v WHERE d.key_sha256 = v.key_sha256 AND v.freed_before < ?"
                     + " RETURNING d.result_bytes) SELECT count(*), coalesce(sum(result_bytes), 0) FROM gone")) {
                 ps.setInt(1, EVICT_BATCH);
                 ps.setLong(2, atLeast - freed);

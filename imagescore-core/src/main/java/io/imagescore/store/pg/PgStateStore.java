@@ -27,7 +27,7 @@ public final class PgStateStore implements AutoCloseable {
      * every packaging (Quarkus' runner class loader). PgStateStoreMigrationsTest checks this list against the directory.
      */
     public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql", "V3__score_store.sql",
-            "V4__rating.sql");
+            "V4__rating.sql", "V5__score_store_lru.sql");
     static final String MIGRATION_DIR = "db/migration";
     private static final Logger LOG = Logger.getLogger(PgStateStore.class);
 
