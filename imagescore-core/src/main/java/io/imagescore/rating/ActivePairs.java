@@ -69,10 +69,13 @@ public final class ActivePairs {
         }
     }
 
-    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1 MB at 512). */
-    public static final int ALL_PAIRS_MAX = 512;
+    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 4 MB at 1,024). */
+    public static final int ALL_PAIRS_MAX = 1024;
 
     private final Options options;
+    private final double[] priorMean;
+    private final double[] priorVar;
+    private final BradleyTerryFit.Judgements judgements = new BradleyTerryFit.Judgements();
     private final double[] info;
     private final boolean[] stale;
     private final double[] mean;
@@ -96,6 +99,8 @@ public final class ActivePairs {
             mean[i] = known ? s * rho * z[i] : 0;
             var[i] = known ? s * s * (1 - rho * rho) : s * s;
         }
+        priorMean = mean.clone();
+        priorVar = var.clone();
     }
 
     /** A posterior seeded by {@code priorScores} (any scale; NaN for an unscored item) with the default options. */
@@ -174,9 +179,30 @@ public final class ActivePairs {
         var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
         comparisons[a]++;
         comparisons[b]++;
+        judgements.add(a, b, j.outcome());
         stale[a] = true;
         stale[b] = true;
         last = Pair.of(a, b);
+    }
+
+    /**
+     * Replaces the posterior by its Laplace approximation: the means become the maximum a posteriori scores given
+     * the prior and every judgement recorded so far ({@link BradleyTerryFit}), each variance 1 / (the diagonal of the
+     * negative Hessian there). Unlike the one-pass ADF updates of {@link #record}, this lets every judgement act
+     * through every other (a ≻ b and b ≻ c move a relative to c whatever their order). Later judgements are again
+     * added by ADF until the next refit. Cost O(judgements) per conjugate-gradient iteration.
+     */
+    public void refit() {
+        if (judgements.size() == 0) {
+            return;
+        }
+        double[] precision = new double[size()];
+        double[] map = BradleyTerryFit.fit(mean, priorMean, priorVar, judgements, options.tieMargin(), precision);
+        for (int i = 0; i < size(); i++) {
+            mean[i] = map[i];
+            var[i] = 1 / precision[i];
+        }
+        Arrays.fill(stale, true);
     }
 
     /**
