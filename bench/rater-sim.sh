@@ -4,7 +4,8 @@
 # bench/README.md. About 8 minutes on the 2-core workplace machine with the defaults.
 #   ITEMS (100): photos, the first n of CLIVE in a seeded random order (comma list: 100,300,627 = all);
 #   SEEDS (5): rater/selection seeds; SCALES (0,8,4,2,1): rater noise T in MOS points, 0 = derived from CLIVE's
-#   per-rating sd; POSTERIORS (adf,refit): ADF alone, or ADF with periodic MAP (Laplace) refits; THREADS (2).
+#   per-rating sd; POSTERIORS (adf,refit): ADF alone, or ADF with periodic MAP (Laplace) refits; THREADS (2);
+#   PRIORS (flat,head): flat, and/or the head's out-of-fold scores.
 # The prior, bench/rater-sim/quality_fast-oof.csv, is committed; REBUILD_PRIOR=1 recomputes it (about 1 minute:
 # the default pack's encoder on all 627 photos, then the quality_fast ridge recipe in nested 5-fold CV).
 set -euo pipefail
@@ -20,4 +21,5 @@ if [ "${REBUILD_PRIOR:-0}" = 1 ]; then
   "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim prior "$SHARED" packs/mobilenetv2-default "$PRIOR" 2>/dev/null
 fi
 exec "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim run "$SHARED" "$PRIOR" "${ITEMS:-100}" "${SEEDS:-5}" \
-  "${SCALES:-0,8,4,2,1}" "${POSTERIORS:-adf,refit}" "${THREADS:-2}" 2> >(grep -v -e 'incubator modules' >&2)
+  "${SCALES:-0,8,4,2,1}" "${POSTERIORS:-adf,refit}" "${THREADS:-2}" \
+  "${PRIORS:-flat,head}" 2> >(grep -v -e 'incubator modules' >&2)

@@ -53,10 +53,11 @@ public final class RaterSim {
             case "prior" -> prior(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
             case "run" -> run(Path.of(args[1]), Path.of(args[2]), Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray(),
                     Integer.parseInt(args[4]), Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray(),
-                    methods(List.of(args.length > 6 ? args[6].split(",") : new String[] {"adf"})),
+                    methods(List.of(args.length > 6 ? args[6].split(",") : new String[] {"adf"}),
+                            List.of(args.length > 8 ? args[8].split(",") : new String[] {"flat", "head"})),
                     args.length > 7 ? Integer.parseInt(args[7]) : 2);
             default -> throw new IllegalArgumentException("usage: RaterSim prior SHARED PACK OUT.csv"
-                    + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit] [THREADS]");
+                    + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit] [THREADS] [PRIORS: flat,head]");
         }
     }
 
@@ -112,11 +113,16 @@ public final class RaterSim {
         }
     }
 
-    static List<Method> methods(List<String> posteriors) {
+    static List<Method> methods(List<String> posteriors, List<String> priors) {
         List<Method> out = new ArrayList<>();
         for (String p : posteriors) {
             for (boolean active : new boolean[] {false, true}) {
-                for (boolean seeded : new boolean[] {false, true}) {
+                for (String prior : priors) {
+                    boolean seeded = switch (prior) {
+                        case "flat" -> false;
+                        case "head" -> true;
+                        default -> throw new IllegalArgumentException("prior is flat or head, got " + prior);
+                    };
                     out.add(new Method(active, seeded, switch (p) {
                         case "adf" -> false;
                         case "refit" -> true;

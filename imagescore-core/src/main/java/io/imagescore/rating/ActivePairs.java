@@ -15,7 +15,9 @@ import java.util.random.RandomGenerator;
  * density N(d; m, v)·P(y | d) is integrated numerically (Gauss–Hermite) for its mean m' and variance v', and since the
  * likelihood depends on d only, the exact moment-matched marginals of the two-item posterior are
  * μ_a += (v_a / v)(m' − m), μ_b −= (v_b / v)(m' − m), v_x += (v_x / v)²(v' − v) for x ∈ {a, b}; the
- * correlation between a and b that the update creates is dropped (diagonal ADF).
+ * correlation between a and b that the update creates is dropped (diagonal ADF). {@link #refit} replaces this
+ * one-pass posterior by the Laplace approximation over every judgement so far (the rater page does after replaying
+ * its log).
  *
  * <p><b>Prior.</b> With z the standardised prior scores, s_i = S·(ρ·z_i + √(1 − ρ²)·e_i), e_i ~ N(0, 1): μ_i = S·ρ·z_i,
  * v_i = S²·(1 − ρ²), where S is the assumed spread (sd) of true scores and ρ ∈ [0, 1) the trust in the prior (its
@@ -69,8 +71,8 @@ public final class ActivePairs {
         }
     }
 
-    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 4 MB at 1,024). */
-    public static final int ALL_PAIRS_MAX = 1024;
+    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1.6 MB at 640). */
+    public static final int ALL_PAIRS_MAX = 640;
 
     private final Options options;
     private final double[] priorMean;
