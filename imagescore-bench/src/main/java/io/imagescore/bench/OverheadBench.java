@@ -97,26 +97,30 @@ public final class OverheadBench {
     }
 
     /**
-     * The benchmark runs on a thread of its own name: in the per-thread CPU split the caller ((a)'s and (b)'s thread
-     * that also runs one share of ONNX Runtime's work, (c)'s client) is then told apart from ONNX Runtime's own
-     * threads, which are named 'java' like the JVM's main thread.
+     * The benchmark runs on a thread of its own name, and the ONNX Runtime sessions are made on another (the native
+     * threads ONNX Runtime starts inherit its name): in the per-thread CPU split the caller ((a)'s and (b)'s thread,
+     * which also runs one share of ONNX Runtime's work; (c)'s client) is told apart from ONNX Runtime's own threads.
      */
     public static void main(String[] args) throws Exception {
-        Exception[] failed = new Exception[1];
-        Thread t = Thread.ofPlatform().name(CALLER).start(() -> {
-            try {
-                run(args);
-            } catch (Exception e) {
-                failed[0] = e;
-            }
+        onThread(CALLER, () -> {
+            run(args);
+            return null;
         });
-        t.join();
-        if (failed[0] != null) {
-            throw failed[0];
-        }
     }
 
     static final String CALLER = "bench-caller";
+    static final String ORT = "onnxruntime";
+
+    /** Runs {@code task} on a new thread named {@code name}. */
+    static <T> T onThread(String name, java.util.concurrent.Callable<T> task) throws Exception {
+        var f = new java.util.concurrent.FutureTask<>(task);
+        Thread.ofPlatform().name(name).start(f);
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
+    }
     /** Single-image Score calls before the first warm-up ({@link Workload#warmCalls}); env WARM_CALLS. */
     static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "3000"));
     /** C1 and C2 compiler threads, as {@link #threadCpuNanos} names them. */
@@ -148,8 +152,9 @@ public final class OverheadBench {
                 .maxInboundMessageSize(64 << 20).build();
         String metricsUrl = "http://" + target + "/q/metrics";
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (Engine engine = new Engine(packDir, shared, cores, registry);
-             OrtSession bare = OnnxBackend.createSession(env, engine.pack().encoder(), new OnnxBackend.Config(cores))) {
+        try (Engine engine = onThread(ORT, () -> new Engine(packDir, shared, cores, registry));
+             OrtSession bare = onThread(ORT, () -> OnnxBackend.createSession(env, engine.pack().encoder(),
+                     new OnnxBackend.Config(cores)))) {
             ModelPack pack = engine.pack();
             System.out.printf("%d CLIVE photos (%s … %s), Score calls of %d images, EXACT, %d cores: ORT intra-op %d,"
                             + " preprocess pool %d; %d rounds of ≥ %.0f s per phase%n", images.size(),
@@ -192,7 +197,7 @@ public final class OverheadBench {
             table(results, passes, cores);
             System.out.println();
             System.out.println("CPU ms/img by thread in the last round (" + CALLER + ": the bench's caller; ONNX Runtime's"
-                    + " own threads are 'java'; CN CompilerThre: the JIT compilers):");
+                    + " own threads: '" + ORT + "' in the bench, 'java' in the server; CN CompilerThre: the JIT compilers):");
             for (var e : results.entrySet()) {
                 Phase[] last = e.getValue().getLast();
                 System.out.printf("- %s (b) bench:%s%n", e.getKey(), last[1].split(last[1].threads()));
