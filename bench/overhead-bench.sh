@@ -3,6 +3,7 @@
 # (a) a bare ORT session on pre-made tensors, (b) the scoring pipeline in-process, (c) Score over gRPC on loopback
 # against the packaged server; rounds alternate a, b, c; prints one table (medians) and the per-round rates.
 # Env: IMAGES (64), BATCH (32 images per Score call), ROUNDS (3), PHASE_S (4 seconds per phase), PORT (18094),
+#      WARM_CALLS (3000 single-image Score calls first, so the per-call code of both JVMs is compiled),
 #      SERVER_JVM_OPTS (extra server JVM flags, e.g. -XX:StartFlightRecording=filename=bench/out/server.jfr),
 #      SETS ("typical=quality_fast,imagenet quality=quality,quality_fast,imagenet"), SKIP_BUILD=1 to reuse the build.
 # Bounded: about (4.5 + 4 × ROUNDS) × PHASE_S per set (each phase at least one pass over the images) plus two JVM
@@ -20,7 +21,7 @@ mkdir -p "$out"
 ./mvnw -q -B -DskipTests package dependency:build-classpath -pl imagescore-bench -am \
   -Dmdep.outputFile="$root/$out/bench-cp.txt" -Dmdep.includeScope=runtime >/dev/null
 cp="imagescore-bench/target/classes:$(cat "$out/bench-cp.txt")"
-echo "command: IMAGES=${IMAGES:-64} BATCH=${BATCH:-32} ROUNDS=${ROUNDS:-3} PHASE_S=${PHASE_S:-4} bench/overhead-bench.sh"
+echo "command: IMAGES=${IMAGES:-64} BATCH=${BATCH:-32} ROUNDS=${ROUNDS:-3} PHASE_S=${PHASE_S:-4} WARM_CALLS=${WARM_CALLS:-3000} bench/overhead-bench.sh"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- imagescore-*/src || echo ' (+ uncommitted changes)')"
 echo "CPU: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # the score store (result cache) off: every call must compute

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Simulated pairwise raters on the shared CLIVE MOS: comparisons until Kendall τ ≥ 0.9 for random pairs and for
 # active selection (io.imagescore.rating.ActivePairs), flat and seeded by a head's scores. Prints the table of
-# bench/README.md. About 2 minutes on the 2-core workplace machine.
-#   ITEMS (100): photos in the random CLIVE subset; SEEDS (5): rater/selection seeds;
-#   SCALES (0,8,4,2): rater noise T in MOS points, 0 = derived from CLIVE's per-rating sd.
+# bench/README.md. About 8 minutes on the 2-core workplace machine with the defaults.
+#   ITEMS (100): photos, the first n of CLIVE in a seeded random order (comma list: 100,300,627 = all);
+#   SEEDS (5): rater/selection seeds; SCALES (0,8,4,2,1): rater noise T in MOS points, 0 = derived from CLIVE's
+#   per-rating sd; POSTERIORS (adf,refit): ADF alone, or ADF with periodic MAP (Laplace) refits; THREADS (2);
+#   PRIORS (flat,head): flat, and/or the head's out-of-fold scores.
 # The prior, bench/rater-sim/quality_fast-oof.csv, is committed; REBUILD_PRIOR=1 recomputes it (about 1 minute:
 # the default pack's encoder on all 627 photos, then the quality_fast ridge recipe in nested 5-fold CV).
 set -euo pipefail
@@ -19,4 +21,5 @@ if [ "${REBUILD_PRIOR:-0}" = 1 ]; then
   "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim prior "$SHARED" packs/mobilenetv2-default "$PRIOR" 2>/dev/null
 fi
 exec "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim run "$SHARED" "$PRIOR" "${ITEMS:-100}" "${SEEDS:-5}" \
-  "${SCALES:-0,8,4,2}" 2> >(grep -v -e 'incubator modules' >&2)
+  "${SCALES:-0,8,4,2,1}" "${POSTERIORS:-adf,refit}" "${THREADS:-2}" \
+  "${PRIORS:-flat,head}" 2> >(grep -v -e 'incubator modules' >&2)

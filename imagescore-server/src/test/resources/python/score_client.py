@@ -27,6 +27,7 @@ except grpc.RpcError as e:
 # The other services, from stubs of every proto file (head_fitting.proto's target presence must survive protoc 3.x).
 from imagescore.v1 import imagesort_pb2 as sort_pb, imagesort_pb2_grpc as sort_rpc  # noqa: E402
 from imagescore.v1 import head_fitting_pb2 as fit_pb, head_fitting_pb2_grpc as fit_rpc  # noqa: E402
+from imagescore.v1 import rating_pb2 as rating_pb, rating_pb2_grpc as rating_rpc  # noqa: E402
 
 regs = sort_rpc.ImageSortStub(channel).ListRegulations(sort_pb.ListRegulationsRequest(), timeout=60)
 print("REGULATIONS", len(regs.regulations))
@@ -46,3 +47,7 @@ try:
     rpc.PromptSetsStub(channel).DeletePromptSetVersion(pb.DeletePromptSetVersionRequest(name="no_such_set", version="1"), timeout=60)
 except grpc.RpcError as e:
     print("DELETE_PROMPT_SET_VERSION_STATUS", e.code().name)
+try:
+    rating_rpc.CampaignsStub(channel).DeleteCampaign(rating_pb.DeleteCampaignRequest(campaign="no-such-campaign"), timeout=60)
+except grpc.RpcError as e:
+    print("DELETE_CAMPAIGN_STATUS", e.code().name)

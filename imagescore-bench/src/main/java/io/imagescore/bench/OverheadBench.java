@@ -64,11 +64,31 @@ public final class OverheadBench {
 
     /**
      * One measured phase: images, wall nanos, stage nanos (sums), CPU nanos of the process doing the work (this one for
-     * (a) and (b), the server for (c)) and of the client (c only).
+     * (a) and (b), the server for (c)) and of the client (c only), and the same CPU by thread kind ({@link #threadCpuNanos};
+     * the client's empty for (a) and (b)).
      */
-    record Phase(long images, long wallNanos, Map<String, Double> stageNanos, double cpuNanos, double clientCpuNanos) {
+    record Phase(long images, long wallNanos, Map<String, Double> stageNanos, double cpuNanos, double clientCpuNanos,
+                 Map<String, Double> threads, Map<String, Double> clientThreads) {
         double rate() {
             return images / (wallNanos / 1e9);
+        }
+
+        /** CPU ms per image of the JIT compiler threads: still compiling means the JVM is not warm yet. */
+        double jitMs() {
+            return threads.getOrDefault(JIT, 0.0) / images / 1e6;
+        }
+
+        double clientJitMs() {
+            return clientThreads.getOrDefault(JIT, 0.0) / images / 1e6;
+        }
+
+        /** The eight busiest thread kinds, CPU ms per image. */
+        String split(Map<String, Double> t) {
+            StringBuilder out = new StringBuilder();
+            t.entrySet().stream().filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(8)
+                    .forEach(e -> out.append(String.format(" %s %.2f;", e.getKey(), e.getValue() / images / 1e6)));
+            return out.toString();
         }
 
         double msPerImage(String stage) {
@@ -76,7 +96,37 @@ public final class OverheadBench {
         }
     }
 
+    /**
+     * The benchmark runs on a thread of its own name, and the ONNX Runtime sessions are made on another (the native
+     * threads ONNX Runtime starts inherit its name): in the per-thread CPU split the caller ((a)'s and (b)'s thread,
+     * which also runs one share of ONNX Runtime's work; (c)'s client) is told apart from ONNX Runtime's own threads.
+     */
     public static void main(String[] args) throws Exception {
+        onThread(CALLER, () -> {
+            run(args);
+            return null;
+        });
+    }
+
+    static final String CALLER = "bench-caller";
+    static final String ORT = "onnxruntime";
+
+    /** Runs {@code task} on a new thread named {@code name}. */
+    static <T> T onThread(String name, java.util.concurrent.Callable<T> task) throws Exception {
+        var f = new java.util.concurrent.FutureTask<>(task);
+        Thread.ofPlatform().name(name).start(f);
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
+    }
+    /** Single-image Score calls before the first warm-up ({@link Workload#warmCalls}); env WARM_CALLS. */
+    static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "3000"));
+    /** C1 and C2 compiler threads, as {@link #threadCpuNanos} names them. */
+    static final String JIT = "CN CompilerThre";
+
+    static void run(String[] args) throws Exception {
         Path shared = Path.of(args[0]);
         Path packDir = Path.of(args[1]);
         String target = args[2];
@@ -102,8 +152,9 @@ public final class OverheadBench {
                 .maxInboundMessageSize(64 << 20).build();
         String metricsUrl = "http://" + target + "/q/metrics";
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (Engine engine = new Engine(packDir, shared, cores, registry);
-             OrtSession bare = OnnxBackend.createSession(env, engine.pack().encoder(), new OnnxBackend.Config(cores))) {
+        try (Engine engine = onThread(ORT, () -> new Engine(packDir, shared, cores, registry));
+             OrtSession bare = onThread(ORT, () -> OnnxBackend.createSession(env, engine.pack().encoder(),
+                     new OnnxBackend.Config(cores)))) {
             ModelPack pack = engine.pack();
             System.out.printf("%d CLIVE photos (%s … %s), Score calls of %d images, EXACT, %d cores: ORT intra-op %d,"
                             + " preprocess pool %d; %d rounds of ≥ %.0f s per phase%n", images.size(),
@@ -113,6 +164,9 @@ public final class OverheadBench {
             Map<String, Workload> workloads = new LinkedHashMap<>();
             for (ScoreSet set : sets) {
                 Workload w = new Workload(set, pack, engine, env, bare, images, batch, channel);
+                if (workloads.isEmpty()) {
+                    w.warmCalls(WARM_CALLS);
+                }
                 workloads.put(set.name(), w);
                 passes.put(set.name(), w.tensorsPerImage);
                 // warm-up: JIT of both processes, ORT's first runs, the server's pool threads. The server's JVM has
@@ -134,18 +188,22 @@ public final class OverheadBench {
                     Phase c = w.grpc(seconds, metricsUrl, serverPid);
                     results.get(set.name()).add(new Phase[] {a, b, c, before});
                     System.out.printf("round %d %-8s load %s: (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f img/s;"
-                                    + " CPU ms/img (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f + %.1f%n",
+                                    + " CPU ms/img (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f + %.1f; JIT (b) %.2f (c) %.2f + %.2f%n",
                             r + 1, set.name(), load, a.rate(), b.rate(), before.rate(), c.rate(), cpuMs(a), cpuMs(b),
-                            cpuMs(before), cpuMs(c), c.clientCpuNanos() / c.images() / 1e6);
+                            cpuMs(before), cpuMs(c), c.clientCpuNanos() / c.images() / 1e6, b.jitMs(), c.jitMs(),
+                            c.clientJitMs());
                 }
             }
             table(results, passes, cores);
-            StringBuilder threads = new StringBuilder();
-            lastServerThreads.entrySet().stream().filter(e -> e.getValue() > 0)
-                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(8)
-                    .forEach(e -> threads.append(String.format(" %s %.2f;", e.getKey(), e.getValue() / lastServerImages / 1e6)));
-            System.out.println("server CPU ms/img by thread in the last (c) phase (ONNX Runtime's own threads are"
-                    + " 'java'):" + threads);
+            System.out.println();
+            System.out.println("CPU ms/img by thread in the last round (" + CALLER + ": the bench's caller; ONNX Runtime's"
+                    + " own threads: '" + ORT + "' in the bench, 'java' in the server; CN CompilerThre: the JIT compilers):");
+            for (var e : results.entrySet()) {
+                Phase[] last = e.getValue().getLast();
+                System.out.printf("- %s (b) bench:%s%n", e.getKey(), last[1].split(last[1].threads()));
+                System.out.printf("- %s (c) server:%s%n", e.getKey(), last[2].split(last[2].threads()));
+                System.out.printf("- %s (c) client:%s%n", e.getKey(), last[2].split(last[2].clientThreads()));
+            }
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -220,6 +278,7 @@ public final class OverheadBench {
         }
 
         Phase bare(double seconds) throws Exception {
+            Map<String, Double> threads0 = threadCpuNanos(SELF);
             long cpu0 = clientCpuNanos();
             long t0 = System.nanoTime();
             long done = 0;
@@ -231,13 +290,32 @@ public final class OverheadBench {
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
             // all of the bare session's time is inference
-            return new Phase(done, wall, Map.of("inference", (double) wall), clientCpuNanos() - cpu0, Double.NaN);
+            return new Phase(done, wall, Map.of("inference", (double) wall), clientCpuNanos() - cpu0, Double.NaN,
+                    minus(threadCpuNanos(SELF), threads0), Map.of());
+        }
+
+        /**
+         * Single-image Score calls: the code that runs once per call (HTTP/2, gRPC, interceptors, protobuf, metrics;
+         * on both sides) is otherwise called a few times a second and still being compiled by the JIT minutes later
+         * (measured: 0.3-0.5 ms/img of the server's CPU and 0.15 of the client's in the measured (c) phases), while the
+         * in-process pipeline's code, called per image and per tensor, is compiled within seconds.
+         */
+        void warmCalls(int n) {
+            ScoreRequest first = requests.getFirst();
+            for (int i = 0; i < n; i++) {
+                ScoreResponse resp = stub.score(ScoreRequest.newBuilder().setOptions(first.getOptions())
+                        .addImages(first.getImages(i % first.getImagesCount())).build());
+                if (resp.getResults(0).hasError()) {
+                    throw new IllegalStateException("an image failed: " + resp.getResults(0));
+                }
+            }
         }
 
         /** {@code overlap=false}: the pipeline's earlier schedule ({@link ScoringPipeline#overlapDecoding}). */
-        Phase pipeline(double seconds, SimpleMeterRegistry registry, boolean overlap) {
+        Phase pipeline(double seconds, SimpleMeterRegistry registry, boolean overlap) throws IOException {
             engine.pipeline().overlapDecoding(overlap);
             Map<String, Double> before = stages(registry);
+            Map<String, Double> threads0 = threadCpuNanos(SELF);
             long cpu0 = clientCpuNanos();
             long t0 = System.nanoTime();
             long done = 0;
@@ -252,12 +330,14 @@ public final class OverheadBench {
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
-            return new Phase(done, wall, minus(stages(registry), before), clientCpuNanos() - cpu0, Double.NaN);
+            return new Phase(done, wall, minus(stages(registry), before), clientCpuNanos() - cpu0, Double.NaN,
+                    minus(threadCpuNanos(SELF), threads0), Map.of());
         }
 
         Phase grpc(double seconds, String metricsUrl, long serverPid) throws Exception {
             Map<String, Double> before = serverStages(metricsUrl);
-            Map<String, Double> threads0 = serverThreadCpuNanos(serverPid);
+            Map<String, Double> threads0 = threadCpuNanos(serverPid);
+            Map<String, Double> client0Threads = threadCpuNanos(SELF);
             double server0 = serverCpuNanos(serverPid);
             long client0 = clientCpuNanos();
             long t0 = System.nanoTime();
@@ -273,19 +353,17 @@ public final class OverheadBench {
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
             double server = serverCpuNanos(serverPid) - server0;
-            lastServerThreads = minus(serverThreadCpuNanos(serverPid), threads0);
-            lastServerImages = done;
+            Map<String, Double> threads = minus(threadCpuNanos(serverPid), threads0);
+            Map<String, Double> clientThreads = minus(threadCpuNanos(SELF), client0Threads);
             double client = clientCpuNanos() - client0;
-            return new Phase(done, wall, minus(serverStages(metricsUrl), before), server, client);
+            return new Phase(done, wall, minus(serverStages(metricsUrl), before), server, client, threads, clientThreads);
         }
     }
 
-    /** The server's CPU by thread kind (name without digits) during the last (c) phase, and its images. */
-    static Map<String, Double> lastServerThreads = Map.of();
-    static long lastServerImages;
+    static final long SELF = ProcessHandle.current().pid();
 
-    /** CPU nanos of the server's threads by name (/proc/PID/task/TID/comm; digits dropped, so pools add up). */
-    static Map<String, Double> serverThreadCpuNanos(long pid) throws IOException {
+    /** CPU nanos of a process's threads by name (/proc/PID/task/TID/comm; digits dropped, so pools add up). */
+    static Map<String, Double> threadCpuNanos(long pid) throws IOException {
         Map<String, Double> out = new HashMap<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : tasks.toList()) {
@@ -377,14 +455,16 @@ public final class OverheadBench {
         System.out.println("| set | tensors/img | img/s (a) bare ORT / (b) pipeline / (c) gRPC Score | (b) sequential img/s"
                 + " (b/sequential) | b/a | c/b"
                 + " | (b) stage bound img/s | b/bound | CPU ms/img (a) / (b) / (c) server + client | (c) server CPU / (b) CPU"
+                + " | (c) server + client CPU / (b) CPU | JIT ms/img (b) / (c) server + client"
                 + " | (b) ms/img decode / resize+tensor / inference (wall) / heads"
                 + " | (c) server ms/img decode / resize+tensor / inference / heads / reply |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         Map<String, Double> wallMs = new LinkedHashMap<>();
         Map<String, Double> cpuMs = new LinkedHashMap<>();
         for (var e : results.entrySet()) {
             List<Phase[]> rs = e.getValue();
             System.out.printf("| %s | %d | %.1f / %.1f / %.1f | %.1f (%.2f) | %.2f | %.3f | %.1f | %.2f | %.1f / %.1f / %.1f + %.1f | %.3f"
+                            + " | %.3f | %.2f / %.2f + %.2f"
                             + " | %.2f / %.2f / %.2f / %.3f | %.2f / %.2f / %.2f / %.3f / %.3f |%n",
                     e.getKey(), passes.get(e.getKey()),
                     med(rs, p -> p[0].rate()), med(rs, p -> p[1].rate()), med(rs, p -> p[2].rate()),
@@ -395,6 +475,8 @@ public final class OverheadBench {
                     med(rs, p -> cpuMs(p[0])), med(rs, p -> cpuMs(p[1])), med(rs, p -> cpuMs(p[2])),
                     med(rs, p -> p[2].clientCpuNanos() / p[2].images() / 1e6),
                     med(rs, p -> cpuMs(p[2]) / cpuMs(p[1])),
+                    med(rs, p -> (p[2].cpuNanos() + p[2].clientCpuNanos()) / p[2].images() / 1e6 / cpuMs(p[1])),
+                    med(rs, p -> p[1].jitMs()), med(rs, p -> p[2].jitMs()), med(rs, p -> p[2].clientJitMs()),
                     med(rs, p -> p[1].msPerImage("decode")), med(rs, p -> p[1].msPerImage("preprocess")),
                     med(rs, p -> p[1].msPerImage("inference")), med(rs, p -> p[1].msPerImage("heads")),
                     med(rs, p -> p[2].msPerImage("decode")), med(rs, p -> p[2].msPerImage("preprocess")),

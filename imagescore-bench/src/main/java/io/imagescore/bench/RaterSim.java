@@ -25,6 +25,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Simulated pairwise raters on the shared CLIVE MOS: how many comparisons random pairs and {@link ActivePairs}
@@ -47,9 +51,13 @@ public final class RaterSim {
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
             case "prior" -> prior(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
-            case "run" -> run(Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-                    Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray());
-            default -> throw new IllegalArgumentException("usage: RaterSim prior SHARED PACK OUT.csv | run SHARED PRIOR.csv ITEMS SEEDS SCALES");
+            case "run" -> run(Path.of(args[1]), Path.of(args[2]), Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray(),
+                    Integer.parseInt(args[4]), Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray(),
+                    methods(List.of(args.length > 6 ? args[6].split(",") : new String[] {"adf"}),
+                            List.of(args.length > 8 ? args[8].split(",") : new String[] {"flat", "head"})),
+                    args.length > 7 ? Integer.parseInt(args[7]) : 2);
+            default -> throw new IllegalArgumentException("usage: RaterSim prior SHARED PACK OUT.csv"
+                    + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit] [THREADS] [PRIORS: flat,head]");
         }
     }
 
@@ -81,76 +89,125 @@ public final class RaterSim {
         }
     }
 
-    enum Method {
-        RANDOM_FLAT("random pairs", "flat", false, false),
-        RANDOM_SEEDED("random pairs", "quality_fast (out-of-fold)", false, true),
-        ACTIVE_FLAT("active (BALD + coverage)", "flat", true, false),
-        ACTIVE_SEEDED("active (BALD + coverage)", "quality_fast (out-of-fold)", true, true);
+    /**
+     * One arm of the simulation: how pairs are chosen, the prior, and the posterior the pairs are judged by.
+     * {@code refit}: the ADF posterior refitted to its Laplace approximation ({@link ActivePairs#refit}) whenever
+     * the judgements since the last refit reach max(n / 10, 10 % of all so far), i.e. O(log) refits per run.
+     */
+    record Method(boolean active, boolean seeded, boolean refit) {
+        String selection() {
+            return active ? "active (BALD + coverage)" : "random pairs";
+        }
 
-        final String selection;
-        final String prior;
-        final boolean active;
-        final boolean seeded;
+        String prior() {
+            return seeded ? "quality_fast (out-of-fold)" : "flat";
+        }
 
-        Method(String selection, String prior, boolean active, boolean seeded) {
-            this.selection = selection;
-            this.prior = prior;
-            this.active = active;
-            this.seeded = seeded;
+        String posterior() {
+            return refit ? "ADF + MAP refits" : "ADF";
+        }
+
+        /** The random-pairs arm with the same prior and posterior. */
+        Method baseline() {
+            return new Method(false, seeded, refit);
         }
     }
 
-    static void run(Path shared, Path priorCsv, int items, int seeds, double[] scales) throws IOException {
+    static List<Method> methods(List<String> posteriors, List<String> priors) {
+        List<Method> out = new ArrayList<>();
+        for (String p : posteriors) {
+            for (boolean active : new boolean[] {false, true}) {
+                for (String prior : priors) {
+                    boolean seeded = switch (prior) {
+                        case "flat" -> false;
+                        case "head" -> true;
+                        default -> throw new IllegalArgumentException("prior is flat or head, got " + prior);
+                    };
+                    out.add(new Method(active, seeded, switch (p) {
+                        case "adf" -> false;
+                        case "refit" -> true;
+                        default -> throw new IllegalArgumentException("posterior is adf or refit, got " + p);
+                    }));
+                }
+            }
+        }
+        return out;
+    }
+
+    static void run(Path shared, Path priorCsv, int[] sizes, int seeds, double[] scales, List<Method> methods, int threads)
+            throws IOException, InterruptedException, ExecutionException {
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            run(shared, priorCsv, sizes, seeds, scales, methods, pool);
+        }
+    }
+
+    private static void run(Path shared, Path priorCsv, int[] sizes, int seeds, double[] scales, List<Method> methods,
+                            ExecutorService pool) throws IOException, InterruptedException, ExecutionException {
         Map<String, Double> mosAll = readColumn(shared.resolve("data/clive/mos.csv"), "mos");
         Map<String, Double> sdAll = readColumn(shared.resolve("data/clive/mos.csv"), "mos_std");
         Map<String, Double> priorAll = readColumn(priorCsv, "quality_fast_oof");
         List<String> names = new ArrayList<>(mosAll.keySet());
         shuffle(names, new SplittableRandom(SUBSET_SEED));
-        List<String> subset = names.subList(0, Math.min(items, names.size()));
-        int n = subset.size();
-        double[] mos = subset.stream().mapToDouble(mosAll::get).toArray();
-        double[] prior = subset.stream().mapToDouble(priorAll::get).toArray();
         // The noisiest rater: a preference as the comparison of two single ratings N(MOS, sd²) (Thurstone), written
         // as the equivalent logistic (Bradley–Terry) scale T = mean sd · √2 / 1.702; 0 in SCALES stands for it.
         double thurstone = mosAll.keySet().stream().mapToDouble(sdAll::get).average().orElseThrow() * Math.sqrt(2) / 1.702;
-        double mean = Arrays.stream(mos).average().orElseThrow();
-        int cap = 200 * n;
-        int check = Math.max(1, n / 10);
-        System.out.printf(Locale.ROOT, "CLIVE: %d of %d photos (subset seed %d), %d rater seeds; rater: P(A) = σ((MOS_A − MOS_B)/T − ε),"
-                        + " P(B) = σ((MOS_B − MOS_A)/T − ε), else \"can't tell\" (ε = %.1f: %.0f %% for equal photos);"
-                        + " prior Kendall τ to MOS %.3f; τ checked every %d comparisons, cap %d%n%n", n, mosAll.size(),
-                SUBSET_SEED, seeds, RATER_TIE_MARGIN, 100 * (2 / (1 + Math.exp(-RATER_TIE_MARGIN)) - 1),
-                Metrics.kendallTauB(mos, prior), check, cap);
-        System.out.println("| rater noise T (MOS points) | selection | prior | comparisons to τ ≥ 0.9, mean ± sd | min–max"
-                + " | per photo | random (flat) / this | ms per comparison |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
-        for (double given : scales) {
-            double scale = given > 0 ? given : thurstone;
-            double[] strength = new double[n];
-            for (int i = 0; i < n; i++) {
-                strength[i] = (mos[i] - mean) / scale;
-            }
-            Map<Method, int[]> results = new LinkedHashMap<>();
-            Map<Method, Double> millis = new LinkedHashMap<>();
-            for (Method m : Method.values()) {
-                int[] counts = new int[seeds];
-                long t0 = System.nanoTime();
-                for (int s = 0; s < seeds; s++) {
-                    counts[s] = comparisonsToTarget(m, strength, mos, prior, s, cap, check);
+        System.out.printf(Locale.ROOT, "CLIVE: the first n of the %d photos in a random order (seed %d), %d rater seeds; rater:"
+                        + " P(A) = σ((MOS_A − MOS_B)/T − ε), P(B) = σ((MOS_B − MOS_A)/T − ε), else \"can't tell\""
+                        + " (ε = %.1f: %.0f %% for equal photos); τ checked every n/10 comparisons, cap 200·n%n%n",
+                mosAll.size(), SUBSET_SEED, seeds, RATER_TIE_MARGIN, 100 * (2 / (1 + Math.exp(-RATER_TIE_MARGIN)) - 1));
+        System.out.println("| n | rater noise T (MOS points) | selection | prior | posterior | comparisons to τ ≥ 0.9, mean ± sd"
+                + " | min–max | per photo | random / this (same prior, posterior) | ms per comparison |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        for (int items : sizes) {
+            List<String> subset = names.subList(0, Math.min(items, names.size()));
+            int n = subset.size();
+            double[] mos = subset.stream().mapToDouble(mosAll::get).toArray();
+            double[] prior = subset.stream().mapToDouble(priorAll::get).toArray();
+            double mean = Arrays.stream(mos).average().orElseThrow();
+            int cap = 200 * n;
+            int check = Math.max(1, n / 10);
+            System.err.printf(Locale.ROOT, "n = %d: prior Kendall τ to MOS %.3f%n", n, Metrics.kendallTauB(mos, prior));
+            for (double given : scales) {
+                double scale = given > 0 ? given : thurstone;
+                double[] strength = new double[n];
+                for (int i = 0; i < n; i++) {
+                    strength[i] = (mos[i] - mean) / scale;
                 }
-                millis.put(m, (System.nanoTime() - t0) / 1e6 / Arrays.stream(counts).sum());
-                results.put(m, counts);
-            }
-            double baseline = Arrays.stream(results.get(Method.RANDOM_FLAT)).average().orElseThrow();
-            for (Map.Entry<Method, int[]> e : results.entrySet()) {
-                int[] c = e.getValue();
-                double avg = Arrays.stream(c).average().orElseThrow();
-                double sd = Math.sqrt(Arrays.stream(c).mapToDouble(v -> (v - avg) * (v - avg)).sum() / Math.max(1, c.length - 1));
-                boolean capped = Arrays.stream(c).anyMatch(v -> v >= cap);
-                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s%.0f ± %.0f | %d–%d | %.1f | %.1f× | %.2f |%n",
-                        given > 0 ? String.format(Locale.ROOT, "%.0f", scale) : String.format(Locale.ROOT, "%.1f (single-rating sd)", scale),
-                        e.getKey().selection, e.getKey().prior, capped ? "≥ " : "", avg, sd, Arrays.stream(c).min().orElseThrow(),
-                        Arrays.stream(c).max().orElseThrow(), avg / n, baseline / avg, millis.get(e.getKey()));
+                Map<Method, int[]> results = new LinkedHashMap<>();
+                Map<Method, Double> millis = new LinkedHashMap<>();
+                for (Method m : methods) {
+                    int[] counts = new int[seeds];
+                    long[] nanos = new long[seeds];
+                    List<Future<?>> runs = new ArrayList<>();
+                    for (int s = 0; s < seeds; s++) {
+                        int seed = s;
+                        runs.add(pool.submit(() -> {
+                            long t0 = System.nanoTime();
+                            counts[seed] = comparisonsToTarget(m, strength, mos, prior, seed, cap, check);
+                            nanos[seed] = System.nanoTime() - t0;
+                        }));
+                    }
+                    for (Future<?> f : runs) {
+                        f.get();
+                    }
+                    millis.put(m, Arrays.stream(nanos).sum() / 1e6 / Arrays.stream(counts).sum());
+                    results.put(m, counts);
+                }
+                for (Map.Entry<Method, int[]> e : results.entrySet()) {
+                    int[] c = e.getValue();
+                    double avg = Arrays.stream(c).average().orElseThrow();
+                    double sd = Math.sqrt(Arrays.stream(c).mapToDouble(v -> (v - avg) * (v - avg)).sum() / Math.max(1, c.length - 1));
+                    boolean capped = Arrays.stream(c).anyMatch(v -> v >= cap);
+                    int[] base = results.get(e.getKey().baseline());
+                    String ratio = base == null ? "–" : String.format(Locale.ROOT, "%.1f×",
+                            Arrays.stream(base).average().orElseThrow() / avg);
+                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %s | %s%.0f ± %.0f | %d–%d | %.1f | %s | %.2f |%n", n,
+                            given > 0 ? String.format(Locale.ROOT, "%.0f", scale) : String.format(Locale.ROOT, "%.1f (single-rating sd)", scale),
+                            e.getKey().selection(), e.getKey().prior(), e.getKey().posterior(), capped ? "≥ " : "", avg, sd,
+                            Arrays.stream(c).min().orElseThrow(), Arrays.stream(c).max().orElseThrow(), avg / n, ratio,
+                            millis.get(e.getKey()));
+                }
+                System.out.flush();
             }
         }
     }
@@ -158,13 +215,14 @@ public final class RaterSim {
     /** Comparisons until Kendall τ(posterior means, MOS) ≥ 0.9 at a check, or {@code cap}. */
     static int comparisonsToTarget(Method method, double[] strength, double[] mos, double[] prior, long seed, int cap, int check) {
         int n = strength.length;
-        ActivePairs model = method.seeded ? ActivePairs.seeded(prior) : ActivePairs.flat(n);
+        ActivePairs model = method.seeded() ? ActivePairs.seeded(prior, OPTIONS) : ActivePairs.flat(n, OPTIONS);
         SplittableRandom chooser = new SplittableRandom(seed * 1_000_003L + 17);
         SplittableRandom rater = new SplittableRandom(seed * 7_919L + 5);
         Pair last = null;
+        int refitted = 0;
         for (int t = 1; t <= cap; t++) {
             Pair p;
-            if (method.active) {
+            if (method.active()) {
                 p = model.next(chooser, Set.of()).orElseThrow();
             } else {
                 do {
@@ -179,12 +237,21 @@ public final class RaterSim {
             int first = flip ? p.second() : p.first();
             int second = flip ? p.first() : p.second();
             model.record(new PairJudgement(first, second, answer(strength[first] - strength[second], rater)));
+            if (method.refit() && t - refitted >= Math.max(check, t / 10)) {
+                model.refit();
+                refitted = t;
+            }
             if (t % check == 0 && Metrics.kendallTauB(mos, model.means()) >= TARGET_TAU) {
                 return t;
             }
         }
         return cap;
     }
+
+    /** Posterior options of every arm; SPREAD (system property) overrides S for experiments. */
+    static final ActivePairs.Options OPTIONS = new ActivePairs.Options(
+            Double.parseDouble(System.getProperty("spread", String.valueOf(ActivePairs.Options.DEFAULT.spread()))),
+            ActivePairs.Options.DEFAULT.trust(), ActivePairs.Options.DEFAULT.tieMargin(), ActivePairs.Options.DEFAULT.window());
 
     /** A draw from the Rao–Kupper Bradley–Terry model with the raters' tie margin. */
     static PairOutcome answer(double d, SplittableRandom rng) {

@@ -4,6 +4,7 @@ import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.experiment.Bootstrap;
 import io.imagescore.experiment.ComparisonReport;
+import io.imagescore.experiment.ListingOrdering;
 import io.imagescore.fit.LabelledImage;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.pack.ModelPack;
@@ -12,6 +13,9 @@ import io.imagescore.score.ImageInput;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoredImage;
 import io.imagescore.score.ScoringPipeline;
+import io.imagescore.sort.LocalRegulationStore;
+import io.imagescore.sort.RegulationStore;
+import io.imagescore.tenant.TenantNames;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,8 +52,20 @@ final class CompareCommand implements Callable<Integer> {
     PreprocessMode aMode;
     @Option(names = "--b-mode", description = "Preprocessing mode of B (default: --mode).")
     PreprocessMode bMode;
-    @Option(names = "--listings", description = "CSV with header listing,image: which photos form a listing (ordered by the first scalar score).")
+    @Option(names = "--listings", description = "CSV with header listing,image: which photos form a listing (ordered by the first "
+            + "scalar score, or by a regulation).")
     Path listings;
+    @Option(names = "--regulation", paramLabel = "NAME[@VERSION]", description = "A stored regulation (under --data-dir, of --tenant) "
+            + "ordering the listings of each variant without its own, as sort orders by it; no version = the newest.")
+    String regulation;
+    @Option(names = "--a-regulation", paramLabel = "NAME[@VERSION]", description = "Variant A's own regulation (as pinned in an "
+            + "experiment variant); --regulation must then name the same version or be left out.")
+    String aRegulation;
+    @Option(names = "--b-regulation", paramLabel = "NAME[@VERSION]", description = "Variant B's own regulation.")
+    String bRegulation;
+    @Option(names = "--tenant", defaultValue = TenantNames.DEFAULT_TENANT, description = "Tenant whose stored regulations are read "
+            + "(default: ${DEFAULT-VALUE}).")
+    String tenant;
     @Option(names = "--top-k", defaultValue = "10", description = "Top-k overlap size (default: ${DEFAULT-VALUE}).")
     int topK;
     @Option(names = "--resamples", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
@@ -81,11 +97,18 @@ final class CompareCommand implements Callable<Integer> {
             ScoringPipeline p = e.pipeline();
             PreprocessMode modeA = aMode == null ? engine.preprocessMode() : aMode;
             PreprocessMode modeB = bMode == null ? engine.preprocessMode() : bMode;
-            List<Outcome<ScoredImage>> scoredA = p.score(pack, images, ScoringPipeline.select(pack, a), false, modeA, null);
-            List<Outcome<ScoredImage>> scoredB = p.score(pack, images, ScoringPipeline.select(pack, b), false, modeB, null);
+            List<ScoringPipeline.Selection> selectA = ScoringPipeline.select(pack, a);
+            List<ScoringPipeline.Selection> selectB = ScoringPipeline.select(pack, b);
+            RegulationStore regulations = new LocalRegulationStore(engine.dataDir);
+            RegulationStore.Stored common = stored(regulations, "--regulation", regulation);
+            // checked before anything is scored, as CompareVariants does
+            ListingOrdering orderA = ListingOrdering.of("A", stored(regulations, "--a-regulation", aRegulation), common, selectA);
+            ListingOrdering orderB = ListingOrdering.of("B", stored(regulations, "--b-regulation", bRegulation), common, selectB);
+            List<Outcome<ScoredImage>> scoredA = p.score(pack, images, selectA, false, modeA, null);
+            List<Outcome<ScoredImage>> scoredB = p.score(pack, images, selectB, false, modeB, null);
             ComparisonReport report = ComparisonReport.build(String.join(",", a) + " (" + modeA.name().toLowerCase() + ")",
                     String.join(",", b) + " (" + modeB.name().toLowerCase() + ")", scoredA, scoredB,
-                    new ComparisonReport.Options(topK, bootstrap, listings(), ratings, labels));
+                    new ComparisonReport.Options(topK, bootstrap, listings(), ratings, labels, orderA, orderB));
             Files.createDirectories(out);
             Files.writeString(out.resolve("compare.json"), ComparisonOutput.json(report));
             String md = ComparisonOutput.markdown(report);
@@ -111,6 +134,17 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         return List.of(va.stream().mapToDouble(Double::doubleValue).toArray(), vb.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** The stored regulation {@code ref} ("name" or "name@version") of --tenant, or null when not given. */
+    private RegulationStore.Stored stored(RegulationStore store, String option, String ref) {
+        if (ref == null) {
+            return null;
+        }
+        int at = ref.indexOf('@');
+        String name = TenantNames.check(option + " name", at < 0 ? ref : ref.substring(0, at));
+        String version = TenantNames.checkOptionalVersion(option + " version", at < 0 ? "" : ref.substring(at + 1));
+        return store.get(TenantNames.check("--tenant", tenant), name, version);
     }
 
     private List<ComparisonReport.ListingInput> listings() throws IOException {

@@ -61,9 +61,9 @@ public final class ComparisonOutput {
         }
         if (r.listings() != null) {
             var l = r.listings();
-            md.append(String.format(Locale.ROOT, "%n## Listings%n%n%d listings: hero photo changes in %d (%.1f%%), mean Kendall τ %.4f, "
-                    + "%d moves in all.%n%n| listing | photos | τ | moves | hero A | hero B |%n|---|---|---|---|---|---|%n",
-                    l.listings(), l.heroChanges(), 100 * l.heroChangeShare(), l.meanKendallTau(), l.totalMoves()));
+            md.append(String.format(Locale.ROOT, "%n## Listings%n%nOrdered by %s.%n%n%d listings: hero photo changes in %d (%.1f%%), "
+                    + "mean Kendall τ %.4f, %d moves in all.%n%n| listing | photos | τ | moves | hero A | hero B |%n|---|---|---|---|---|---|%n",
+                    r.orderedBy(), l.listings(), l.heroChanges(), 100 * l.heroChangeShare(), l.meanKendallTau(), l.totalMoves()));
             for (var x : l.perListing()) {
                 md.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %d | %s | %s%s |%n", x.listing(), x.photos(), x.kendallTau(),
                         x.moves(), x.heroA(), x.heroB(), x.heroChanged() ? " (changed)" : ""));

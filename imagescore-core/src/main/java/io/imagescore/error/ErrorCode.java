@@ -51,6 +51,8 @@ public enum ErrorCode {
     CREDENTIALS_CONFLICT(Status.Code.UNAUTHENTICATED, false),
     ROLE_REQUIRED(Status.Code.PERMISSION_DENIED, false),
     TENANT_MISMATCH(Status.Code.PERMISSION_DENIED, false),
+    /** A rating campaign's rater token that its owner revoked (docs/rating.md). */
+    RATER_REVOKED(Status.Code.PERMISSION_DENIED, false),
     BUILTIN_READ_ONLY(Status.Code.PERMISSION_DENIED, false),
     // pack / backend
     INVALID_PACK(Status.Code.FAILED_PRECONDITION, false),

@@ -16,11 +16,14 @@ import java.util.Map;
  * the CLI share it). The i-th scalar score of A is compared with the i-th of B (so "quality" can be compared with a
  * refitted "quality_sub"); the first scalar pair orders the listings and is judged against ratings, the first class
  * pair against labels. An image that failed under either variant is left out and listed in {@code excluded}.
+ *
+ * <p>{@code orderedByA}/{@code orderedByB}: what ordered the listings under each variant ({@link ListingOrdering#describe});
+ * null without listings.
  */
 public record ComparisonReport(String variantA, String variantB, int images, List<Excluded> excluded,
                                List<VariantComparison.ScoreComparison> scores, VariantComparison.ListingsSummary listings,
                                VariantComparison.Accuracy ratings, VariantComparison.Accuracy labels,
-                               int bootstrapResamples, long seed, double confidence) {
+                               int bootstrapResamples, long seed, double confidence, String orderedByA, String orderedByB) {
 
     public record Excluded(String id, String variant, String code, String message) {
     }
@@ -30,21 +33,35 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
     }
 
     /**
-     * What to compute beyond the per-score comparison; empty lists/maps = that part is left out. {@code listingOrder}
-     * orders each listing's photos under a variant (e.g. by a regulation); null = by the first scalar score.
+     * What to compute beyond the per-score comparison; empty lists/maps = that part is left out. {@code orderA} and
+     * {@code orderB} order each listing's photos under each variant (null = by the first scalar score).
      */
     public record Options(int topK, Bootstrap bootstrap, List<ListingInput> listings, Map<String, Double> ratings,
-                          Map<String, String> labels, ListingOrder listingOrder) {
+                          Map<String, String> labels, ListingOrdering orderA, ListingOrdering orderB) {
+        public Options {
+            orderA = orderA == null ? ListingOrdering.FIRST_SCALAR : orderA;
+            orderB = orderB == null ? ListingOrdering.FIRST_SCALAR : orderB;
+        }
+
         public Options(int topK, Bootstrap bootstrap, List<ListingInput> listings, Map<String, Double> ratings,
                        Map<String, String> labels) {
-            this(topK, bootstrap, listings, ratings, labels, null);
+            this(topK, bootstrap, listings, ratings, labels, null, null);
         }
     }
 
-    /** A listing's order under one variant ("a"/"b" as named in build): positions into {@code photos}, best first. */
-    @FunctionalInterface
-    public interface ListingOrder {
-        int[] order(String variant, List<ScoredImage> photos);
+    /**
+     * What ordered the listings, in one line: "regulation t/n@v" when both variants used the same regulation version,
+     * "score A's@v / B's@v" when both used their first scalar score, else "A's / B's" (each "regulation …" or
+     * "score …"); null without listings.
+     */
+    public String orderedBy() {
+        if (orderedByA == null) {
+            return null;
+        }
+        if (orderedByA.startsWith("score ") && orderedByB.startsWith("score ")) {
+            return orderedByA + " / " + orderedByB.substring("score ".length());
+        }
+        return orderedByA.equals(orderedByB) ? orderedByA : orderedByA + " / " + orderedByB;
     }
 
     public static ComparisonReport build(String variantA, String variantB, List<Outcome<ScoredImage>> a,
@@ -96,10 +113,9 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
             index.put(ids.get(i), i);
         }
         VariantComparison.ListingsSummary listings = null;
+        String orderedByA = null;
+        String orderedByB = null;
         if (!options.listings().isEmpty()) {
-            if (options.listingOrder() == null) {
-                requireScalar(scores, "listings");
-            }
             List<VariantComparison.Listing> resolved = new ArrayList<>();
             for (ListingInput l : options.listings()) {
                 List<Integer> photos = new ArrayList<>();
@@ -116,12 +132,13 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
                     resolved.add(new VariantComparison.Listing(l.id(), photos));
                 }
             }
-            ListingOrder by = options.listingOrder();
-            listings = by == null
-                    ? VariantComparison.compareListings(resolved, ids.toArray(String[]::new), columnsA[0], columnsB[0])
-                    : VariantComparison.compareListingOrders(resolved, ids.toArray(String[]::new),
-                    l -> by.order(variantA, l.images().stream().map(okA::get).toList()),
-                    l -> by.order(variantB, l.images().stream().map(okB::get).toList()));
+            ListingOrdering byA = options.orderA();
+            ListingOrdering byB = options.orderB();
+            listings = VariantComparison.compareListingOrders(resolved, ids.toArray(String[]::new),
+                    l -> byA.order(variantA, l.images().stream().map(okA::get).toList()),
+                    l -> byB.order(variantB, l.images().stream().map(okB::get).toList()));
+            orderedByA = byA.describe(firstA.isEmpty() ? "" : ref(firstA.getFirst()));
+            orderedByB = byB.describe(firstB.isEmpty() ? "" : ref(firstB.getFirst()));
         }
 
         VariantComparison.Accuracy ratings = null;
@@ -172,7 +189,7 @@ public record ComparisonReport(String variantA, String variantB, int images, Lis
         }
         Bootstrap bs = options.bootstrap();
         return new ComparisonReport(variantA, variantB, n, excluded, scores, listings, ratings, labels,
-                bs.resamples(), bs.seed(), bs.confidence());
+                bs.resamples(), bs.seed(), bs.confidence(), orderedByA, orderedByB);
     }
 
     private static double[] column(List<ScoredImage> images, int s) {

@@ -15,7 +15,9 @@ import java.util.random.RandomGenerator;
  * density N(d; m, v)·P(y | d) is integrated numerically (Gauss–Hermite) for its mean m' and variance v', and since the
  * likelihood depends on d only, the exact moment-matched marginals of the two-item posterior are
  * μ_a += (v_a / v)(m' − m), μ_b −= (v_b / v)(m' − m), v_x += (v_x / v)²(v' − v) for x ∈ {a, b}; the
- * correlation between a and b that the update creates is dropped (diagonal ADF).
+ * correlation between a and b that the update creates is dropped (diagonal ADF). {@link #refit} replaces this
+ * one-pass posterior by the Laplace approximation over every judgement so far (the rater page does after replaying
+ * its log).
  *
  * <p><b>Prior.</b> With z the standardised prior scores, s_i = S·(ρ·z_i + √(1 − ρ²)·e_i), e_i ~ N(0, 1): μ_i = S·ρ·z_i,
  * v_i = S²·(1 − ρ²), where S is the assumed spread (sd) of true scores and ρ ∈ [0, 1) the trust in the prior (its
@@ -69,10 +71,13 @@ public final class ActivePairs {
         }
     }
 
-    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1 MB at 512). */
-    public static final int ALL_PAIRS_MAX = 512;
+    /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1.6 MB at 640). */
+    public static final int ALL_PAIRS_MAX = 640;
 
     private final Options options;
+    private final double[] priorMean;
+    private final double[] priorVar;
+    private final BradleyTerryFit.Judgements judgements = new BradleyTerryFit.Judgements();
     private final double[] info;
     private final boolean[] stale;
     private final double[] mean;
@@ -96,6 +101,8 @@ public final class ActivePairs {
             mean[i] = known ? s * rho * z[i] : 0;
             var[i] = known ? s * s * (1 - rho * rho) : s * s;
         }
+        priorMean = mean.clone();
+        priorVar = var.clone();
     }
 
     /** A posterior seeded by {@code priorScores} (any scale; NaN for an unscored item) with the default options. */
@@ -174,9 +181,30 @@ public final class ActivePairs {
         var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
         comparisons[a]++;
         comparisons[b]++;
+        judgements.add(a, b, j.outcome());
         stale[a] = true;
         stale[b] = true;
         last = Pair.of(a, b);
+    }
+
+    /**
+     * Replaces the posterior by its Laplace approximation: the means become the maximum a posteriori scores given
+     * the prior and every judgement recorded so far ({@link BradleyTerryFit}), each variance 1 / (the diagonal of the
+     * negative Hessian there). Unlike the one-pass ADF updates of {@link #record}, this lets every judgement act
+     * through every other (a ≻ b and b ≻ c move a relative to c whatever their order). Later judgements are again
+     * added by ADF until the next refit. Cost O(judgements) per conjugate-gradient iteration.
+     */
+    public void refit() {
+        if (judgements.size() == 0) {
+            return;
+        }
+        double[] precision = new double[size()];
+        double[] map = BradleyTerryFit.fit(mean, priorMean, priorVar, judgements, options.tieMargin(), precision);
+        for (int i = 0; i < size(); i++) {
+            mean[i] = map[i];
+            var[i] = 1 / precision[i];
+        }
+        Arrays.fill(stale, true);
     }
 
     /**

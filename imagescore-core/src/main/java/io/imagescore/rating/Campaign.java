@@ -1,5 +1,6 @@
 package io.imagescore.rating;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 
@@ -9,8 +10,8 @@ import java.util.Map;
 /**
  * A tenant's rating campaign: a fixed set of images, one task (1–4 ratings with the scale's anchor descriptions, or
  * "which of two is better" with "can't tell"), the prior the next item is chosen from (the scores of {@code head}
- * when the campaign was made) and its raters, each known only by the SHA-256 of their token. Immutable once stored;
- * what raters answer is a separate, append-only log of {@link Judgement}s.
+ * when the campaign was made) and its raters, each known only by the SHA-256 of their token. Only the raters change
+ * after creation (added, revoked); what raters answer is a separate, append-only log of {@link Judgement}s.
  *
  * @param comparisons pairwise only: how many pairs one rater is asked to judge (their progress bar's end)
  */
@@ -23,8 +24,20 @@ public record Campaign(String name, String title, Task task, String pack, String
     public record Image(String sha256, String name, double prior) {
     }
 
-    /** One rater: a short id shown in exports, and the SHA-256 (hex) of their token; the token itself is not kept. */
-    public record Rater(String id, String tokenSha256) {
+    /**
+     * One rater: a short id shown in exports, and the SHA-256 (hex) of their token; the token itself is not kept.
+     *
+     * @param revoked when the owner revoked the token (ISO-8601), or null; left out of the JSON while null, so a
+     *                campaign without revocations is stored as before
+     */
+    public record Rater(String id, String tokenSha256, @JsonInclude(JsonInclude.Include.NON_NULL) String revoked) {
+        public Rater(String id, String tokenSha256) {
+            this(id, tokenSha256, null);
+        }
+
+        public boolean active() {
+            return revoked == null;
+        }
     }
 
     public Campaign {
@@ -43,6 +56,11 @@ public record Campaign(String name, String title, Task task, String pack, String
         return task == Task.RATING ? images.size() : comparisons;
     }
 
+    /** The same campaign with other raters (added or revoked); everything else is fixed at creation. */
+    public Campaign withRaters(List<Rater> newRaters) {
+        return new Campaign(name, title, task, pack, head, anchors, images, newRaters, comparisons, created);
+    }
+
     public double[] priors() {
         return images.stream().mapToDouble(Image::prior).toArray();
     }
@@ -55,5 +73,12 @@ public record Campaign(String name, String title, Task task, String pack, String
     public static ImageScoreException unknown(String tenant, String name) {
         return new ImageScoreException(ErrorCode.UNKNOWN_CAMPAIGN, "tenant '" + tenant + "' has no campaign '" + name + "'",
                 Map.of("campaign", name), null);
+    }
+
+    /** A campaign about to be stored names an image the tenant does not have (any more). */
+    public static ImageScoreException notStored(String tenant, Image im) {
+        return new ImageScoreException(ErrorCode.NOT_STORED, "image '" + im.name() + "' (" + im.sha256() + ") is not stored for"
+                + " tenant '" + tenant + "' (a campaign using it was deleted meanwhile?); send its data again",
+                Map.of("sha256", im.sha256()), null);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Rating campaigns, their images and their judgement logs, per tenant. Two implementations, chosen by
@@ -16,8 +17,29 @@ public interface CampaignStore {
     ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    /** Stores a new campaign; CAMPAIGN_EXISTS when the tenant has one of that name. */
+    /**
+     * Stores a new campaign; CAMPAIGN_EXISTS when the tenant has one of that name, NOT_STORED when one of its images is
+     * not stored (checked in the same step as the insert, so a concurrent {@link #delete} cannot take an image away
+     * from a campaign being created).
+     */
     void create(String tenant, Campaign campaign);
+
+    /**
+     * Replaces the campaign with {@code change} applied to its stored state, atomically against other updates and
+     * appends (only the raters may change: the name, images and task are fixed). Returns what was stored.
+     */
+    Campaign update(String tenant, String name, UnaryOperator<Campaign> change);
+
+    /** What {@link #delete} removed. */
+    record Deleted(long judgements, int images, long imageBytes) {
+    }
+
+    /**
+     * Deletes the campaign with its whole log, and those of its images that no other campaign of the tenant uses;
+     * UNKNOWN_CAMPAIGN when the tenant has none of that name. A judgement appended concurrently is either deleted with
+     * the campaign or refused with UNKNOWN_CAMPAIGN, never kept for a later campaign of the same name.
+     */
+    Deleted delete(String tenant, String name);
 
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);

@@ -38,7 +38,8 @@ public final class JudgementExport {
         return out.toString();
     }
 
-    static ObjectNode row(Campaign c, Judgement j) {
+    /** One answer as the export's fields ({@link #COLUMNS}; null where the task has none). */
+    public static ObjectNode row(Campaign c, Judgement j) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("seq", j.seq()).put("created", j.created()).put("rater", j.rater())
                 .put("task", c.task().name().toLowerCase(Locale.ROOT))

@@ -13,6 +13,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -31,6 +35,7 @@ public final class LocalCampaignStore implements CampaignStore {
     private static final Pattern SEQ_FILE = Pattern.compile("[0-9]{1,18}\\.json");
 
     private final Path root;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public LocalCampaignStore(Path dataDir) {
         this.root = dataDir.resolve(SUBDIR);
@@ -40,13 +45,54 @@ public final class LocalCampaignStore implements CampaignStore {
     @Override
     public void create(String tenant, Campaign campaign) {
         Path dir = campaignDir(tenant, campaign.name());
-        try {
+        locked(tenant, () -> {
+            for (Campaign.Image im : campaign.images()) {
+                if (!Files.isRegularFile(imageFile(tenant, im.sha256()))) {
+                    throw Campaign.notStored(tenant, im);
+                }
+            }
             if (!DurableFiles.createFile(dir.resolve("campaign.json"), JSON.writeValueAsBytes(campaign))) {
                 throw Campaign.exists(campaign.name());
             }
-        } catch (IOException e) {
-            throw io("store campaign " + tenant + "/" + campaign.name(), e);
-        }
+            return null;
+        }, "store campaign " + tenant + "/" + campaign.name());
+    }
+
+    @Override
+    public Campaign update(String tenant, String name, UnaryOperator<Campaign> change) {
+        return locked(tenant, () -> {
+            Campaign changed = change.apply(get(tenant, name));
+            DurableFiles.replaceFile(campaignDir(tenant, name).resolve("campaign.json"), JSON.writeValueAsBytes(changed));
+            return changed;
+        }, "update campaign " + tenant + "/" + name);
+    }
+
+    @Override
+    public Deleted delete(String tenant, String name) {
+        return locked(tenant, () -> {
+            Campaign c = get(tenant, name);
+            long entries = seqFiles(campaignDir(tenant, name).resolve("judgements")).size();
+            // one rename takes the campaign and its log away together; a crash after it leaves a temporary only
+            DurableFiles.deleteDirectory(campaignDir(tenant, name));
+            java.util.Set<String> used = new java.util.HashSet<>();
+            for (String other : list(tenant)) {
+                get(tenant, other).images().forEach(im -> used.add(im.sha256()));
+            }
+            int images = 0;
+            long bytes = 0;
+            for (Campaign.Image im : c.images()) {
+                Path f = imageFile(tenant, im.sha256());
+                if (!used.contains(im.sha256()) && Files.isRegularFile(f)) {
+                    long size = Files.size(f);
+                    if (Files.deleteIfExists(f)) {
+                        images++;
+                        bytes += size;
+                    }
+                }
+            }
+            DurableFiles.forceDirectory(imageFile(tenant, c.images().getFirst().sha256()).getParent());
+            return new Deleted(entries, images, bytes);
+        }, "delete campaign " + tenant + "/" + name);
     }
 
     @Override
@@ -114,6 +160,11 @@ public final class LocalCampaignStore implements CampaignStore {
 
     @Override
     public Judgement append(String tenant, String campaign, Judgement j) {
+        // under the tenant's lock: a delete cannot run between the check and the write and leave an orphan log behind
+        return locked(tenant, () -> appendLocked(tenant, campaign, j), "store a judgement of " + tenant + "/" + campaign);
+    }
+
+    private Judgement appendLocked(String tenant, String campaign, Judgement j) {
         get(tenant, campaign); // UNKNOWN_CAMPAIGN before anything is written
         Path dir = campaignDir(tenant, campaign).resolve("judgements");
         try {
@@ -171,6 +222,27 @@ public final class LocalCampaignStore implements CampaignStore {
     private static long seqOf(Path p) {
         String n = p.getFileName().toString();
         return Long.parseLong(n.substring(0, n.length() - 5));
+    }
+
+    /**
+     * The tenant's writers in this process take turns (create, update, delete, append). The data directory has one
+     * writing server: appends of two processes would still get distinct numbers, but deletes assume one process.
+     */
+    private <T> T locked(String tenant, IoWork<T> work, String what) {
+        ReentrantLock lock = locks.computeIfAbsent(TenantNames.check("tenant", tenant), t -> new ReentrantLock());
+        lock.lock();
+        try {
+            return work.run();
+        } catch (IOException e) {
+            throw io(what, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoWork<T> {
+        T run() throws IOException;
     }
 
     private Path campaignDir(String tenant, String name) {

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * What one rater sees next, rebuilt from the stored log on every request (campaigns are small): the posterior of
  * {@link ActiveRatings} or {@link ActivePairs}, seeded by the campaign's prior scores, fed every answer in force of
- * every rater, asked for the most informative item or pair this rater has not answered or skipped. The random choices
+ * every rater (pairs: then refitted, {@link ActivePairs#refit}), asked for the most informative item or pair this rater has not answered or skipped. The random choices
  * are seeded by (campaign, rater, the rater's log length), so a reload shows the same item. After an undo the
  * withdrawn item is shown again.
  *
@@ -49,6 +49,8 @@ public record RaterQueue(int done, int total, int item, int second, boolean canU
         }
         ActivePairs model = ActivePairs.seeded(c.priors());
         log.answers().forEach(j -> model.record(new PairJudgement(j.item(), j.second(), j.outcome())));
+        // the whole log is at hand, so the posterior is the Laplace fit of every answer rather than one ADF pass
+        model.refit();
         Set<Pair> exclude = new HashSet<>(log.pairsDone(rater));
         Optional<Pair> next = model.next(rng, exclude);
         if (next.isEmpty()) {

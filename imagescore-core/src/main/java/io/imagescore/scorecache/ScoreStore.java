@@ -8,6 +8,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
 
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Results already computed, keyed by {@link ScoreKey}: a repeat is answered from here and is bit-identical to
  * recomputing (the stored {@link ScoredImage} is the pipeline's own result object; everything that could change it is
@@ -15,8 +21,9 @@ import org.jboss.logging.Logger;
  * (Window TinyLFU eviction), so no sequence of requests can grow it past {@code maxBytes}. Hits and misses are
  * counted ({@code imagescore.score.store{result=hit|miss}}).
  *
- * <p>With a {@link SharedScores} tier (replicas on PostgreSQL), a memory miss is looked up there (read-through: a
- * shared hit is kept in memory too and counted as a hit) and every new result is written to both; the shared tier's
+ * <p>With a {@link SharedScores} tier (replicas on PostgreSQL), a call's memory misses are looked up there in one
+ * lookup (read-through: a shared hit is kept in memory too and counted as a hit) and its new results are written to
+ * both in one write; the shared tier's
  * own lookups are counted as {@code imagescore.score.store.shared{result=hit|miss}}. A shared tier that fails is
  * logged and treated as a miss: scoring never fails because a cache is away.
  */
@@ -55,27 +62,59 @@ public final class ScoreStore {
 
     /** The stored result, or null (counted as a miss). */
     public ScoredImage get(ScoreKey key) {
-        ScoredImage v = cache.getIfPresent(key);
-        if (v == null && shared != null) {
+        return getAll(List.of(key)).get(key);
+    }
+
+    /**
+     * The stored results of {@code keys} (a key without one is absent): memory first, then one shared-tier lookup for
+     * all the keys memory misses. Each element of {@code keys} counts as one hit or miss.
+     */
+    public Map<ScoreKey, ScoredImage> getAll(List<ScoreKey> keys) {
+        Map<ScoreKey, ScoredImage> found = new HashMap<>();
+        Set<ScoreKey> missed = new LinkedHashSet<>();
+        for (ScoreKey key : keys) {
+            ScoredImage v = cache.getIfPresent(key);
+            if (v != null) {
+                found.put(key, v);
+            } else {
+                missed.add(key);
+            }
+        }
+        if (!missed.isEmpty() && shared != null) {
+            Map<ScoreKey, ScoredImage> fromShared = Map.of();
             try {
-                v = shared.get(key);
+                fromShared = shared.getAll(missed);
             } catch (RuntimeException e) {
                 LOG.warnf("score store: %s lookup failed, computing instead: %s", shared.describe(), e.getMessage());
             }
-            (v == null ? sharedMisses : sharedHits).increment();
-            if (v != null) {
-                cache.put(key, v);
+            for (ScoreKey key : missed) {
+                ScoredImage v = fromShared.get(key);
+                (v == null ? sharedMisses : sharedHits).increment();
+                if (v != null) {
+                    cache.put(key, v);
+                    found.put(key, v);
+                }
             }
         }
-        (v == null ? misses : hits).increment();
-        return v;
+        for (ScoreKey key : keys) {
+            (found.containsKey(key) ? hits : misses).increment();
+        }
+        return found;
     }
 
     public void put(ScoreKey key, ScoredImage value) {
-        cache.put(key, value);
+        putAll(Map.of(key, value));
+    }
+
+    /** Keeps new results in memory and writes them to the shared tier in one call. */
+    public void putAll(Map<ScoreKey, ScoredImage> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        cache.putAll(results);
         if (shared != null) {
             try {
-                shared.put(key, value);
+                shared.putAll(results);
             } catch (RuntimeException e) {
                 LOG.warnf("score store: %s write failed (kept in memory only): %s", shared.describe(), e.getMessage());
             }

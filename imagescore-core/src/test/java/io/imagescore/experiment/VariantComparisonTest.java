@@ -196,6 +196,70 @@ class VariantComparisonTest {
         }
     }
 
+    /**
+     * Labels on the shared data: A = the pack's built-in room_type, B = a room-type head refitted on 8 training photos
+     * per class; compared on 5 evaluation photos per class of data/rooms with the folder names as labels. Top-1
+     * accuracy of each and the paired bootstrap interval of B − A equal a recomputation from the raw probabilities.
+     */
+    @Test
+    void room_type_against_a_head_refitted_on_a_subset_of_rooms_equals_an_independent_recomputation(@TempDir Path tmp) throws IOException {
+        List<String> rooms;
+        try (var s = Files.list(Shared.path("data/rooms/eval"))) {
+            rooms = s.map(d -> d.getFileName().toString()).sorted().toList();
+        }
+        try (Engine engine = new Engine(Path.of("packs/mobilenetv2-default"), Shared.dir(), 2)) {
+            ModelPack pack = engine.pack();
+            List<LabelledImage> train = new ArrayList<>();
+            List<ImageInput> images = new ArrayList<>();
+            Map<String, String> labels = new HashMap<>();
+            for (String room : rooms) {
+                for (Path f : firstFiles(Shared.path("data/rooms/train/" + room), 8)) {
+                    train.add(LabelledImage.classified(ImageRef.ofBytes(room + "/" + f.getFileName(), Files.readAllBytes(f)), room));
+                }
+                for (Path f : firstFiles(Shared.path("data/rooms/eval/" + room), 5)) {
+                    String id = room + "/" + f.getFileName();
+                    images.add(new ImageInput(id, Files.readAllBytes(f)));
+                    labels.put(id, room);
+                }
+            }
+            FitService fit = new FitService(engine.pipeline(), new EmbeddingCache(10_000, null));
+            FittedHead head = fit.fit(pack, FitSpec.of("room_sub", FitKind.CLASSES, List.of(View.CENTER)).withFolds(3),
+                    train, List.of(), null, null);
+            HeadVersion hv = new PackLoader(Shared.dir()).loadHead(pack, "room_sub", HeadStore.write(tmp, head, "1"));
+            ModelPack withHead = pack.withHeadVersion("room_sub", hv, PackLoader.extendedHash(pack.contentHash(), "room_sub", hv));
+            ScoringPipeline p = engine.pipeline();
+            List<Outcome<ScoredImage>> outA = p.score(withHead, images, ScoringPipeline.select(withHead, List.of("room_type")), false, PreprocessMode.EXACT, null);
+            List<Outcome<ScoredImage>> outB = p.score(withHead, images, ScoringPipeline.select(withHead, List.of("room_sub@1")), false, PreprocessMode.EXACT, null);
+            ComparisonReport report = ComparisonReport.build("A", "B", outA, outB,
+                    new ComparisonReport.Options(10, new Bootstrap(300, 11, 0.9), List.of(), Map.of(), labels));
+
+            int n = images.size();
+            double[] hitA = new double[n];
+            double[] hitB = new double[n];
+            for (int i = 0; i < n; i++) {
+                String truth = labels.get(images.get(i).id());
+                hitA[i] = Ref.argmaxLabel(outA.get(i).value().classes().getFirst()).equals(truth) ? 1 : 0;
+                hitB[i] = Ref.argmaxLabel(outB.get(i).value().classes().getFirst()).equals(truth) ? 1 : 0;
+            }
+            VariantComparison.Accuracy acc = report.labels();
+            assertThat(report.images()).isEqualTo(30);
+            assertThat(acc.metric()).isEqualTo("top1_accuracy");
+            assertThat(acc.images()).isEqualTo(30);
+            assertThat(acc.a()).isCloseTo(Ref.mean(hitA), within(EPS));
+            assertThat(acc.b()).isCloseTo(Ref.mean(hitB), within(EPS));
+            assertThat(acc.a()).as("the built-in head on its own domain").isGreaterThan(0.5);
+            assertInterval(acc.difference(), 300, 11, 0.9, n, idx -> Ref.mean(pick(hitB, idx)) - Ref.mean(pick(hitA, idx)));
+            System.out.printf("room_type vs room_sub on 30 room photos: top-1 accuracy A %.4f B %.4f, B − A %.4f [%.4f, %.4f]%n",
+                    acc.a(), acc.b(), acc.difference().estimate(), acc.difference().low(), acc.difference().high());
+        }
+    }
+
+    static List<Path> firstFiles(Path dir, int n) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.sorted().limit(n).toList();
+        }
+    }
+
     @Test
     void label_accuracy_and_its_paired_difference_equal_a_recomputation() {
         String[] labels = new String[40];
@@ -334,6 +398,17 @@ class VariantComparisonTest {
             }
             idx.sort((p, q) -> Double.compare(v[q], v[p])); // List.sort is stable
             return idx.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /** The label of the highest probability (the first of equal ones), by a plain scan. */
+        static String argmaxLabel(ScoredImage.Classes c) {
+            int best = 0;
+            for (int i = 1; i < c.probabilities().length; i++) {
+                if (c.probabilities()[i] > c.probabilities()[best]) {
+                    best = i;
+                }
+            }
+            return c.labels().get(best);
         }
 
         static int[] inverse(int[] order) {

@@ -242,6 +242,91 @@ class ActivePairsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside 0..2");
     }
 
+    /**
+     * After {@link ActivePairs#refit} the means maximise the log posterior and each variance is 1 / its curvature
+     * there: both checked by finite differences of the log posterior written out here (prior of the default
+     * options, Rao–Kupper likelihood as 1 − P(first) − P(second) for a tie).
+     */
+    @Test
+    void refit_is_the_maximum_a_posteriori_with_diagonal_laplace_variances() {
+        double[] prior = {1.0, 0.2, Double.NaN, -0.7};
+        ActivePairs model = ActivePairs.seeded(prior);
+        double[] mu0 = model.means();
+        double[] v0 = model.variances();
+        List<PairJudgement> js = List.of(new PairJudgement(0, 1, PairOutcome.SECOND), new PairJudgement(1, 2, PairOutcome.TIE),
+                new PairJudgement(2, 3, PairOutcome.FIRST), new PairJudgement(3, 0, PairOutcome.FIRST),
+                new PairJudgement(1, 3, PairOutcome.TIE), new PairJudgement(2, 0, PairOutcome.SECOND),
+                new PairJudgement(1, 2, PairOutcome.FIRST));
+        js.forEach(model::record);
+        double[] adf = model.means();
+        model.refit();
+        double[] s = model.means();
+        double[] var = model.variances();
+        java.util.function.ToDoubleFunction<double[]> logPost = x -> {
+            double f = 0;
+            for (int i = 0; i < x.length; i++) {
+                f -= (x[i] - mu0[i]) * (x[i] - mu0[i]) / (2 * v0[i]);
+            }
+            for (PairJudgement j : js) {
+                double d = x[j.first()] - x[j.second()];
+                double first = 1 / (1 + Math.exp(-(d - 0.4)));
+                double second = 1 / (1 + Math.exp(d + 0.4));
+                f += Math.log(switch (j.outcome()) {
+                    case FIRST -> first;
+                    case SECOND -> second;
+                    case TIE -> 1 - first - second;
+                });
+            }
+            return f;
+        };
+        double h = 1e-4;
+        for (int i = 0; i < s.length; i++) {
+            double[] up = s.clone();
+            double[] down = s.clone();
+            up[i] += h;
+            down[i] -= h;
+            double f0 = logPost.applyAsDouble(s);
+            double fu = logPost.applyAsDouble(up);
+            double fd = logPost.applyAsDouble(down);
+            assertThat((fu - fd) / (2 * h)).as("gradient %d", i).isEqualTo(0, within(1e-6));
+            assertThat(var[i]).as("variance %d", i).isEqualTo(h * h / (2 * f0 - fu - fd), within(1e-5));
+        }
+        assertThat(s).isNotEqualTo(adf);
+    }
+
+    /**
+     * ADF moves only the two items of a judgement, so its result depends on the order of the judgements (evidence
+     * reaching b after a ≻ b was recorded never reaches a). The refit uses every judgement at once: the same
+     * judgements in another order give the same posterior, and a second refit changes nothing.
+     */
+    @Test
+    void refit_does_not_depend_on_the_order_of_judgements_where_adf_does() {
+        List<PairJudgement> js = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            js.add(new PairJudgement(0, 1, PairOutcome.FIRST));
+        }
+        for (int k = 0; k < 10; k++) {
+            js.add(new PairJudgement(1, 2, PairOutcome.FIRST));
+        }
+        js.add(new PairJudgement(2, 3, PairOutcome.TIE));
+        ActivePairs forward = ActivePairs.flat(4);
+        ActivePairs backward = ActivePairs.flat(4);
+        js.forEach(forward::record);
+        js.reversed().forEach(backward::record);
+        assertThat(Math.abs(forward.means()[0] - backward.means()[0])).isGreaterThan(0.1);
+        forward.refit();
+        backward.refit();
+        double[] map = forward.means();
+        assertThat(backward.means()).containsExactly(map, within(1e-7));
+        assertThat(backward.variances()).containsExactly(forward.variances(), within(1e-7));
+        assertThat(map[0]).isGreaterThan(map[1]);
+        assertThat(map[1]).isGreaterThan(map[2]);
+        double[] var = forward.variances();
+        forward.refit(); // at the maximum already: nothing moves
+        assertThat(forward.means()).containsExactly(map, within(1e-9));
+        assertThat(forward.variances()).containsExactly(var, within(1e-9));
+    }
+
     private static double[] ascending(int n) {
         double[] s = new double[n];
         for (int i = 0; i < n; i++) {

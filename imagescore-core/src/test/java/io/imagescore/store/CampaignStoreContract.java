@@ -74,6 +74,11 @@ abstract class CampaignStoreContract {
         store.create("acme", c);
         assertThatThrownBy(() -> store.create("acme", c)).isInstanceOfSatisfying(ImageScoreException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.CAMPAIGN_EXISTS));
+        assertThatThrownBy(() -> store.create("globex", campaign("photos", Campaign.Task.RATING, List.of(ha, hb))))
+                .as("another tenant's images cannot be named").isInstanceOfSatisfying(ImageScoreException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_STORED));
+        store.putImage("globex", ha, a);
+        store.putImage("globex", hb, b);
         store.create("globex", campaign("photos", Campaign.Task.RATING, List.of(ha, hb)));
 
         Judgement j1 = store.append("acme", "photos", Judgement.pair("r1", 1, 0, PairOutcome.FIRST));
@@ -102,6 +107,8 @@ abstract class CampaignStoreContract {
     void concurrent_judgements_never_share_a_number() throws Exception {
         CampaignStore a = open();
         CampaignStore b = open();
+        a.putImage("acme", "0".repeat(64), new byte[] {0});
+        a.putImage("acme", "1".repeat(64), new byte[] {1});
         a.create("acme", campaign("busy", Campaign.Task.RATING, List.of("0".repeat(64), "1".repeat(64))));
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -122,5 +129,88 @@ abstract class CampaignStoreContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void delete_takes_the_log_and_the_images_no_other_campaign_uses() throws Exception {
+        CampaignStore store = open();
+        byte[] a = Shared.bytes("data/clive/images/1002.JPG");
+        byte[] b = Shared.bytes("data/clive/images/1003.JPG");
+        byte[] c = Shared.bytes("data/clive/images/1004.JPG");
+        String ha = io.imagescore.score.ScoringPipeline.sha256(a);
+        String hb = io.imagescore.score.ScoringPipeline.sha256(b);
+        String hc = io.imagescore.score.ScoringPipeline.sha256(c);
+        for (var e : java.util.Map.of(ha, a, hb, b, hc, c).entrySet()) {
+            store.putImage("acme", e.getKey(), e.getValue());
+            store.putImage("globex", e.getKey(), e.getValue());
+        }
+        store.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
+        store.create("acme", campaign("second", Campaign.Task.PAIRWISE, List.of(hb, hc)));
+        store.create("globex", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
+        store.append("acme", "first", Judgement.rate("r1", 0, 3));
+        store.append("acme", "first", Judgement.rate("r1", 1, 2));
+        store.append("globex", "first", Judgement.rate("r1", 0, 1));
+
+        CampaignStore.Deleted d = open().delete("acme", "first");
+        assertThat(d.judgements()).isEqualTo(2);
+        assertThat(d.images()).as("hb is still used by 'second'").isEqualTo(1);
+        assertThat(d.imageBytes()).isEqualTo(a.length);
+        CampaignStore again = open();
+        assertThat(again.list("acme")).containsExactly("second");
+        assertThat(again.image("acme", ha)).isNull();
+        assertThat(again.image("acme", hb)).isEqualTo(b);
+        assertThat(again.imageBytes("acme")).isEqualTo(b.length + c.length);
+        assertThatThrownBy(() -> again.judgements("acme", "first")).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+        assertThatThrownBy(() -> again.append("acme", "first", Judgement.rate("r1", 0, 1)))
+                .isInstanceOfSatisfying(ImageScoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+        assertThatThrownBy(() -> again.delete("acme", "first")).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+        // the other tenant's campaign of the same name, its log and images are untouched
+        assertThat(again.judgements("globex", "first")).hasSize(1);
+        assertThat(again.imageBytes("globex")).isEqualTo(a.length + b.length + c.length);
+        // a new campaign of the deleted one's name starts with an empty log; the deleted image must be sent again
+        assertThatThrownBy(() -> again.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb))))
+                .isInstanceOfSatisfying(ImageScoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_STORED));
+        again.putImage("acme", ha, a);
+        again.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
+        assertThat(again.judgements("acme", "first")).isEmpty();
+        assertThat(again.append("acme", "first", Judgement.rate("r1", 1, 4)).seq()).isEqualTo(1);
+    }
+
+    @Test
+    void updates_change_the_raters_and_none_is_lost() throws Exception {
+        CampaignStore store = open();
+        store.putImage("acme", "0".repeat(64), new byte[] {0});
+        store.putImage("acme", "1".repeat(64), new byte[] {1});
+        Campaign c = campaign("team", Campaign.Task.RATING, List.of("0".repeat(64), "1".repeat(64)));
+        store.create("acme", c);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Campaign>> futures = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                String hash = String.format("%064x", i);
+                futures.add(pool.submit(() -> store.update("acme", "team", x -> {
+                    List<Campaign.Rater> raters = new ArrayList<>(x.raters());
+                    raters.add(new Campaign.Rater("r" + (raters.size() + 1), hash));
+                    return x.withRaters(raters);
+                })));
+            }
+            for (Future<Campaign> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Campaign revoked = store.update("acme", "team", x -> x.withRaters(x.raters().stream()
+                .map(r -> r.id().equals("r2") ? new Campaign.Rater(r.id(), r.tokenSha256(), "2026-12-06T18:00:00Z") : r).toList()));
+        Campaign read = open().get("acme", "team");
+        assertThat(read).isEqualTo(revoked);
+        assertThat(read.raters()).hasSize(13).extracting(Campaign.Rater::id).doesNotHaveDuplicates();
+        assertThat(read.raters()).filteredOn(r -> !r.active()).singleElement()
+                .satisfies(r -> assertThat(r.id()).isEqualTo("r2"));
+        assertThat(read.images()).isEqualTo(c.images());
+        assertThatThrownBy(() -> store.update("acme", "missing", x -> x)).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
     }
 }

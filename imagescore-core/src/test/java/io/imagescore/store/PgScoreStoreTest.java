@@ -11,15 +11,21 @@ import io.imagescore.store.pg.PgScoreStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The score store's shared PostgreSQL tier: two replicas' score stores (each with its own memory) on one database.
- * A result stored through one is served by the other bit for bit, only under exactly its key, and the table stays
- * within its bound.
+ * A result stored through one is served by the other bit for bit, only under exactly its key, and the table never
+ * holds more than its bound, evicting the least recently used.
  */
 class PgScoreStoreTest extends TwoPgReplicas {
     /** A result with the values a text or double round trip gets wrong: NaN, -0.0, subnormals, 1/3 as float. */
@@ -78,30 +84,69 @@ class PgScoreStoreTest extends TwoPgReplicas {
     }
 
     @Test
-    void the_shared_table_stays_within_its_bound_dropping_the_oldest() throws Exception {
+    void the_shared_table_never_exceeds_its_bound_and_evicts_the_least_recently_used() {
         long bound = 200_000;   // ≈ 20 results of ≈ 9.5 KB
-        PgScoreStore shared = a.scores(bound);
-        PgScoreStore other = b.scores(bound);
-        for (int i = 0; i < 120; i++) {
+        PgScoreStore shared = a.scores(bound, Duration.ZERO);   // every read marks its rows used
+        PgScoreStore other = b.scores(bound, Duration.ZERO);
+        for (int i = 0; i < 80; i++) {
             (i % 2 == 0 ? shared : other).put(key("acme", i), awkward(i));
-            assertThat(shared.bytes()).as("after %d results", i + 1).isLessThanOrEqualTo(bound + 2 * (bound / 16) + 10_000);
+            if (i % 4 == 0) {
+                assertThat(other.get(key("acme", 0))).as("result 0, used all along").isNotNull();
+            }
+            assertThat(shared.bytes()).as("after %d results", i + 1).isLessThanOrEqualTo(bound);
+            if (i % 8 == 7) {
+                assertThat(shared.usage()).as("the writers' running total").isEqualTo(shared.bytes());
+            }
         }
-        shared.prune();
-        assertThat(shared.bytes()).isLessThanOrEqualTo(bound).isGreaterThan(bound / 2);
-        assertThat(other.get(key("acme", 119))).as("the newest stays").isNotNull();
-        assertThat(other.get(key("acme", 0))).as("the oldest went").isNull();
+        assertThat(shared.bytes()).isGreaterThan(bound / 2);
+        assertThat(other.get(key("acme", 79))).as("the newest stays").isNotNull();
+        assertThat(other.get(key("acme", 0))).as("the least recently used go, not the oldest").isNotNull();
+        assertThat(other.get(key("acme", 1))).as("stored early, never used again").isNull();
+        Map<ScoreKey, ScoredImage> batch = other.getAll(List.of(key("acme", 0), key("acme", 79), key("acme", 1), key("globex", 119)));
+        assertThat(batch.keySet()).as("one lookup for many keys").containsExactlyInAnyOrder(key("acme", 0), key("acme", 79));
+    }
+
+    /** Four writers on two replicas at once: every committed state, read while they write, is within the bound. */
+    @Test
+    void concurrent_writers_on_two_replicas_stay_within_the_bound() throws Exception {
+        long bound = 150_000;
+        List<PgScoreStore> stores = List.of(a.scores(bound), b.scores(bound));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    for (int i = 0; i < 12; i++) {
+                        long seed = 1000L * writer + i;
+                        stores.get(writer % 2).putAll(Map.of(key("acme", seed), awkward(seed), key("acme", seed + 500), awkward(seed + 500)));
+                    }
+                }));
+            }
+            long most = 0;
+            while (!writers.stream().allMatch(Future::isDone)) {
+                most = Math.max(most, stores.getFirst().bytes());
+            }
+            for (Future<?> f : writers) {
+                f.get();
+            }
+            assertThat(most).as("the most ever seen while writing").isLessThanOrEqualTo(bound);
+            assertThat(stores.getFirst().bytes()).isLessThanOrEqualTo(bound).isEqualTo(stores.getLast().usage());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
     void a_failing_shared_tier_is_a_miss_not_an_error() {
         SharedScores broken = new SharedScores() {
             @Override
-            public ScoredImage get(ScoreKey key) {
+            public Map<ScoreKey, ScoredImage> getAll(java.util.Collection<ScoreKey> keys) {
                 throw new IllegalStateException("connection refused");
             }
 
             @Override
-            public void put(ScoreKey key, ScoredImage value) {
+            public void putAll(Map<ScoreKey, ScoredImage> results) {
                 throw new IllegalStateException("connection refused");
             }
 

@@ -175,8 +175,10 @@ public class CallerInterceptor implements ServerInterceptor {
             throw new ImageScoreException(ErrorCode.UNAUTHENTICATED, "send an API key as 'authorization: Bearer <key>' metadata"
                     + (certificatesTrusted ? " or connect with a client certificate" : ""));
         }
-        ApiKeys.Entry entry = keys.lookup(authorization.substring(7).strip())
-                .orElseThrow(() -> new ImageScoreException(ErrorCode.UNAUTHENTICATED, "unknown API key"));
+        String key = authorization.substring(7).strip();
+        ApiKeys.Entry entry = keys.lookup(key).orElseThrow(() -> new ImageScoreException(ErrorCode.UNAUTHENTICATED,
+                key.startsWith(RatingService.TOKEN_PREFIX) ? "a rater token (rtk_…) opens only its campaign's rating page;"
+                        + " this call needs an API key" : "unknown API key"));
         if (byCert.isPresent() && !byCert.get().tenant().equals(entry.tenant())) {
             throw new ImageScoreException(ErrorCode.CREDENTIALS_CONFLICT, "the API key belongs to tenant '" + entry.tenant()
                     + "' but the client certificate to tenant '" + byCert.get().tenant() + "'; send credentials of one tenant",

@@ -26,23 +26,18 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.experiment.Bootstrap;
 import io.imagescore.experiment.ComparisonReport;
 import io.imagescore.experiment.ExperimentStore;
+import io.imagescore.experiment.ListingOrdering;
 import io.imagescore.experiment.VariantComparison;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoreMetrics;
 import io.imagescore.score.ScoredImage;
-import io.imagescore.head.ScoreSpec;
-import io.imagescore.sort.Regulation;
 import io.imagescore.sort.RegulationStore;
-import io.imagescore.sort.SetSorter;
-import io.imagescore.sort.SortSpec;
 import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -157,55 +152,22 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
 
         Side a = side("a", tenant, request.getA());
         Side b = side("b", tenant, request.getB());
-        RegulationStore.Stored regulation = request.getRegulation().isEmpty() ? null
+        RegulationStore.Stored common = request.getRegulation().isEmpty() ? null
                 : regulations.get(tenant, request.getRegulation(), request.getRegulationVersion());
-        ComparisonReport.ListingOrder byRegulation = regulation == null ? null : byRegulation(regulation.regulation(), a, b);
+        // checked before anything is scored
+        ListingOrdering orderA = ListingOrdering.of("a", a.regulation(), common, a.prepared().selections());
+        ListingOrdering orderB = ListingOrdering.of("b", b.regulation(), common, b.prepared().selections());
         List<RequestImage> images = request.getImagesList().stream().map(RequestImage::of).toList();
         List<Outcome<ScoredImage>> scoredA = scoring.run(a.prepared(), images, ScoreGrpcService.deadline());
         List<Outcome<ScoredImage>> scoredB = scoring.run(b.prepared(), images, ScoreGrpcService.deadline());
         ComparisonReport report = ComparisonReport.build("a", "b", scoredA, scoredB,
                 new ComparisonReport.Options(request.getTopK() == 0 ? 10 : request.getTopK(), bootstrap, listings, ratings, labels,
-                        byRegulation));
-        CompareVariantsResponse response = response(report, a, b);
-        if (!response.hasListings()) {
-            return response;
-        }
-        String orderedBy = regulation != null
-                ? "regulation " + regulation.tenant() + "/" + regulation.name() + "@" + regulation.version()
-                : "score " + response.getScores(0).getScoreA() + " / " + response.getScores(0).getScoreB();
-        return response.toBuilder().setListings(response.getListings().toBuilder().setOrderedBy(orderedBy)).build();
+                        orderA, orderB));
+        return response(report, a, b);
     }
 
-    /**
-     * Each listing's order under each variant as Sort orders by {@code regulation}; the regulation is checked against
-     * both variants' scores before anything is scored.
-     */
-    private static ComparisonReport.ListingOrder byRegulation(Regulation regulation, Side a, Side b) {
-        SortSpec spec = new SortSpec(new SortSpec.ByRegulation(regulation), 0);
-        Map<String, Map<String, ScoreSpec>> specs = Map.of("a", specs(a), "b", specs(b));
-        specs.forEach((variant, s) -> {
-            try {
-                SetSorter.check(spec, s);
-            } catch (ImageScoreException e) {
-                throw invalid("variant " + variant + " cannot be ordered by the regulation: " + e.getMessage());
-            }
-        });
-        return (variant, photos) -> {
-            List<Outcome<ScoredImage>> items = new ArrayList<>(photos.size());
-            for (int i = 0; i < photos.size(); i++) {
-                items.add(Outcome.ok(Integer.toString(i), photos.get(i)));
-            }
-            return SetSorter.order(items, spec, specs.get(variant)).order().stream().mapToInt(p -> Integer.parseInt(p.id())).toArray();
-        };
-    }
-
-    private static Map<String, ScoreSpec> specs(Side side) {
-        Map<String, ScoreSpec> out = new LinkedHashMap<>();
-        side.prepared().selections().forEach(s -> out.put(s.name(), s.head().spec()));
-        return out;
-    }
-
-    private record Side(ScoreGrpcService.Prepared prepared, ExperimentVariants.Resolved resolved) {
+    /** A variant ready to score, and the regulation version it orders listings by itself (null = none). */
+    private record Side(ScoreGrpcService.Prepared prepared, ExperimentVariants.Resolved resolved, RegulationStore.Stored regulation) {
     }
 
     private Side side(String which, String tenant, VariantChoice choice) {
@@ -213,17 +175,23 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
         return switch (choice.getChoiceCase()) {
             case SPEC -> {
                 var s = choice.getSpec();
-                if (!s.getRegulation().isEmpty() || !s.getRegulationVersion().isEmpty()) {
-                    throw invalid(which + ": a regulation in a variant has no effect here; name it in the request's regulation to order the listings by it");
+                TenantNames.checkOptional(which + ".spec.regulation", s.getRegulation());
+                TenantNames.checkOptionalVersion(which + ".spec.regulation_version", s.getRegulationVersion());
+                if (s.getRegulation().isEmpty() && !s.getRegulationVersion().isEmpty()) {
+                    throw invalid(which + ": regulation_version given without regulation");
                 }
-                yield new Side(scoring.prepare(ScoreOptions.newBuilder().setTenant(tenant).setPack(s.getPack())
+                ScoreGrpcService.Prepared prepared = scoring.prepare(ScoreOptions.newBuilder().setTenant(tenant).setPack(s.getPack())
                         .addAllScores(s.getScoresList()).setPromptSet(s.getPromptSet()).setPromptSetVersion(s.getPromptSetVersion())
-                        .setPreprocessMode(s.getPreprocessMode()).build()), null);
+                        .setPreprocessMode(s.getPreprocessMode()).build());
+                yield new Side(prepared, null, s.getRegulation().isEmpty() ? null
+                        : regulations.get(tenant, s.getRegulation(), s.getRegulationVersion()));
             }
             case STORED -> {
                 var n = choice.getStored();
                 ExperimentVariants.Resolved r = variants.resolve(tenant, n.getExperiment(), n.getExperimentVersion(), n.getVariant());
-                yield new Side(scoring.prepare(ExperimentVariants.scoreOptions(r.variant().pins(), base)), r);
+                var pins = r.variant().pins();
+                yield new Side(scoring.prepare(ExperimentVariants.scoreOptions(pins, base)), r, pins.regulation().isEmpty() ? null
+                        : regulations.get(r.stored().tenant(), pins.regulation(), pins.regulationVersion()));
             }
             case CHOICE_NOT_SET -> throw invalid("variant " + which + " is missing: give a spec or a stored experiment variant");
         };
@@ -248,7 +216,8 @@ public class ExperimentsGrpcService extends ExperimentsGrpc.ExperimentsImplBase 
         }
         if (r.listings() != null) {
             var l = r.listings();
-            ListingsComparison.Builder lb = ListingsComparison.newBuilder().setListings(l.listings())
+            ListingsComparison.Builder lb = ListingsComparison.newBuilder().setListings(l.listings()).setOrderedBy(r.orderedBy())
+                    .setOrderedByA(r.orderedByA()).setOrderedByB(r.orderedByB())
                     .setHeroChanges(l.heroChanges()).setHeroChangeShare(l.heroChangeShare())
                     .setMeanKendallTau(l.meanKendallTau()).setTotalMoves(l.totalMoves());
             l.perListing().forEach(x -> lb.addPerListing(ListingComparison.newBuilder().setListing(x.listing())

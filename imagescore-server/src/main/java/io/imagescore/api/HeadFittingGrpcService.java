@@ -124,9 +124,7 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
                     .addAllClasses(m.classes()));
         }
         if (cv.ranking() != null) {
-            var m = cv.ranking();
-            r.setCvRanking(RankingMetrics.newBuilder().setPairwiseAccuracy(orZero(m.pairwiseAccuracy()))
-                    .setKendallTau(orZero(m.kendallTau())).setPairs(m.pairs()));
+            r.setCvRanking(ranking(cv.ranking()));
         }
         return r.build();
     }
@@ -202,8 +200,14 @@ public class HeadFittingGrpcService extends HeadFittingGrpc.HeadFittingImplBase 
         });
     }
 
+    /** A fit's cross-validated ranking metrics; undefined ones (NaN) go out as 0. */
+    static RankingMetrics.Builder ranking(Evaluation.Ranking m) {
+        return RankingMetrics.newBuilder().setPairwiseAccuracy(orZero(m.pairwiseAccuracy())).setKendallTau(orZero(m.kendallTau()))
+                .setPairs(m.pairs());
+    }
+
     /** A fit's cross-validated regression metrics; undefined ones (NaN) go out as 0, as proto3 has no "unset" here. */
-    private static RegressionMetrics.Builder regression(io.imagescore.fit.Evaluation.Regression m) {
+    static RegressionMetrics.Builder regression(io.imagescore.fit.Evaluation.Regression m) {
         return RegressionMetrics.newBuilder().setSrcc(orZero(m.srcc())).setPlcc(orZero(m.plcc())).setKrcc(orZero(m.krcc()))
                 .setRmse(orZero(m.rmse()));
     }

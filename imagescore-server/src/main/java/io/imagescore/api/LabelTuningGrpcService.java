@@ -2,12 +2,11 @@ package io.imagescore.api;
 
 import io.imagescore.image.PreprocessModes;
 import io.grpc.stub.StreamObserver;
-import io.imagescore.api.v1.ImageResult;
-import io.imagescore.api.v1.ImageError;
 import io.imagescore.api.v1.LabelTuningGrpc;
 import io.imagescore.api.v1.TuneLabelsConfig;
 import io.imagescore.api.v1.TuneLabelsRequest;
 import io.imagescore.api.v1.TuneLabelsResponse;
+import io.imagescore.api.v1.TuningViewpoint;
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
 import io.imagescore.pack.ModelPack;
@@ -16,12 +15,8 @@ import io.imagescore.prompt.CandidateGenerator;
 import io.imagescore.prompt.LabelTuner;
 import io.imagescore.prompt.LabelTuning;
 import io.imagescore.prompt.PromptSet;
-import io.imagescore.prompt.PromptSetRegistry;
-import io.imagescore.prompt.PromptSetStore;
-import io.imagescore.prompt.TextEmbedder;
 import io.imagescore.score.ImageInput;
 import io.imagescore.score.ScoreMetrics;
-import io.imagescore.score.ScoringPipeline;
 import io.imagescore.tenant.TenantNames;
 import io.quarkus.grpc.GrpcService;
 import jakarta.inject.Inject;
@@ -47,21 +42,13 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     private static final ExecutorService WORKERS = Executors.newVirtualThreadPerTaskExecutor();
 
     @Inject
-    Quotas quotas;
-    @Inject
     PackRegistry packs;
     @Inject
-    ScoringPipeline pipeline;
-    @Inject
-    TextEmbedder embedder;
-    @Inject
-    PromptSetRegistry promptSets;
+    PromptTuning tuning;
     @Inject
     ScoreMetrics metrics;
     @Inject
     io.imagescore.config.LimitsConfig limits;
-    @Inject
-    Retention retention;
 
     @Override
     public StreamObserver<TuneLabelsRequest> tuneLabels(StreamObserver<TuneLabelsResponse> out) {
@@ -157,44 +144,19 @@ public class LabelTuningGrpcService extends LabelTuningGrpc.LabelTuningImplBase 
     TuneLabelsResponse tune(TuneLabelsConfig c, List<LabelTuning.RatedImage> images) {
         String tenant = checked(c);
         var mode = PreprocessModes.fromProto(c.getPreprocessModeValue());
-        if (!c.getDryRun() && c.getPromptSet().isEmpty()) {
-            throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "name the prompt_set that receives the tuned version, or set dry_run");
-        }
         ModelPack pack = packs.get(tenant, c.getPack());
-        boolean defaultScale = c.getScaleMin() == 0 && c.getScaleMax() == 0;
-        LabelTuner.Options options = new LabelTuner.Options(c.getFolds() == 0 ? 5 : c.getFolds(), c.getMaxPairs() == 0 ? 3 : c.getMaxPairs(),
-                c.getSeed(), defaultScale ? 1 : c.getScaleMin(), defaultScale ? 4 : c.getScaleMax(), 0.005, 0.1, 0.01);
-        List<LabelTuning.Viewpoint> viewpoints = c.getViewpointsList().stream().map(v -> new LabelTuning.Viewpoint(v.getName(),
+        LabelTuner.Options options = PromptTuning.options(c.getFolds(), c.getMaxPairs(), c.getSeed(), c.getScaleMin(), c.getScaleMax());
+        List<LabelTuning.Viewpoint> viewpoints = c.getViewpointsList().stream().map(LabelTuningGrpcService::viewpoint).toList();
+        return PromptTuning.response(tuning.tune(tenant, c.getPromptSet(), new LabelTuning.Request(pack, viewpoints, images, options, mode),
+                c.getActivate(), c.getDryRun(), "label tuning, seed " + c.getSeed() + ", " + images.size() + " images"));
+    }
+
+    /** A viewpoint of the API: its candidate pairs and the words its generated candidates come from. */
+    static LabelTuning.Viewpoint viewpoint(TuningViewpoint v) {
+        return new LabelTuning.Viewpoint(v.getName(),
                 v.getCandidatesList().stream().map(p -> new PromptSet.Pair(p.getPositive(), p.getNegative())).toList(),
                 v.hasTemplates() ? new CandidateGenerator(v.getTemplates().getPositiveWordsList(), v.getTemplates().getNegativeWordsList(),
                         v.getTemplates().getNounsList(), v.getTemplates().getModifiersList(), v.getTemplates().getWordOrder(),
-                        v.getTemplates().getRepetition(), v.getTemplates().getMaxCandidates()) : null)).toList();
-        PromptSet base = null;
-        if (!c.getPromptSet().isEmpty()) {
-            try {
-                base = promptSets.store().get(tenant, c.getPromptSet(), "").spec();
-            } catch (ImageScoreException e) {
-                if (e.code() != ErrorCode.UNKNOWN_PROMPT_SET) {
-                    throw e;
-                }
-            }
-        }
-        if (!c.getDryRun()) {
-            quotas.checkPromptSet(tenant, c.getPromptSet()); // before the expensive run, not after it
-        }
-        LabelTuning.Result result = new LabelTuning(pipeline, embedder).run(new LabelTuning.Request(pack, viewpoints, images, options,
-                mode), base);
-        TuneLabelsResponse.Builder b = TuneLabelsResponse.newBuilder()
-                .setReportJson(LabelTuning.json(result.report())).setReportTable(LabelTuning.table(result.report(), 20));
-        for (LabelTuning.FailedImage f : result.report().failedImages()) {
-            b.addFailedImages(ImageResult.newBuilder().setId(f.id()).setError(ImageError.newBuilder().setCode(f.code()).setMessage(f.message())));
-        }
-        if (result.promptSet() != null && !c.getDryRun()) {
-            PromptSetStore.StoredVersion v = promptSets.create(tenant, c.getPromptSet(), result.promptSet(),
-                    "label tuning, seed " + c.getSeed() + ", " + images.size() + " images", c.getActivate());
-            retention.prunePromptSet(tenant, c.getPromptSet());
-            b.setCreated(PromptSetMessages.ref(v.ref()));
-        }
-        return b.build();
+                        v.getTemplates().getRepetition(), v.getTemplates().getMaxCandidates()) : null);
     }
 }

@@ -60,6 +60,7 @@ public class RatingResource {
             .addResultMapper(new HtmlEscaper(List.of(Variant.TEXT_HTML))).build();
     private static final Template RATE_PAGE = template("rate.html");
     private static final Template ADMIN_PAGE = template("admin.html");
+    private static final Template ERROR_PAGE = template("error.html");
 
     private static Template template(String name) {
         try (InputStream in = RatingResource.class.getClassLoader().getResourceAsStream("rating/" + name)) {
@@ -77,7 +78,7 @@ public class RatingResource {
     @GET
     @Produces(MediaType.TEXT_HTML)
     public Response adminPage() {
-        return page(ADMIN_PAGE.render());
+        return page(200, ADMIN_PAGE.render());
     }
 
     @GET
@@ -85,16 +86,28 @@ public class RatingResource {
     @Produces(MediaType.TEXT_HTML)
     public Response raterPage(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
                               @QueryParam("token") String token) {
-        Campaign c = rating.campaign(TenantNames.check("tenant", tenant), campaign);
-        String rater = rater(tenant, c, token);
-        return page(RATE_PAGE.data("c", c).data("tenant", tenant).data("rater", rater)
-                .data("pairwise", c.task() == Campaign.Task.PAIRWISE).render());
+        try {
+            Campaign c = rating.campaign(TenantNames.check("tenant", tenant), campaign);
+            String rater = rater(tenant, c, token);
+            return page(200, RATE_PAGE.data("c", c).data("tenant", tenant).data("rater", rater)
+                    .data("pairwise", c.task() == Campaign.Task.PAIRWISE).render());
+        } catch (ImageScoreException e) {
+            if (e.code() == ErrorCode.INTERNAL) {
+                throw e; // logged and answered without details by RatingErrors
+            }
+            // a person opened this link: the refusal as a page (a revoked token, a deleted campaign), same status and reason
+            int status = RatingErrors.httpStatus(e.code().status());
+            metrics.request("Rating", e.code().name());
+            return page(status, ERROR_PAGE.data("reason", e.code().name()).data("message", e.getMessage())
+                    .data("status", status).render());
+        }
     }
 
-    private static Response page(String html) {
+    private static Response page(int status, String html) {
         // the rater's token is in the page's address: never send it on as a referrer
-        return Response.ok(html, MediaType.TEXT_HTML_TYPE.withCharset("utf-8")).header("Referrer-Policy", "no-referrer")
-                .header("Cache-Control", "no-store").header("X-Content-Type-Options", "nosniff").build();
+        return Response.status(status).entity(html).type(MediaType.TEXT_HTML_TYPE.withCharset("utf-8"))
+                .header("Referrer-Policy", "no-referrer").header("Cache-Control", "no-store")
+                .header("X-Content-Type-Options", "nosniff").build();
     }
 
     // ---------------------------------------------------------------- owner (role configure)
@@ -156,6 +169,77 @@ public class RatingResource {
         RatingService.Fitted fitted = rating.fit(tenant, rating.campaign(tenant, campaign), head);
         metrics.request("RatingFit", "ok");
         return fitted;
+    }
+
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TuneBody(String pack, String promptSet, String viewpoint, List<RatingService.Candidate> candidates, Integer folds,
+                           Long seed, Boolean activate, Boolean dryRun) {
+    }
+
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Tuned(String promptSet, String version, boolean reliable, String verdict, String report) {
+    }
+
+    /**
+     * The label-tuning action (rating campaigns): a new version of prompt set {@code prompt_set} tuned on the ratings;
+     * {@code version} is null when no candidate was reliable (the report says why) or on a dry run.
+     */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/tune")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Tuned tune(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign, TuneBody body) {
+        owner(tenant);
+        if (body == null) {
+            throw RatingService.invalid("body", "send the tuning as JSON: prompt_set, candidates [{positive, negative}]");
+        }
+        List<io.imagescore.prompt.PromptSet.Pair> pairs = body.candidates() == null ? List.of()
+                : body.candidates().stream().map(RatingService.Candidate::pair).toList();
+        RatingService.TuneSpec spec = new RatingService.TuneSpec(body.pack(), body.promptSet(),
+                new io.imagescore.prompt.LabelTuning.Viewpoint(body.viewpoint(), pairs, null), body.folds() == null ? 0 : body.folds(), 0,
+                body.seed() == null ? 0 : body.seed(), Boolean.TRUE.equals(body.activate()), Boolean.TRUE.equals(body.dryRun()),
+                io.imagescore.image.PreprocessModes.fromProto(0));
+        PromptTuning.Tuned t = rating.tune(tenant, rating.campaign(tenant, campaign), spec);
+        var v = t.result().report().viewpoints().getFirst();
+        metrics.request("RatingTune", "ok");
+        return new Tuned(body.promptSet(), t.created() == null ? null : t.created().version(), v.reliable(), v.verdict(),
+                io.imagescore.prompt.LabelTuning.table(t.result().report(), 10));
+    }
+
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Deleted(String name, long judgements, int images, long imageBytes) {
+    }
+
+    /** Deletes the campaign, its answers and the images no other campaign of the tenant uses. */
+    @jakarta.ws.rs.DELETE
+    @Path("api/{tenant}/campaigns/{campaign}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Deleted delete(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign) {
+        owner(tenant);
+        var d = rating.delete(tenant, campaign);
+        metrics.request("RatingDeleteCampaign", "ok");
+        return new Deleted(campaign, d.judgements(), d.images(), d.imageBytes());
+    }
+
+    /** {@code count} new raters: their links, shown only in this reply. */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/raters")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, List<RatingService.RaterLink>> addRaters(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
+                                                               @QueryParam("count") Integer count) {
+        owner(tenant);
+        String scheme = request.isSSL() ? "https" : "http";
+        return Map.of("raters", rating.addRaters(tenant, campaign, count == null ? 1 : count, scheme + "://" + request.authority()));
+    }
+
+    /** Revokes a rater's token; their answers stay. Replies with the campaign's summary. */
+    @POST
+    @Path("api/{tenant}/campaigns/{campaign}/raters/{rater}/revoke")
+    @Produces(MediaType.APPLICATION_JSON)
+    public RatingService.Summary revoke(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
+                                        @PathParam("rater") String rater) {
+        owner(tenant);
+        return rating.summary(tenant, rating.revokeRater(tenant, campaign, rater));
     }
 
     // ---------------------------------------------------------------- rater

@@ -16,6 +16,8 @@ import io.imagescore.error.ImageScoreException;
 import io.imagescore.image.PreprocessModes;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.pack.PackRegistry;
+import io.imagescore.prompt.LabelTuner;
+import io.imagescore.prompt.LabelTuning;
 import io.imagescore.rating.Agreement;
 import io.imagescore.rating.Campaign;
 import io.imagescore.rating.CampaignStore;
@@ -56,6 +58,8 @@ public class RatingService {
     static final String TOKEN_PREFIX = "rtk_";
     static final String DEFAULT_HEAD = "quality_fast";
     static final int MAX_RATERS = 100;
+    /** Raters a campaign keeps, revoked ones included (their ids stay in the exports). */
+    static final int MAX_RATER_ENTRIES = 1000;
     static final int MAX_TEXT = 500;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
@@ -67,9 +71,12 @@ public class RatingService {
     PackRegistry packs;
     @Inject
     ScoringPipeline pipeline;
-    /** The fit action takes FitHead's domain path (built-ins read-only, kind kept, quotas, retention). */
+    /** The fit action takes FitHead's domain path (built-ins read-only, kind kept, quotas, retention, deadline). */
     @Inject
     TenantHeads heads;
+    /** The tune action takes TuneLabels' path (base version, quotas, storing, retention). */
+    @Inject
+    PromptTuning tuning;
 
     /** One campaign's log is appended by one request at a time in this process, so a quota check and its write agree. */
     private final Map<String, ReentrantLock> appendLocks = new ConcurrentHashMap<>();
@@ -184,13 +191,7 @@ public class RatingService {
             store.putImage(tenant, e.getKey(), e.getValue());
         }
         List<Campaign.Rater> stored = new ArrayList<>();
-        List<RaterLink> links = new ArrayList<>();
-        for (int r = 1; r <= raters; r++) {
-            String token = ApiKeys.randomToken(TOKEN_PREFIX);
-            String id = "r" + r;
-            stored.add(new Campaign.Rater(id, ApiKeys.hash(token)));
-            links.add(new RaterLink(id, token, baseUrl + "/rating/" + tenant + "/" + name + "?token=" + token));
-        }
+        List<RaterLink> links = newRaters(tenant, name, stored, raters, baseUrl);
         List<Campaign.Image> campaignImages = new ArrayList<>();
         for (int i = 0; i < hashes.size(); i++) {
             campaignImages.add(new Campaign.Image(hashes.get(i), names.get(i), priors[i]));
@@ -200,6 +201,68 @@ public class RatingService {
                 task == Campaign.Task.PAIRWISE ? comparisons : 0, Instant.now().toString());
         store.create(tenant, c);
         return new Created(name, task.name().toLowerCase(Locale.ROOT), hashes.size(), links);
+    }
+
+    /** Appends {@code count} raters with fresh tokens to {@code raters}; returns their links (the only copy of the tokens). */
+    private static List<RaterLink> newRaters(String tenant, String campaign, List<Campaign.Rater> raters, int count, String baseUrl) {
+        List<RaterLink> links = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            String token = ApiKeys.randomToken(TOKEN_PREFIX);
+            String id = "r" + (raters.size() + 1);
+            raters.add(new Campaign.Rater(id, ApiKeys.hash(token)));
+            links.add(new RaterLink(id, token, baseUrl + "/rating/" + tenant + "/" + campaign + "?token=" + token));
+        }
+        return links;
+    }
+
+    /**
+     * New raters for a campaign ({@code baseUrl} prefixes their links; empty gives the path alone). Bounded: at most
+     * {@link #MAX_RATERS} active raters and {@link #MAX_RATER_ENTRIES} in all, revoked ones included.
+     */
+    public List<RaterLink> addRaters(String tenant, String name, int count, String baseUrl) {
+        if (count < 1 || count > MAX_RATERS) {
+            throw invalid("count", "count must be 1–" + MAX_RATERS + ", got " + count);
+        }
+        java.util.concurrent.atomic.AtomicReference<List<RaterLink>> links = new java.util.concurrent.atomic.AtomicReference<>();
+        store.update(tenant, TenantNames.check("campaign", name), c -> {
+            long active = c.raters().stream().filter(Campaign.Rater::active).count();
+            if (active + count > MAX_RATERS || c.raters().size() + count > MAX_RATER_ENTRIES) {
+                throw new ImageScoreException(ErrorCode.QUOTA_EXCEEDED, "campaign '" + name + "' may have at most " + MAX_RATERS
+                        + " active raters and " + MAX_RATER_ENTRIES + " in all (revoked included); it has " + active + " and "
+                        + c.raters().size(), Map.of("quota", "campaign_raters", "limit", Integer.toString(MAX_RATERS),
+                        "used", Long.toString(active)), null);
+            }
+            List<Campaign.Rater> raters = new ArrayList<>(c.raters());
+            links.set(newRaters(tenant, name, raters, count, baseUrl));
+            return c.withRaters(raters);
+        });
+        return links.get();
+    }
+
+    /** Revokes the rater's token (the page then answers RATER_REVOKED); their answers stay. Revoking twice changes nothing. */
+    public Campaign revokeRater(String tenant, String name, String rater) {
+        return store.update(tenant, TenantNames.check("campaign", name), c -> {
+            if (c.raters().stream().noneMatch(r -> r.id().equals(rater))) {
+                throw invalid("rater", "campaign '" + name + "' has no rater " + TenantNames.quote(rater) + "; its raters are "
+                        + c.raters().stream().map(Campaign.Rater::id).toList());
+            }
+            String now = Instant.now().toString();
+            return c.withRaters(c.raters().stream().map(r -> r.id().equals(rater) && r.active()
+                    ? new Campaign.Rater(r.id(), r.tokenSha256(), now) : r).toList());
+        });
+    }
+
+    /** Deletes the campaign, its log and the images no other campaign of the tenant uses. */
+    public CampaignStore.Deleted delete(String tenant, String name) {
+        String campaign = TenantNames.check("campaign", name);
+        ReentrantLock lock = appendLock(tenant, campaign);
+        lock.lock();
+        try {
+            return store.delete(tenant, campaign);
+        } finally {
+            lock.unlock();
+            appendLocks.remove(tenant + "/" + campaign, lock);
+        }
     }
 
     /** The head's score of every image, in request-sized chunks; an image the pipeline cannot read fails the request. */
@@ -233,19 +296,27 @@ public class RatingService {
         return store.list(tenant);
     }
 
-    /** The rater id that {@code token} names in the campaign, or null (compared in constant time). */
+    /**
+     * The rater id that {@code token} names in the campaign, or null (compared in constant time); RATER_REVOKED when the
+     * owner revoked that rater's token.
+     */
     public static String raterOf(Campaign c, String token) {
         if (token == null || !token.startsWith(TOKEN_PREFIX)) {
             return null;
         }
         byte[] hash = ApiKeys.hash(token).getBytes(StandardCharsets.US_ASCII);
-        String found = null;
+        Campaign.Rater found = null;
         for (Campaign.Rater r : c.raters()) {
             if (MessageDigest.isEqual(hash, r.tokenSha256().getBytes(StandardCharsets.US_ASCII))) {
-                found = r.id();
+                found = r;
             }
         }
-        return found;
+        if (found != null && !found.active()) {
+            throw new ImageScoreException(ErrorCode.RATER_REVOKED, "the token of rater " + found.id() + " in campaign '" + c.name()
+                    + "' was revoked at " + found.revoked() + "; ask the campaign's owner for a new link",
+                    Map.of("rater", found.id(), "campaign", c.name()), null);
+        }
+        return found == null ? null : found.id();
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -341,7 +412,7 @@ public class RatingService {
     }
 
     private RaterState append(String tenant, Campaign c, String rater, java.util.function.Function<JudgementLog, Judgement> make) {
-        ReentrantLock lock = appendLocks.computeIfAbsent(tenant + "/" + c.name(), k -> new ReentrantLock());
+        ReentrantLock lock = appendLock(tenant, c.name());
         lock.lock();
         try {
             JudgementLog log = new JudgementLog(store.judgements(tenant, c.name()));
@@ -355,9 +426,13 @@ public class RatingService {
         }
     }
 
+    private ReentrantLock appendLock(String tenant, String campaign) {
+        return appendLocks.computeIfAbsent(tenant + "/" + campaign, k -> new ReentrantLock());
+    }
+
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Summary(String name, String title, String task, String head, int images, int raters, int perRater,
-                          Map<String, Integer> progress, Map<String, Object> agreement) {
+                          Map<String, Integer> progress, List<String> revoked, Map<String, Object> agreement) {
     }
 
     /** The statistics as JSON: a value without data (NaN) is null, not the non-standard token NaN. */
@@ -382,7 +457,8 @@ public class RatingService {
         Map<String, Integer> progress = new LinkedHashMap<>();
         c.raters().forEach(r -> progress.put(r.id(), log.of(r.id()).size()));
         return new Summary(c.name(), c.title(), c.task().name().toLowerCase(Locale.ROOT), c.head(), c.size(),
-                c.raters().size(), c.perRater(), progress, json(Agreement.of(c.task(), log.answers())));
+                (int) c.raters().stream().filter(Campaign.Rater::active).count(), c.perRater(), progress,
+                c.raters().stream().filter(r -> !r.active()).map(Campaign.Rater::id).toList(), json(Agreement.of(c.task(), log.answers())));
     }
 
     public List<Judgement> answers(String tenant, Campaign c) {
@@ -398,7 +474,8 @@ public class RatingService {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Fitted(String head, String version, List<String> versions, String kind, int examples, String metrics) {
+    public record Fitted(String head, String version, List<String> versions, String kind, int examples, String metrics,
+                         @com.fasterxml.jackson.annotation.JsonIgnore FitReport.CrossValidation cv) {
     }
 
     /**
@@ -443,14 +520,57 @@ public class RatingService {
         // FitHead's defaults for a request that sets only the name, kind and description
         FitSpec spec = new FitSpec(name, kind, pack.preprocessing().views(), 0, 5, List.of(), Calibrate.Method.NONE, 0,
                 0, "fitted on rating campaign " + c.name(), "", true, PreprocessMode.EXACT, FitSpec.Classifier.LOGISTIC);
-        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, null);
+        TenantHeads.Published published = heads.fit(tenant, pack, spec, images, comparisons, ScoreGrpcService.deadline());
         FitReport.CrossValidation cv = published.report().cv();
         String metrics = cv.regression() != null
                 ? String.format(Locale.ROOT, "cv srcc %.3f, plcc %.3f", cv.regression().srcc(), cv.regression().plcc())
                 : String.format(Locale.ROOT, "cv pairwise accuracy %.3f, kendall tau %.3f",
                         cv.ranking().pairwiseAccuracy(), cv.ranking().kendallTau());
         return new Fitted(published.head().name(), published.version(), published.versions(),
-                kind == FitKind.REGRESSION ? "regression" : "pairwise", examples, metrics);
+                kind == FitKind.REGRESSION ? "regression" : "pairwise", examples, metrics, cv);
+    }
+
+    /** A candidate wording pair of the tune action's JSON. */
+    public record Candidate(String positive, String negative) {
+        io.imagescore.prompt.PromptSet.Pair pair() {
+            return new io.imagescore.prompt.PromptSet.Pair(positive, negative);
+        }
+    }
+
+    /**
+     * What a tune action needs besides the campaign: the pack with a text encoder (empty = the campaign's), the prompt
+     * set receiving the version, the viewpoint's candidates (its name empty = the campaign's name) and the tuner's knobs
+     * (zeros = the defaults of TuneLabels).
+     */
+    public record TuneSpec(String pack, String promptSet, LabelTuning.Viewpoint viewpoint, int folds, int maxPairs, long seed,
+                           boolean activate, boolean dryRun, PreprocessMode mode) {
+    }
+
+    /**
+     * Label tuning on a rating campaign's answers through the TuneLabels path ({@link PromptTuning}): every image's 1–4
+     * ratings (all raters) become ratings of one viewpoint; the result is a new version of the prompt set.
+     */
+    public PromptTuning.Tuned tune(String tenant, Campaign c, TuneSpec spec) {
+        if (c.task() != Campaign.Task.RATING) {
+            throw invalid("campaign", "label tuning needs 1–4 ratings; campaign '" + c.name() + "' collects pairwise choices"
+                    + " (fit a head on them instead)");
+        }
+        TenantNames.checkOptional("prompt_set", spec.promptSet());
+        LabelTuning.Viewpoint v = spec.viewpoint().name() == null || spec.viewpoint().name().isEmpty()
+                ? new LabelTuning.Viewpoint(c.name(), spec.viewpoint().candidates(), spec.viewpoint().templates()) : spec.viewpoint();
+        Map<Integer, List<Double>> ratings = new java.util.TreeMap<>();
+        answers(tenant, c).forEach(j -> ratings.computeIfAbsent(j.item(), k -> new ArrayList<>()).add((double) j.rating()));
+        if (ratings.isEmpty()) {
+            throw new ImageScoreException(ErrorCode.INSUFFICIENT_LABELS, "campaign '" + c.name() + "' has no ratings to tune on yet");
+        }
+        List<LabelTuning.RatedImage> images = new ArrayList<>();
+        ratings.forEach((i, r) -> images.add(new LabelTuning.RatedImage(new ImageInput(c.images().get(i).name(),
+                ByteBuffer.wrap(image(tenant, c, i))), Map.of(v.name(), r))));
+        ModelPack pack = packs.get(tenant, spec.pack() == null || spec.pack().isEmpty() ? c.pack() : spec.pack());
+        LabelTuner.Options options = PromptTuning.options(spec.folds(), spec.maxPairs(), spec.seed(), 0, 0);
+        return tuning.tune(tenant, spec.promptSet() == null ? "" : spec.promptSet(),
+                new LabelTuning.Request(pack, List.of(v), images, options, spec.mode()), spec.activate(), spec.dryRun(),
+                "label tuning on rating campaign " + c.name() + ", seed " + spec.seed() + ", " + images.size() + " images");
     }
 
     private LabelledImage labelled(String tenant, Campaign c, int i, double target) {

@@ -34,7 +34,15 @@ final class RpcRoles {
             Map.entry("Experiments/CreateExperimentVersion", Role.CONFIGURE),
             Map.entry("Experiments/GetExperiment", Role.SCORE),
             Map.entry("Experiments/ListExperiments", Role.SCORE),
-            Map.entry("Experiments/CompareVariants", Role.SCORE));
+            Map.entry("Experiments/CompareVariants", Role.SCORE),
+            // the campaign owner's side, like the rater page's owner API: configure
+            Map.entry("Campaigns/ListCampaigns", Role.CONFIGURE),
+            Map.entry("Campaigns/ExportJudgements", Role.CONFIGURE),
+            Map.entry("Campaigns/FitCampaignHead", Role.CONFIGURE),
+            Map.entry("Campaigns/TuneCampaignLabels", Role.CONFIGURE),
+            Map.entry("Campaigns/AddRaters", Role.CONFIGURE),
+            Map.entry("Campaigns/RevokeRater", Role.CONFIGURE),
+            Map.entry("Campaigns/DeleteCampaign", Role.CONFIGURE));
 
     private RpcRoles() {
     }

@@ -36,6 +36,7 @@ import io.imagescore.scorecache.ScoreStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -153,31 +154,33 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
     List<Outcome<ScoredImage>> run(Prepared p, List<RequestImage> images, Instant deadline) {
         ScoreStore store = scoreStore.orElse(null);
         List<Outcome<ScoredImage>> out = new ArrayList<>(Collections.nCopies(images.size(), null));
+        List<ScoreKey> keys = new ArrayList<>(Collections.nCopies(images.size(), null));
+        Map<ScoreKey, ScoredImage> stored = Map.of();
+        if (store != null) {
+            for (int i = 0; i < images.size(); i++) {
+                RequestImage image = images.get(i);
+                String sha = image.hashOnly() ? image.contentSha256() : ScoringPipeline.sha256(image.data());
+                keys.set(i, new ScoreKey(p.tenant(), sha, p.pack().contentHash(), p.storeKey(), p.preprocessingId()));
+            }
+            stored = store.getAll(keys); // memory, then one shared-tier lookup for all memory misses
+        }
         List<Integer> computeAt = new ArrayList<>();
         List<ImageInput> compute = new ArrayList<>();
-        List<ScoreKey> keys = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             RequestImage image = images.get(i);
-            ScoreKey key = null;
-            String sha = null;
-            if (store != null) {
-                sha = image.hashOnly() ? image.contentSha256() : ScoringPipeline.sha256(image.data());
-                key = new ScoreKey(p.tenant(), sha, p.pack().contentHash(), p.storeKey(), p.preprocessingId());
-                ScoredImage stored = store.get(key);
-                if (stored != null) {
-                    out.set(i, Outcome.ok(image.id(), stored));
-                    continue;
-                }
-            }
-            if (image.hashOnly()) {
+            ScoreKey key = keys.get(i);
+            ScoredImage hit = key == null ? null : stored.get(key);
+            if (hit != null) {
+                out.set(i, Outcome.ok(image.id(), hit));
+            } else if (image.hashOnly()) {
                 out.set(i, Outcome.failed(image.id(), new ImageScoreException(ErrorCode.NOT_STORED, "no stored result for content_sha256 "
                         + image.contentSha256() + " with these options" + (store == null ? " (this server keeps no score store)" : "")
                         + "; send the image's bytes", Map.of("content_sha256", image.contentSha256()), null)));
-                continue;
+            } else {
+                computeAt.add(i);
+                // hashed once: the key's hash is the result's
+                compute.add(key == null ? image.input() : image.input(key.imageSha256()));
             }
-            computeAt.add(i);
-            compute.add(sha == null ? image.input() : image.input(sha)); // hashed once: the key's hash is the result's
-            keys.add(key);
         }
         if (!compute.isEmpty()) {
             List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), compute, p.selections(),
@@ -185,15 +188,20 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             if (p.prompts() != null) {
                 results = p.prompts().apply(results, p.includeEmbedding(), p.explain());
             }
+            Map<ScoreKey, ScoredImage> fresh = new LinkedHashMap<>();
             for (int j = 0; j < results.size(); j++) {
                 Outcome<ScoredImage> r = results.get(j);
                 if (r.isOk()) {
                     r = Outcome.ok(r.id(), r.value().withoutEmbeddingMaps());
                 }
-                out.set(computeAt.get(j), r);
+                int at = computeAt.get(j);
+                out.set(at, r);
                 if (store != null && r.isOk()) {
-                    store.put(keys.get(j), r.value());
+                    fresh.putIfAbsent(keys.get(at), r.value());
                 }
+            }
+            if (store != null) {
+                store.putAll(fresh);
             }
         }
         return out;

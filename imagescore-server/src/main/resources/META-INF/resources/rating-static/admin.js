@@ -29,7 +29,7 @@
 
   const fmt = v => (typeof v === 'number' ? v.toFixed(3) : '–');
 
-  async function refresh() {
+  async function refresh(quiet) {
     try {
       const list = await call('GET', '');
       const body = $('campaigns');
@@ -44,23 +44,27 @@
         tr.innerHTML = '<th scope="row"></th><td></td><td></td>';
         tr.children[0].textContent = s.title + ' (' + s.task + ', ' + s.images + ' images)';
         tr.children[1].textContent = a.answers + ' answers by ' + a.raters + ' raters; ' + stats;
+        const actions = tr.children[2];
         for (const f of ['csv', 'jsonl']) {
-          const b = document.createElement('button');
-          b.type = 'button';
-          b.textContent = 'Export ' + f.toUpperCase();
-          b.setAttribute('aria-label', 'Export ' + s.name + ' as ' + f.toUpperCase());
-          b.addEventListener('click', () => exportAs(s.name, f));
-          tr.children[2].append(b, ' ');
+          actions.append(button('Export ' + f.toUpperCase(), 'Export ' + s.name + ' as ' + f.toUpperCase(), () => exportAs(s.name, f)), ' ');
         }
-        const fit = document.createElement('button');
-        fit.type = 'button';
-        fit.textContent = 'Fit head';
-        fit.setAttribute('aria-label', 'Fit a head on ' + s.name);
-        fit.addEventListener('click', () => fitHead(s.name));
-        tr.children[2].append(fit);
+        actions.append(button('Fit head', 'Fit a head on ' + s.name, () => fitHead(s.name)));
+        if (s.task === 'rating') {
+          actions.append(' ', button('Tune labels', 'Tune prompt wordings on the ratings of ' + s.name, () => tuneLabels(s.name)));
+        }
+        actions.append(' ', button('Add rater', 'Add a rater to ' + s.name, () => addRater(s.name)));
+        const active = Object.keys(s.progress).filter(r => !s.revoked.includes(r));
+        if (active.length) {
+          const pick = document.createElement('select');
+          pick.id = 'revoke-' + s.name;
+          pick.setAttribute('aria-label', 'Rater of ' + s.name + ' to revoke');
+          for (const r of active) pick.append(new Option(r, r));
+          actions.append(' ', pick, ' ', button('Revoke', 'Revoke the chosen rater of ' + s.name, () => revoke(s.name, pick.value)));
+        }
+        actions.append(' ', button('Delete', 'Delete campaign ' + s.name, () => remove(s.name)));
         body.append(tr);
       }
-      say(list.campaigns.length + ' campaign(s)');
+      if (quiet !== true) say(list.campaigns.length + ' campaign(s)');
     } catch (e) {
       say(e.message, true);
     }
@@ -90,6 +94,77 @@
     }
   }
 
+  function button(text, label, action) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.setAttribute('aria-label', label);
+    b.addEventListener('click', action);
+    return b;
+  }
+
+  function showLinks(raters) {
+    const links = $('links');
+    links.replaceChildren();
+    for (const r of raters) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = r.url;
+      a.textContent = 'Rater ' + r.rater + ': ' + r.url;
+      li.append(a);
+      links.append(li);
+    }
+  }
+
+  async function addRater(name) {
+    try {
+      const r = await call('POST', '/' + name + '/raters?count=1');
+      showLinks(r.raters);
+      say('Added rater ' + r.raters[0].rater + ' to ' + name + '. Give them the link; it is shown only now.');
+      refresh(true);
+    } catch (e) {
+      say(e.message, true);
+    }
+  }
+
+  async function revoke(name, rater) {
+    try {
+      await call('POST', '/' + name + '/raters/' + encodeURIComponent(rater) + '/revoke');
+      say('Revoked rater ' + rater + ' of ' + name + '; their answers stay.');
+      refresh(true);
+    } catch (e) {
+      say(e.message, true);
+    }
+  }
+
+  async function remove(name) {
+    if (!confirm('Delete campaign ' + name + ' with all its answers and images?')) return;
+    try {
+      const d = await call('DELETE', '/' + name);
+      say('Deleted ' + name + ': ' + d.judgements + ' log entries, ' + d.images + ' images (' + d.image_bytes + ' bytes).');
+      refresh(true);
+    } catch (e) {
+      say(e.message, true);
+    }
+  }
+
+  async function tuneLabels(name) {
+    say('Tuning labels…');
+    try {
+      const candidates = $('tune-candidates').value.split('\n').map(l => l.split(' / '))
+        .filter(p => p.length === 2 && p[0].trim() && p[1].trim())
+        .map(p => ({ positive: p[0].trim(), negative: p[1].trim() }));
+      const t = await call('POST', '/' + name + '/tune', {
+        pack: $('tune-pack').value, prompt_set: $('tune-set').value, candidates, activate: true
+      });
+      say(t.version
+        ? 'Tuned prompt set ' + t.prompt_set + ' version ' + t.version + ' (' + t.verdict + ')'
+        : 'No new version of prompt set ' + t.prompt_set + ': ' + t.verdict);
+    } catch (e) {
+      say(e.message, true);
+    }
+  }
+
   const base64 = file => new Promise((ok, fail) => {
     const r = new FileReader();
     r.onload = () => ok(String(r.result).split(',')[1]);
@@ -107,21 +182,12 @@
         name: $('name').value, title: $('title').value, task: $('task').value, head: $('head').value,
         raters: +$('raters').value, images
       });
-      const links = $('links');
-      links.replaceChildren();
-      for (const r of c.raters) {
-        const li = document.createElement('li');
-        const a = document.createElement('a');
-        a.href = r.url;
-        a.textContent = 'Rater ' + r.rater + ': ' + r.url;
-        li.append(a);
-        links.append(li);
-      }
+      showLinks(c.raters);
       say('Created ' + c.name + ' with ' + c.images + ' images. Give each rater their link; it is shown only now.');
-      refresh();
+      refresh(true);
     } catch (err) {
       say(err.message, true);
     }
   });
-  $('refresh').addEventListener('click', refresh);
+  $('refresh').addEventListener('click', () => refresh());
 })();

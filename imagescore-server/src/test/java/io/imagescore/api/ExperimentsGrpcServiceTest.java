@@ -274,6 +274,90 @@ class ExperimentsGrpcServiceTest {
                 .isEqualTo("INVALID_REQUEST");
     }
 
+    /**
+     * Hand-made listings: 3 listings of 5 photos whose top-1 ImageNet classes all differ; regulation version 1 orders
+     * those classes one way, version 2 the reverse. A variant pinning version 1 against one pinning version 2 (same
+     * scores, so only the regulation differs) must reverse every listing: τ −1, 10 moves of 10 pairs, every hero changed.
+     * Ordering both by one regulation (the bug this guards against) would give τ 1 and no hero change.
+     */
+    @Test
+    void each_variant_orders_its_listings_by_its_own_regulation_version() throws IOException {
+        List<ImageInput> pool = clive(60, 40).stream().map(r -> photo(r[0])).toList();
+        ScoreResponse labelled = scores.score(ScoreRequest.newBuilder().addAllImages(pool).setOptions(ScoreOptions.newBuilder()
+                .setTenant(tenant).addScores("imagenet")).build());
+        java.util.LinkedHashMap<String, ImageInput> byClass = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < pool.size() && byClass.size() < 15; i++) {
+            byClass.putIfAbsent(labelled.getResults(i).getScores().getClasses(0).getTop(0).getLabel(), pool.get(i));
+        }
+        assertThat(byClass).as("15 photos of distinct top-1 classes among 40 CLIVE photos").hasSize(15);
+        List<String> classes = new ArrayList<>(byClass.keySet());
+        List<ImageInput> photos = new ArrayList<>(byClass.values());
+        var v1 = io.imagescore.api.v1.Regulation.newBuilder().setClassifier("imagenet").addAllClasses(classes)
+                .setWithinClassScore("quality").setMinInDomain(-1).build();
+        var v2 = v1.toBuilder().clearClasses().addAllClasses(classes.reversed()).build();
+        for (var r : List.of(v1, v2)) {
+            sort.putRegulation(io.imagescore.api.v1.PutRegulationRequest.newBuilder().setTenant(tenant).setName("hero-rule").setRegulation(r).build());
+        }
+        VariantSpec.Builder scored = VariantSpec.newBuilder().addScores("quality").addScores("imagenet");
+        experiments.createExperimentVersion(CreateExperimentVersionRequest.newBuilder().setTenant(tenant).setName("rules").setSpec(
+                ExperimentSpec.newBuilder()
+                        .addVariants(ExperimentVariant.newBuilder().setName("old").setWeight(1).setSpec(scored.clone().setRegulation("hero-rule").setRegulationVersion("1")))
+                        .addVariants(ExperimentVariant.newBuilder().setName("new").setWeight(1).setSpec(scored.clone().setRegulation("hero-rule")))).build());
+        VariantChoice old = VariantChoice.newBuilder().setStored(ExperimentVariantName.newBuilder().setExperiment("rules").setVariant("old")).build();
+        VariantChoice newer = VariantChoice.newBuilder().setStored(ExperimentVariantName.newBuilder().setExperiment("rules").setVariant("new")).build();
+        CompareVariantsRequest.Builder req = CompareVariantsRequest.newBuilder().setTenant(tenant).addAllImages(photos)
+                .setA(old).setB(newer).setBootstrapResamples(20);
+        for (int l = 0; l < 3; l++) {
+            req.addListings(CompareListing.newBuilder().setId("L" + l).addAllImageIds(photos.subList(5 * l, 5 * l + 5).stream().map(ImageInput::getId).toList()));
+        }
+
+        var got = experiments.compareVariants(req.build()).getListings();
+        String rule = "regulation " + tenant + "/hero-rule@";
+        assertThat(got.getOrderedByA()).isEqualTo(rule + "1");
+        assertThat(got.getOrderedByB()).as("the newest version, pinned when the experiment was stored").isEqualTo(rule + "2");
+        assertThat(got.getOrderedBy()).isEqualTo(rule + "1 / " + rule + "2");
+        for (int l = 0; l < 3; l++) {
+            var per = got.getPerListing(l);
+            // version 1 puts the listing's earliest class in `classes` first (the listing's first photo), version 2 its last
+            assertThat(per.getHeroA()).isEqualTo(photos.get(5 * l).getId());
+            assertThat(per.getHeroB()).isEqualTo(photos.get(5 * l + 4).getId());
+            assertThat(per.getKendallTau()).isCloseTo(-1.0, org.assertj.core.data.Offset.offset(1e-12));
+            assertThat(per.getMoves()).isEqualTo(10);
+            assertThat(per.getHeroChanged()).isTrue();
+        }
+        assertThat(got.getHeroChangeShare()).isEqualTo(1.0);
+        assertThat(got.getMeanKendallTau()).isCloseTo(-1.0, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(got.getTotalMoves()).isEqualTo(30);
+        // each order is the one Sort gives for that variant
+        for (int l = 0; l < 3; l++) {
+            for (String variant : List.of("old", "new")) {
+                SortResponse sorted = sort.sort(SortRequest.newBuilder().setTenant(tenant).addAllImages(photos.subList(5 * l, 5 * l + 5))
+                        .setExperiment("rules").setVariant(variant).build());
+                var per = got.getPerListing(l);
+                assertThat(sorted.getOrder(0).getId()).isEqualTo(variant.equals("old") ? per.getHeroA() : per.getHeroB());
+            }
+        }
+
+        // a spelled-out variant with its own regulation is ordered by it, one without by the request's regulation
+        VariantChoice specV1 = VariantChoice.newBuilder().setSpec(scored.clone().setRegulation("hero-rule").setRegulationVersion("1")).build();
+        VariantChoice plain = VariantChoice.newBuilder().setSpec(scored).build();
+        var bySpec = experiments.compareVariants(req.clone().setA(specV1).build()).getListings();
+        assertThat(bySpec.getPerListingList()).isEqualTo(got.getPerListingList());
+        var bothNewest = experiments.compareVariants(req.clone().setA(plain).setRegulation("hero-rule").build()).getListings();
+        assertThat(bothNewest.getOrderedBy()).isEqualTo(rule + "2");
+        assertThat(bothNewest.getMeanKendallTau()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(bothNewest.getHeroChanges()).isZero();
+        // a regulation only on B: A is ordered by its first scalar score
+        var mixed = experiments.compareVariants(req.clone().setA(plain).build()).getListings();
+        assertThat(mixed.getOrderedBy()).isEqualTo("score quality@1 / " + rule + "2");
+        // the request's regulation conflicts with A's own version 1
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setRegulation("hero-rule").build()))).isEqualTo("INVALID_REQUEST");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setA(VariantChoice.newBuilder().setSpec(scored.clone()
+                .setRegulation("hero-rule").setRegulationVersion("7"))).build()))).isEqualTo("UNKNOWN_REGULATION");
+        assertThat(reason(() -> experiments.compareVariants(req.clone().setA(VariantChoice.newBuilder().setSpec(VariantSpec.newBuilder()
+                .addScores("quality").setRegulation("hero-rule"))).build()))).as("A has no imagenet score").isEqualTo("INVALID_REQUEST");
+    }
+
     @Test
     void a_repeat_is_answered_from_the_store_bit_identically_and_images_can_be_named_by_hash() throws IOException {
         List<ImageInput> images = clive(40, 4).stream().map(r -> photo(r[0])).toList();

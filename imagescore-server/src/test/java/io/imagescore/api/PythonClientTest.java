@@ -30,11 +30,12 @@ class PythonClientTest {
                 .as("Debian python3-grpcio and python3-grpc-tools are installed (.ci/run installs them)").isZero();
         Result gen = run(List.of(PYTHON, "-m", "grpc_tools.protoc", "-I" + Shared.root().resolve("proto"), "--python_out=" + stubs,
                 "--grpc_python_out=" + stubs, "imagescore/v1/imagescore.proto", "imagescore/v1/imagesort.proto",
-                "imagescore/v1/head_fitting.proto"));
+                "imagescore/v1/head_fitting.proto", "imagescore/v1/rating.proto"));
         assertThat(gen.exitCode).as(gen.output).isZero();
         java.nio.file.Files.createDirectories(stubs.resolve("plain"));
         Result plain = run(List.of("protoc", "-I" + Shared.root().resolve("proto"), "--python_out=" + stubs.resolve("plain"),
-                "imagescore/v1/imagescore.proto", "imagescore/v1/imagesort.proto", "imagescore/v1/head_fitting.proto"));
+                "imagescore/v1/imagescore.proto", "imagescore/v1/imagesort.proto", "imagescore/v1/head_fitting.proto",
+                "imagescore/v1/rating.proto"));
         assertThat(plain.exitCode).as("Debian protoc (protobuf-compiler): " + plain.output).isZero();
         int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
         Result client = run(List.of(PYTHON, "src/test/resources/python/score_client.py", stubs.toString(),
@@ -44,7 +45,7 @@ class PythonClientTest {
                 .contains("ERROR junk UNSUPPORTED_FORMAT").contains("STATUS NOT_FOUND")
                 .contains("REGULATIONS ").contains("PROMPT_SETS ").contains("TARGET_PRESENT True False")
                 .contains("EVALUATE_STATUS NOT_FOUND").contains("DELETE_HEAD_STATUS NOT_FOUND")
-                .contains("DELETE_PROMPT_SET_VERSION_STATUS NOT_FOUND");
+                .contains("DELETE_PROMPT_SET_VERSION_STATUS NOT_FOUND").contains("DELETE_CAMPAIGN_STATUS NOT_FOUND");
     }
 
     record Result(int exitCode, String output) {

@@ -23,7 +23,7 @@ class RpcRolesTest {
         List<String> methods = new ArrayList<>();
         for (ServiceDescriptor s : List.of(ImageScoreGrpc.getServiceDescriptor(), PromptSetsGrpc.getServiceDescriptor(),
                 LabelTuningGrpc.getServiceDescriptor(), ImageSortGrpc.getServiceDescriptor(), HeadFittingGrpc.getServiceDescriptor(),
-                io.imagescore.api.v1.ExperimentsGrpc.getServiceDescriptor())) {
+                io.imagescore.api.v1.ExperimentsGrpc.getServiceDescriptor(), io.imagescore.api.v1.CampaignsGrpc.getServiceDescriptor())) {
             for (MethodDescriptor<?, ?> m : s.getMethods()) {
                 methods.add(m.getFullMethodName().substring("imagescore.v1.".length()));
             }

@@ -85,7 +85,10 @@ class RaterPageIT {
         ApiKeys.NewKey other = ApiKeys.create("other", Set.of(Role.CONFIGURE));
         Path keys = tmp.resolve("keys");
         Files.writeString(keys, owner.line() + "\n" + other.line() + "\n");
-        Map<String, String> props = Map.of("imagescore.security.api-keys-file", keys.toString());
+        // the tiny CLIP test pack beside the default one: the tune button needs a text encoder
+        Map<String, String> props = Map.of("imagescore.security.api-keys-file", keys.toString(), "imagescore.packs.dirs",
+                Shared.root().resolve("packs/mobilenetv2-default") + ","
+                        + Shared.root().resolve("imagescore-core/src/test/resources/packs/clip-tiny"));
         server = ServerProcess.start(tmp.resolve("server"), props);
 
         // a 20-image rating campaign from the shared CLIVE photos
@@ -196,6 +199,36 @@ class RaterPageIT {
         new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().startsWith("Fitted"));
         assertThat(browser.findElement(By.id("status")).getText()).startsWith("Fitted head photos version 1 (regression, 20 examples");
 
+        // the tune button (keyboard: focus it, Enter) runs label tuning on the ratings and shows the prompt set's new
+        // version, or why there is none: these ratings (i % 4 + 1 in showing order) need not follow any wording
+        browser.findElement(By.id("tune-pack")).sendKeys("clip-tiny");
+        WebElement tune = browser.findElement(By.cssSelector("button[aria-label='Tune prompt wordings on the ratings of photos']"));
+        assertThat(tune.getAccessibleName()).isNotBlank();
+        tune.sendKeys(Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().matches("(Tuned|No new).*"));
+        assertThat(browser.findElement(By.id("status")).getText()).matches(
+                "Tuned prompt set rated version 1 \\(reliable: .*|No new version of prompt set rated: no reliable pair: .*");
+        screenshot("RaterPageIT-owner.png");
+
+        // the owner adds a rater (the new link is shown once) and revokes r1, by keyboard on the page
+        browser.findElement(By.cssSelector("button[aria-label='Add a rater to photos']")).sendKeys(Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("status")).getText().startsWith("Added rater r2"));
+        String added = browser.findElement(By.cssSelector("#links a")).getAttribute("href");
+        assertThat(added).contains("/rating/acme/photos?token=rtk_");
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#revoke-photos option[value='r2']")).isEmpty());
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("revoke-photos"))).selectByValue("r1");
+        browser.findElement(By.cssSelector("button[aria-label='Revoke the chosen rater of photos']")).sendKeys(Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("status")).getText().startsWith("Revoked rater r1"));
+        // a revoked token: 403 RATER_REVOKED on the page and its API; the new rater starts; the answers stay in the export
+        assertThat(call("GET", "/rating/api/acme/campaigns/photos/state?token=" + token, null, null, 403).path("error")
+                .path("reason").asText()).isEqualTo("RATER_REVOKED");
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(pageUrl(token))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(403);
+        assertThat(page.body()).contains("was revoked");
+        assertThat(text("/rating/api/acme/campaigns/photos/export?format=csv", owner.key()).lines().skip(1)).hasSize(20);
+        assertThat(call("GET", "/rating/api/acme/campaigns/photos/state?token=" + added.substring(added.indexOf("token=") + 6),
+                null, null, 200).path("rater").asText()).isEqualTo("r2");
+
 
         // a pairwise campaign: ← / A, → / B, C / Space by keyboard, exported with the side each answer chose
         List<Map<String, String>> six = images.subList(0, 6);
@@ -216,6 +249,19 @@ class RaterPageIT {
         assertThat(outcomes).containsExactly("first", "second", "tie", "tie");
         assertThat(rows.stream().map(r -> r.split(",")[4]).toList()).isEqualTo(shownLeft);
         screenshot("RaterPageIT-pairs-finished.png");
+
+        // the owner deletes the pairwise campaign (after confirming); its photos stay, as the rating campaign uses them
+        browser.get("http://localhost:" + server.port() + "/rating");
+        browser.findElement(By.id("refresh")).click();
+        By delete = By.cssSelector("button[aria-label='Delete campaign pairs']");
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> !d.findElements(delete).isEmpty());
+        browser.findElement(delete).sendKeys(Keys.ENTER);
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent()).accept();
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("status")).getText().startsWith("Deleted"));
+        assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("Deleted pairs: 4 log entries, 0 images (0 bytes).");
+        assertThat(call("GET", "/rating/api/acme/campaigns/pairs", owner.key(), null, 404).path("error").path("reason").asText())
+                .isEqualTo("UNKNOWN_CAMPAIGN");
+        assertThat(call("GET", "/rating/api/acme/campaigns", owner.key(), null, 200).path("campaigns").toString()).isEqualTo("[\"photos\"]");
     }
 
     private void screenshot(String name) throws Exception {

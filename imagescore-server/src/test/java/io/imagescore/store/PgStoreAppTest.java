@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The service itself on imagescore.store.kind=postgresql (Agroal datasource, schema migrated at start-up) next to a
  * second replica (a {@link PgStateStore} on the same schema): prompt sets and regulations written by the service are
- * read by the replica, and a head the replica publishes is served by the service's PackRegistry within 1 s.
+ * read by the replica, a head the replica publishes is served by the service's PackRegistry within 1 s, and Score
+ * answers come from the shared score tier.
  * Runs only with IMAGESCORE_TEST_PG_URL (the service cannot start without its database); CI always sets it, and the
  * PostgreSQL contract tests fail there without it.
  */
@@ -37,6 +38,8 @@ class PgStoreAppTest {
      * configuration more than once, from different class loaders, so it is kept in a system property.
      */
     private static final String SCHEMA_PROPERTY = "imagescore.test.pg-app-schema";
+    /** Bytes of the shared score tier: about 12 of the results below (quality_fast only, ≈ 300 bytes of JSON each). */
+    static final long SHARED_BOUND = 4000;
 
     static synchronized PGSimpleDataSource schema() {
         String name = System.getProperty(SCHEMA_PROPERTY);
@@ -59,7 +62,11 @@ class PgStoreAppTest {
                 return Map.of(
                         "imagescore.store.kind", "postgresql",
                         "quarkus.datasource.jdbc.url", PgTestDatabase.jdbcUrl(schema()),
-                        "imagescore.data-dir", java.nio.file.Files.createTempDirectory("imagescore-data").toString());
+                        "imagescore.data-dir", java.nio.file.Files.createTempDirectory("imagescore-data").toString(),
+                        // a memory tier that holds nothing (every entry outweighs 1 byte): a repeat can come only from
+                        // the shared tier, whose bound a few calls fill
+                        "imagescore.score-store.max-bytes", "1",
+                        "imagescore.score-store.shared-max-bytes", Long.toString(SHARED_BOUND));
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -74,6 +81,58 @@ class PgStoreAppTest {
     RegulationStore regulations;
     @Inject
     PackRegistry packs;
+    @Inject
+    java.util.Optional<io.imagescore.scorecache.ScoreStore> scoreStore;
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
+    /**
+     * Score through the service on PostgreSQL: a result is served bit-identically from the shared tier while the
+     * memory tier is empty (the images named by content hash alone, so nothing else could answer), and the shared
+     * table stays within imagescore.score-store.shared-max-bytes while calls of other tenants fill it, dropping the
+     * least recently used.
+     */
+    @Test
+    void scores_are_served_from_the_shared_tier_and_it_stays_within_its_bound() throws Exception {
+        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        try (PgStateStore replica = PgStateStore.open(schema())) {
+            var stub = io.imagescore.api.v1.ImageScoreGrpc.newBlockingStub(channel).withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS);
+            java.util.List<String> names = java.nio.file.Files.readAllLines(io.imagescore.testing.Shared.path("data/clive/mos.csv"))
+                    .stream().skip(1).limit(3).map(l -> l.split(",")[0]).toList();
+            java.util.List<io.imagescore.api.v1.ImageInput> images = names.stream().map(n -> io.imagescore.api.v1.ImageInput.newBuilder()
+                    .setId(n).setData(com.google.protobuf.ByteString.copyFrom(io.imagescore.testing.Shared.bytes("data/clive/images/" + n)))
+                    .build()).toList();
+            var options = io.imagescore.api.v1.ScoreOptions.newBuilder().addScores("quality_fast")
+                    .setPreprocessMode(io.imagescore.api.v1.PreprocessMode.PREPROCESS_MODE_FAST);
+            var first = stub.score(io.imagescore.api.v1.ScoreRequest.newBuilder().addAllImages(images)
+                    .setOptions(options.clone().setTenant("shared-0")).build());
+            assertThat(scoreStore.orElseThrow().weightedBytes()).as("memory holds nothing").isZero();
+            var sharedHits = registry.counter("imagescore.score.store.shared", "result", "hit");
+            double before = sharedHits.count();
+
+            var byHash = io.imagescore.api.v1.ScoreRequest.newBuilder().setOptions(options.clone().setTenant("shared-0"));
+            first.getResultsList().forEach(r -> byHash.addImages(io.imagescore.api.v1.ImageInput.newBuilder().setId(r.getId())
+                    .setContentSha256(r.getScores().getContentSha256())));
+            var served = stub.score(byHash.build());
+            assertThat(served.getResultsList()).as("bit for bit (protobuf equality compares the doubles' bits)")
+                    .isEqualTo(first.getResultsList());
+            assertThat(sharedHits.count() - before).isEqualTo(3);
+
+            var shared = replica.scores(SHARED_BOUND);
+            assertThat(shared.bytes()).isPositive();
+            for (int t = 1; t <= 12; t++) {
+                stub.score(io.imagescore.api.v1.ScoreRequest.newBuilder().addAllImages(images)
+                        .setOptions(options.clone().setTenant("shared-" + t)).build());
+                assertThat(shared.bytes()).as("after tenant %d's results", t).isLessThanOrEqualTo(SHARED_BOUND);
+                assertThat(shared.usage()).isEqualTo(shared.bytes());
+            }
+            assertThat(stub.score(byHash.build()).getResults(0).getError().getCode())
+                    .as("the first tenant's results, least recently used, were evicted").isEqualTo("NOT_STORED");
+        } finally {
+            channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 
     @Test
     void the_service_uses_postgresql_and_serves_what_another_replica_publishes() throws Exception {

@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Rating campaigns in PostgreSQL ({@code V4__rating.sql}): a judgement's number is taken from its campaign's row
@@ -38,6 +39,23 @@ public final class PgCampaignStore implements CampaignStore {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", campaign.name());
         boolean created = PgJdbc.inTransaction(ds, "store campaign " + tenant + "/" + campaign.name(), c -> {
+            lockTenant(c, tenant);
+            List<String> hashes = campaign.images().stream().map(Campaign.Image::sha256).toList();
+            java.util.Set<String> stored = new java.util.HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT sha256 FROM rating_images WHERE tenant = ? AND sha256 = ANY (?)")) {
+                ps.setString(1, tenant);
+                ps.setArray(2, c.createArrayOf("text", hashes.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        stored.add(rs.getString(1));
+                    }
+                }
+            }
+            for (Campaign.Image im : campaign.images()) {
+                if (!stored.contains(im.sha256())) {
+                    throw Campaign.notStored(tenant, im);
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO rating_campaigns (tenant, name, campaign)"
                     + " VALUES (?, ?, ?) ON CONFLICT (tenant, name) DO NOTHING")) {
                 ps.setString(1, tenant);
@@ -48,6 +66,91 @@ public final class PgCampaignStore implements CampaignStore {
         });
         if (!created) {
             throw Campaign.exists(campaign.name());
+        }
+    }
+
+    @Override
+    public Campaign update(String tenant, String name, UnaryOperator<Campaign> change) {
+        TenantNames.check("tenant", tenant);
+        TenantNames.check("campaign", name);
+        return PgJdbc.inTransaction(ds, "update campaign " + tenant + "/" + name, c -> {
+            Campaign changed = change.apply(lockedCampaign(c, tenant, name));
+            try (PreparedStatement ps = c.prepareStatement("UPDATE rating_campaigns SET campaign = ? WHERE tenant = ? AND name = ?")) {
+                ps.setString(1, json(changed));
+                ps.setString(2, tenant);
+                ps.setString(3, name);
+                ps.executeUpdate();
+            }
+            return changed;
+        });
+    }
+
+    @Override
+    public Deleted delete(String tenant, String name) {
+        TenantNames.check("tenant", tenant);
+        TenantNames.check("campaign", name);
+        return PgJdbc.inTransaction(ds, "delete campaign " + tenant + "/" + name, c -> {
+            lockTenant(c, tenant);
+            // the row lock first: an append in flight (it updates last_seq) finishes before, or finds no campaign after
+            Campaign deleted = lockedCampaign(c, tenant, name);
+            long judgements;
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM rating_judgements WHERE tenant = ? AND campaign = ?")) {
+                ps.setString(1, tenant);
+                ps.setString(2, name);
+                judgements = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM rating_campaigns WHERE tenant = ? AND name = ?")) {
+                ps.setString(1, tenant);
+                ps.setString(2, name);
+                ps.executeUpdate();
+            }
+            List<String> hashes = deleted.images().stream().map(Campaign.Image::sha256).toList();
+            int images = 0;
+            long bytes = 0;
+            // the campaign's images that no remaining campaign of the tenant names (campaign JSON: images[].sha256)
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM rating_images i WHERE i.tenant = ? AND i.sha256 = ANY (?)"
+                    + " AND NOT EXISTS (SELECT 1 FROM rating_campaigns o, jsonb_array_elements(o.campaign::jsonb -> 'images') im"
+                    + " WHERE o.tenant = i.tenant AND im ->> 'sha256' = i.sha256) RETURNING octet_length(i.content)")) {
+                ps.setString(1, tenant);
+                ps.setArray(2, c.createArrayOf("text", hashes.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        images++;
+                        bytes += rs.getLong(1);
+                    }
+                }
+            }
+            return new Deleted(judgements, images, bytes);
+        });
+    }
+
+    /** The campaign, with its row locked until the transaction ends; UNKNOWN_CAMPAIGN when there is none. */
+    private static Campaign lockedCampaign(java.sql.Connection c, String tenant, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT campaign FROM rating_campaigns WHERE tenant = ? AND name = ? FOR UPDATE")) {
+            ps.setString(1, tenant);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw Campaign.unknown(tenant, name);
+                }
+                return parse(tenant, name, rs.getString(1));
+            }
+        }
+    }
+
+    /** Creates and deletes of one tenant take turns across replicas (images are shared by its campaigns). */
+    private static void lockTenant(java.sql.Connection c, String tenant) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+            ps.setString(1, "imagescore.rating/" + tenant);
+            ps.executeQuery().close();
+        }
+    }
+
+    private static Campaign parse(String tenant, String name, String text) {
+        try {
+            return JSON.readValue(text, Campaign.class);
+        } catch (IOException e) {
+            throw new ImageScoreException(ErrorCode.INTERNAL, "campaign store: campaign " + tenant + "/" + name + " is unreadable", e);
         }
     }
 
@@ -67,11 +170,7 @@ public final class PgCampaignStore implements CampaignStore {
         if (text == null) {
             throw Campaign.unknown(tenant, name);
         }
-        try {
-            return JSON.readValue(text, Campaign.class);
-        } catch (IOException e) {
-            throw new ImageScoreException(ErrorCode.INTERNAL, "campaign store: campaign " + tenant + "/" + name + " is unreadable", e);
-        }
+        return parse(tenant, name, text);
     }
 
     @Override

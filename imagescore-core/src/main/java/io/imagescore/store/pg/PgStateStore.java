@@ -27,7 +27,7 @@ public final class PgStateStore implements AutoCloseable {
      * every packaging (Quarkus' runner class loader). PgStateStoreMigrationsTest checks this list against the directory.
      */
     public static final List<String> MIGRATIONS = List.of("V1__state_store.sql", "V2__experiments.sql", "V3__score_store.sql",
-            "V4__rating.sql");
+            "V4__rating.sql", "V5__score_store_lru.sql");
     static final String MIGRATION_DIR = "db/migration";
     private static final Logger LOG = Logger.getLogger(PgStateStore.class);
 
@@ -94,6 +94,11 @@ public final class PgStateStore implements AutoCloseable {
     /** The score store's shared tier on this database, bounded by {@code maxBytes} of results. */
     public PgScoreStore scores(long maxBytes) {
         return new PgScoreStore(ds, maxBytes);
+    }
+
+    /** The same, refreshing a served row's last use at most once per {@code touchAfter} (LRU granularity). */
+    public PgScoreStore scores(long maxBytes, java.time.Duration touchAfter) {
+        return new PgScoreStore(ds, maxBytes, touchAfter);
     }
 
     @Override

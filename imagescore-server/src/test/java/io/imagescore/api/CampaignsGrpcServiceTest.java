@@ -1,0 +1,282 @@
+package io.imagescore.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.imagescore.api.v1.AddRatersRequest;
+import io.imagescore.api.v1.CampaignJudgement;
+import io.imagescore.api.v1.CampaignSummary;
+import io.imagescore.api.v1.CampaignsGrpc;
+import io.imagescore.api.v1.CreatePromptSetVersionRequest;
+import io.imagescore.api.v1.DeleteCampaignRequest;
+import io.imagescore.api.v1.DeleteCampaignResponse;
+import io.imagescore.api.v1.ExportJudgementsRequest;
+import io.imagescore.api.v1.FitCampaignHeadRequest;
+import io.imagescore.api.v1.FitCampaignHeadResponse;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ListCampaignsRequest;
+import io.imagescore.api.v1.PromptPair;
+import io.imagescore.api.v1.PromptSetSpec;
+import io.imagescore.api.v1.PromptSetsGrpc;
+import io.imagescore.api.v1.RaterToken;
+import io.imagescore.api.v1.RevokeRaterRequest;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreRequest;
+import io.imagescore.api.v1.TuneCampaignLabelsRequest;
+import io.imagescore.api.v1.TuneLabelsResponse;
+import io.imagescore.api.v1.TuningViewpoint;
+import io.imagescore.testing.Shared;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.imagescore.api.ScoreGrpcServiceTest.assertStatus;
+import static io.imagescore.api.ScoreGrpcServiceTest.photo;
+import static io.imagescore.api.TenancyTest.as;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+/**
+ * Service Campaigns over real gRPC, with API keys: the tune and fit actions on a campaign's answers (ratings planted
+ * from a known wording, so tuning must find it), the export, rater tokens added and revoked (the page then refuses
+ * the revoked one), deletion with its images, and tenancy: another tenant, a score-only key and a rater token get
+ * nothing.
+ */
+@QuarkusTest
+@TestProfile(TenancyTest.Keys.class) // the same application as TenancyTest: no extra boot
+class CampaignsGrpcServiceTest {
+    static final String OWNER = TenancyTest.KEY_A, OTHER = TenancyTest.KEY_B, READER = TenancyTest.KEY_A_READ;
+
+    ManagedChannel channel;
+    final Map<String, CampaignsGrpc.CampaignsBlockingStub> campaigns = new HashMap<>();
+
+    @BeforeEach
+    void connect() {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        for (String key : List.of(OWNER, OTHER, READER)) {
+            campaigns.put(key, as(key, CampaignsGrpc.newBlockingStub(channel)));
+        }
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    static RequestSpecification owner() {
+        return given().header("Authorization", "Bearer " + OWNER);
+    }
+
+    /** 24 room photos, in a fixed order. */
+    static List<String> rooms() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String room : List.of("kitchen", "bedroom", "bathroom")) {
+            try (var files = Files.list(Shared.path("data/rooms/eval/" + room))) {
+                files.sorted().limit(8).forEach(f -> out.add("data/rooms/eval/" + room + "/" + f.getFileName()));
+            }
+        }
+        return out;
+    }
+
+    static String create(String name, String task, List<String> paths, int raters) {
+        List<Map<String, String>> images = paths.stream().map(p -> Map.of("name", p.substring(p.lastIndexOf('/') + 1),
+                "data", Base64.getEncoder().encodeToString(Shared.bytes(p)))).toList();
+        return owner().contentType(ContentType.JSON).body(Map.of("name", name, "task", task, "raters", raters, "images", images))
+                .post("/rating/api/tenant-a/campaigns").then().statusCode(201).extract().path("raters[0].token");
+    }
+
+    /**
+     * Ratings planted as the quartile of each photo under the tiny model's "Bright photo." pair (measured through
+     * Score): tuning on the campaign must choose that pair and store version 1 of the prompt set; the fit action
+     * publishes a ridge head on the same ratings; the export returns exactly what was rated.
+     */
+    @Test
+    void tune_and_fit_actions_turn_the_ratings_into_new_versions() throws Exception {
+        List<String> paths = rooms();
+        PromptSetsGrpc.PromptSetsBlockingStub sets = as(OWNER, PromptSetsGrpc.newBlockingStub(channel));
+        sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setName("probe").setSpec(PromptSetSpec.newBuilder()
+                .addAttributes(PromptSetsGrpcServiceTest.pair("bright", "Bright photo.", "Dark photo."))).build());
+        ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setPack("clip-tiny").setPromptSet("probe"));
+        paths.forEach(p -> req.addImages(photo(p)));
+        List<Double> probe = as(OWNER, ImageScoreGrpc.newBlockingStub(channel)).score(req.build()).getResultsList().stream()
+                .map(r -> PromptSetsGrpcServiceTest.scalars(r).get("bright")).toList();
+        List<Double> sorted = probe.stream().sorted().toList();
+
+        String token = create("rooms", "rating", paths, 1);
+        Map<Integer, Integer> planted = new HashMap<>();
+        for (int n = 0; n < paths.size(); n++) {
+            int item = given().get("/rating/api/tenant-a/campaigns/rooms/state?token=" + token).then().statusCode(200)
+                    .extract().path("item.index");
+            int rating = 1 + sorted.indexOf(probe.get(item)) * 4 / paths.size();
+            planted.put(item, rating);
+            given().contentType(ContentType.JSON).body(Map.of("item", item, "rating", rating))
+                    .post("/rating/api/tenant-a/campaigns/rooms/answers?token=" + token).then().statusCode(200);
+        }
+
+        TuneLabelsResponse tuned = campaigns.get(OWNER).tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setCampaign("rooms")
+                .setPack("clip-tiny").setPromptSet("tuned").setSeed(5).setFolds(4).setActivate(true)
+                .setViewpoint(TuningViewpoint.newBuilder()
+                        .addCandidates(PromptPair.newBuilder().setPositive("Good photo.").setNegative("Bad photo."))
+                        .addCandidates(PromptPair.newBuilder().setPositive("Bright photo.").setNegative("Dark photo."))
+                        .addCandidates(PromptPair.newBuilder().setPositive("A photo of a kitchen.").setNegative("A photo of a bedroom.")))
+                .build());
+        assertThat(tuned.getCreated().getTenant()).isEqualTo("tenant-a");
+        assertThat(tuned.getCreated().getName()).isEqualTo("tuned");
+        assertThat(tuned.getCreated().getVersion()).isEqualTo("1");
+        assertThat(tuned.getReportTable()).contains("viewpoint rooms: 24 images").contains("chosen: \"Bright photo.\" / \"Dark photo.\"");
+        // the page's JSON action runs the same path: the next version of the same prompt set
+        owner().contentType(ContentType.JSON).body(Map.of("pack", "clip-tiny", "prompt_set", "tuned", "viewpoint", "rooms",
+                        "folds", 4, "seed", 5, "candidates", List.of(Map.of("positive", "Bright photo.", "negative", "Dark photo."))))
+                .post("/rating/api/tenant-a/campaigns/rooms/tune").then().statusCode(200)
+                .body("version", equalTo("2")).body("reliable", equalTo(true)).body("prompt_set", equalTo("tuned"));
+
+        FitCampaignHeadResponse fitted = campaigns.get(OWNER).fitCampaignHead(FitCampaignHeadRequest.newBuilder()
+                .setCampaign("rooms").build());
+        assertThat(fitted.getHead()).isEqualTo("rooms");
+        assertThat(fitted.getVersion()).isEqualTo("1");
+        assertThat(fitted.getKind()).isEqualTo("regression");
+        assertThat(fitted.getExamples()).isEqualTo(24);
+        assertThat(fitted.hasCvRegression()).isTrue();
+        assertThat(fitted.hasCvRanking()).isFalse();
+
+        List<CampaignJudgement> exported = new ArrayList<>();
+        campaigns.get(OWNER).exportJudgements(ExportJudgementsRequest.newBuilder().setCampaign("rooms").build())
+                .forEachRemaining(r -> exported.addAll(r.getJudgementsList()));
+        assertThat(exported).hasSize(24).allSatisfy(j -> {
+            int index = paths.indexOf(paths.stream().filter(p -> p.endsWith("/" + j.getImage())).findFirst().orElseThrow());
+            assertThat(j.getRating()).isEqualTo(planted.get(index));
+            assertThat(j.getRater()).isEqualTo("r1");
+            assertThat(j.getTask()).isEqualTo("rating");
+            assertThat(j.getImageSha256()).hasSize(64);
+            assertThat(j.getOutcome()).isEmpty();
+        });
+
+        // a pairwise campaign has no ratings to tune on
+        create("room-pairs", "pairwise", paths.subList(0, 3), 1);
+        assertStatus(() -> campaigns.get(OWNER).tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setCampaign("room-pairs")
+                .setPack("clip-tiny").setPromptSet("tuned").build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "pairwise");
+        assertStatus(() -> campaigns.get(OWNER).tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setCampaign("rooms")
+                        .setPromptSet("tuned").setViewpoint(TuningViewpoint.newBuilder().addCandidates(PromptPair.newBuilder()
+                                .setPositive("Good photo.").setNegative("Bad photo."))).build()),
+                Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "no text_encoder");
+    }
+
+    @Test
+    void raters_are_added_and_revoked_and_campaigns_deleted_with_their_images() throws IOException {
+        List<String> paths = List.of("data/clive/images/1010.JPG", "data/clive/images/1011.JPG", "data/clive/images/1012.JPG");
+        String first = create("lifecycle", "rating", paths, 1);
+        int item = given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + first).then().statusCode(200).extract().path("item.index");
+        given().contentType(ContentType.JSON).body(Map.of("item", item, "rating", 2))
+                .post("/rating/api/tenant-a/campaigns/lifecycle/answers?token=" + first).then().statusCode(200);
+
+        List<RaterToken> added = campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(2).build())
+                .getRatersList();
+        assertThat(added).extracting(RaterToken::getRater).containsExactly("r2", "r3");
+        assertThat(added.get(0).getToken()).startsWith("rtk_");
+        assertThat(added.get(0).getPath()).isEqualTo("/rating/tenant-a/lifecycle?token=" + added.get(0).getToken());
+        given().get(added.get(0).getPath()).then().statusCode(200).body(containsString("lifecycle"));
+        given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(1).getToken()).then().statusCode(200)
+                .body("rater", equalTo("r3")).body("done", equalTo(0));
+
+        CampaignSummary revoked = campaigns.get(OWNER).revokeRater(RevokeRaterRequest.newBuilder().setCampaign("lifecycle").setRater("r1").build());
+        assertThat(revoked.getRatersList()).filteredOn(r -> !r.getRevoked().isEmpty()).extracting(r -> r.getId()).containsExactly("r1");
+        RatingResourceTest.refused(given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + first).then(), 403,
+                "RATER_REVOKED", "rater r1 in campaign 'lifecycle' was revoked");
+        RatingResourceTest.refused(given().contentType(ContentType.JSON).body(Map.of("item", 0, "rating", 1))
+                .post("/rating/api/tenant-a/campaigns/lifecycle/answers?token=" + first).then(), 403, "RATER_REVOKED", "new link");
+        // the page a person opens: an HTML page with the same status, reason and message
+        given().get("/rating/tenant-a/lifecycle?token=" + first).then().statusCode(403).contentType(containsString("text/html"))
+                .body(containsString("<code>RATER_REVOKED</code>")).body(containsString("the token of rater r1 in campaign"));
+        // the other raters go on; the revoked rater's answer stays
+        given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then().statusCode(200);
+        owner().get("/rating/api/tenant-a/campaigns/lifecycle").then().statusCode(200).body("raters", equalTo(2))
+                .body("revoked", equalTo(List.of("r1"))).body("agreement.answers", equalTo(1));
+        assertStatus(() -> campaigns.get(OWNER).revokeRater(RevokeRaterRequest.newBuilder().setCampaign("lifecycle").setRater("r9").build()),
+                Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "no rater 'r9'");
+        assertStatus(() -> campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(0).build()),
+                Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "count must be 1–100");
+        assertStatus(() -> campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(99).build()),
+                Status.Code.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", "at most 100 active raters");
+
+        // another campaign shares one image: deleting 'lifecycle' keeps it, deletes the other two
+        create("keeper", "rating", List.of(paths.get(2), "data/clive/images/1013.JPG"), 1);
+        long before = owner().get("/rating/api/tenant-a/campaigns").then().statusCode(200).extract().jsonPath().getList("campaigns").size();
+        DeleteCampaignResponse d = campaigns.get(OWNER).deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("lifecycle").build());
+        assertThat(d.getJudgements()).isEqualTo(1);
+        assertThat(d.getImages()).isEqualTo(2);
+        assertThat(d.getImageBytes()).isEqualTo(Shared.bytes(paths.get(0)).length + Shared.bytes(paths.get(1)).length);
+        assertThat(campaigns.get(OWNER).listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
+                .extracting(CampaignSummary::getName).doesNotContain("lifecycle").contains("keeper").hasSize((int) before - 1);
+        RatingResourceTest.refused(given().get("/rating/api/tenant-a/campaigns/lifecycle/state?token=" + added.get(0).getToken()).then(),
+                404, "UNKNOWN_CAMPAIGN", "no campaign 'lifecycle'");
+        assertStatus(() -> campaigns.get(OWNER).deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("lifecycle").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "lifecycle");
+        // the deleted images are gone from the tenant's store: naming one by hash needs its data again
+        String gone = io.imagescore.score.ScoringPipeline.sha256(Shared.bytes(paths.get(0)));
+        RatingResourceTest.refused(owner().contentType(ContentType.JSON).body(Map.of("name", "again", "task", "rating", "images",
+                List.of(Map.of("sha256", gone), Map.of("name", "x.jpg", "data", Base64.getEncoder().encodeToString(
+                        Shared.bytes(paths.get(1))))))).post("/rating/api/tenant-a/campaigns").then(), 404, "NOT_STORED", "upload its data");
+        // the page's JSON API deletes too
+        owner().delete("/rating/api/tenant-a/campaigns/keeper").then().statusCode(200).body("images", equalTo(2)).body("judgements", equalTo(0));
+    }
+
+    @Test
+    void other_tenants_score_only_keys_and_rater_tokens_get_nothing() {
+        String token = create("private", "rating", List.of("data/clive/images/1020.JPG", "data/clive/images/1021.JPG"), 1);
+        CampaignsGrpc.CampaignsBlockingStub other = campaigns.get(OTHER);
+        assertThat(other.listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
+                .extracting(CampaignSummary::getName).doesNotContain("private");
+        List<Runnable> acmeCalls = List.of(
+                () -> other.listCampaigns(ListCampaignsRequest.newBuilder().setTenant("tenant-a").build()),
+                () -> other.exportJudgements(ExportJudgementsRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()).hasNext(),
+                () -> other.fitCampaignHead(FitCampaignHeadRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()),
+                () -> other.tuneCampaignLabels(TuneCampaignLabelsRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()),
+                () -> other.addRaters(AddRatersRequest.newBuilder().setTenant("tenant-a").setCampaign("private").setCount(1).build()),
+                () -> other.revokeRater(RevokeRaterRequest.newBuilder().setTenant("tenant-a").setCampaign("private").setRater("r1").build()),
+                () -> other.deleteCampaign(DeleteCampaignRequest.newBuilder().setTenant("tenant-a").setCampaign("private").build()));
+        for (Runnable call : acmeCalls) {
+            assertStatus(call, Status.Code.PERMISSION_DENIED, "TENANT_MISMATCH", "cannot act on tenant 'tenant-a'");
+        }
+        // its own tenant has no such campaign
+        assertStatus(() -> other.exportJudgements(ExportJudgementsRequest.newBuilder().setCampaign("private").build()).hasNext(),
+                Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "tenant 'tenant-b' has no campaign 'private'");
+        assertStatus(() -> other.deleteCampaign(DeleteCampaignRequest.newBuilder().setCampaign("private").build()),
+                Status.Code.NOT_FOUND, "UNKNOWN_CAMPAIGN", "no campaign 'private'");
+        // nor over HTTP
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + OTHER).delete("/rating/api/tenant-a/campaigns/private").then(),
+                403, "TENANT_MISMATCH", "cannot act on tenant 'tenant-a'");
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + OTHER)
+                .post("/rating/api/tenant-a/campaigns/private/raters/r1/revoke").then(), 403, "TENANT_MISMATCH", "tenant-a");
+        // a score-only key of the tenant: the owner's role is missing
+        assertStatus(() -> campaigns.get(READER).listCampaigns(ListCampaignsRequest.getDefaultInstance()),
+                Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
+        // a rater token is no API key: refused by every RPC, and by the owner's HTTP API
+        CampaignsGrpc.CampaignsBlockingStub rater = as(token, CampaignsGrpc.newBlockingStub(channel));
+        assertStatus(() -> rater.listCampaigns(ListCampaignsRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED,
+                "UNAUTHENTICATED", "rater token");
+        assertStatus(() -> as(token, ImageScoreGrpc.newBlockingStub(channel)).score(ScoreRequest.newBuilder()
+                .addImages(photo("data/clive/images/1020.JPG")).build()), Status.Code.UNAUTHENTICATED, "UNAUTHENTICATED", "rater token");
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + token).delete("/rating/api/tenant-a/campaigns/private").then(),
+                401, "UNAUTHENTICATED", "rater token");
+        // still there, untouched
+        assertThat(campaigns.get(OWNER).listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
+                .extracting(CampaignSummary::getName).contains("private");
+    }
+}
