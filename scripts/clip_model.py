@@ -129,13 +129,25 @@ class VisionTransformer(nn.Module):
         self.transformer = Transformer(w, c.vision_layers, c.vision_heads, c.activation, device)
         self.ln_post = nn.LayerNorm(w, device=device)
         self.proj = nn.Parameter(torch.empty(w, c.embed_dim, device=device))
+        self.grid = c.grid
 
     def forward(self, pixel_values):
+        return self.ln_post(self.tokens(pixel_values)[:, 0]) @ self.proj      # the class token, projected
+
+    def tokens(self, pixel_values):
+        """The last layer's tokens [N, 1 + grid², width]: the class token, then the patches row by row."""
         x = self.conv1(pixel_values).flatten(2).transpose(1, 2)             # [N, grid², width]
         cls = self.class_embedding.reshape(1, 1, -1).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1) + self.positional_embedding
-        x = self.transformer(self.ln_pre(x))
-        return self.ln_post(x[:, 0]) @ self.proj                              # the class token, projected
+        return self.transformer(self.ln_pre(x))
+
+    def embeds_and_patches(self, pixel_values):
+        """(image_embeds [N, D], spatial [N, D, grid, grid]): the class token and every patch token through the same
+        ln_post and projection, so each patch has an embedding in the text embeddings' space (explanations of prompt
+        scores; the plain form, not MaskCLIP's value-path variant). The patch map is laid out like a CNN's."""
+        x = self.ln_post(self.tokens(pixel_values)) @ self.proj              # [N, 1 + grid², D]
+        # sizes from the config, not from x.shape (traced shapes are tensors; -1 keeps the batch axis dynamic)
+        return x[:, 0], x[:, 1:].transpose(1, 2).reshape(-1, self.proj.shape[1], self.grid, self.grid)
 
 
 class CLIP(nn.Module):
@@ -171,28 +183,29 @@ class CLIP(nn.Module):
 
 
 class ImageTower(nn.Module):
-    """pixel_values FP32 [N,3,H,W] (CLIP-normalised) -> image_embeds [N,D], not L2-normalised."""
+    """pixel_values FP32 [N,3,H,W] (CLIP-normalised) -> image_embeds [N,D], not L2-normalised; with patch_tokens also
+    spatial [N,D,grid,grid] (VisionTransformer.embeds_and_patches)."""
 
-    def __init__(self, clip: CLIP):
+    def __init__(self, clip: CLIP, patch_tokens: bool = False):
         super().__init__()
         self.visual = clip.visual
+        self.patch_tokens = patch_tokens
 
     def forward(self, pixel_values):
-        return self.visual(pixel_values)
+        return self.visual.embeds_and_patches(pixel_values) if self.patch_tokens else self.visual(pixel_values)
 
 
-class Uint8ImageTower(nn.Module):
-    """pixels UINT8 [N,3,H,W] (RGB after resize and crop) -> image_embeds: the /255 and CLIP mean/std happen in the
-    graph, so a client sends 1 byte per value instead of 4."""
+class Uint8ImageTower(ImageTower):
+    """pixels UINT8 [N,3,H,W] (RGB after resize and crop) -> image_embeds (and spatial): the /255 and CLIP mean/std
+    happen in the graph, so a client sends 1 byte per value instead of 4."""
 
-    def __init__(self, clip: CLIP):
-        super().__init__()
-        self.visual = clip.visual
+    def __init__(self, clip: CLIP, patch_tokens: bool = False):
+        super().__init__(clip, patch_tokens)
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).reshape(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CLIP_STD).reshape(1, 3, 1, 1), persistent=False)
 
     def forward(self, pixels):
-        return self.visual((pixels.to(torch.float32) / 255.0 - self.mean) / self.std)
+        return super().forward((pixels.to(torch.float32) / 255.0 - self.mean) / self.std)
 
 
 class TextTower(nn.Module):

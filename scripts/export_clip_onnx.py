@@ -73,6 +73,7 @@ class ClipSpec:
     heads: tuple = ()
     image_max_batch: int = 64
     text_max_batch: int = 256
+    grid: int = 7        # patches per side (image size / patch size): the `spatial` output's H = W
 
 
 def _b32_head():
@@ -85,11 +86,11 @@ SPECS = {
                      image_max_batch=16, text_max_batch=64),
     "b32": ClipSpec("clip-vit-b32", "b32", 512, "ViT-B/32", (_b32_head(),)),
     "b16": ClipSpec("clip-vit-b16", "b16", 512, "ViT-B/16",
-                    (HeadSpec("sa_0_4_vit_b_16_linear", "aesthetic", "linear", (0, 10)),)),
+                    (HeadSpec("sa_0_4_vit_b_16_linear", "aesthetic", "linear", (0, 10)),), grid=14),
     "l14": ClipSpec("clip-vit-l14", "l14", 768, "ViT-L/14",
                     (HeadSpec("sa_0_4_vit_l_14_linear", "aesthetic", "linear", (0, 10)),
                      HeadSpec("sac+logos+ava1-l14-linearMSE", "aesthetic-v2", "mlp", (1, 10))),
-                    image_max_batch=32),
+                    image_max_batch=32, grid=16),
 }
 
 
@@ -111,9 +112,18 @@ class ExportResult:
 
 # ----------------------------------------------------------------------------------------------------------- manifest
 
-def tower_results(spec: ClipSpec, variants: set) -> list[ExportResult]:
+def image_outputs(spec: ClipSpec, patch_tokens: bool) -> list:
+    """image_embeds, and with patch_tokens the projected patch tokens as `spatial` [N, D, grid, grid] (the map
+    explanations read; clip_model.VisionTransformer.embeds_and_patches)."""
+    out = [("image_embeds", "FP32", [-1, spec.embed_dim])]
+    if patch_tokens:
+        out.append(("spatial", "FP32", [-1, spec.embed_dim, spec.grid, spec.grid]))
+    return out
+
+
+def tower_results(spec: ClipSpec, variants: set, patch_tokens: bool = False) -> list[ExportResult]:
     d, s = spec.embed_dim, IMAGE_SIZE
-    image_out = [("image_embeds", "FP32", [-1, d])]
+    image_out = image_outputs(spec, patch_tokens)
     text_in, text_out = [("input_ids", "INT64", [-1, CONTEXT_LENGTH])], [("text_embeds", "FP32", [-1, d])]
     # Triton serves the UINT8 tower when there is one (a quarter of the bytes); the FP32 one is the embedded backend's
     out = [ExportResult("image", "image-encoder", None if "u8" in variants else f"{spec.key}-image", "image.onnx",
@@ -166,7 +176,7 @@ def manifest(spec: ClipSpec, results: list[ExportResult], provenance: dict) -> d
 
 
 def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, local_files: bool, logit_scale: float,
-               description: str, variants: set) -> None:
+               description: str, variants: set, patch_tokens: bool = False) -> None:
     """Writes the pack in the format io.imagescore.pack.PackLoader reads: pack.json (image tower as the encoder, text
     tower for prompt scores) and heads/<name>/1/head.json with the head's safetensors copied beside it (heads run in
     Java, as in every pack). Without local_files the pack is Triton-only (the towers live only in the Triton repo)."""
@@ -176,7 +186,7 @@ def write_pack(spec: ClipSpec, pack_dir: Path, heads_dir: Path, local_files: boo
         "triton_model": f"{spec.key}-image-u8" if u8 else f"{spec.key}-image", "triton_version": "1",
         "max_batch": spec.image_max_batch,
         "input": {"name": "pixel_values", "datatype": "FP32", "shape": [-1, 3, IMAGE_SIZE, IMAGE_SIZE]},
-        "outputs": [{"name": "image_embeds", "datatype": "FP32", "shape": [-1, spec.embed_dim]}],
+        "outputs": [{"name": n, "datatype": t, "shape": shape} for n, t, shape in image_outputs(spec, patch_tokens)],
         "embedding_output": "image_embeds",
         "preprocessing": {"size": IMAGE_SIZE, "resize": "clip", "mean": CLIP_MEAN, "std": CLIP_STD,
                           "color_order": "RGB", "views": ["center"]},
@@ -318,10 +328,11 @@ def build_head(head: HeadSpec, state: dict, embed_dim: int):
 
 # ---------------------------------------------------------------------------------------------------- export/validate
 
-def export_onnx(module, dummy, input_name: str, output_name: str, path: Path, opset: int):
+def export_onnx(module, dummy, input_name: str, output_names: tuple, path: Path, opset: int):
     import torch
-    kwargs = dict(input_names=[input_name], output_names=[output_name], opset_version=opset,
-                  dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}}, do_constant_folding=True)
+    kwargs = dict(input_names=[input_name], output_names=list(output_names), opset_version=opset,
+                  dynamic_axes={input_name: {0: "batch"}, **{o: {0: "batch"} for o in output_names}},
+                  do_constant_folding=True)
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False  # the TorchScript exporter honours dynamic_axes/names exactly as given
     with torch.no_grad():
@@ -375,23 +386,28 @@ def to_fp16(src: Path, dst: Path) -> None:
     onnx.save(model, str(dst))
 
 
-def run_onnx(path: Path, feeds: dict, output_name: str):
-    """(output, runner) with onnxruntime or onnx.reference; (None, None) when Python has neither."""
+def run_onnx(path: Path, feeds: dict, output_names: tuple):
+    """([outputs], runner) with onnxruntime or onnx.reference; (None, None) when Python has neither."""
     try:
         import onnxruntime as ort
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return session.run([output_name], feeds)[0], f"onnxruntime {ort.__version__} (CPU)"
+        return session.run(list(output_names), feeds), f"onnxruntime {ort.__version__} (CPU)"
     except ImportError:
         pass
     try:
         import onnx
         from onnx.reference import ReferenceEvaluator
-        return ReferenceEvaluator(str(path)).run([output_name], feeds)[0], f"onnx.reference {onnx.__version__}"
+        return ReferenceEvaluator(str(path)).run(list(output_names), feeds), f"onnx.reference {onnx.__version__}"
     except ImportError:
         return None, None
 
 
-def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, output_name: str, tolerance: float,
+def as_tuple(outputs):
+    """A module's output(s) as a tuple of numpy arrays (image towers with patch tokens return two)."""
+    return tuple(o.numpy() for o in (outputs if isinstance(outputs, tuple) else (outputs,)))
+
+
+def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, output_names: tuple, tolerance: float,
             relative: bool = False):
     """Runs the ONNX graph and the torch module on each input batch; returns the validation record or exits.
     relative: the tolerance is a fraction of the largest |torch output| (FP16 exports)."""
@@ -401,16 +417,17 @@ def compare(name: str, onnx_path: Path, module, inputs: list, input_name: str, o
     t0 = time.perf_counter()
     for x in inputs:
         with torch.no_grad():
-            expected = module(x).numpy()
-        actual, runner = run_onnx(onnx_path, {input_name: x.numpy()}, output_name)
-        if actual is None:
+            expected_all = as_tuple(module(x))
+        actual_all, runner = run_onnx(onnx_path, {input_name: x.numpy()}, output_names)
+        if actual_all is None:
             print(f"  validate {name}: no Python ONNX runner here (onnxruntime / onnx.reference): not checked in "
                   "this script; --verify-dir writes the data for ONNX Runtime elsewhere", flush=True)
             return {"runner": None, "note": "no Python ONNX runner here; see --verify-dir"}
-        if actual.shape != expected.shape:
-            raise SystemExit(f"{name}: ONNX output shape {actual.shape} != torch {expected.shape}")
-        worst = max(worst, float(np.max(np.abs(actual - expected))))
-        scale = max(scale, float(np.max(np.abs(expected))))
+        for out_name, actual, expected in zip(output_names, actual_all, expected_all):
+            if actual.shape != expected.shape:
+                raise SystemExit(f"{name}: ONNX {out_name} shape {actual.shape} != torch {expected.shape}")
+            worst = max(worst, float(np.max(np.abs(actual - expected))))
+            scale = max(scale, float(np.max(np.abs(expected))))
         shapes.append(list(x.shape))
     bound = tolerance * scale if relative else tolerance
     status = "OK" if worst <= bound else "FAIL"
@@ -495,8 +512,11 @@ def write_verification(verify_dir: Path, towers: dict, rng) -> dict:
     written = {}
     for key, (module, in_name) in towers.items():
         with torch.no_grad():
-            np.save(verify_dir / f"{key}.npy", module(feeds[in_name]).numpy())
-        written[key] = f"{key}.npy"
+            outputs = as_tuple(module(feeds[in_name]))
+        # the first output as <key>.npy; an image tower's patch tokens as <key>-spatial.npy
+        for suffix, array in zip(("", "-spatial"), outputs):
+            np.save(verify_dir / f"{key}{suffix}.npy", array)
+            written[key + suffix] = f"{key}{suffix}.npy"
     return written
 
 
@@ -517,6 +537,10 @@ def main(argv=None) -> int:
                         "LAION/DataComp weights (their model config has no quick_gelu)")
     p.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "imagescore" / "clip")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--patch-tokens", action="store_true",
+                   help="image towers also output `spatial` [N,D,grid,grid]: every patch token through ln_post and the "
+                        "projection, for explanations of prompt scores (docs/explain.md); listed in pack.json and in "
+                        "generated config.pbtxt files (a hand-tuned one must list it too)")
     p.add_argument("--variants", default="u8,fp16",
                    help="comma list of extra tower exports beside FP32: u8 (UINT8 image input), fp16; '' for none")
     p.add_argument("--heads-dir", type=Path, default=Path("../shared/models/laion-aesthetic"))
@@ -551,10 +575,11 @@ def main(argv=None) -> int:
         real += " with the LAION aesthetic head"
 
     if args.manifest_only:
-        results = tower_results(spec, variants)
+        results = tower_results(spec, variants, args.patch_tokens)
         provenance = {"source": "template (no export ran)", "exporter": "scripts/export_clip_onnx.py"}
         write_pack(spec, args.pack_dir, args.heads_dir, False, 100.0,
-                   real + ". Written by scripts/export_clip_onnx.py; Triton-only: no local model file.", variants)
+                   real + ". Written by scripts/export_clip_onnx.py; Triton-only: no local model file.", variants,
+                   args.patch_tokens)
         (args.pack_dir / "pack-manifest-template.json").write_text(
             json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"wrote the Triton-only pack {args.pack_dir}")
@@ -570,7 +595,8 @@ def main(argv=None) -> int:
     results: list[ExportResult] = []
     provenance = {"exporter": "scripts/export_clip_onnx.py", "config": args.config, "opset": args.opset,
                   "torch": torch.__version__, "randomInit": args.random_init, "activation": args.activation,
-                  "seed": args.seed if args.random_init else None, "validated": not args.no_validate}
+                  "seed": args.seed if args.random_init else None, "validated": not args.no_validate,
+                  "patchTokens": args.patch_tokens}
     logit_scale = 100.0
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="imagescore-export-"))
@@ -582,32 +608,33 @@ def main(argv=None) -> int:
             logit_scale = float(min(clip.logit_scale.exp().item(), 100.0))
             print(f"{spec.key}: model from {provenance['source']} in {time.perf_counter() - t0:.1f} s "
                   f"(torch {torch.__version__})", flush=True)
-            image = clip_model.ImageTower(clip).eval()
-            image_u8 = clip_model.Uint8ImageTower(clip).eval()
+            image = clip_model.ImageTower(clip, args.patch_tokens).eval()
+            image_u8 = clip_model.Uint8ImageTower(clip, args.patch_tokens).eval()
             text = clip_model.TextTower(clip).eval()
             s = IMAGE_SIZE
             pixels = [torch.from_numpy(rng.standard_normal((n, 3, s, s), dtype=np.float32)) for n in (1, 3)]
             u8 = [torch.from_numpy(rng.integers(0, 256, size=(n, 3, s, s), dtype=np.uint8)) for n in (1, 3)]
             tokens = [token_batch(rng, [7]), token_batch(rng, [5, 20, CONTEXT_LENGTH])]
-            towers = {"image": (image, torch.zeros(2, 3, s, s), pixels, "pixel_values", "image_embeds"),
-                      "image-u8": (image_u8, torch.zeros(2, 3, s, s, dtype=torch.uint8), u8, "pixels", "image_embeds"),
-                      "text": (text, token_batch(rng, [9, 12]), tokens, "input_ids", "text_embeds")}
+            image_names = tuple(n for n, _, _ in image_outputs(spec, args.patch_tokens))
+            towers = {"image": (image, torch.zeros(2, 3, s, s), pixels, "pixel_values", image_names),
+                      "image-u8": (image_u8, torch.zeros(2, 3, s, s, dtype=torch.uint8), u8, "pixels", image_names),
+                      "text": (text, token_batch(rng, [9, 12]), tokens, "input_ids", ("text_embeds",))}
             fp32_files = {}
-            for r in tower_results(spec, variants):
+            for r in tower_results(spec, variants, args.patch_tokens):
                 base = r.model_key.removesuffix("-fp16")
-                module, dummy, checks, in_name, out_name = towers[base]
+                module, dummy, checks, in_name, out_names = towers[base]
                 tmp = work / r.pack_file
                 t0 = time.perf_counter()
                 if r.precision == "fp16":
                     to_fp16(fp32_files[base], tmp)
                 else:
-                    export_onnx(module, dummy, in_name, out_name, tmp, args.opset)
+                    export_onnx(module, dummy, in_name, out_names, tmp, args.opset)
                     fp32_files[r.model_key] = tmp
                 print(f"  export {r.pack_file}: {time.perf_counter() - t0:.1f} s, {tmp.stat().st_size:,} bytes",
                       flush=True)
                 if not args.no_validate:
                     fp16 = r.precision == "fp16"
-                    r.validation = compare(r.pack_file, tmp, module, checks, in_name, out_name,
+                    r.validation = compare(r.pack_file, tmp, module, checks, in_name, out_names,
                                            args.fp16_tolerance if fp16 else args.tolerance, relative=fp16)
                 publish(tmp, r, args)
                 results.append(r)
@@ -638,7 +665,8 @@ def main(argv=None) -> int:
         description = (f"{spec.description} with RANDOM weights (seed {args.seed}): tests the export and serving "
                        "path; its scores mean nothing" if args.random_init else real) + \
             ". Written by scripts/export_clip_onnx.py."
-        write_pack(spec, args.pack_dir, args.heads_dir, towers_here, logit_scale, description, variants)
+        write_pack(spec, args.pack_dir, args.heads_dir, towers_here, logit_scale, description, variants,
+                   args.patch_tokens)
         out.write_text(json.dumps(manifest(spec, results, provenance), indent=2) + "\n")
         print(f"{spec.key}: {len(results)} model(s) exported in {time.perf_counter() - started:.1f} s;"
               f" manifest {out}" + ("  [NOT VALIDATED: --no-validate]" if args.no_validate else ""))

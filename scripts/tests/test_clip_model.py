@@ -148,5 +148,27 @@ class TextPooling(unittest.TestCase):
         self.assertLess(float((out[0] - out[1]).abs().max()), 1e-5)
 
 
+class PatchTokens(unittest.TestCase):
+    def test_patch_tokens_are_each_patch_through_ln_post_and_the_projection(self):
+        model = clip_model.build(clip_model.CONFIGS["tiny"], seed=0)
+        pixels, _ = reference_inputs()
+        v = model.visual
+        with torch.no_grad():
+            embeds, spatial = clip_model.ImageTower(model, patch_tokens=True)(pixels)
+            plain = clip_model.ImageTower(model)(pixels)
+            tokens = v.tokens(pixels)
+        grid = clip_model.CONFIGS["tiny"].grid
+        self.assertEqual(tuple(spatial.shape), (pixels.shape[0], 512, grid, grid))
+        self.assertLess(float((embeds - plain).abs().max()), 1e-5)
+        # patch (row r, column c) is token 1 + r·grid + c, written out here one at a time
+        for r, c in ((0, 0), (0, grid - 1), (3, 4), (grid - 1, 2)):
+            with torch.no_grad():
+                expected = torch.nn.functional.layer_norm(tokens[:, 1 + r * grid + c], (v.proj.shape[0],),
+                                                          v.ln_post.weight, v.ln_post.bias, 1e-5) @ v.proj
+            self.assertLess(float((spatial[:, :, r, c] - expected).abs().max()), 1e-5, (r, c))
+        # patches differ from each other and from the class token (the checks above see different vectors)
+        self.assertGreater(float((spatial[:, :, 0, 0] - spatial[:, :, 3, 4]).abs().max()), 1e-3)
+
+
 if __name__ == "__main__":
     unittest.main()

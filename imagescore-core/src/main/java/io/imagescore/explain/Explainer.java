@@ -12,15 +12,18 @@ import java.util.List;
 
 /**
  * Attribution maps for heads on globally pooled features. The head reads x̄ = mean over its T view tensors of
- * GAP(F_t), F_t the encoder's C × H × W spatial map of tensor t. With g = ∇ₓ of the explained quantity at x̄
+ * GAP(F_t), F_t the encoder's C × H × W spatial map of tensor t. With g a gradient of the explained quantity
  * ({@link HeadGradient}), cell (i, j) of tensor t contributes g·F_t[:, i, j] / (H·W·T). For a linear head g is its
- * weight row and this is the class-activation map, exactly additive; multi-view heads (a 3×3 grid of native crops
- * and its mirror) combine each crop's map with its 1/T weight, and overlapping crops add up where they overlap.
+ * weight row and this is the class-activation map, exactly additive; for a kernel head g is the gradient averaged
+ * along the straight path from zero features to x̄ (integrated gradients, exact for the RBF form), so the cells add
+ * up to the score minus the zero-feature score; for an MLP head it is the gradient at x̄ (first order). Multi-view
+ * heads (a 3×3 grid of native crops and its mirror) combine each crop's map with its 1/T weight, and overlapping
+ * crops add up where they overlap. CLIP prompt scores ({@link #explainDirection}) read patch tokens the same way.
  * The per-tensor cells are then spread over an image grid through each tensor's {@link Preprocessor.Window}
  * (area-weighted, so mass is kept; letterbox bars fall outside the image and are dropped).
  *
  * <p>The int8 encoder quantises the pooled vector, so GAP(F) and x̄ differ in the last bits: {@code offset} is
- * {@code value − Σ values}, the head's bias plus that residual.
+ * {@code value − Σ values}, the head's bias (or the baseline's score) plus that residual.
  */
 public final class Explainer {
     /** Largest image grid side: responses stay small (≤ 32 × 32 floats per score). */
@@ -30,23 +33,31 @@ public final class Explainer {
     public record SpatialTensor(View view, int index, Preprocessor.Window window, float[] map) {
     }
 
+    /**
+     * One image's spatial maps for the tensors of some views ({@code channels × rows × cols} each, C the embedding
+     * length) on its {@code imageWidth × imageHeight} EXIF-oriented pixels: what every map is computed from.
+     */
+    public record Spatial(List<SpatialTensor> tensors, int channels, int rows, int cols, int imageWidth,
+                          int imageHeight) {
+    }
+
     private Explainer() {
     }
 
     /**
-     * Explains one score of one image.
+     * Explains one head score of one image.
      *
-     * @param classes  the classifier's labels, or null for a scalar head
-     * @param pooled   the head's input x̄ (the embedding averaged over its views)
-     * @param tensors  every tensor of the head's views, each with its spatial map
+     * @param classes the classifier's labels, or null for a scalar head
+     * @param pooled  the head's input x̄ (the embedding averaged over its views)
+     * @param output  the head's output on x̄ (a classifier's probabilities: the most probable class is explained)
+     * @param spatial every tensor of the head's views, each with its spatial map
      */
     public static Explanation explain(String score, String version, Head head, List<String> classes, float[] pooled,
-                                      List<SpatialTensor> tensors, int channels, int mapRows, int mapCols,
-                                      int imageWidth, int imageHeight) {
+                                      float[] output, Spatial spatial) {
         int target = -1;
         String targetName = "";
         if (classes != null) {
-            float[] p = head.apply(pooled);
+            float[] p = output;
             target = 0;
             for (int c = 1; c < p.length; c++) {
                 if (p[c] > p[target]) {
@@ -55,23 +66,65 @@ public final class Explainer {
             }
             targetName = classes.get(target);
         }
-        HeadGradient.Result r = HeadGradient.of(head, pooled, target);
-        double[] g = r.gradient();
-        int cells = mapRows * mapCols;
-        double scale = 1.0 / ((double) cells * tensors.size());
-        List<Explanation.TensorMap> maps = new ArrayList<>(tensors.size());
-        for (SpatialTensor t : tensors) {
-            maps.add(new Explanation.TensorMap(t.view(), t.index(), t.window(), mapRows, mapCols,
-                    cam(g, t.map(), channels, cells, scale)));
+        boolean integrated = HeadGradient.integrated(head);
+        HeadGradient.Result r = integrated ? HeadGradient.integratedGradient(head, pooled, target)
+                : HeadGradient.of(head, pooled, target);
+        String method = integrated ? "integrated-gradients" : isLinear(head) ? "cam" : "gradient";
+        return rasterised(score, version, targetName, method, r.value(), spatial,
+                (g, map, cells, scale) -> cam(g, map, spatial.channels(), cells, scale), r.gradient());
+    }
+
+    /**
+     * Explains a score that is (linearised) a function of the unit image embedding x̂ through one direction d of the
+     * embedding space (a CLIP prompt score: {@code CompiledPromptSet}): each tensor cell (a patch token in the image
+     * embedding's space) contributes ẑ·d / (cells · tensors), ẑ the cell's own embedding scaled to unit length, as x̂ is.
+     */
+    public static Explanation explainDirection(String score, String version, String target, double value,
+                                               double[] direction, Spatial spatial) {
+        return rasterised(score, version, target, "patch-similarity", value, spatial,
+                (d, map, cells, scale) -> unitCellDot(d, map, spatial.channels(), cells, scale), direction);
+    }
+
+    /** How one tensor's map becomes its cells: g · each cell, times scale. */
+    private interface CellMap {
+        float[] cells(double[] g, float[] map, int cells, double scale);
+    }
+
+    private static Explanation rasterised(String score, String version, String target, String method, double value,
+                                          Spatial spatial, CellMap cellMap, double[] g) {
+        int cells = spatial.rows() * spatial.cols();
+        double scale = 1.0 / ((double) cells * spatial.tensors().size());
+        List<Explanation.TensorMap> maps = new ArrayList<>(spatial.tensors().size());
+        for (SpatialTensor t : spatial.tensors()) {
+            maps.add(new Explanation.TensorMap(t.view(), t.index(), t.window(), spatial.rows(), spatial.cols(),
+                    cellMap.cells(g, t.map(), cells, scale)));
         }
-        int[] grid = gridSize(imageWidth, imageHeight, maps);
-        float[] values = rasterise(maps, imageWidth, imageHeight, grid[0], grid[1]);
+        int width = spatial.imageWidth();
+        int height = spatial.imageHeight();
+        int[] grid = gridSize(width, height, maps);
+        float[] values = rasterise(maps, width, height, grid[0], grid[1]);
         double sum = 0;
         for (float v : values) {
             sum += v;
         }
-        return new Explanation(score, version, targetName, isLinear(head) ? "cam" : "gradient", r.value(),
-                r.value() - sum, imageWidth, imageHeight, grid[0], grid[1], values, List.copyOf(maps));
+        return new Explanation(score, version, target, method, value, value - sum, width, height, grid[0], grid[1],
+                values, List.copyOf(maps));
+    }
+
+    /** cells[ij] = scale · (Σ_d g_d · F[d, ij]) / ‖F[:, ij]‖: the direction against each cell's unit embedding. */
+    static float[] unitCellDot(double[] g, float[] map, int channels, int cells, double scale) {
+        float[] dots = cam(g, map, channels, cells, 1);
+        double[] norms = new double[cells];
+        for (int d = 0; d < channels; d++) {
+            for (int ij = 0, off = d * cells; ij < cells; ij++) {
+                norms[ij] += (double) map[off + ij] * map[off + ij];
+            }
+        }
+        float[] out = new float[cells];
+        for (int ij = 0; ij < cells; ij++) {
+            out[ij] = norms[ij] > 0 ? (float) (dots[ij] / Math.sqrt(norms[ij]) * scale) : 0f;
+        }
+        return out;
     }
 
     /** cells[ij] = scale · Σ_d g_d · F[d, ij]: the class-activation map of one tensor. */

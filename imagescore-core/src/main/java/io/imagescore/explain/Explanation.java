@@ -10,9 +10,12 @@ import java.util.List;
  * ({@code imageWidth × imageHeight}; cell (r, c) covers x ∈ [c·W/cols, (c+1)·W/cols), y likewise), row-major
  * {@code values}: each cell's additive contribution to the explained quantity, so that
  * {@code Σ values + offset = value}. {@code value} is a scalar head's raw output (before calibration) or a
- * classifier's centred logit of {@code target}. {@code method}: "cam" (linear heads: exact class-activation map) or
- * "gradient" (kernel / MLP heads: the head's exact gradient at the image's pooled embedding times each cell's
- * features, a first-order decomposition). {@code tensors}: the per-tensor maps it was rasterised from.
+ * classifier's centred logit of {@code target}, or a prompt score's raw value. {@code method}: "cam" (linear heads:
+ * exact class-activation map), "integrated-gradients" (kernel heads: integrated gradients from the zero-feature
+ * baseline, exact for the RBF form; the cells sum to value minus the baseline's value), "gradient" (MLP heads: the
+ * head's exact gradient at the image's pooled embedding times each cell's features, a first-order decomposition) or
+ * "patch-similarity" (CLIP prompt scores: each patch token's unit embedding against the score's text direction,
+ * linearised at the image; {@code CompiledPromptSet#explain}). {@code tensors}: the per-tensor maps it was rasterised from.
  */
 public record Explanation(String score, String version, String target, String method, double value, double offset,
                           int imageWidth, int imageHeight, int rows, int cols, float[] values,

@@ -1,5 +1,7 @@
 package io.imagescore.prompt;
 
+import io.imagescore.explain.Explainer;
+import io.imagescore.explain.Explanation;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.score.ScoredImage;
 
@@ -125,16 +127,9 @@ public final class CompiledPromptSet {
                 }
                 case LevelScore l -> {
                     if (wanted == null || wanted.contains(l.attribute().name())) {
-                        double[] levelCos = new double[l.levels().length];
-                        for (int i = 0; i < levelCos.length; i++) {
-                            levelCos[i] = cos[l.levels()[i]];
-                        }
-                        double[] p = PromptMath.softmax(logitScale, levelCos);
-                        double expected = 0;
-                        for (int i = 0; i < p.length; i++) {
-                            expected += p[i] * l.values()[i];
-                        }
-                        scalars.add(new ScoredImage.Scalar(l.attribute().name(), version, calibrate(l.attribute(), expected)));
+                        double[] p = levelProbabilities(l, cos);
+                        scalars.add(new ScoredImage.Scalar(l.attribute().name(), version,
+                                calibrate(l.attribute(), expected(p, l.values()))));
                     }
                 }
                 case ClassScore k -> {
@@ -150,6 +145,98 @@ public final class CompiledPromptSet {
             }
         }
         return new Scores(scalars, classes);
+    }
+
+    /**
+     * One explanation per score of the set (or only {@code wanted}), in {@link #score}'s order, from the image's
+     * embedding and the spatial maps of its views ({@code maps}: patch tokens in the image embedding's space). Each
+     * score is linearised at the image: with x̂ the unit image embedding, tᵢ the unit prompt embeddings and s the
+     * logit scale, the explained {@code value} (before calibration, which is monotone) has the direction d = ∂value/∂x̂
+     * through the cosines, and each patch contributes ẑ·d ({@link Explainer#explainDirection}):
+     * <ul>
+     *   <li>antonym pairs: value = mean over pairs of σ(s(cos₊ − cos₋)), d = mean of s·σ(1 − σ)·(t₊ − t₋) (the
+     *   softmax difference, linearised: with one pair, the positive-minus-negative direction scaled by s·σ(1 − σ));</li>
+     *   <li>levels: value = Σ pₗ vₗ under p = softmax(s·cos), d = Σ s·pₗ(vₗ − value)·tₗ;</li>
+     *   <li>classifiers: the most probable class k's centred logit s(cos_k − mean cos), exactly linear in x̂:
+     *   d = s(c_k − mean c) over the class embeddings c.</li>
+     * </ul>
+     */
+    public List<Explanation> explain(float[] imageEmbedding, java.util.Set<String> wanted, Explainer.Spatial maps) {
+        float[] img = PromptMath.unit(imageEmbedding);
+        double[] cos = PromptMath.cosines(img, prompts);
+        String version = ref.version();
+        List<Explanation> out = new ArrayList<>();
+        for (Compiled c : scores) {
+            switch (c) {
+                case PairScore p -> {
+                    if (wanted == null || wanted.contains(p.attribute().name())) {
+                        double[] d = new double[img.length];
+                        double value = 0;
+                        int n = p.positive().length;
+                        for (int i = 0; i < n; i++) {
+                            double sigma = PromptMath.pairProbability(logitScale, cos[p.positive()[i]], cos[p.negative()[i]]);
+                            value += sigma / n;
+                            addScaled(d, prompts[p.positive()[i]], logitScale * sigma * (1 - sigma) / n);
+                            addScaled(d, prompts[p.negative()[i]], -logitScale * sigma * (1 - sigma) / n);
+                        }
+                        out.add(Explainer.explainDirection(p.attribute().name(), version, "", value, d, maps));
+                    }
+                }
+                case LevelScore l -> {
+                    if (wanted == null || wanted.contains(l.attribute().name())) {
+                        double[] p = levelProbabilities(l, cos);
+                        double value = expected(p, l.values());
+                        double[] d = new double[img.length];
+                        for (int i = 0; i < p.length; i++) {
+                            addScaled(d, prompts[l.levels()[i]], logitScale * p[i] * (l.values()[i] - value));
+                        }
+                        out.add(Explainer.explainDirection(l.attribute().name(), version, "", value, d, maps));
+                    }
+                }
+                case ClassScore k -> {
+                    if (wanted == null || wanted.contains(k.classifier().name())) {
+                        float[][] classes = k.classEmbeddings();
+                        double[] classCos = PromptMath.cosines(img, classes);
+                        int top = 0;
+                        double meanCos = 0;
+                        for (int j = 0; j < classCos.length; j++) {
+                            top = classCos[j] > classCos[top] ? j : top;
+                            meanCos += classCos[j] / classCos.length;
+                        }
+                        double[] d = new double[img.length];
+                        for (int j = 0; j < classes.length; j++) {
+                            addScaled(d, classes[j], logitScale * ((j == top ? 1.0 : 0.0) - 1.0 / classes.length));
+                        }
+                        out.add(Explainer.explainDirection(k.classifier().name(), version,
+                                k.classifier().classes().get(top), logitScale * (classCos[top] - meanCos), d, maps));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** softmax(s·cos) over the level prompts of {@code l}. */
+    private double[] levelProbabilities(LevelScore l, double[] cos) {
+        double[] levelCos = new double[l.levels().length];
+        for (int i = 0; i < levelCos.length; i++) {
+            levelCos[i] = cos[l.levels()[i]];
+        }
+        return PromptMath.softmax(logitScale, levelCos);
+    }
+
+    private static double expected(double[] p, double[] values) {
+        double e = 0;
+        for (int i = 0; i < p.length; i++) {
+            e += p[i] * values[i];
+        }
+        return e;
+    }
+
+    private static void addScaled(double[] acc, float[] v, double scale) {
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += scale * v[i];
+        }
     }
 
     private static double calibrate(PromptSet.Attribute a, double raw) {

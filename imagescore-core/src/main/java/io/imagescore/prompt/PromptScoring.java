@@ -2,6 +2,7 @@ package io.imagescore.prompt;
 
 import io.imagescore.error.ErrorCode;
 import io.imagescore.error.ImageScoreException;
+import io.imagescore.explain.Explanation;
 import io.imagescore.pack.ModelPack;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoredImage;
@@ -55,8 +56,12 @@ public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
         return new Split(heads, promptScores.isEmpty() ? null : new PromptScoring(prompts, Set.copyOf(promptScores)));
     }
 
-    /** Adds the prompt scores to every scored image; drops the embedding again unless the client asked for it. */
-    public List<Outcome<ScoredImage>> apply(List<Outcome<ScoredImage>> results, boolean keepEmbedding) {
+    /**
+     * Adds the prompt scores to every scored image, and with {@code explain} their explanations (from the image's
+     * {@link ScoredImage#embeddingMaps}; "none" where the pack's encoder has no spatial output); drops the embedding
+     * again unless the client asked for it.
+     */
+    public List<Outcome<ScoredImage>> apply(List<Outcome<ScoredImage>> results, boolean keepEmbedding, boolean explain) {
         List<Outcome<ScoredImage>> out = new ArrayList<>(results.size());
         for (Outcome<ScoredImage> r : results) {
             if (!r.isOk()) {
@@ -69,9 +74,25 @@ public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
             scalars.addAll(p.scalars());
             List<ScoredImage.Classes> classes = new ArrayList<>(s.classes());
             classes.addAll(p.classes());
+            List<Explanation> explanations = s.explanations();
+            if (explain) {
+                explanations = new ArrayList<>(explanations);
+                if (s.embeddingMaps() != null) {
+                    explanations.addAll(prompts.explain(s.embedding(), wanted, s.embeddingMaps()));
+                } else {
+                    for (ScoredImage.Scalar x : p.scalars()) {
+                        explanations.add(Explanation.none(x.name(), x.version(), NO_MAPS, s.width(), s.height()));
+                    }
+                    for (ScoredImage.Classes x : p.classes()) {
+                        explanations.add(Explanation.none(x.name(), x.version(), NO_MAPS, s.width(), s.height()));
+                    }
+                }
+            }
             out.add(Outcome.ok(r.id(), new ScoredImage(s.sha256(), s.width(), s.height(), scalars, classes,
-                    keepEmbedding ? s.embedding() : null, s.explanations())));
+                    keepEmbedding ? s.embedding() : null, explanations)));
         }
         return out;
     }
+
+    private static final String NO_MAPS = "the pack's encoder has no spatial output (patch tokens)";
 }

@@ -1,16 +1,32 @@
 package io.imagescore.score;
 
+import io.imagescore.explain.Explainer;
 import io.imagescore.explain.Explanation;
 
 import java.util.List;
 
-/** The scores of one image. {@code embedding} is null unless requested; {@code explanations} empty unless requested. */
+/**
+ * The scores of one image. {@code embedding} is null unless requested; {@code explanations} empty unless requested.
+ * {@code embeddingMaps}: with explanations and the embedding, the spatial maps of the embedding's views, which prompt
+ * scores ({@code PromptScoring}) explain from; a working value like the embedding, never part of a result (null).
+ */
 public record ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
-                          float[] embedding, List<Explanation> explanations) {
+                          float[] embedding, List<Explanation> explanations, Explainer.Spatial embeddingMaps) {
+
+    public ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
+                       float[] embedding, List<Explanation> explanations) {
+        this(sha256, width, height, scalars, classes, embedding, explanations, null);
+    }
 
     public ScoredImage(String sha256, int width, int height, List<Scalar> scalars, List<Classes> classes,
                        float[] embedding) {
         this(sha256, width, height, scalars, classes, embedding, List.of());
+    }
+
+    /** This result without its working {@link #embeddingMaps} (what is returned and stored). */
+    public ScoredImage withoutEmbeddingMaps() {
+        return embeddingMaps == null ? this
+                : new ScoredImage(sha256, width, height, scalars, classes, embedding, explanations, null);
     }
 
     public record Scalar(String name, String version, double value) {

@@ -164,10 +164,14 @@ public class ScoringPipeline {
             EncodedImage img = e.value();
             List<ScoredImage.Scalar> scalars = new ArrayList<>();
             List<ScoredImage.Classes> classes = new ArrayList<>();
+            List<float[]> inputs = new ArrayList<>(selections.size());
+            List<float[]> outputs = new ArrayList<>(selections.size());
             for (Selection s : selections) {
                 HeadVersion hv = s.head();
                 float[] x = img.mean(hv.input(), hv.spec().views());
                 float[] y = hv.head().apply(x);
+                inputs.add(x);
+                outputs.add(y);
                 if (hv.spec().kind() == ScoreSpec.Kind.SCALAR) {
                     scalars.add(new ScoredImage.Scalar(s.name(), hv.version(), y[0]));
                 } else {
@@ -177,15 +181,19 @@ public class ScoringPipeline {
             }
             float[] embedding = includeEmbedding ? img.mean(pack.embeddingOutput(), pack.preprocessing().views()) : null;
             List<Explanation> explanations = new ArrayList<>();
+            Explainer.Spatial embeddingMaps = null;
             if (explain) {
                 try (StageClock.Timing ignored = metrics.begin("explain")) {
-                    for (Selection s : selections) {
-                        explanations.add(explain(pack, spatial, s, img));
+                    for (int i = 0; i < selections.size(); i++) {
+                        explanations.add(explain(pack, spatial, selections.get(i), img, inputs.get(i), outputs.get(i)));
                     }
+                }
+                if (includeEmbedding && spatial != null) {
+                    embeddingMaps = spatialMaps(pack, spatial, img, pack.preprocessing().views());
                 }
             }
             out.add(Outcome.ok(e.id(), new ScoredImage(img.sha256(), img.width(), img.height(), scalars, classes,
-                    embedding, explanations)));
+                    embedding, explanations, embeddingMaps)));
         }
         return out;
     }
@@ -205,8 +213,12 @@ public class ScoringPipeline {
 
     public static final String SPATIAL_OUTPUT = "spatial";
 
-    /** One score's map, or a "none" explanation naming why (no spatial output; a head on another output; no weights). */
-    private static Explanation explain(ModelPack pack, TensorSpec spatial, Selection s, EncodedImage img) {
+    /**
+     * One score's map, or a "none" explanation naming why (no spatial output; a head on another output; no weights).
+     * {@code x} and {@code y}: the head's input and output, as scoring computed them.
+     */
+    private static Explanation explain(ModelPack pack, TensorSpec spatial, Selection s, EncodedImage img, float[] x,
+                                       float[] y) {
         HeadVersion hv = s.head();
         List<String> classes = hv.spec().kind() == ScoreSpec.Kind.SCALAR ? null : hv.spec().classes();
         String why = spatial == null ? "the pack's encoder has no spatial output"
@@ -216,19 +228,23 @@ public class ScoringPipeline {
         if (why != null) {
             return Explanation.none(s.name(), hv.version(), why, img.width(), img.height());
         }
+        return Explainer.explain(s.name(), hv.version(), hv.head(), classes, x, y,
+                spatialMaps(pack, spatial, img, hv.spec().views()));
+    }
+
+    /** The spatial output of every tensor of {@code views}, each with the window it covers in the image. */
+    private static Explainer.Spatial spatialMaps(ModelPack pack, TensorSpec spatial, EncodedImage img, List<View> views) {
         List<Explainer.SpatialTensor> tensors = new ArrayList<>();
-        for (View v : hv.spec().views()) {
+        for (View v : views) {
             List<float[]> maps = img.views().get(v).perTensor().get(spatial.name());
-            List<io.imagescore.image.Preprocessor.Window> windows =
-                    io.imagescore.image.Preprocessor.windows(img.width(), img.height(), pack.preprocessing(), v);
+            List<Preprocessor.Window> windows = Preprocessor.windows(img.width(), img.height(), pack.preprocessing(), v);
             for (int t = 0; t < maps.size(); t++) {
                 tensors.add(new Explainer.SpatialTensor(v, t, windows.get(t), maps.get(t)));
             }
         }
         List<Long> shape = spatial.shape();
-        return Explainer.explain(s.name(), hv.version(), hv.head(), classes, img.mean(hv.input(), hv.spec().views()),
-                tensors, shape.get(1).intValue(), shape.get(2).intValue(), shape.get(3).intValue(), img.width(),
-                img.height());
+        return new Explainer.Spatial(tensors, shape.get(1).intValue(), shape.get(2).intValue(), shape.get(3).intValue(),
+                img.width(), img.height());
     }
 
     /**

@@ -141,6 +141,127 @@ class ExplainerTest {
         assertCam(m.cells(), reference(spatialMap(crop), rt.get("weight").data(), k, 6, 18));
     }
 
+    /**
+     * The kernel head (apparel@2: RBF kernel ridge under a softmax, 4 views) gets integrated gradients from the
+     * zero-feature baseline. Brute force here: the path integral of the head's gradient (written out again from the
+     * head's weights) by Simpson's rule on 400 intervals, checked by completeness (ḡ·x̄ = s(x̄) − s(0) from the head's
+     * own outputs), then each cell ḡ·F[:, cell] / (49 · 4) with the spatial maps from the model run directly.
+     */
+    @Test
+    void kernel_maps_are_integrated_gradients_equal_to_a_brute_force_path_integral() throws Exception {
+        byte[] photo = Shared.bytes("data/clothing/validation/shoes/24535295-abe3-4613-91f6-a7fe87954662.jpg");
+        var hv = engine.pack().heads().get("apparel").lastEntry().getValue();
+        var softmax = (io.imagescore.head.SoftmaxHead) hv.head();
+        var kernel = (io.imagescore.head.KernelHead) softmax.logits();
+        Explanation e = explain(photo, "apparel");
+        assertThat(e.method()).isEqualTo("integrated-gradients");
+        List<View> views = hv.spec().views();
+        assertThat(views).hasSize(4);
+        var tensors = new Preprocessor().preprocess(photo, engine.pack().preprocessing(), views, PreprocessMode.EXACT).views();
+        double[] acc = new double[1280];
+        float[][] maps = new float[4][];
+        for (int t = 0; t < 4; t++) {
+            Map<String, float[]> out = run(tensors.get(views.get(t)).getFirst());
+            maps[t] = out.get("spatial");
+            float[] f = out.get("features");
+            for (int d = 0; d < 1280; d++) {
+                acc[d] += f[d];
+            }
+        }
+        float[] x = new float[1280];
+        for (int d = 0; d < 1280; d++) {
+            x[d] = (float) (acc[d] / 4);
+        }
+        int k = hv.spec().classes().indexOf(e.target());
+        assertThat(k).isGreaterThanOrEqualTo(0);
+
+        int steps = 400;
+        double[] g = new double[1280];
+        for (int m = 0; m <= steps; m++) {
+            double alpha = (double) m / steps;
+            double w = (m == 0 || m == steps ? 1 : m % 2 == 1 ? 4 : 2) / (3.0 * steps);
+            double[] grad = kernelGradient(kernel, x, alpha, k);
+            for (int d = 0; d < 1280; d++) {
+                g[d] += w * grad[d];
+            }
+        }
+        double gx = 0;
+        for (int d = 0; d < 1280; d++) {
+            gx += g[d] * x[d];
+        }
+        double rise = centredLogit(kernel, x, k) - centredLogit(kernel, new float[1280], k);
+        assertThat(gx).as("completeness of the brute-force integral").isCloseTo(rise, within(1e-4 * Math.abs(rise) + 1e-5));
+        assertThat(e.value()).isCloseTo(centredLogit(kernel, x, k), within(1e-5));
+
+        double largest = 0;
+        for (int t = 0; t < 4; t++) {
+            Explanation.TensorMap m = e.tensors().get(t);
+            assertThat(m.view()).isEqualTo(views.get(t));
+            for (int c = 0; c < 49; c++) {
+                double expected = 0;
+                for (int d = 0; d < 1280; d++) {
+                    expected += g[d] * maps[t][d * 49 + c];
+                }
+                expected /= 49 * 4;
+                largest = Math.max(largest, Math.abs(expected));
+                assertThat((double) m.cells()[c]).as("tensor %d cell %d", t, c).isCloseTo(expected, within(1e-5));
+            }
+        }
+        assertThat(largest).as("the cells are not all ~0").isGreaterThan(1e-3);
+    }
+
+    /** ∇ₓ of class k's centred kernel score at αx, from the head's fields: Wᵀ Σᵢ (cᵢ − c̄)(−2γ)kᵢ(p − supᵢ). */
+    static double[] kernelGradient(io.imagescore.head.KernelHead h, float[] x, double alpha, int k) {
+        var proj = h.projection();
+        int dims = proj.outputDim();
+        int n = h.supportMean().length;
+        int outs = h.bias().length;
+        double[] p = new double[dims];
+        for (int j = 0; j < dims; j++) {
+            double s = proj.bias()[j];
+            for (int d = 0; d < 1280; d++) {
+                s += (double) proj.weight()[j * 1280 + d] * alpha * x[d];
+            }
+            p[j] = s;
+        }
+        double[] c = new double[n];
+        double cMean = 0;
+        for (int i = 0; i < n; i++) {
+            for (int o = 0; o < outs; o++) {
+                c[i] += ((o == k ? 1.0 : 0.0) - 1.0 / outs) * h.coef()[i * outs + o];
+            }
+            cMean += c[i] / n;
+        }
+        double[] gp = new double[dims];
+        for (int i = 0; i < n; i++) {
+            double d2 = 0;
+            for (int j = 0; j < dims; j++) {
+                double t = p[j] - h.support()[i * dims + j];
+                d2 += t * t;
+            }
+            double w = (c[i] - cMean) * -2 * h.gamma() * Math.exp(-h.gamma() * d2);
+            for (int j = 0; j < dims; j++) {
+                gp[j] += w * (p[j] - h.support()[i * dims + j]);
+            }
+        }
+        double[] gx = new double[1280];
+        for (int j = 0; j < dims; j++) {
+            for (int d = 0; d < 1280; d++) {
+                gx[d] += gp[j] * proj.weight()[j * 1280 + d];
+            }
+        }
+        return gx;
+    }
+
+    static double centredLogit(io.imagescore.head.KernelHead h, float[] x, int k) {
+        float[] s = h.apply(x);
+        double mean = 0;
+        for (float v : s) {
+            mean += v / (double) s.length;
+        }
+        return s[k] - mean;
+    }
+
     static float[] reference(float[] spatial, float[] weight, int k, int classes) {
         return reference(spatial, weight, k, classes, 1);
     }
@@ -173,14 +294,23 @@ class ExplainerTest {
     }
 
     static float[] spatialMap(float[] tensor) throws Exception {
+        return run(tensor).get("spatial");
+    }
+
+    /** The pack's model run directly on one tensor: its `spatial` and `features` outputs. */
+    static Map<String, float[]> run(float[] tensor) throws Exception {
         var env = OrtEnvironment.getEnvironment();
         byte[] model = UnsignedInt8Weights.rewrite(Files.readAllBytes(engine.pack().encoder().file())).model();
         try (OrtSession s = env.createSession(model, new OrtSession.SessionOptions());
              OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(tensor), new long[] {1, 3, 224, 224});
-             OrtSession.Result r = s.run(Map.of("input", in), java.util.Set.of("spatial"))) {
-            FloatBuffer fb = ((OnnxTensor) r.get("spatial").orElseThrow()).getFloatBuffer();
-            float[] out = new float[fb.remaining()];
-            fb.get(out);
+             OrtSession.Result r = s.run(Map.of("input", in), java.util.Set.of("spatial", "features"))) {
+            Map<String, float[]> out = new java.util.HashMap<>();
+            for (String name : List.of("spatial", "features")) {
+                FloatBuffer fb = ((OnnxTensor) r.get(name).orElseThrow()).getFloatBuffer();
+                float[] a = new float[fb.remaining()];
+                fb.get(a);
+                out.put(name, a);
+            }
             return out;
         }
     }

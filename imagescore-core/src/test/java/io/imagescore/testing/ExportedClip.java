@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The tiny random-init CLIP that scripts/export_clip_onnx.py exports (seed 0) into target/clip-export: the pack
+ * The tiny random-init CLIP that scripts/export_clip_onnx.py exports (seed 0, with its patch tokens) into
+ * target/clip-export: the pack
  * ({@link #pack()}), the Triton model repository ({@link #tritonRepo()}) and the exporter's torch outputs on its
  * verification inputs ({@link #verify()}). Exported once per build: a stamp holds the hash of the exporter sources
  * and arguments, so a changed exporter exports again. Needs Debian python3-torch and python3-onnx (.ci/run installs
@@ -44,7 +45,7 @@ public final class ExportedClip {
         List<String> command = List.of(PYTHON, "scripts/export_clip_onnx.py", "--config", CONFIG, "--random-init",
                 "--seed", Integer.toString(SEED), "--heads-dir", Shared.path("models/laion-aesthetic").toString(),
                 "--triton-repo", DIR.resolve("triton").toString(), "--pack-dir", DIR.resolve("pack").toString(),
-                "--verify-dir", DIR.resolve("verify").toString(), "--overwrite-config");
+                "--verify-dir", DIR.resolve("verify").toString(), "--overwrite-config", "--patch-tokens");
         try {
             String stamp = stamp(command);
             Path stampFile = DIR.resolve("stamp");

@@ -186,11 +186,14 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             List<Outcome<ScoredImage>> results = pipeline.score(p.pack(), compute, p.selections(),
                     p.includeEmbedding() || p.prompts() != null, p.explain(), p.mode(), deadline);
             if (p.prompts() != null) {
-                results = p.prompts().apply(results, p.includeEmbedding());
+                results = p.prompts().apply(results, p.includeEmbedding(), p.explain());
             }
             Map<ScoreKey, ScoredImage> fresh = new LinkedHashMap<>();
             for (int j = 0; j < results.size(); j++) {
                 Outcome<ScoredImage> r = results.get(j);
+                if (r.isOk()) {
+                    r = Outcome.ok(r.id(), r.value().withoutEmbeddingMaps());
+                }
                 int at = computeAt.get(j);
                 out.set(at, r);
                 if (store != null && r.isOk()) {

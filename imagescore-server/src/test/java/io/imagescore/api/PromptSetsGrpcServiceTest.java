@@ -167,6 +167,33 @@ class PromptSetsGrpcServiceTest {
      * (measured through Score); tuning must choose that pair, store a calibrated version, and Score with it must
      * order the photos the same way on the 1–4 scale.
      */
+    /**
+     * explain with prompt scores: after the head maps (none here: the pack has no heads), one patch-token map per
+     * prompt score over the photo; the same bytes with the embedding requested come back without working data.
+     */
+    @Test
+    void explain_maps_every_prompt_score_from_the_patch_tokens() {
+        sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("maps")
+                .setName("listing").setSpec(spec(false)).build());
+        ScoreResponse r = score.score(ScoreRequest.newBuilder()
+                .addImages(photo("data/rooms/eval/kitchen/" + first("data/rooms/eval/kitchen")))
+                .setOptions(ScoreOptions.newBuilder().setPack("clip-tiny").setTenant("maps").setPromptSet("listing")
+                        .setExplain(true).setIncludeEmbedding(true))
+                .build());
+        var scores = r.getResults(0).getScores();
+        assertThat(scores.getEmbeddingCount()).isEqualTo(16);
+        assertThat(scores.getExplanationsList()).extracting(e -> e.getScore()).containsExactly("good", "quality", "room");
+        assertThat(scores.getExplanationsList()).allSatisfy(e -> {
+            assertThat(e.getMethod()).isEqualTo("patch-similarity");
+            assertThat(e.getRows()).isEqualTo(7);
+            assertThat(e.getCols()).isEqualTo(7);
+            double sum = e.getValuesList().stream().mapToDouble(Float::doubleValue).sum();
+            assertThat(sum + e.getOffset()).isCloseTo(e.getValue(), within(1e-4));
+        });
+        assertThat(scores.getExplanations(0).getValue()).isCloseTo(scalars(r.getResults(0)).get("good"), within(1e-6));
+        assertThat(scores.getExplanations(2).getTarget()).isIn("kitchen", "bedroom", "bathroom");
+    }
+
     @Test
     void tune_labels_stores_a_calibrated_version_that_scores_in_the_rating_order() throws Exception {
         sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("probe").setName("probe")

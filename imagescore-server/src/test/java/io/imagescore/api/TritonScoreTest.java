@@ -144,7 +144,7 @@ class TritonScoreTest {
         }
     }
 
-    /** Explanations through Triton equal the embedded backend's: linear (cam), kernel (gradient) and none. */
+    /** Explanations through Triton equal the embedded backend's: linear (cam), kernel (integrated gradients) and none. */
     @Test
     void explanations_through_triton_equal_the_embedded_backend() {
         List<String> scores = List.of("quality_fast", "room_type", "apparel", "imagenet");
@@ -158,7 +158,7 @@ class TritonScoreTest {
                 var mine = local.get(i).value().explanations();
                 assertThat(remote).hasSize(4);
                 assertThat(remote.stream().map(e -> e.getMethod().split(":")[0]).toList())
-                        .containsExactly("cam", "cam", "gradient", "none");
+                        .containsExactly("cam", "cam", "integrated-gradients", "none");
                 for (int k = 0; k < remote.size(); k++) {
                     var r = remote.get(k);
                     var m = mine.get(k);

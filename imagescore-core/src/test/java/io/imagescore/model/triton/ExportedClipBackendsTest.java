@@ -121,10 +121,14 @@ class ExportedClipBackendsTest {
 
     /** The verification images' embeddings: the embedded backend gets the normalised floats, Triton the pixels. */
     static float[] image(ModelBackend b) {
+        return image(b, "image_embeds");
+    }
+
+    static float[] image(ModelBackend b, String output) {
         TensorSpec in = b.inputs(pack.encoder()).getFirst();
         Tensor input = in.type() == Tensor.DataType.UINT8 ? Tensor.ofUnsignedBytes(pixels.shape(), u8Bytes()) : pixels;
-        return b.infer(pack.encoder().id(), Map.of(in.name(), input), Set.of("image_embeds"), Instant.now().plusSeconds(60))
-                .get("image_embeds").floats();
+        return b.infer(pack.encoder().id(), Map.of(in.name(), input), Set.of(output), Instant.now().plusSeconds(60))
+                .get(output).floats();
     }
 
     static byte[] u8Bytes() {
@@ -171,6 +175,26 @@ class ExportedClipBackendsTest {
     void onnx_runtime_reproduces_the_exporters_torch_outputs_in_fp32() throws IOException {
         assertThat(maxAbsDiff(image(embedded), torch("image"))).isLessThanOrEqualTo(1e-4f);
         assertThat(maxAbsDiff(text(embedded, ids), torch("text"))).isLessThanOrEqualTo(1e-4f);
+    }
+
+    /**
+     * --patch-tokens: the image towers' `spatial` output (every patch token through ln_post and the projection, the
+     * map prompt-score explanations read) equals the exporter's torch patch tokens on both backends, and the pack and
+     * the generated Triton config list it.
+     */
+    @Test
+    void the_patch_tokens_equal_torch_on_both_backends_and_are_listed() throws IOException {
+        TensorSpec spatial = pack.encoder().outputs().get(1);
+        assertThat(spatial.name()).isEqualTo("spatial");
+        long grid = spatial.shape().get(2);
+        assertThat(spatial.shape()).containsExactly(-1L, (long) dim, grid, grid);
+        float[] expected = torch("image-spatial");
+        assertThat(expected).hasSize((int) (3 * dim * grid * grid));
+        for (ModelBackend b : List.of(embedded, triton)) {
+            assertThat(maxAbsDiff(image(b, "spatial"), expected)).as(b.kind()).isLessThanOrEqualTo(1e-4f);
+        }
+        assertThat(repo.resolve(name + "-image-u8/config.pbtxt")).content()
+                .contains("name: \"spatial\"", "dims: [ " + dim + ", " + grid + ", " + grid + " ]");
     }
 
     @Test
