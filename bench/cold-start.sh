@@ -6,7 +6,9 @@
 #           the image has no gRPC client to send one)
 #   score   JDK AOT cache trained until the first Score + 30 more (what bin/serve uses, bin/lib/aot-cache.sh)
 # Prints one row per run and a table: median (min–max) over the rounds of wall time and of the server's CPU time (the
-# latter moves less when other work shares the host). See bench/README.md ("Cold start").
+# latter moves less when other work shares the host). See bench/README.md ("Cold start"). Every variant loads ONNX
+# Runtime's libraries from imagescore-server/target/quarkus-app/onnxruntime-native (as bin/serve and the JVM image do);
+# ORT_EXTRACT=1 lets ONNX Runtime extract them from its jar instead (the behaviour before that change).
 #   ROUNDS=3 bench/cold-start.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,13 +18,16 @@ SHARED=${SHARED:-$(cd .. && pwd)/shared}
 IMAGE=${IMAGE:-$SHARED/data/clive/images/1000.JPG}
 OUT=bench/out/coldstart
 rm -rf "$OUT" && mkdir -p "$OUT"
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
+[ -f imagescore-server/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
 . bin/lib/find-java.sh
-APP=target/quarkus-app
+APP=imagescore-server/target/quarkus-app
 CP="$(ls $APP/app/*.jar $APP/lib/main/*.jar | tr '\n' ':')"
 client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" bin/lib/ColdStart.java "$@"; }
 # the server command of every variant; only the AOT flag differs
-server() { echo "$java_bin $jvm_flags -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
+# every variant loads ONNX Runtime's libraries in place, as bin/serve and the JVM image do
+ort="-Donnxruntime.native.path=$APP/onnxruntime-native"
+[ "${ORT_EXTRACT:-0}" = 1 ] && ort=""
+server() { echo "$java_bin $jvm_flags $ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
 
 for v in ready score; do
   echo "training: $v cache" >&2

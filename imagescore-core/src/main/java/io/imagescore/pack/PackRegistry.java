@@ -64,6 +64,7 @@ public class PackRegistry {
     private void loadAll() {
         loader = new PackLoader(config.sharedDir().toAbsolutePath().normalize());
         for (Path dir : config.dirs()) {
+            long started = System.nanoTime();
             ModelPack pack = loader.load(dir);
             PixelPipelines.requireMatching(pack, preprocessor);
             if (packs.putIfAbsent(pack.name(), pack) != null) {
@@ -74,13 +75,17 @@ public class PackRegistry {
                 views.put(key.tenant(), loader.withStored(views.getOrDefault(key.tenant(), pack), key, fittedHeads));
             }
             tenantPacks.put(pack.name(), views);
+            long read = System.nanoTime();
             backend.load(pack.encoder());
             if (pack.textEncoder() != null) {
                 backend.load(pack.textEncoder().model());
             }
+            long done = System.nanoTime();
             order.add(pack.name());
-            LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, fitted heads of %d tenants, backend %s)", pack.name(),
-                    pack.version(), dir, pack.contentHash().substring(0, 12), pack.heads().size(), views.size(), backend.kind());
+            // the two times are the start-up phases "pack files" and "model sessions" of bench/README.md ("Cold start")
+            LOG.infof("pack %s %s loaded from %s (hash %s, %d heads, fitted heads of %d tenants, backend %s; files %d ms,"
+                    + " models %d ms)", pack.name(), pack.version(), dir, pack.contentHash().substring(0, 12),
+                    pack.heads().size(), views.size(), backend.kind(), (read - started) / 1_000_000, (done - read) / 1_000_000);
         }
         if (!packs.containsKey(config.defaultPack())) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK, "imagescore.packs.default-pack '" + config.defaultPack()
