@@ -6,8 +6,13 @@
 #           the image has no gRPC client to send one)
 #   score   JDK AOT cache trained until the first Score + 30 more (what bin/serve uses, bin/lib/aot-cache.sh)
 # Prints one row per run and a table: median (min–max) over the rounds of wall time and of the server's CPU time (the
-# latter moves less when other work shares the host). See bench/README.md ("Cold start").
+# latter moves less when other work shares the host). See bench/README.md ("Cold start"). Every variant loads ONNX
+# Runtime's libraries from imagescore-server/target/quarkus-app/onnxruntime-native (as bin/serve and the JVM image do);
+# ORT_EXTRACT=1 lets ONNX Runtime extract them from its jar instead (the behaviour before that change).
+# BASELINE_APP=<another build's quarkus-app directory> adds the variant "baseline": that build started plain, with
+# ONNX Runtime extracting its libraries (e.g. a copy of main's imagescore-server/target/quarkus-app, to compare).
 #   ROUNDS=3 bench/cold-start.sh
+#   BASELINE_APP=/tmp/main-quarkus-app ROUNDS=3 bench/cold-start.sh
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -16,13 +21,19 @@ SHARED=${SHARED:-$(cd .. && pwd)/shared}
 IMAGE=${IMAGE:-$SHARED/data/clive/images/1000.JPG}
 OUT=bench/out/coldstart
 rm -rf "$OUT" && mkdir -p "$OUT"
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
+[ -f imagescore-server/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
 . bin/lib/find-java.sh
-APP=target/quarkus-app
+APP=imagescore-server/target/quarkus-app
 CP="$(ls $APP/app/*.jar $APP/lib/main/*.jar | tr '\n' ':')"
 client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" bin/lib/ColdStart.java "$@"; }
 # the server command of every variant; only the AOT flag differs
-server() { echo "$java_bin $jvm_flags -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
+# every variant loads ONNX Runtime's libraries in place, as bin/serve and the JVM image do
+ort="-Donnxruntime.native.path=$APP/onnxruntime-native"
+[ "${ORT_EXTRACT:-0}" = 1 ] && ort=""
+server() { echo "$java_bin $jvm_flags $ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
+baseline() { echo "$java_bin $jvm_flags -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED -jar $BASELINE_APP/quarkus-run.jar"; }
+variants="plain ready score"
+[ -z "${BASELINE_APP:-}" ] || variants="baseline $variants"
 
 for v in ready score; do
   echo "training: $v cache" >&2
@@ -34,10 +45,11 @@ ls -la "$OUT"/*.aot >&2
 
 echo "host: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$ROUNDS"); do
-  for v in plain ready score; do
-    flag=""; [ "$v" = plain ] || flag="-XX:AOTCache=$OUT/$v.aot -XX:AOTMode=on"
-    # shellcheck disable=SC2046
-    res=$(client "$PORT" "$IMAGE" 0 "$OUT/run-$v-$r.log" -- $(server "$flag"))
+  for v in $variants; do
+    flag=""; [ "$v" = plain ] || [ "$v" = baseline ] || flag="-XX:AOTCache=$OUT/$v.aot -XX:AOTMode=on"
+    cmd=$(server "$flag"); [ "$v" != baseline ] || cmd=$(baseline)
+    # shellcheck disable=SC2086
+    res=$(client "$PORT" "$IMAGE" 0 "$OUT/run-$v-$r.log" -- $cmd)
     echo "round=$r variant=$v $res load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/runs.txt"
   done
 done
@@ -45,7 +57,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| variant | ready ms | first Score ms | server CPU to ready ms | server CPU to first Score ms |"
 echo "|---|---|---|---|---|"
-for v in plain ready score; do
+for v in $variants; do
   awk -v v="$v" '
     function med(x, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
                                    return n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2 }

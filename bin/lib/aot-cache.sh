@@ -1,4 +1,5 @@
-# Sourced by bin/serve after the build, from the repository root, with java_bin and jvm_flags set (find-java.sh).
+# Sourced by bin/serve after the build, from the repository root, with java_bin and jvm_flags set (find-java.sh) and
+# app_flags (bin/serve's application flags, also given to the training run).
 # Sets aot_flags to "-XX:AOTCache=imagescore-server/target/quarkus-app/app.aot" (JEP 483/514: classes loaded and linked, method profiles
 # from a training run), training the cache first when it is missing or stale: older than any file of the application
 # (the JVM refuses a cache whose jars changed) or made by another JVM (recorded in app.aot.jvm).
@@ -21,7 +22,7 @@ if [ "${IMAGESCORE_AOT:-on}" != off ]; then
     # shellcheck disable=SC2086
     if "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$aot_cp" \
         bin/lib/ColdStart.java "$aot_port" "$aot_image" "${AOT_TRAIN_SCORES:-30}" "$aot_data/train.log" -- \
-        "$java_bin" $jvm_flags ${IMAGESCORE_JAVA_OPTS:-} -XX:AOTCacheOutput="$aot_cache" \
+        "$java_bin" $jvm_flags ${app_flags:-} ${IMAGESCORE_JAVA_OPTS:-} -XX:AOTCacheOutput="$aot_cache" \
         -Dquarkus.http.port="$aot_port" -Dimagescore.data-dir="$aot_data/data" -jar "$aot_app/quarkus-run.jar" >&2 \
       && [ -f "$aot_cache" ]; then
       printf '%s' "$aot_jvm" > "$aot_cache.jvm"

@@ -67,6 +67,11 @@ public class Preprocessor {
         this.regionDecode = regionDecode;
     }
 
+    /** The vector passes once they are warm ({@link VectorWarmUp}); until then, and when off, the scalar passes. */
+    private boolean vector() {
+        return vector && VectorWarmUp.warm();
+    }
+
     /** A preprocessor whose JPEG decoder is bound to {@code library} (a missing name simulates a machine without it). */
     public static Preprocessor withTurboJpegLibrary(String library) {
         return new Preprocessor(ImageLimits.DEFAULT, Runtime.getRuntime().availableProcessors(),
@@ -264,7 +269,7 @@ public class Preprocessor {
                     tensors.add(writer.pixels(centre, 0, 0, flip));
                 }
                 case WHOLE, WHOLE_FLIP -> {
-                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size(), vector);
+                    whole = whole != null ? whole : PillowResampler.resize(img, spec.size(), spec.size(), vector());
                     tensors.add(writer.pixels(whole, 0, 0, flip));
                 }
                 case GRID3, GRID3_FLIP -> {
@@ -341,13 +346,13 @@ public class Preprocessor {
     RgbImage centre(RgbImage img, PreprocessSpec spec) {
         int s = spec.size();
         return switch (spec.resize()) {
-            case SQUASH -> PillowResampler.resize(img, s, s, vector);
+            case SQUASH -> PillowResampler.resize(img, s, s, vector());
             case CLIP -> {
                 int[] size = shortSideTo(img.width(), img.height(), s);
                 // torchvision CenterCrop: int(round((h - S) / 2.0)), Python rounds half to even
                 int left = (int) Math.rint((size[0] - s) / 2.0);
                 int top = (int) Math.rint((size[1] - s) / 2.0);
-                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s, vector);
+                yield PillowResampler.resizeWindow(img, size[0], size[1], left, top, s, s, vector());
             }
             case LETTERBOX -> letterbox(img, s);
         };
@@ -369,18 +374,18 @@ public class Preprocessor {
         int w = img.width();
         int h = img.height();
         if (w == h) {
-            return PillowResampler.resize(img, s, s, vector);
+            return PillowResampler.resize(img, s, s, vector());
         }
         RgbImage fitted;
         int x = 0;
         int y = 0;
         if (w > h) {
             int nh = Math.max(1, (int) Math.rint((double) h / w * s));
-            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh, vector);
+            fitted = nh == h && s == w ? img : PillowResampler.resize(img, s, nh, vector());
             y = (int) Math.rint((s - nh) * 0.5);
         } else {
             int nw = Math.max(1, (int) Math.rint((double) w / h * s));
-            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s, vector);
+            fitted = nw == w && s == h ? img : PillowResampler.resize(img, nw, s, vector());
             x = (int) Math.rint((s - nw) * 0.5);
         }
         byte[] canvas = new byte[s * s * 3];
@@ -402,7 +407,7 @@ public class Preprocessor {
             for (int gx = 0; gx < 3; gx++) {
                 int x = gridOrigin(size[0], s, gx);
                 int y = gridOrigin(size[1], s, gy);
-                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s, vector) : img.crop(x, y, s, s));
+                crops.add(upscale ? PillowResampler.resizeWindow(img, size[0], size[1], x, y, s, s, vector()) : img.crop(x, y, s, s));
             }
         }
         return crops;

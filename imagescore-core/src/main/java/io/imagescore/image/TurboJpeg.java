@@ -9,7 +9,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Level;
@@ -83,29 +85,56 @@ final class TurboJpeg {
         }
     }
 
+    /**
+     * A native function this class calls: its C signature as an FFM descriptor, and whether it is a critical downcall
+     * that may read Java heap arrays (no copies).
+     */
+    record Downcall(FunctionDescriptor descriptor, boolean critical) {
+    }
+
+    /**
+     * Every downcall this class makes, by symbol: the one place descriptors are declared. A native image needs each
+     * (descriptor, options) pair registered at build time; {@code NativeImageMetadataTest} checks that
+     * {@code META-INF/native-image/io.imagescore/imagescore-core/reachability-metadata.json} lists exactly these, and
+     * that no other code creates a downcall.
+     */
+    static final Map<String, Downcall> DOWNCALLS = downcalls();
+
+    private static Map<String, Downcall> downcalls() {
+        ValueLayout p = ValueLayout.ADDRESS;
+        ValueLayout i = ValueLayout.JAVA_INT;
+        ValueLayout l = ValueLayout.JAVA_LONG; // C unsigned long on LP64
+        Map<String, Downcall> d = new LinkedHashMap<>();
+        d.put("tjInitDecompress", new Downcall(FunctionDescriptor.of(p), false));
+        d.put("tjDecompressHeader3", new Downcall(FunctionDescriptor.of(i, p, p, l, p, p, p, p), true));
+        d.put("tjDecompress2", new Downcall(FunctionDescriptor.of(i, p, p, l, p, i, i, i, i, i), true));
+        d.put("tjGetErrorStr2", new Downcall(FunctionDescriptor.of(p, p), false));
+        d.put("tjGetErrorCode", new Downcall(FunctionDescriptor.of(i, p), false));
+        d.put("tjDestroy", new Downcall(FunctionDescriptor.of(i, p), false));
+        d.put("tjInitTransform", new Downcall(FunctionDescriptor.of(p), false));
+        d.put("tjTransform", new Downcall(FunctionDescriptor.of(i, p, p, l, i, p, p, p, i), true));
+        d.put("tjFree", new Downcall(FunctionDescriptor.ofVoid(p), false));
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
     private TurboJpeg(SymbolLookup lib) {
+        initDecompress = handle(lib, "tjInitDecompress");
+        decompressHeader3 = handle(lib, "tjDecompressHeader3");
+        decompress2 = handle(lib, "tjDecompress2");
+        getErrorStr2 = handle(lib, "tjGetErrorStr2");
+        getErrorCode = handle(lib, "tjGetErrorCode");
+        destroy = handle(lib, "tjDestroy");
+        initTransform = handle(lib, "tjInitTransform");
+        transform = handle(lib, "tjTransform");
+        free = handle(lib, "tjFree");
+    }
+
+    /** The only place this code creates a downcall handle (from {@link #DOWNCALLS}). */
+    private static MethodHandle handle(SymbolLookup lib, String name) {
+        Downcall d = DOWNCALLS.get(name);
         Linker linker = Linker.nativeLinker();
-        Linker.Option heap = Linker.Option.critical(true);
-        initDecompress = linker.downcallHandle(find(lib, "tjInitDecompress"), FunctionDescriptor.of(ValueLayout.ADDRESS));
-        decompressHeader3 = linker.downcallHandle(find(lib, "tjDecompressHeader3"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS), heap);
-        decompress2 = linker.downcallHandle(find(lib, "tjDecompress2"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), heap);
-        getErrorStr2 = linker.downcallHandle(find(lib, "tjGetErrorStr2"),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        getErrorCode = linker.downcallHandle(find(lib, "tjGetErrorCode"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-        destroy = linker.downcallHandle(find(lib, "tjDestroy"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-        initTransform = linker.downcallHandle(find(lib, "tjInitTransform"), FunctionDescriptor.of(ValueLayout.ADDRESS));
-        transform = linker.downcallHandle(find(lib, "tjTransform"),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                        ValueLayout.JAVA_INT), heap);
-        free = linker.downcallHandle(find(lib, "tjFree"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        return d.critical() ? linker.downcallHandle(find(lib, name), d.descriptor(), Linker.Option.critical(true))
+                : linker.downcallHandle(find(lib, name), d.descriptor());
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {

@@ -63,6 +63,17 @@ public final class PackLoader {
     }
 
     public ModelPack load(Path dir) {
+        return load(dir, models -> {
+        });
+    }
+
+    /**
+     * As {@link #load(Path)}, running {@code meanwhile} with the pack's models (the encoder, then the text encoder if
+     * any) while another thread computes the content hash: hashing a pack's files is the largest CPU cost of a cold
+     * start (SHA-256 runs interpreted until the JIT has compiled it; bench/README.md, "Cold start"), and loading the
+     * models into a backend does not need the hash. An error of either is thrown after both have finished.
+     */
+    public ModelPack load(Path dir, java.util.function.Consumer<List<ModelSpec>> meanwhile) {
         Path manifestFile = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(manifestFile)) {
             throw invalid(manifestFile, "missing: a pack directory needs a " + MANIFEST);
@@ -152,7 +163,24 @@ public final class PackLoader {
             throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST
                     + ") and no text_encoder for prompt scores");
         }
-        return new ModelPack(name, version, top.optText("description", ""), dir, contentHash(hashed), encoder,
+        java.util.concurrent.CompletableFuture<String> hash = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> contentHash(hashed), r -> Thread.ofPlatform().name("pack-hash").daemon().start(r));
+        RuntimeException failed = null;
+        try {
+            meanwhile.accept(textEncoder == null ? List.of(encoder) : List.of(encoder, textEncoder.model()));
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        String contentHash;
+        try {
+            contentHash = hash.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw failed != null ? failed : e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        if (failed != null) {
+            throw failed; // the models' error, after the hash thread has finished
+        }
+        return new ModelPack(name, version, top.optText("description", ""), dir, contentHash, encoder,
                 embeddingOutput, preprocessing, classLists, heads, textEncoder);
     }
 

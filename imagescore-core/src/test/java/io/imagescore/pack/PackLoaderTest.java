@@ -57,6 +57,19 @@ class PackLoaderTest {
     }
 
     @Test
+    void models_load_while_the_files_are_hashed_and_the_models_error_is_thrown() {
+        java.util.List<io.imagescore.model.ModelSpec> seen = new java.util.ArrayList<>();
+        ModelPack pack = loader.load(DEFAULT_PACK, seen::addAll);
+        assertThat(seen).containsExactly(pack.encoder());
+        assertThat(pack.contentHash()).as("same hash as a plain load").isEqualTo(loader.load(DEFAULT_PACK).contentHash());
+
+        ImageScoreException models = catchThrowableOfType(ImageScoreException.class, () -> loader.load(DEFAULT_PACK, m -> {
+            throw new ImageScoreException(ErrorCode.INVALID_PACK, "the model does not load");
+        }));
+        assertThat(models).hasMessageContaining("the model does not load");
+    }
+
+    @Test
     void broken_packs_name_the_file_and_the_problem() throws IOException {
         assertProblem(tmp.resolve("empty"), "pack.json", "missing");
 

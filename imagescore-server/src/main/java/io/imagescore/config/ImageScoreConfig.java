@@ -100,7 +100,10 @@ public interface ImageScoreConfig {
 
     /** The Pillow-exact bicubic resampler. */
     interface Resampler {
-        /** false forces its scalar passes (same bytes, slower); true uses the Vector API where the JVM has it. */
+        /**
+         * false forces its scalar passes (same bytes, slower); true uses the Vector API where the JVM has it, once a
+         * background warm-up has it compiled and faster than the scalar passes (core image/VectorWarmUp).
+         */
         @WithDefault("true")
         boolean vector();
     }
