@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** The optional text_encoder block of pack.json: loaded, hashed, and every mistake named by file and key. */
 class PackLoaderTextEncoderTest {
     static final Path CLIP_TINY = Path.of("imagescore-core/src/test/resources/packs/clip-tiny");
+    static final String IMAGE_TOWER = "tiny-clip-image-spatial.onnx";
     final PackLoader loader = new PackLoader(Shared.dir());
 
     @TempDir
@@ -25,6 +27,12 @@ class PackLoaderTextEncoderTest {
         String json = Files.readString(CLIP_TINY.resolve("pack.json"));
         assertThat(json).contains(from);
         Files.writeString(tmp.resolve("pack.json"), json.replace(from, to));
+        return withImageTower();
+    }
+
+    /** The pack's own image tower beside the edited pack.json (its other files are ${shared} paths). */
+    Path withImageTower() throws IOException {
+        Files.copy(CLIP_TINY.resolve(IMAGE_TOWER), tmp.resolve(IMAGE_TOWER), StandardCopyOption.REPLACE_EXISTING);
         return tmp;
     }
 
@@ -66,6 +74,6 @@ class PackLoaderTextEncoderTest {
         String json = Files.readString(CLIP_TINY.resolve("pack.json"));
         int start = json.indexOf(",\n  \"text_encoder\"");
         Files.writeString(tmp.resolve("pack.json"), json.substring(0, start) + "\n}\n");
-        assertThat(problem(tmp)).contains("the pack declares no heads").contains("and no text_encoder for prompt scores");
+        assertThat(problem(withImageTower())).contains("the pack declares no heads").contains("and no text_encoder for prompt scores");
     }
 }

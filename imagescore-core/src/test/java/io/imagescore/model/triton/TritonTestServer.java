@@ -302,12 +302,11 @@ public final class TritonTestServer implements AutoCloseable {
         server.shutdownNow();
         try {
             server.awaitTermination(5, TimeUnit.SECONDS);
-            server = serve(port);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serve again on port " + port, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         }
+        serveAgain();
     }
 
     /** Kills the server (connections dropped, port closed) until {@link #serveAgain()}. */
@@ -323,10 +322,25 @@ public final class TritonTestServer implements AutoCloseable {
 
     /** Serves again on the same port after {@link #kill()}, with the same models. */
     public void serveAgain() {
-        try {
-            server = serve(port);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serve again on port " + port, e);
+        // While nothing listens, a client reconnecting to localhost:port can be given that same port as its own
+        // ephemeral port and connect to itself (TCP simultaneous open); the bind fails until the client drops that
+        // connection, so retry for a while instead of failing the test on the race.
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                server = serve(port);
+                return;
+            } catch (IOException e) {
+                if (System.nanoTime() > end) {
+                    throw new IllegalStateException("cannot serve again on port " + port, e);
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while serving again on port " + port, e);
+            }
         }
     }
 
