@@ -182,8 +182,9 @@ class StreamBoundsTest {
                 .as("it stopped with the first image that reached the bound").isLessThan(MAX_BYTES);
 
         int answered = out.sent.size();
-        scoring.countDown(); // the held batch is answered: its bytes are released and reading resumes
+        // read before the release: the batch's thread may ask again before this thread runs on
         int before = out.requested.get();
+        scoring.countDown(); // the held batch is answered: its bytes are released and reading resumes
         await(() -> out.requested.get() > before);
         assertThat(out.requested.get()).as("asks again once answered").isGreaterThan(before);
         assertThat(out.sent.size()).isGreaterThan(answered);
