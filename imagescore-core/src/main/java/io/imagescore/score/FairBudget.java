@@ -83,6 +83,16 @@ public final class FairBudget {
         }
     }
 
+    /** Calls waiting for their turn (for gauges, and for tests that must know a call is queued). */
+    public int queued() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long capacity(int i) {
         return capacity[i];
     }

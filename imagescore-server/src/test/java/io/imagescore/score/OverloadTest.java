@@ -407,6 +407,14 @@ class OverloadTest {
         }
     }
 
+    private static void awaitQueued(FairBudget budget, int n) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (budget.queued() < n && System.nanoTime() - until < 0) {
+            Thread.sleep(5);
+        }
+        assertThat(budget.queued()).as("calls queued").isEqualTo(n);
+    }
+
     @Test
     void over_the_pixel_budget_a_queued_call_is_refused_fast_and_turns_are_kept_in_order() throws Exception {
         FairBudget pixels = new FairBudget("pixels", 4, TimeUnit.MILLISECONDS.toNanos(100), null, 1000, 1000);
@@ -428,13 +436,13 @@ class OverloadTest {
                 got.add("big");
             }
         });
-        Thread.sleep(50);
+        awaitQueued(fair, 1); // big is queued before small arrives (a sleep would not guarantee it on a busy CI)
         Thread small = Thread.ofVirtual().start(() -> {
             try (var g = fair.acquire(scope, 100, 1)) {
                 got.add("small");
             }
         });
-        Thread.sleep(50);
+        awaitQueued(fair, 2);
         assertThat(got).as("small would fit beside the first but waits behind big").isEmpty();
         first.close();
         big.join(2000);
