@@ -5,6 +5,7 @@
 # Env: IMAGES (64), BATCH (32 images per Score call), ROUNDS (3), PHASE_S (4 seconds per phase), PORT (18094),
 #      WARM_CALLS (3000 single-image Score calls first, so the per-call code of both JVMs is compiled),
 #      SERVER_JVM_OPTS (extra server JVM flags, e.g. -XX:StartFlightRecording=filename=bench/out/server.jfr),
+#      BENCH_JVM_OPTS (extra flags of the bench JVM: (a), (b) and (c)'s client),
 #      SETS ("typical=quality_fast,imagenet quality=quality,quality_fast,imagenet"), SKIP_BUILD=1 to reuse the build.
 # Bounded: about (4.5 + 4 × ROUNDS) × PHASE_S per set (each phase at least one pass over the images) plus two JVM
 # starts: ≈ 3 min with the defaults on an idle 2-core machine.
@@ -36,7 +37,7 @@ until curl -sf "http://127.0.0.1:$port/q/health/ready" > /dev/null; do
   sleep 0.5
 done
 # shellcheck disable=SC2086
-"$java_bin" $jvm_flags -Djava.util.logging.manager=java.util.logging.LogManager -cp "$cp" io.imagescore.bench.OverheadBench "$root/../shared" packs/mobilenetv2-default \
+"$java_bin" $jvm_flags -Djava.util.logging.manager=java.util.logging.LogManager ${BENCH_JVM_OPTS:-} -cp "$cp" io.imagescore.bench.OverheadBench "$root/../shared" packs/mobilenetv2-default \
   "127.0.0.1:$port" "$svc" "${IMAGES:-64}" "${BATCH:-32}" "${ROUNDS:-3}" "${PHASE_S:-4}" \
   ${SETS:-typical=quality_fast,imagenet quality=quality,quality_fast,imagenet}
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -123,6 +123,8 @@ public final class OverheadBench {
     }
     /** Single-image Score calls before the first warm-up ({@link Workload#warmCalls}); env WARM_CALLS. */
     static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "3000"));
+    /** One /q/metrics scrape per this many warm-up calls ({@link Workload#warmCalls}); env WARM_SCRAPE_EVERY, 0: none. */
+    static final int SCRAPE_EVERY = Integer.parseInt(System.getenv().getOrDefault("WARM_SCRAPE_EVERY", "10"));
     /** C1 and C2 compiler threads, as {@link #threadCpuNanos} names them. */
     static final String JIT = "CN CompilerThre";
 
@@ -165,7 +167,7 @@ public final class OverheadBench {
             for (ScoreSet set : sets) {
                 Workload w = new Workload(set, pack, engine, env, bare, images, batch, channel);
                 if (workloads.isEmpty()) {
-                    w.warmCalls(WARM_CALLS);
+                    w.warmCalls(WARM_CALLS, metricsUrl);
                 }
                 workloads.put(set.name(), w);
                 passes.put(set.name(), w.tensorsPerImage);
@@ -300,9 +302,14 @@ public final class OverheadBench {
          * (measured: 0.3-0.5 ms/img of the server's CPU and 0.15 of the client's in the measured (c) phases), while the
          * in-process pipeline's code, called per image and per tensor, is compiled within seconds.
          */
-        void warmCalls(int n) {
+        void warmCalls(int n, String metricsUrl) throws IOException, InterruptedException {
             ScoreRequest first = requests.getFirst();
             for (int i = 0; i < n; i++) {
+                if (SCRAPE_EVERY > 0 && i % SCRAPE_EVERY == 0) {
+                    // the scrape each phase starts and ends with: its code (Prometheus text format, JVM gauges) runs
+                    // twice per phase and was otherwise still being compiled during the measured (c) phases
+                    serverStages(metricsUrl);
+                }
                 ScoreResponse resp = stub.score(ScoreRequest.newBuilder().setOptions(first.getOptions())
                         .addImages(first.getImages(i % first.getImagesCount())).build());
                 if (resp.getResults(0).hasError()) {
