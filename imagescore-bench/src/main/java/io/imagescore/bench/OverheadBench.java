@@ -565,22 +565,25 @@ public final class OverheadBench {
                 + " medians over rounds, per round in brackets):");
         System.out.println();
         System.out.println("| set | img/s (b) / (c) | c/b | CPU ms/img (b) / (c) server + client | (c) server CPU / (b) CPU"
-                + " | (c) server + client CPU / (b) CPU | JIT ms/img (b) / (c) server + client |");
-        System.out.println("|---|---|---|---|---|---|---|");
+                + " | (c) server + client CPU / (b) CPU | JIT ms/img (b) / (c) server + client"
+                + " | the same CPU ratio without the JIT compilers (warm-up) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (var e : results.entrySet()) {
             List<Phase[]> rs = e.getValue();
             StringBuilder perRound = new StringBuilder();
             for (Phase[] p : rs) {
                 perRound.append(perRound.isEmpty() ? "" : ", ").append(String.format("%.2f", p[5].rate() / p[4].rate()));
             }
-            System.out.printf("| %s | %.1f / %.1f | %.3f (%s) | %.1f / %.1f + %.1f | %.3f | %.3f | %.2f / %.2f + %.2f |%n",
+            System.out.printf("| %s | %.1f / %.1f | %.3f (%s) | %.1f / %.1f + %.1f | %.3f | %.3f | %.2f / %.2f + %.2f | %.3f |%n",
                     e.getKey(), med(rs, p -> p[4].rate()), med(rs, p -> p[5].rate()),
                     med(rs, p -> p[5].rate() / p[4].rate()), perRound,
                     med(rs, p -> cpuMs(p[4])), med(rs, p -> cpuMs(p[5])),
                     med(rs, p -> p[5].clientCpuNanos() / p[5].images() / 1e6),
                     med(rs, p -> cpuMs(p[5]) / cpuMs(p[4])),
                     med(rs, p -> (p[5].cpuNanos() + p[5].clientCpuNanos()) / p[5].images() / 1e6 / cpuMs(p[4])),
-                    med(rs, p -> p[4].jitMs()), med(rs, p -> p[5].jitMs()), med(rs, p -> p[5].clientJitMs()));
+                    med(rs, p -> p[4].jitMs()), med(rs, p -> p[5].jitMs()), med(rs, p -> p[5].clientJitMs()),
+                    med(rs, p -> ((p[5].cpuNanos() + p[5].clientCpuNanos()) / p[5].images() / 1e6 - p[5].jitMs()
+                            - p[5].clientJitMs()) / (cpuMs(p[4]) - p[4].jitMs())));
         }
         if (results.containsKey("typical") && results.containsKey("quality")) {
             System.out.printf("%nquality's cost (quality set − typical set, per image): wall on %d cores (b) %.1f ms,"
