@@ -1,14 +1,16 @@
 #!/bin/sh
 # Service overhead against raw ONNX Runtime (bench/README.md, "Service overhead"): the same CLIVE photos through
 # (a) a bare ORT session on pre-made tensors, (b) the scoring pipeline in-process, (c) Score over gRPC on loopback
-# against the packaged server; rounds alternate a, b, c; prints one table (medians) and the per-round rates.
+# against the packaged server; rounds alternate a, b, c, then b and c in alternating passes over the images (the same
+# drift of the machine's speed in both); prints two tables (medians) and the per-round rates.
 # Env: IMAGES (64), BATCH (32 images per Score call), ROUNDS (3), PHASE_S (4 seconds per phase), PORT (18094),
 #      WARM_CALLS (3000 single-image Score calls first, so the per-call code of both JVMs is compiled),
 #      SERVER_JVM_OPTS (extra server JVM flags, e.g. -XX:StartFlightRecording=filename=bench/out/server.jfr),
-#      BENCH_JVM_OPTS (extra flags of the bench JVM: (a), (b) and (c)'s client),
+#      BENCH_JVM_OPTS (extra flags of the bench JVM: (a), (b) and (c)'s client), WARM_GRPC_S (seconds of (c) in each
+#      set's warm-up; default 3 × PHASE_S), WARM_SCRAPE_EVERY (one /q/metrics scrape per N warm-up calls, 10; 0: none),
 #      SETS ("typical=quality_fast,imagenet quality=quality,quality_fast,imagenet"), SKIP_BUILD=1 to reuse the build.
-# Bounded: about (4.5 + 4 × ROUNDS) × PHASE_S per set (each phase at least one pass over the images) plus two JVM
-# starts: ≈ 3 min with the defaults on an idle 2-core machine.
+# Bounded: about (5.5 + 6 × ROUNDS) × PHASE_S per set (each phase at least one pass over the images) plus two JVM
+# starts: ≈ 4 min with the defaults on an idle 2-core machine.
 set -eu
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -330,6 +330,27 @@ public final class OverheadBench {
             }
         }
 
+        /** One pass over the images through the pipeline in-process, in the calls of (c). */
+        void pipelinePass() {
+            for (List<ImageInput> call : calls) {
+                List<Outcome<ScoredImage>> out = engine.pipeline().score(pack, call, selections, false,
+                        PreprocessMode.EXACT, null);
+                if (!out.stream().allMatch(Outcome::isOk)) {
+                    throw new IllegalStateException("an image failed: " + out);
+                }
+            }
+        }
+
+        /** One pass over the images through Score. */
+        void grpcPass() {
+            for (ScoreRequest r : requests) {
+                ScoreResponse resp = stub.score(r);
+                if (resp.getResultsCount() != r.getImagesCount() || resp.getResultsList().stream().anyMatch(x -> x.hasError())) {
+                    throw new IllegalStateException("an image failed: " + resp.getResultsList());
+                }
+            }
+        }
+
         /** {@code overlap=false}: the pipeline's earlier schedule ({@link ScoringPipeline#overlapDecoding}). */
         Phase pipeline(double seconds, SimpleMeterRegistry registry, boolean overlap) throws IOException {
             engine.pipeline().overlapDecoding(overlap);
@@ -339,13 +360,7 @@ public final class OverheadBench {
             long t0 = System.nanoTime();
             long done = 0;
             do {
-                for (List<ImageInput> call : calls) {
-                    List<Outcome<ScoredImage>> out = engine.pipeline().score(pack, call, selections, false,
-                            PreprocessMode.EXACT, null);
-                    if (!out.stream().allMatch(Outcome::isOk)) {
-                        throw new IllegalStateException("an image failed: " + out);
-                    }
-                }
+                pipelinePass();
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
@@ -372,13 +387,7 @@ public final class OverheadBench {
                 Map<String, Double> self0 = threadCpuNanos(SELF);
                 long cpu0 = clientCpuNanos();
                 long t0 = System.nanoTime();
-                for (List<ImageInput> call : calls) {
-                    List<Outcome<ScoredImage>> out = engine.pipeline().score(pack, call, selections, false,
-                            PreprocessMode.EXACT, null);
-                    if (!out.stream().allMatch(Outcome::isOk)) {
-                        throw new IllegalStateException("an image failed: " + out);
-                    }
-                }
+                pipelinePass();
                 wall[0] += System.nanoTime() - t0;
                 cpu[0] += clientCpuNanos() - cpu0;
                 done[0] += imageCount;
@@ -389,12 +398,7 @@ public final class OverheadBench {
                 self0 = threadCpuNanos(SELF);
                 cpu0 = clientCpuNanos();
                 t0 = System.nanoTime();
-                for (ScoreRequest r : requests) {
-                    ScoreResponse resp = stub.score(r);
-                    if (resp.getResultsCount() != r.getImagesCount() || resp.getResultsList().stream().anyMatch(x -> x.hasError())) {
-                        throw new IllegalStateException("an image failed: " + resp.getResultsList());
-                    }
-                }
+                grpcPass();
                 wall[1] += System.nanoTime() - t0;
                 clientCpu += clientCpuNanos() - cpu0;
                 cpu[1] += serverCpuNanos(serverPid) - serverCpu0;
@@ -416,12 +420,7 @@ public final class OverheadBench {
             long t0 = System.nanoTime();
             long done = 0;
             do {
-                for (ScoreRequest r : requests) {
-                    ScoreResponse resp = stub.score(r);
-                    if (resp.getResultsCount() != r.getImagesCount() || resp.getResultsList().stream().anyMatch(x -> x.hasError())) {
-                        throw new IllegalStateException("an image failed: " + resp.getResultsList());
-                    }
-                }
+                grpcPass();
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
