@@ -122,7 +122,7 @@ public final class OverheadBench {
         }
     }
     /** Single-image Score calls before the first warm-up ({@link Workload#warmCalls}); env WARM_CALLS. */
-    static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "3000"));
+    static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "8000"));
     /** Seconds of (c) in each set's warm-up; env WARM_GRPC_S, 0 (the default): 3 × PHASE_S. */
     static final double WARM_GRPC_S = Double.parseDouble(System.getenv().getOrDefault("WARM_GRPC_S", "0"));
     /** One /q/metrics scrape per this many warm-up calls ({@link Workload#warmCalls}); env WARM_SCRAPE_EVERY, 0: none. */
