@@ -122,7 +122,11 @@ public final class OverheadBench {
         }
     }
     /** Single-image Score calls before the first warm-up ({@link Workload#warmCalls}); env WARM_CALLS. */
-    static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "3000"));
+    static final int WARM_CALLS = Integer.parseInt(System.getenv().getOrDefault("WARM_CALLS", "8000"));
+    /** Seconds of (c) in each set's warm-up; env WARM_GRPC_S, 0 (the default): 3 × PHASE_S. */
+    static final double WARM_GRPC_S = Double.parseDouble(System.getenv().getOrDefault("WARM_GRPC_S", "0"));
+    /** One /q/metrics scrape per this many warm-up calls ({@link Workload#warmCalls}); env WARM_SCRAPE_EVERY, 0: none. */
+    static final int SCRAPE_EVERY = Integer.parseInt(System.getenv().getOrDefault("WARM_SCRAPE_EVERY", "10"));
     /** C1 and C2 compiler threads, as {@link #threadCpuNanos} names them. */
     static final String JIT = "CN CompilerThre";
 
@@ -165,7 +169,7 @@ public final class OverheadBench {
             for (ScoreSet set : sets) {
                 Workload w = new Workload(set, pack, engine, env, bare, images, batch, channel);
                 if (workloads.isEmpty()) {
-                    w.warmCalls(WARM_CALLS);
+                    w.warmCalls(WARM_CALLS, metricsUrl);
                 }
                 workloads.put(set.name(), w);
                 passes.put(set.name(), w.tensorsPerImage);
@@ -175,7 +179,8 @@ public final class OverheadBench {
                 w.bare(seconds / 2);
                 w.pipeline(seconds / 2, registry, false);
                 w.pipeline(seconds / 2, registry, true);
-                w.grpc(3 * seconds, metricsUrl, serverPid);
+                w.grpc(WARM_GRPC_S > 0 ? WARM_GRPC_S : 3 * seconds, metricsUrl, serverPid);
+                w.alternating(seconds / 2, serverPid);
                 results.put(set.name(), new ArrayList<>());
             }
             for (int r = 0; r < rounds; r++) {
@@ -186,12 +191,18 @@ public final class OverheadBench {
                     Phase before = w.pipeline(seconds, registry, false);
                     Phase b = w.pipeline(seconds, registry, true);
                     Phase c = w.grpc(seconds, metricsUrl, serverPid);
-                    results.get(set.name()).add(new Phase[] {a, b, c, before});
+                    Phase[] alt = w.alternating(seconds, serverPid);
+                    results.get(set.name()).add(new Phase[] {a, b, c, before, alt[0], alt[1]});
                     System.out.printf("round %d %-8s load %s: (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f img/s;"
                                     + " CPU ms/img (a) %.1f (b) %.1f (b, sequential) %.1f (c) %.1f + %.1f; JIT (b) %.2f (c) %.2f + %.2f%n",
                             r + 1, set.name(), load, a.rate(), b.rate(), before.rate(), c.rate(), cpuMs(a), cpuMs(b),
                             cpuMs(before), cpuMs(c), c.clientCpuNanos() / c.images() / 1e6, b.jitMs(), c.jitMs(),
                             c.clientJitMs());
+                    System.out.printf("round %d %-8s alternating passes: (b) %.1f (c) %.1f img/s, c/b %.3f; CPU ms/img (b) %.1f"
+                                    + " (c) %.1f + %.1f; JIT (b) %.2f (c) %.2f + %.2f%n", r + 1, set.name(), alt[0].rate(),
+                            alt[1].rate(), alt[1].rate() / alt[0].rate(), cpuMs(alt[0]), cpuMs(alt[1]),
+                            alt[1].clientCpuNanos() / alt[1].images() / 1e6, alt[0].jitMs(), alt[1].jitMs(),
+                            alt[1].clientJitMs());
                 }
             }
             table(results, passes, cores);
@@ -203,6 +214,9 @@ public final class OverheadBench {
                 System.out.printf("- %s (b) bench:%s%n", e.getKey(), last[1].split(last[1].threads()));
                 System.out.printf("- %s (c) server:%s%n", e.getKey(), last[2].split(last[2].threads()));
                 System.out.printf("- %s (c) client:%s%n", e.getKey(), last[2].split(last[2].clientThreads()));
+                System.out.printf("- %s alternating (b) bench:%s%n", e.getKey(), last[4].split(last[4].threads()));
+                System.out.printf("- %s alternating (c) server:%s%n", e.getKey(), last[5].split(last[5].threads()));
+                System.out.printf("- %s alternating (c) client:%s%n", e.getKey(), last[5].split(last[5].clientThreads()));
             }
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -300,13 +314,39 @@ public final class OverheadBench {
          * (measured: 0.3-0.5 ms/img of the server's CPU and 0.15 of the client's in the measured (c) phases), while the
          * in-process pipeline's code, called per image and per tensor, is compiled within seconds.
          */
-        void warmCalls(int n) {
+        void warmCalls(int n, String metricsUrl) throws IOException, InterruptedException {
             ScoreRequest first = requests.getFirst();
             for (int i = 0; i < n; i++) {
+                if (SCRAPE_EVERY > 0 && i % SCRAPE_EVERY == 0) {
+                    // the scrape each phase starts and ends with: its code (Prometheus text format, JVM gauges) runs
+                    // twice per phase and was otherwise still being compiled during the measured (c) phases
+                    serverStages(metricsUrl);
+                }
                 ScoreResponse resp = stub.score(ScoreRequest.newBuilder().setOptions(first.getOptions())
                         .addImages(first.getImages(i % first.getImagesCount())).build());
                 if (resp.getResults(0).hasError()) {
                     throw new IllegalStateException("an image failed: " + resp.getResults(0));
+                }
+            }
+        }
+
+        /** One pass over the images through the pipeline in-process, in the calls of (c). */
+        void pipelinePass() {
+            for (List<ImageInput> call : calls) {
+                List<Outcome<ScoredImage>> out = engine.pipeline().score(pack, call, selections, false,
+                        PreprocessMode.EXACT, null);
+                if (!out.stream().allMatch(Outcome::isOk)) {
+                    throw new IllegalStateException("an image failed: " + out);
+                }
+            }
+        }
+
+        /** One pass over the images through Score. */
+        void grpcPass() {
+            for (ScoreRequest r : requests) {
+                ScoreResponse resp = stub.score(r);
+                if (resp.getResultsCount() != r.getImagesCount() || resp.getResultsList().stream().anyMatch(x -> x.hasError())) {
+                    throw new IllegalStateException("an image failed: " + resp.getResultsList());
                 }
             }
         }
@@ -320,18 +360,55 @@ public final class OverheadBench {
             long t0 = System.nanoTime();
             long done = 0;
             do {
-                for (List<ImageInput> call : calls) {
-                    List<Outcome<ScoredImage>> out = engine.pipeline().score(pack, call, selections, false,
-                            PreprocessMode.EXACT, null);
-                    if (!out.stream().allMatch(Outcome::isOk)) {
-                        throw new IllegalStateException("an image failed: " + out);
-                    }
-                }
+                pipelinePass();
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
             return new Phase(done, wall, minus(stages(registry), before), clientCpuNanos() - cpu0, Double.NaN,
                     minus(threadCpuNanos(SELF), threads0), Map.of());
+        }
+
+        /**
+         * (b) and (c) in alternating passes over the images (b, c, b, c, ... for at least {@code seconds} each): on this
+         * VM the speed of the whole machine drifts by tens of percent within a minute (the bare session (a) alone moved
+         * between 141 and 240 img/s in one evening's quiet runs), which a phase of several seconds per way turns into a
+         * difference between the ways; passes of a fraction of a second see the same drift. Returns {b, c}: wall, CPU
+         * (the bench's for b; the server's and the client's for c) and CPU by thread, summed over each way's passes.
+         */
+        Phase[] alternating(double seconds, long serverPid) throws Exception {
+            engine.pipeline().overlapDecoding(true);
+            long[] done = new long[2];
+            long[] wall = new long[2];
+            double[] cpu = new double[2];
+            double clientCpu = 0;
+            List<Map<String, Double>> threads = List.of(new HashMap<>(), new HashMap<>());
+            Map<String, Double> clientThreads = new HashMap<>();
+            do {
+                Map<String, Double> self0 = threadCpuNanos(SELF);
+                long cpu0 = clientCpuNanos();
+                long t0 = System.nanoTime();
+                pipelinePass();
+                wall[0] += System.nanoTime() - t0;
+                cpu[0] += clientCpuNanos() - cpu0;
+                done[0] += imageCount;
+                minus(threadCpuNanos(SELF), self0).forEach((k, v) -> threads.get(0).merge(k, v, Double::sum));
+
+                Map<String, Double> server0 = threadCpuNanos(serverPid);
+                double serverCpu0 = serverCpuNanos(serverPid);
+                self0 = threadCpuNanos(SELF);
+                cpu0 = clientCpuNanos();
+                t0 = System.nanoTime();
+                grpcPass();
+                wall[1] += System.nanoTime() - t0;
+                clientCpu += clientCpuNanos() - cpu0;
+                cpu[1] += serverCpuNanos(serverPid) - serverCpu0;
+                done[1] += imageCount;
+                minus(threadCpuNanos(serverPid), server0).forEach((k, v) -> threads.get(1).merge(k, v, Double::sum));
+                minus(threadCpuNanos(SELF), self0).forEach((k, v) -> clientThreads.merge(k, v, Double::sum));
+            } while (Math.min(wall[0], wall[1]) < seconds * 1e9);
+            return new Phase[] {
+                new Phase(done[0], wall[0], Map.of(), cpu[0], Double.NaN, threads.get(0), Map.of()),
+                new Phase(done[1], wall[1], Map.of(), cpu[1], clientCpu, threads.get(1), clientThreads)};
         }
 
         Phase grpc(double seconds, String metricsUrl, long serverPid) throws Exception {
@@ -343,12 +420,7 @@ public final class OverheadBench {
             long t0 = System.nanoTime();
             long done = 0;
             do {
-                for (ScoreRequest r : requests) {
-                    ScoreResponse resp = stub.score(r);
-                    if (resp.getResultsCount() != r.getImagesCount() || resp.getResultsList().stream().anyMatch(x -> x.hasError())) {
-                        throw new IllegalStateException("an image failed: " + resp.getResultsList());
-                    }
-                }
+                grpcPass();
                 done += imageCount;
             } while (System.nanoTime() - t0 < seconds * 1e9);
             long wall = System.nanoTime() - t0;
@@ -486,6 +558,31 @@ public final class OverheadBench {
             wallMs.put(e.getKey() + " c", 1000 / med(rs, p -> p[2].rate()));
             cpuMs.put(e.getKey() + " b", med(rs, p -> cpuMs(p[1])));
             cpuMs.put(e.getKey() + " c", med(rs, p -> cpuMs(p[2])));
+        }
+        System.out.println();
+        System.out.println("(b) and (c) in alternating passes over the images (the same drift of the machine's speed in both;"
+                + " medians over rounds, per round in brackets):");
+        System.out.println();
+        System.out.println("| set | img/s (b) / (c) | c/b | CPU ms/img (b) / (c) server + client | (c) server CPU / (b) CPU"
+                + " | (c) server + client CPU / (b) CPU | JIT ms/img (b) / (c) server + client"
+                + " | the same CPU ratio without the JIT compilers (warm-up) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (var e : results.entrySet()) {
+            List<Phase[]> rs = e.getValue();
+            StringBuilder perRound = new StringBuilder();
+            for (Phase[] p : rs) {
+                perRound.append(perRound.isEmpty() ? "" : ", ").append(String.format("%.2f", p[5].rate() / p[4].rate()));
+            }
+            System.out.printf("| %s | %.1f / %.1f | %.3f (%s) | %.1f / %.1f + %.1f | %.3f | %.3f | %.2f / %.2f + %.2f | %.3f |%n",
+                    e.getKey(), med(rs, p -> p[4].rate()), med(rs, p -> p[5].rate()),
+                    med(rs, p -> p[5].rate() / p[4].rate()), perRound,
+                    med(rs, p -> cpuMs(p[4])), med(rs, p -> cpuMs(p[5])),
+                    med(rs, p -> p[5].clientCpuNanos() / p[5].images() / 1e6),
+                    med(rs, p -> cpuMs(p[5]) / cpuMs(p[4])),
+                    med(rs, p -> (p[5].cpuNanos() + p[5].clientCpuNanos()) / p[5].images() / 1e6 / cpuMs(p[4])),
+                    med(rs, p -> p[4].jitMs()), med(rs, p -> p[5].jitMs()), med(rs, p -> p[5].clientJitMs()),
+                    med(rs, p -> ((p[5].cpuNanos() + p[5].clientCpuNanos()) / p[5].images() / 1e6 - p[5].jitMs()
+                            - p[5].clientJitMs()) / (cpuMs(p[4]) - p[4].jitMs())));
         }
         if (results.containsKey("typical") && results.containsKey("quality")) {
             System.out.printf("%nquality's cost (quality set − typical set, per image): wall on %d cores (b) %.1f ms,"
