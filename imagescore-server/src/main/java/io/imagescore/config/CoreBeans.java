@@ -64,7 +64,7 @@ public class CoreBeans {
         BackendConfig config = all.backend();
         return switch (config.kind()) {
             case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads(),
-                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING)));
+                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING), config.onnx().optimizedModelCache()));
             case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters, otel);
             default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
                     "imagescore.backend.kind='" + config.kind() + "' is not one of: onnx, triton");
