@@ -85,7 +85,7 @@ for v in $variants; do
   for r in $(seq 1 "$ROUNDS"); do
     f="$OUT/run-$v-$r.log.threads"
     [ -f "$f" ] && awk '{ ms = $1; $1 = ""; n = substr($0, 2)
-      if (n == "main") g["main"] += ms
+      if (n == "main" || n == "java") g["main"] += ms
       else if (n ~ /Compiler/) g["jit"] += ms
       else if (n ~ /^(GC |G1 )/) g["gc"] += ms
       else if (n == "pack-hash") g["hash"] += ms

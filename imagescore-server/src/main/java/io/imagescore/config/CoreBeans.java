@@ -111,14 +111,18 @@ public class CoreBeans {
         pipeline.stop();
     }
 
-    /** Eager: a broken pack stops the start, and readiness (health/ReadinessState) first looks after the packs loaded. */
+    /**
+     * Eager, loading in the background while the rest of Quarkus starts (bench/README.md, "Cold start"): a broken pack
+     * still stops the start, because health/ReadinessState waits for the load (and throws its error) at StartupEvent,
+     * before the HTTP/gRPC port opens; readiness is never reported before the packs are loaded.
+     */
     @Produces
     @Singleton
     @Startup
     PackRegistry packs(ImageScoreConfig config, ModelBackend backend, Preprocessor preprocessor, HeadFileStore fittedHeads) {
         PackConfig p = config.packs();
         return new PackRegistry(new PackRegistry.Settings(p.dirs(), p.defaultPack(), p.sharedDir(), config.dataDir()),
-                backend, preprocessor, fittedHeads);
+                backend, preprocessor, fittedHeads, true);
     }
 
     @Produces
