@@ -9,8 +9,11 @@
 # latter moves less when other work shares the host). See bench/README.md ("Cold start"). Every variant loads ONNX
 # Runtime's libraries from imagescore-server/target/quarkus-app/onnxruntime-native (as bin/serve and the JVM image do);
 # ORT_EXTRACT=1 lets ONNX Runtime extract them from its jar instead (the behaviour before that change).
-# BASELINE_APP=<another build's quarkus-app directory> adds the variant "baseline": that build started plain, with
-# ONNX Runtime extracting its libraries (e.g. a copy of main's imagescore-server/target/quarkus-app, to compare).
+# Every variant of this build keeps ONNX Runtime's optimised graphs in $OUT/ort-cache (as bin/serve does beside the
+# application; filled by the first training run). BASELINE_APP=<another build's quarkus-app directory> adds the
+# variants "baseline" (that build started plain) and "baseline-score" (that build with its own AOT cache trained as
+# for "score"), started with the same flags, e.g. a copy of main's imagescore-server/target/quarkus-app, to measure
+# a change before and after in the same run.
 #   ROUNDS=3 bench/cold-start.sh
 #   BASELINE_APP=/tmp/main-quarkus-app ROUNDS=3 bench/cold-start.sh
 set -eu
@@ -30,24 +33,29 @@ client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memo
 # every variant loads ONNX Runtime's libraries in place, as bin/serve and the JVM image do
 ort="-Donnxruntime.native.path=$APP/onnxruntime-native"
 [ "${ORT_EXTRACT:-0}" = 1 ] && ort=""
-server() { echo "$java_bin $jvm_flags $ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
-baseline() { echo "$java_bin $jvm_flags -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED -jar $BASELINE_APP/quarkus-run.jar"; }
+server() { echo "$java_bin $jvm_flags $ort -Dimagescore.backend.onnx.optimized-model-cache=$OUT/ort-cache -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
+baseline() {
+  b_ort=""; [ ! -d "$BASELINE_APP/onnxruntime-native" ] || [ "${ORT_EXTRACT:-0}" = 1 ] || b_ort="-Donnxruntime.native.path=$BASELINE_APP/onnxruntime-native"
+  echo "$java_bin $jvm_flags $b_ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $BASELINE_APP/quarkus-run.jar"
+}
 variants="plain ready score"
-[ -z "${BASELINE_APP:-}" ] || variants="baseline $variants"
+[ -z "${BASELINE_APP:-}" ] || variants="baseline baseline-score $variants"
 
-for v in ready score; do
+for v in ready score baseline-score; do
+  case "$variants" in *"$v"*) ;; *) continue ;; esac
   echo "training: $v cache" >&2
-  extra=30; [ "$v" = score ] || extra=-1
-  # shellcheck disable=SC2046
-  client "$PORT" "$IMAGE" "$extra" "$OUT/train-$v.log" -- $(server "-XX:AOTCacheOutput=$OUT/$v.aot") >/dev/null
+  extra=30; [ "$v" = ready ] && extra=-1
+  cmd=$(server "-XX:AOTCacheOutput=$OUT/$v.aot"); [ "$v" != baseline-score ] || cmd=$(baseline "-XX:AOTCacheOutput=$OUT/$v.aot")
+  # shellcheck disable=SC2086
+  client "$PORT" "$IMAGE" "$extra" "$OUT/train-$v.log" -- $cmd >/dev/null
 done
-ls -la "$OUT"/*.aot >&2
+ls -la "$OUT"/*.aot "$OUT"/ort-cache >&2
 
 echo "host: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$ROUNDS"); do
   for v in $variants; do
     flag=""; [ "$v" = plain ] || [ "$v" = baseline ] || flag="-XX:AOTCache=$OUT/$v.aot -XX:AOTMode=on"
-    cmd=$(server "$flag"); [ "$v" != baseline ] || cmd=$(baseline)
+    case "$v" in baseline*) cmd=$(baseline "$flag") ;; *) cmd=$(server "$flag") ;; esac
     # shellcheck disable=SC2086
     res=$(client "$PORT" "$IMAGE" 0 "$OUT/run-$v-$r.log" -- $cmd)
     echo "round=$r variant=$v $res load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/runs.txt"
@@ -67,4 +75,26 @@ for v in $variants; do
     END { printf "| %s", v
           for (f = 3; f <= 6; f++) { for (i = 0; i < n; i++) x[i] = c[f, i]; printf " | %s", cell(x, n) }
           print " |" }' "$OUT/runs.txt"
+done
+echo
+# where each variant's CPU to ready went, by thread (bin/lib/ColdStart.java writes run-*.log.threads at ready): median
+# over the rounds of each group's CPU milliseconds; threads that ended before ready (pack-load, pack-hash) are only in
+# the process total of the table above
+echo "| variant | main | JIT compiler threads | GC threads | other threads |"
+echo "|---|---|---|---|---|"
+for v in $variants; do
+  for r in $(seq 1 "$ROUNDS"); do
+    f="$OUT/run-$v-$r.log.threads"
+    [ -f "$f" ] && awk '{ ms = $1; $1 = ""; n = substr($0, 2)
+      if (n == "main" || n == "java") g["main"] += ms
+      else if (n ~ /Compiler/) g["jit"] += ms
+      else if (n ~ /^(GC |G1 )/) g["gc"] += ms
+      else g["other"] += ms }
+      END { printf "%d %d %d %d\n", g["main"], g["jit"], g["gc"], g["other"] }' "$f"
+  done | awk -v v="$v" '
+    function med(col,   i, j, t, x) { for (i = 0; i < NR; i++) x[i] = c[i, col]
+                                      for (i = 0; i < NR; i++) for (j = i + 1; j < NR; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+                                      return NR % 2 ? x[int(NR / 2)] : (x[NR / 2 - 1] + x[NR / 2]) / 2 }
+    { for (k = 1; k <= 4; k++) c[NR - 1, k] = $k }
+    END { if (NR) printf "| %s | %d | %d | %d | %d |\n", v, med(1), med(2), med(3), med(4) }'
 done

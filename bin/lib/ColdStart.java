@@ -58,6 +58,7 @@ public class ColdStart {
             }
             readyAt[0] = System.nanoTime();
             readyCpu[0] = cpuMillis(server);
+            threadCpu(server, log.resolveSibling(log.getFileName() + ".threads"));
         });
         long scoredAt = -1;
         long scoredCpu = -1;
@@ -90,6 +91,33 @@ public class ColdStart {
     /** CPU time the server has used so far (all threads): less sensitive than wall time to other load on the host. */
     private static long cpuMillis(Process server) {
         return server.toHandle().info().totalCpuDuration().map(java.time.Duration::toMillis).orElse(-1L);
+    }
+
+    /**
+     * Linux only: the server's CPU milliseconds per thread name (digits folded: "C2 CompilerThreN") at this moment,
+     * into FILE, largest first: where the CPU to ready went (JIT, GC, main, pack hashing, ...).
+     */
+    private static void threadCpu(Process server, Path file) {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", String.valueOf(server.pid()), "task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+                    String name = Files.readString(t.resolve("comm")).strip().replaceAll("[0-9]+", "N");
+                    byName.merge(name, ticks * 10, Long::sum); // USER_HZ = 100
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // a thread that ended meanwhile
+                }
+            }
+            List<String> lines = new ArrayList<>();
+            byName.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> lines.add(e.getValue() + " " + e.getKey()));
+            Files.write(file, lines);
+        } catch (java.io.IOException e) {
+            // not Linux: no split
+        }
     }
 
     private static boolean trySend(ManagedChannel channel, ScoreRequest request) {

@@ -12,7 +12,7 @@ aot_cache="$aot_app/app.aot"
 if [ "${IMAGESCORE_AOT:-on}" != off ]; then
   aot_jvm="$("$java_bin" -version 2>&1 | tr '\n' ' ')"
   if [ ! -f "$aot_cache" ] || [ "$(cat "$aot_cache.jvm" 2>/dev/null)" != "$aot_jvm" ] \
-     || [ -n "$(find "$aot_app" -type f -newer "$aot_cache" ! -name 'app.aot*' | head -n 1)" ]; then
+     || [ -n "$(find "$aot_app" -type f -newer "$aot_cache" ! -name 'app.aot*' ! -path "$aot_app/ort-cache/*" | head -n 1)" ]; then
     echo "imagescore: training the AOT cache ($aot_cache; once per build, about a minute) ..." >&2
     rm -f "$aot_cache" "$aot_cache.jvm"
     aot_port="${AOT_TRAIN_PORT:-18679}"

@@ -2,7 +2,6 @@ package io.imagescore.image;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -86,17 +85,7 @@ final class TurboJpeg {
     }
 
     /**
-     * A native function this class calls: its C signature as an FFM descriptor, and whether it is a critical downcall
-     * that may read Java heap arrays (no copies).
-     */
-    record Downcall(FunctionDescriptor descriptor, boolean critical) {
-    }
-
-    /**
-     * Every downcall this class makes, by symbol: the one place descriptors are declared. A native image needs each
-     * (descriptor, options) pair registered at build time; {@code NativeImageMetadataTest} checks that
-     * {@code META-INF/native-image/io.imagescore/imagescore-core/reachability-metadata.json} lists exactly these, and
-     * that no other code creates a downcall.
+     * Every downcall this class makes, by symbol: the one place its descriptors are declared ({@link Downcall}).
      */
     static final Map<String, Downcall> DOWNCALLS = downcalls();
 
@@ -129,16 +118,8 @@ final class TurboJpeg {
         free = handle(lib, "tjFree");
     }
 
-    /** The only place this code creates a downcall handle (from {@link #DOWNCALLS}). */
     private static MethodHandle handle(SymbolLookup lib, String name) {
-        Downcall d = DOWNCALLS.get(name);
-        Linker linker = Linker.nativeLinker();
-        return d.critical() ? linker.downcallHandle(find(lib, name), d.descriptor(), Linker.Option.critical(true))
-                : linker.downcallHandle(find(lib, name), d.descriptor());
-    }
-
-    private static MemorySegment find(SymbolLookup lib, String name) {
-        return lib.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " not in " + LIBRARY));
+        return DOWNCALLS.get(name).bind(lib, LIBRARY, name);
     }
 
     /**

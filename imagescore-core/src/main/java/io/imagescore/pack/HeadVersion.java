@@ -12,4 +12,8 @@ import io.imagescore.head.ScoreSpec;
  */
 public record HeadVersion(String version, Head head, ScoreSpec spec, String input, String contentHash, JsonNode training,
                           OodDetector ood) {
+    /** This version with its files' hash set (the pack loader hashes a pack's files on another thread). */
+    public HeadVersion withContentHash(String hash) {
+        return new HeadVersion(version, head, spec, input, hash, training, ood);
+    }
 }

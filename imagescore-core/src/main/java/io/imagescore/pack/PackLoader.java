@@ -24,10 +24,8 @@ import io.imagescore.store.DurableFiles;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -69,9 +67,10 @@ public final class PackLoader {
 
     /**
      * As {@link #load(Path)}, running {@code meanwhile} with the pack's models (the encoder, then the text encoder if
-     * any) while another thread computes the content hash: hashing a pack's files is the largest CPU cost of a cold
-     * start (SHA-256 runs interpreted until the JIT has compiled it; bench/README.md, "Cold start"), and loading the
-     * models into a backend does not need the hash. An error of either is thrown after both have finished.
+     * any) while another thread hashes every file once ({@link io.imagescore.store.Sha256}; the head versions get
+     * their hashes from the same pass): loading the models into a backend does not need the hash, and both take tens
+     * of milliseconds of a cold start (bench/README.md, "Cold start"). An error of either is thrown after both have
+     * finished.
      */
     public ModelPack load(Path dir, java.util.function.Consumer<List<ModelSpec>> meanwhile) {
         Path manifestFile = dir.resolve(MANIFEST);
@@ -135,15 +134,16 @@ public final class PackLoader {
             }
         }
 
+        // heads are parsed here without their hash (null); each version's hash is its entry of the pack's digests below
         Map<String, NavigableMap<String, HeadVersion>> heads = new LinkedHashMap<>();
         Path headsDir = dir.resolve("heads");
         for (Path headDir : sortedChildren(headsDir)) {
             String headName = headDir.getFileName().toString();
             NavigableMap<String, HeadVersion> versions = new TreeMap<>(ModelPack.VERSION_ORDER);
             for (Path versionDir : sortedChildren(headDir)) {
-                HeadVersion hv = loadHead(headName, versionDir, outputs, embeddingOutput, classLists, preprocessing.views());
+                HeadVersion hv = loadHead(headName, versionDir, outputs, embeddingOutput, classLists, preprocessing.views(), null);
                 versions.put(hv.version(), hv);
-                hashed.put("heads/" + headName + "/" + hv.version(), versionDir);
+                hashed.put(headEntry(headName, hv.version()), versionDir);
             }
             if (!versions.isEmpty()) {
                 heads.put(headName, versions);
@@ -163,25 +163,31 @@ public final class PackLoader {
             throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST
                     + ") and no text_encoder for prompt scores");
         }
-        java.util.concurrent.CompletableFuture<String> hash = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> contentHash(hashed), r -> Thread.ofPlatform().name("pack-hash").daemon().start(r));
+        java.util.concurrent.CompletableFuture<Map<String, String>> hash = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> digests(hashed), r -> Thread.ofPlatform().name("pack-hash").daemon().start(r));
         RuntimeException failed = null;
         try {
             meanwhile.accept(textEncoder == null ? List.of(encoder) : List.of(encoder, textEncoder.model()));
         } catch (RuntimeException e) {
             failed = e;
         }
-        String contentHash;
+        Map<String, String> digests;
         try {
-            contentHash = hash.join();
+            digests = hash.join();
         } catch (java.util.concurrent.CompletionException e) {
             throw failed != null ? failed : e.getCause() instanceof RuntimeException r ? r : e;
         }
         if (failed != null) {
             throw failed; // the models' error, after the hash thread has finished
         }
-        return new ModelPack(name, version, top.optText("description", ""), dir, contentHash, encoder,
+        heads.forEach((headName, versions) -> versions.replaceAll((v, hv) -> hv.withContentHash(digests.get(headEntry(headName, v)))));
+        return new ModelPack(name, version, top.optText("description", ""), dir, combine(digests), encoder,
                 embeddingOutput, preprocessing, classLists, heads, textEncoder);
+    }
+
+    /** The name a head version's directory has among a pack's hashed entries. */
+    private static String headEntry(String headName, String version) {
+        return "heads/" + headName + "/" + version;
     }
 
     /**
@@ -238,11 +244,12 @@ public final class PackLoader {
     /** Loads one head version directory; public so a fitted head can be added to a running pack. */
     public HeadVersion loadHead(ModelPack pack, String headName, Path versionDir) {
         return loadHead(headName, versionDir, pack.encoder().outputs(), pack.embeddingOutput(), pack.classLists(),
-                pack.preprocessing().views());
+                pack.preprocessing().views(), sha256Dir(versionDir));
     }
 
+    /** {@code contentHash}: {@link #sha256Dir} of {@code versionDir}, or null when the caller sets it afterwards. */
     private HeadVersion loadHead(String headName, Path versionDir, List<TensorSpec> encoderOutputs, String embeddingOutput,
-                                 Map<String, List<String>> classLists, List<View> defaultViews) {
+                                 Map<String, List<String>> classLists, List<View> defaultViews, String contentHash) {
         Path file = versionDir.resolve(HEAD_MANIFEST);
         if (!Files.isRegularFile(file)) {
             throw invalid(file, "missing: each head version directory needs a " + HEAD_MANIFEST);
@@ -319,7 +326,7 @@ public final class PackLoader {
             ood = ood(file, versionDir, h.object("ood", Set.of("statistic", "weights", "quantiles", "shrinkage", "examples",
                     "views", "training_set_sha256", "transform")), weights, inputDim);
         }
-        return new HeadVersion(version, head, spec, input, sha256Dir(versionDir), h.node().path("training"), ood);
+        return new HeadVersion(version, head, spec, input, contentHash, h.node().path("training"), ood);
     }
 
     /** The "ood" block: statistic, quantiles, and tensors ood.class_means / ood.weights (its own file or the head's). */
@@ -521,11 +528,23 @@ public final class PackLoader {
 
     /** sha256 over (logical name, sha256 of content) of every file, in name order. */
     static String contentHash(Map<String, Path> files) {
+        return combine(digests(files));
+    }
+
+    /** Each entry's sha256 (hex): {@link #sha256File} of a file, {@link #sha256Dir} of a directory; in name order. */
+    private static Map<String, String> digests(Map<String, Path> files) {
+        Map<String, String> digests = new TreeMap<>();
+        files.forEach((name, path) -> digests.put(name, Files.isDirectory(path) ? sha256Dir(path) : sha256File(path)));
+        return digests;
+    }
+
+    /** sha256 over (logical name, 0, hex digest) of every entry, in name order. */
+    private static String combine(Map<String, String> digests) {
         MessageDigest all = sha256();
-        files.forEach((name, path) -> {
+        new TreeMap<>(digests).forEach((name, digest) -> {
             all.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             all.update((byte) 0);
-            all.update((Files.isDirectory(path) ? sha256Dir(path) : sha256File(path)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            all.update(digest.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         });
         return HexFormat.of().formatHex(all.digest());
     }
@@ -541,13 +560,11 @@ public final class PackLoader {
     }
 
     public static String sha256File(Path f) {
-        MessageDigest md = sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(f), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+        try {
+            return io.imagescore.store.Sha256.instance().fileHex(f);
         } catch (IOException e) {
             throw invalid(f, "cannot read: " + e.getMessage());
         }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static MessageDigest sha256() {

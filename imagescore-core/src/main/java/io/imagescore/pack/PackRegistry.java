@@ -39,6 +39,9 @@ public class PackRegistry {
     private final List<String> order = new ArrayList<>();
     private PackLoader loader;
     private volatile boolean loaded;
+    /** Completes when {@link #loadAll} has finished, exceptionally with its error. */
+    private final java.util.concurrent.CompletableFuture<Void> loading = new java.util.concurrent.CompletableFuture<>();
+    private volatile Thread loadingThread;
 
     /**
      * The packs to serve ({@code imagescore.packs.*} in the server).
@@ -54,11 +57,60 @@ public class PackRegistry {
     /** Loads every pack now (a broken pack throws, naming the file) and its encoders into {@code backend}. */
     public PackRegistry(Settings settings, ModelBackend backend, io.imagescore.image.Preprocessor preprocessor,
                         HeadFileStore fittedHeads) {
+        this(settings, backend, preprocessor, fittedHeads, false);
+    }
+
+    /**
+     * With {@code inBackground}, loads on a thread of its own and returns at once, so that the server's start-up goes
+     * on meanwhile (bench/README.md, "Cold start"): {@link #loaded()} tells whether it has finished, {@link #awaitLoaded()}
+     * waits and throws what a load in the constructor would have thrown, and every other method but
+     * {@link #defaultPack()} and {@link #fittedHeadsDir} waits for the load first.
+     */
+    public PackRegistry(Settings settings, ModelBackend backend, io.imagescore.image.Preprocessor preprocessor,
+                        HeadFileStore fittedHeads, boolean inBackground) {
         this.config = settings;
         this.backend = backend;
         this.preprocessor = preprocessor;
         this.fittedHeads = fittedHeads;
-        loadAll();
+        if (!inBackground) {
+            load();
+            awaitLoaded();
+        } else {
+            Thread.ofPlatform().name("pack-load").daemon().start(this::load);
+        }
+    }
+
+    private void load() {
+        loadingThread = Thread.currentThread();
+        try {
+            loadAll();
+            loading.complete(null);
+        } catch (Throwable e) {
+            loading.completeExceptionally(e);
+        } finally {
+            loadingThread = null;
+        }
+    }
+
+    /**
+     * Waits until every pack is loaded; throws the load's error (a broken pack names its file). Returns at once on the
+     * loading thread itself: a store listener registered during the load may call back on it.
+     */
+    public void awaitLoaded() {
+        if (Thread.currentThread() == loadingThread) {
+            return;
+        }
+        try {
+            loading.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     private void loadAll() {
@@ -107,6 +159,7 @@ public class PackRegistry {
      * through {@link HeadFileStore#onCreated}.
      */
     public Published publish(String tenant, String packName, io.imagescore.fit.FittedHead head) {
+        awaitLoaded();
         publish.lock();
         try {
             String version = io.imagescore.fit.HeadStore.publishNext(fittedHeads, get(tenant, packName), tenant, head);
@@ -123,6 +176,7 @@ public class PackRegistry {
      * server's retention).
      */
     public int delete(String tenant, String packName, String head, java.util.Collection<String> versions) {
+        awaitLoaded();
         publish.lock();
         try {
             int deleted = 0;
@@ -209,6 +263,7 @@ public class PackRegistry {
 
     /** Whether {@code head} is one of the heads shipped with {@code pack} (not fitted at run time). */
     public boolean builtIn(String pack, String head) {
+        awaitLoaded();
         ModelPack p = packs.get(pack);
         return p != null && p.heads().containsKey(head);
     }
@@ -219,6 +274,7 @@ public class PackRegistry {
     }
 
     public PackLoader loader() {
+        awaitLoaded();
         return loader;
     }
 
@@ -234,6 +290,7 @@ public class PackRegistry {
 
     /** The named pack with its built-in heads only (no tenant's fitted heads), or the default for an empty name. */
     public ModelPack builtInPack(String name) {
+        awaitLoaded();
         String key = name == null || name.isEmpty() ? config.defaultPack() : name;
         ModelPack pack = packs.get(key);
         if (pack == null) {
@@ -246,11 +303,13 @@ public class PackRegistry {
 
     /** Every pack as {@code tenant} sees it, in configuration order. */
     public List<ModelPack> all(String tenant) {
+        awaitLoaded();
         return order.stream().map(n -> get(tenant, n)).toList();
     }
 
     /** Every pack with its built-in heads only, in configuration order. */
     public List<ModelPack> builtInPacks() {
+        awaitLoaded();
         return order.stream().map(packs::get).toList();
     }
 }

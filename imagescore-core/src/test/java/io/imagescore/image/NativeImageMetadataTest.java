@@ -3,6 +3,7 @@ package io.imagescore.image;
 import ai.onnxruntime.OrtEnvironment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imagescore.store.Sha256;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -54,8 +55,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a new downcall, a new JSON record or an ONNX Runtime upgrade without matching metadata fails here and not only in a
  * native build elsewhere:
  * <ul>
- *   <li>FFM: every (descriptor, options) of {@link TurboJpeg#DOWNCALLS} is registered, nothing else is, and no class of
- *       this module creates a downcall or upcall outside {@code TurboJpeg.handle} (read from the bytecode);</li>
+ *   <li>FFM: every (descriptor, options) of {@link TurboJpeg#DOWNCALLS} and {@link Sha256#DOWNCALLS} is registered,
+ *       nothing else is, and no class of this module creates a downcall or upcall outside {@link Downcall#bind} (read
+ *       from the bytecode);</li>
  *   <li>JNI: every class named in ONNX Runtime's JNI library (its strings: {@code FindClass} names and method
  *       signatures) is JNI-accessible with all its members; the library files of the jar are resources;</li>
  *   <li>Jackson: every class passed as a {@code Class} to an ObjectMapper/ObjectReader read (or a versioned-document
@@ -89,7 +91,7 @@ class NativeImageMetadataTest {
     }
 
     @Test
-    void every_turbojpeg_downcall_is_registered_for_the_native_image_and_nothing_else() throws IOException {
+    void every_downcall_is_registered_for_the_native_image_and_nothing_else() throws IOException {
         Map<String, MemoryLayout> canonical = Linker.nativeLinker().canonicalLayouts();
         Set<String> registered = new TreeSet<>();
         for (JsonNode e : metadata().path("foreign").path("downcalls")) {
@@ -106,7 +108,8 @@ class NativeImageMetadataTest {
             registered.add(signature(d, critical));
         }
         Set<String> used = new TreeSet<>();
-        TurboJpeg.DOWNCALLS.values().forEach(d -> used.add(signature(d.descriptor(), d.critical())));
+        Stream.concat(TurboJpeg.DOWNCALLS.values().stream(), Sha256.DOWNCALLS.values().stream())
+                .forEach(d -> used.add(signature(d.descriptor(), d.critical())));
         assertThat(registered).as("foreign.downcalls of " + METADATA).isEqualTo(used);
     }
 
@@ -116,7 +119,7 @@ class NativeImageMetadataTest {
     }
 
     @Test
-    void no_code_outside_the_turbojpeg_table_creates_foreign_calls() throws IOException {
+    void no_code_outside_downcall_bind_creates_foreign_calls() throws IOException {
         List<String> callers = new ArrayList<>();
         for (ClassModel c : mainClasses()) {
             for (MethodModel m : c.methods()) {
@@ -129,7 +132,7 @@ class NativeImageMetadataTest {
             }
         }
         assertThat(callers).as("Linker.downcallHandle/upcallStub callers (a new one needs its descriptor in " + METADATA
-                + " and in this test)").containsOnly("io/imagescore/image/TurboJpeg.handle");
+                + " and in this test)").containsOnly("io/imagescore/image/Downcall.bind");
         assertThat(callers).isNotEmpty();
     }
 

@@ -56,6 +56,54 @@ class PackLoaderTest {
         assertThat(loader.load(copy).contentHash()).as("class list changed").isNotEqualTo(afterHead);
     }
 
+    /**
+     * The definition, recomputed here with the JDK's digest: sha256 over (name, 0, hex sha256) of pack.json, the
+     * encoder, each class list and each head version directory (itself such a hash over its files), in name order. The
+     * loader hashes every file once (the head versions take their hashes from the same pass).
+     */
+    @Test
+    void content_hash_is_the_documented_digest_and_each_head_version_has_its_directorys_hash() throws Exception {
+        ModelPack pack = loader.load(DEFAULT_PACK);
+        java.util.Map<String, Path> entries = new java.util.TreeMap<>();
+        entries.put("pack.json", DEFAULT_PACK.resolve("pack.json"));
+        entries.put("encoder", pack.encoder().file());
+        entries.put("class_lists/imagenet", Shared.path("models/mobilenetv2/imagenet-labels.txt"));
+        pack.heads().forEach((name, versions) -> versions.keySet().forEach(v ->
+                entries.put("heads/" + name + "/" + v, DEFAULT_PACK.resolve("heads").resolve(name).resolve(v))));
+        assertThat(entries).hasSize(3 + 6);
+        assertThat(pack.contentHash()).isEqualTo(reference(entries));
+        pack.heads().forEach((name, versions) -> versions.forEach((v, hv) -> {
+            try {
+                assertThat(hv.contentHash()).as(name + "/" + v).isEqualTo(reference(files(DEFAULT_PACK.resolve("heads").resolve(name).resolve(v))));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }));
+        // a fitted head loaded on its own gets the same hash as in the pack
+        Path apparel = DEFAULT_PACK.resolve("heads/apparel/2");
+        assertThat(loader.loadHead(pack, "apparel", apparel).contentHash()).isEqualTo(pack.heads().get("apparel").get("2").contentHash());
+    }
+
+    private static java.util.Map<String, Path> files(Path dir) throws IOException {
+        java.util.Map<String, Path> files = new java.util.TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(Files::isRegularFile).forEach(f -> files.put(dir.relativize(f).toString(), f));
+        }
+        return files;
+    }
+
+    private static String reference(java.util.Map<String, Path> entries) throws Exception {
+        java.security.MessageDigest all = java.security.MessageDigest.getInstance("SHA-256");
+        for (var e : new java.util.TreeMap<>(entries).entrySet()) {
+            String digest = Files.isDirectory(e.getValue()) ? reference(files(e.getValue()))
+                    : java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(e.getValue())));
+            all.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            all.update((byte) 0);
+            all.update(digest.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return java.util.HexFormat.of().formatHex(all.digest());
+    }
+
     @Test
     void models_load_while_the_files_are_hashed_and_the_models_error_is_thrown() {
         java.util.List<io.imagescore.model.ModelSpec> seen = new java.util.ArrayList<>();

@@ -26,6 +26,15 @@ public interface BackendConfig {
          * ({@code OnnxBackend.DEFAULT_SPINNING}, bench/README.md "ORT intra-op spinning").
          */
         java.util.Optional<Boolean> intraOpSpinning();
+
+        /**
+         * Directory that keeps ONNX Runtime's optimised graph of each model between starts (created if missing): a
+         * start then loads it with graph optimisation off instead of rewriting and optimising the model again (about
+         * 0.3 s of CPU per cold start). Entries are keyed by the model's sha256, ONNX Runtime's version, the CPU's
+         * features and the session settings, and checked against their digest before use. Unset = off. bin/serve and
+         * the JVM image set it beside the application (bench/README.md, "Cold start").
+         */
+        Optional<java.nio.file.Path> optimizedModelCache();
     }
 
     /** Triton over KServe-v2 gRPC; unset values take {@code TritonConfig.defaults}. */

@@ -64,7 +64,7 @@ public class CoreBeans {
         BackendConfig config = all.backend();
         return switch (config.kind()) {
             case "onnx" -> new OnnxBackend(new OnnxBackend.Config(config.onnx().intraOpThreads(),
-                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING)));
+                    config.onnx().intraOpSpinning().orElse(OnnxBackend.DEFAULT_SPINNING), config.onnx().optimizedModelCache()));
             case "triton" -> new TritonBackend(tritonConfig(config.triton()), meters, otel);
             default -> throw new ImageScoreException(ErrorCode.INVALID_REQUEST,
                     "imagescore.backend.kind='" + config.kind() + "' is not one of: onnx, triton");
@@ -111,14 +111,18 @@ public class CoreBeans {
         pipeline.stop();
     }
 
-    /** Eager: a broken pack stops the start, and readiness (health/ReadinessState) first looks after the packs loaded. */
+    /**
+     * Eager, loading in the background while the rest of Quarkus starts (bench/README.md, "Cold start"): a broken pack
+     * still stops the start, because health/ReadinessState waits for the load (and throws its error) at StartupEvent,
+     * before the HTTP/gRPC port opens; readiness is never reported before the packs are loaded.
+     */
     @Produces
     @Singleton
     @Startup
     PackRegistry packs(ImageScoreConfig config, ModelBackend backend, Preprocessor preprocessor, HeadFileStore fittedHeads) {
         PackConfig p = config.packs();
         return new PackRegistry(new PackRegistry.Settings(p.dirs(), p.defaultPack(), p.sharedDir(), config.dataDir()),
-                backend, preprocessor, fittedHeads);
+                backend, preprocessor, fittedHeads, true);
     }
 
     @Produces

@@ -42,8 +42,10 @@ public class ReadinessState {
     private volatile ServingStatus published;
     private volatile Thread refresher;
 
-    // after the @Startup PackRegistry has loaded the packs, so the first published state is already the real one
+    // waits for the @Startup PackRegistry's background load (its error stops the start, before the port opens), so the
+    // first published state is already the real one
     void onStart(@Observes @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.LIBRARY_AFTER + 1000) StartupEvent event) {
+        packs.awaitLoaded();
         refresh();
         refresher = Thread.ofVirtual().name("readiness-refresher").start(() -> {
             while (!Thread.currentThread().isInterrupted()) {

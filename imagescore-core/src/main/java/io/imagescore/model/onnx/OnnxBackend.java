@@ -44,13 +44,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * run has returned: closing a session under a running {@code OrtSession.run} crashes the JVM (SIGSEGV).
  */
 public final class OnnxBackend implements ModelBackend {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(OnnxBackend.class);
 
     /**
-     * @param intraOpThreads threads one inference may use; 0 = all cores
-     * @param spinning       ONNX Runtime's {@code session.intra_op.allow_spinning}: idle intra-op threads busy-wait
-     *                       for the next work item instead of sleeping (bench/README.md, "ORT intra-op spinning")
+     * @param intraOpThreads      threads one inference may use; 0 = all cores
+     * @param spinning            ONNX Runtime's {@code session.intra_op.allow_spinning}: idle intra-op threads busy-wait
+     *                            for the next work item instead of sleeping (bench/README.md, "ORT intra-op spinning")
+     * @param optimizedModelCache a directory where ONNX Runtime's optimised graphs are kept between starts
+     *                            ({@link OptimizedModels}); empty = every start optimises again
      */
-    public record Config(int intraOpThreads, boolean spinning) {
+    public record Config(int intraOpThreads, boolean spinning, java.util.Optional<java.nio.file.Path> optimizedModelCache) {
+        public Config(int intraOpThreads, boolean spinning) {
+            this(intraOpThreads, spinning, java.util.Optional.empty());
+        }
+
         /** The measured default: see {@link #DEFAULT_SPINNING}. */
         public Config(int intraOpThreads) {
             this(intraOpThreads, DEFAULT_SPINNING);
@@ -129,16 +136,34 @@ public final class OnnxBackend implements ModelBackend {
      */
     public static OrtSession createSession(OrtEnvironment env, ModelSpec model, Config config)
             throws OrtException, IOException {
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : Runtime.getRuntime().availableProcessors();
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.addConfigEntry("session.intra_op.allow_spinning", config.spinning() ? "1" : "0");
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            // int8 weights as uint8: the same features on every x86-64 CPU (see UnsignedInt8Weights)
-            return env.createSession(UnsignedInt8Weights.rewrite(Files.readAllBytes(model.file())).model(), options);
+        int threads = config.intraOpThreads() > 0 ? config.intraOpThreads() : Runtime.getRuntime().availableProcessors();
+        OptimizedModels.Options options = level -> {
+            OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+            try {
+                o.setIntraOpNumThreads(threads);
+                o.setInterOpNumThreads(1);
+                o.addConfigEntry("session.intra_op.allow_spinning", config.spinning() ? "1" : "0");
+                o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                o.setOptimizationLevel(level);
+                return o;
+            } catch (OrtException | RuntimeException e) {
+                o.close();
+                throw e;
+            }
+        };
+        // int8 weights as uint8 (the same features on every x86-64 CPU, see UnsignedInt8Weights), optimised at level
+        // ALL: done here, or once per cache key when a cache directory is set
+        OptimizedModels.Opened opened = new OptimizedModels(config.optimizedModelCache().orElse(null)).open(env,
+                model.file(), Files.readAllBytes(model.file()), "intra-op " + threads + ", inter-op 1, sequential",
+                options);
+        if (config.optimizedModelCache().isPresent()) {
+            LOG.infof("%s: optimised graph %s (%s)", model.id(), switch (opened.source()) {
+                case CACHED -> "loaded from the cache";
+                case SAVED -> "built and saved to the cache";
+                case UNCACHED -> "built, not cached";
+            }, config.optimizedModelCache().get());
         }
+        return opened.session();
     }
 
     /** The pack must declare names, types and shapes the ONNX graph really has: a mismatch is caught at start-up. */
