@@ -37,13 +37,11 @@ class PairSelectionCliveTest {
 
         int random = judgementsToTau(mos, null);
         int active = judgementsToTau(mos, ActivePairs.Options.DEFAULT.selection());
-        int joint = judgementsToTau(mos, ActivePairs.Selection.JOINT);
 
-        // measured on this seed: random 1130, the default (marginal) 460, joint 460 (bench/README.md has the means
-        // over seeds and noise levels)
+        // measured on this seed: random 1130, the page's selection (MARGINAL) 460 (the option JOINT: 460; the means
+        // over seeds, noise levels and sizes are in bench/README.md)
         assertThat(random).as("random pairs reach τ %.1f within the cap", TAU).isLessThan(CAP);
         assertThat((double) random / active).as("random %d / active %d", random, active).isGreaterThanOrEqualTo(RATIO);
-        assertThat((double) random / joint).as("random %d / joint %d", random, joint).isGreaterThanOrEqualTo(RATIO);
     }
 
     /** Judgements (checked every 10) until τ(MAP means, MOS) ≥ {@link #TAU}; {@code selection} null: random pairs. */
