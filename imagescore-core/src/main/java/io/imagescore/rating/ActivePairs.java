@@ -99,7 +99,7 @@ public final class ActivePairs {
          */
         MARGINAL,
         /**
-         * Σ_aa + Σ_bb − 2·Σ_ab from the full covariance Σ of the Laplace posterior ({@link #refit}; then kept by
+         * Σ_aa + Σ_bb − 2·Σ_ab from the full covariance Σ of the Laplace posterior ({@link ActivePairs#refit}; then kept by
          * full-covariance ADF until the next refit), up to {@value ActivePairs#ALL_PAIRS_MAX} items: the
          * correlations carry the transitive evidence (a ≻ b, b ≻ c make a ≻ c nearly certain, where the marginals
          * still overlap), so pairs whose order the other answers already imply stop looking informative. Candidates:
