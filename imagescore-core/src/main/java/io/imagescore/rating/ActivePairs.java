@@ -99,8 +99,8 @@ public final class ActivePairs {
          */
         MARGINAL,
         /**
-         * Σ_aa + Σ_bb − 2·Σ_ab from the full covariance Σ of the Laplace posterior ({@link ActivePairs#refit}; then kept by
-         * full-covariance ADF until the next refit), up to {@value ActivePairs#ALL_PAIRS_MAX} items: the
+         * Σ_aa + Σ_bb − 2·Σ_ab from the full covariance Σ of the Laplace posterior ({@link ActivePairs#refit}; then
+         * kept by full-covariance ADF until the next refit), up to {@value ActivePairs#ALL_PAIRS_MAX} items: the
          * correlations carry the transitive evidence (a ≻ b, b ≻ c make a ≻ c nearly certain, where the marginals
          * still overlap), so pairs whose order the other answers already imply stop looking informative. Candidates:
          * the pairs within {@link Options#window} positions in the order of means.
@@ -268,8 +268,9 @@ public final class ActivePairs {
      * the prior and every judgement recorded so far ({@link BradleyTerryFit}); with {@link Selection#MARGINAL} each
      * variance is 1 / (the diagonal of the negative Hessian there), with {@link Selection#JOINT} (up to
      * {@value #ALL_PAIRS_MAX} items) the covariance is the inverse of the whole negative Hessian (O(n³)). Unlike the
-     * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c move a relative to c whatever their order). Later judgements are again
-     * added by ADF until the next refit. Cost O(judgements) per conjugate-gradient iteration.
+     * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c
+     * move a relative to c whatever their order). Later judgements are again added by ADF until the next refit. Cost
+     * O(judgements) per conjugate-gradient iteration.
      */
     public void refit() {
         if (judgements.size() == 0) {
