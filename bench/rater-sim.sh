@@ -5,7 +5,11 @@
 #   ITEMS (100): photos, the first n of CLIVE in a seeded random order (comma list: 100,300,627 = all);
 #   SEEDS (5): rater/selection seeds; SCALES (0,8,4,2,1): rater noise T in MOS points, 0 = derived from CLIVE's
 #   per-rating sd; POSTERIORS (adf,refit): ADF alone, or ADF with periodic MAP (Laplace) refits; THREADS (2);
-#   PRIORS (flat,head): flat, and/or the head's out-of-fold scores.
+#   PRIORS (flat,head): flat, and/or the head's out-of-fold scores; SELECTIONS (random,marginal): random pairs and/or
+#   ActivePairs with marginal or joint (full-covariance) expected information, or insertion (a binary insertion
+#   sort, then joint); POSTERIORS may also be map (τ of the MAP fit at every check, every arm) and laplace (map, and
+#   the MAP fit before every active choice, as the rater page does). JAVA_OPTS: -Dspread=S, -Dwindow=W,
+#   -Dbuckets=B for experiments.
 # The prior, bench/rater-sim/quality_fast-oof.csv, is committed; REBUILD_PRIOR=1 recomputes it (about 1 minute:
 # the default pack's encoder on all 627 photos, then the quality_fast ridge recipe in nested 5-fold CV).
 set -euo pipefail
@@ -20,6 +24,6 @@ PRIOR=bench/rater-sim/quality_fast-oof.csv
 if [ "${REBUILD_PRIOR:-0}" = 1 ]; then
   "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim prior "$SHARED" packs/mobilenetv2-default "$PRIOR" 2>/dev/null
 fi
-exec "$java_bin" $jvm_flags -cp "$CP" io.imagescore.bench.RaterSim run "$SHARED" "$PRIOR" "${ITEMS:-100}" "${SEEDS:-5}" \
+exec "$java_bin" $jvm_flags ${JAVA_OPTS:-} -cp "$CP" io.imagescore.bench.RaterSim run "$SHARED" "$PRIOR" "${ITEMS:-100}" "${SEEDS:-5}" \
   "${SCALES:-0,8,4,2,1}" "${POSTERIORS:-adf,refit}" "${THREADS:-2}" \
-  "${PRIORS:-flat,head}" 2> >(grep -v -e 'incubator modules' >&2)
+  "${PRIORS:-flat,head}" "${SELECTIONS:-random,marginal}" 2> >(grep -v -e 'incubator modules' >&2)

@@ -54,10 +54,12 @@ public final class RaterSim {
             case "run" -> run(Path.of(args[1]), Path.of(args[2]), Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray(),
                     Integer.parseInt(args[4]), Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray(),
                     methods(List.of(args.length > 6 ? args[6].split(",") : new String[] {"adf"}),
-                            List.of(args.length > 8 ? args[8].split(",") : new String[] {"flat", "head"})),
+                            List.of(args.length > 8 ? args[8].split(",") : new String[] {"flat", "head"}),
+                            List.of(args.length > 9 ? args[9].split(",") : new String[] {"random", "marginal"})),
                     args.length > 7 ? Integer.parseInt(args[7]) : 2);
             default -> throw new IllegalArgumentException("usage: RaterSim prior SHARED PACK OUT.csv"
-                    + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit] [THREADS] [PRIORS: flat,head]");
+                    + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit,map,laplace] [THREADS] [PRIORS: flat,head]"
+                    + " [SELECTIONS: random,marginal,joint]");
         }
     }
 
@@ -91,43 +93,71 @@ public final class RaterSim {
 
     /**
      * One arm of the simulation: how pairs are chosen, the prior, and the posterior the pairs are judged by.
-     * {@code refit}: the ADF posterior refitted to its Laplace approximation ({@link ActivePairs#refit}) whenever
-     * the judgements since the last refit reach max(n / 10, 10 % of all so far), i.e. O(log) refits per run.
+     * Selections: {@code random} pairs, or {@link ActivePairs#next} with the {@code marginal} or {@code joint}
+     * {@link ActivePairs.Selection}. Posteriors: {@code adf} (one ADF update per judgement); {@code refit}: ADF
+     * refitted to its Laplace approximation ({@link ActivePairs#refit}) whenever the judgements since the last refit
+     * reach max(n / 10, 10 % of all so far), i.e. O(log) refits per run; {@code map}: refitted at every τ check
+     * (every n / 10 judgements), so τ is always that of the MAP fit of all judgements, whatever the arm (choices in
+     * between from the ADF-updated posterior: diagonal, or full-covariance with the joint selection); {@code laplace}:
+     * as {@code map}, and refitted before every choice of an active arm, i.e. what the rater page does (RaterQueue
+     * refits after replaying the log on every request).
      */
-    record Method(boolean active, boolean seeded, boolean refit) {
-        String selection() {
-            return active ? "active (BALD + coverage)" : "random pairs";
+    record Method(String selection, boolean seeded, String posterior) {
+        boolean active() {
+            return !selection.equals("random");
+        }
+
+        String selectionLabel() {
+            return switch (selection) {
+                case "random" -> "random pairs";
+                case "marginal" -> "active (BALD, marginal variances)";
+                case "joint" -> "active (BALD, joint covariance)";
+                case "insertion" -> "binary insertion, then BALD joint";
+                default -> throw new IllegalArgumentException("selection is random, marginal or joint, got " + selection);
+            };
         }
 
         String prior() {
             return seeded ? "quality_fast (out-of-fold)" : "flat";
         }
 
-        String posterior() {
-            return refit ? "ADF + MAP refits" : "ADF";
+        String posteriorLabel() {
+            return switch (posterior) {
+                case "adf" -> "ADF";
+                case "refit" -> "ADF + MAP refits";
+                case "map" -> "MAP at each τ check";
+                case "laplace" -> "MAP before each choice";
+                default -> throw new IllegalArgumentException("posterior is adf, refit, map or laplace, got " + posterior);
+            };
+        }
+
+        ActivePairs.Options options() {
+            // random pairs keep the diagonal posterior of the earlier tables (with "map" and "laplace" their τ is the
+            // MAP's either way)
+            boolean joint = selection.equals("joint") || selection.equals("insertion");
+            return OPTIONS.withSelection(joint ? ActivePairs.Selection.JOINT : ActivePairs.Selection.MARGINAL);
         }
 
         /** The random-pairs arm with the same prior and posterior. */
         Method baseline() {
-            return new Method(false, seeded, refit);
+            return new Method("random", seeded, posterior);
         }
     }
 
-    static List<Method> methods(List<String> posteriors, List<String> priors) {
+    static List<Method> methods(List<String> posteriors, List<String> priors, List<String> selections) {
         List<Method> out = new ArrayList<>();
         for (String p : posteriors) {
-            for (boolean active : new boolean[] {false, true}) {
+            for (String selection : selections) {
                 for (String prior : priors) {
                     boolean seeded = switch (prior) {
                         case "flat" -> false;
                         case "head" -> true;
                         default -> throw new IllegalArgumentException("prior is flat or head, got " + prior);
                     };
-                    out.add(new Method(active, seeded, switch (p) {
-                        case "adf" -> false;
-                        case "refit" -> true;
-                        default -> throw new IllegalArgumentException("posterior is adf or refit, got " + p);
-                    }));
+                    Method m = new Method(selection, seeded, p);
+                    m.selectionLabel();
+                    m.posteriorLabel();
+                    out.add(m);
                 }
             }
         }
@@ -203,7 +233,7 @@ public final class RaterSim {
                             Arrays.stream(base).average().orElseThrow() / avg);
                     System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %s | %s%.0f ± %.0f | %d–%d | %.1f | %s | %.2f |%n", n,
                             given > 0 ? String.format(Locale.ROOT, "%.0f", scale) : String.format(Locale.ROOT, "%.1f (single-rating sd)", scale),
-                            e.getKey().selection(), e.getKey().prior(), e.getKey().posterior(), capped ? "≥ " : "", avg, sd,
+                            e.getKey().selectionLabel(), e.getKey().prior(), e.getKey().posteriorLabel(), capped ? "≥ " : "", avg, sd,
                             Arrays.stream(c).min().orElseThrow(), Arrays.stream(c).max().orElseThrow(), avg / n, ratio,
                             millis.get(e.getKey()));
                 }
@@ -215,14 +245,21 @@ public final class RaterSim {
     /** Comparisons until Kendall τ(posterior means, MOS) ≥ 0.9 at a check, or {@code cap}. */
     static int comparisonsToTarget(Method method, double[] strength, double[] mos, double[] prior, long seed, int cap, int check) {
         int n = strength.length;
-        ActivePairs model = method.seeded() ? ActivePairs.seeded(prior, OPTIONS) : ActivePairs.flat(n, OPTIONS);
+        ActivePairs model = method.seeded() ? ActivePairs.seeded(prior, method.options()) : ActivePairs.flat(n, method.options());
         SplittableRandom chooser = new SplittableRandom(seed * 1_000_003L + 17);
         SplittableRandom rater = new SplittableRandom(seed * 7_919L + 5);
+        boolean laplace = method.posterior().equals("laplace");
+        Insertion insertion = method.selection().equals("insertion") ? new Insertion(n, chooser) : null;
         Pair last = null;
         int refitted = 0;
         for (int t = 1; t <= cap; t++) {
             Pair p;
-            if (method.active()) {
+            if (insertion != null && !insertion.done()) {
+                p = insertion.next();
+            } else if (method.active()) {
+                if (laplace && t > 1) {
+                    model.refit();
+                }
                 p = model.next(chooser, Set.of()).orElseThrow();
             } else {
                 do {
@@ -236,22 +273,97 @@ public final class RaterSim {
             boolean flip = rater.nextBoolean();
             int first = flip ? p.second() : p.first();
             int second = flip ? p.first() : p.second();
-            model.record(new PairJudgement(first, second, answer(strength[first] - strength[second], rater)));
-            if (method.refit() && t - refitted >= Math.max(check, t / 10)) {
+            PairOutcome y = answer(strength[first] - strength[second], rater);
+            model.record(new PairJudgement(first, second, y));
+            if (insertion != null && !insertion.done()) {
+                insertion.answer(first, y);
+            }
+            if (method.posterior().equals("refit") && t - refitted >= Math.max(check, t / 10)) {
                 model.refit();
                 refitted = t;
             }
-            if (t % check == 0 && Metrics.kendallTauB(mos, model.means()) >= TARGET_TAU) {
-                return t;
+            if (t % check == 0) {
+                if (laplace || method.posterior().equals("map")) {
+                    model.refit();
+                }
+                if (Metrics.kendallTauB(mos, model.means()) >= TARGET_TAU) {
+                    return t;
+                }
             }
         }
         return cap;
     }
 
-    /** Posterior options of every arm; SPREAD (system property) overrides S for experiments. */
+    /**
+     * A noisy binary insertion sort that stops early: items (in a random order) are inserted into a list kept in
+     * ascending order by binary search against the list's items; the search stops when a "can't tell" answer comes
+     * or the interval holds at most max(1, k / BUCKETS) of the k listed items (property buckets, default 16), and
+     * the item goes in the interval's middle. Each question is one judgement; after the last item the arm continues
+     * with {@link ActivePairs#next}. Stateful, so a sketch for the simulation only (a rater page serves several
+     * raters from one log).
+     */
+    static final class Insertion {
+        private static final int BUCKETS = Integer.getInteger("buckets", 16);
+        private final int[] order;
+        private final List<Integer> list = new ArrayList<>();
+        private int next = 1;
+        private int lo;
+        private int hi;
+
+        Insertion(int n, SplittableRandom rng) {
+            order = new int[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            for (int i = n - 1; i > 0; i--) {
+                int k = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[k];
+                order[k] = t;
+            }
+            list.add(order[0]);
+            start();
+        }
+
+        boolean done() {
+            return next >= order.length;
+        }
+
+        private void start() {
+            lo = 0;
+            hi = list.size();
+        }
+
+        Pair next() {
+            return Pair.of(order[next], list.get((lo + hi) / 2));
+        }
+
+        /** The answer to the pair of {@link #next}, shown with {@code first} on the left. */
+        void answer(int first, PairOutcome y) {
+            int x = order[next];
+            int mid = (lo + hi) / 2;
+            boolean xFirst = first == x;
+            if (y == PairOutcome.TIE) {
+                lo = mid;
+                hi = mid;
+            } else if ((y == PairOutcome.FIRST) == xFirst) {
+                lo = mid + 1; // x is better: it goes above the pivot
+            } else {
+                hi = mid;
+            }
+            if (hi - lo <= Math.max(0, list.size() / BUCKETS)) {
+                list.add((lo + hi + 1) / 2, x);
+                next++;
+                start();
+            }
+        }
+    }
+
+    /** Posterior options of every arm; the system properties spread and window override S and the window for experiments. */
     static final ActivePairs.Options OPTIONS = new ActivePairs.Options(
             Double.parseDouble(System.getProperty("spread", String.valueOf(ActivePairs.Options.DEFAULT.spread()))),
-            ActivePairs.Options.DEFAULT.trust(), ActivePairs.Options.DEFAULT.tieMargin(), ActivePairs.Options.DEFAULT.window());
+            ActivePairs.Options.DEFAULT.trust(), ActivePairs.Options.DEFAULT.tieMargin(),
+            Integer.getInteger("window", ActivePairs.Options.DEFAULT.window()));
 
     /** A draw from the Rao–Kupper Bradley–Terry model with the raters' tie margin. */
     static PairOutcome answer(double d, SplittableRandom rng) {

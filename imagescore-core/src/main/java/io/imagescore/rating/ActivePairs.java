@@ -26,10 +26,14 @@ import java.util.random.RandomGenerator;
  *
  * <p><b>Selection.</b> The next pair maximises the mutual information between the answer Y and the two scores,
  * I(Y; s_a, s_b) = I(Y; d) = H(E_d[P(Y | d)]) − E_d[H(P(Y | d))], d ~ N(m, v) (BALD), the expected reduction of
- * the posterior's entropy; it is large for close pairs (|m| small) with uncertain scores (v large). Coverage:
+ * the posterior's entropy; it is large for close pairs (|m| small) with uncertain scores (v large). With
+ * {@link Selection#MARGINAL} (the default) v = v_a + v_b; with {@link Selection#JOINT} v = Σ_aa + Σ_bb − 2Σ_ab from
+ * the full Laplace covariance after a {@link #refit} (kept by full-covariance ADF for judgements recorded after it),
+ * so a pair whose order other answers already imply transitively looks less informative. Coverage:
  * while some item has never been compared, the pair contains the uncompared item of highest variance (ties by rng)
  * and its most informative partner. After coverage every pair is a candidate when n ≤ {@value #ALL_PAIRS_MAX} (the
- * information of each pair is cached and recomputed for the pairs of the two items a judgement changes); above that,
+ * information of each pair is cached and recomputed for the pairs of the two items a judgement changes) with
+ * {@link Selection#MARGINAL}; above that, and always with {@link Selection#JOINT} (a judgement moves every item),
  * the pairs within {@link Options#window} positions of each other in the current posterior-mean order (information
  * falls with |m|, so the best pairs are near each other in that order). The pair last recorded and the
  * caller's exclusions are never returned. Ties in information are broken uniformly by {@code rng}, so the sequence
@@ -46,8 +50,8 @@ public final class ActivePairs {
      * @param window    candidate pairs after coverage when n > {@value ActivePairs#ALL_PAIRS_MAX}: items at most this
      *                  many positions apart in mean order
      */
-    public record Options(double spread, double trust, double tieMargin, int window) {
-        public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16);
+    public record Options(double spread, double trust, double tieMargin, int window, Selection selection) {
+        public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16, Selection.MARGINAL);
 
         public Options {
             if (!(spread > 0 && spread < 100)) {
@@ -60,15 +64,48 @@ public final class ActivePairs {
             if (window < 1) {
                 throw new IllegalArgumentException("window must be >= 1, got " + window);
             }
+            if (selection == null) {
+                throw new IllegalArgumentException("selection must be given");
+            }
+        }
+
+        /** The default selection rule ({@link Selection#MARGINAL}). */
+        public Options(double spread, double trust, double tieMargin, int window) {
+            this(spread, trust, tieMargin, window, Selection.MARGINAL);
         }
 
         public Options withTrust(double trust) {
-            return new Options(spread, trust, tieMargin, window);
+            return new Options(spread, trust, tieMargin, window, selection);
         }
 
         public Options withTieMargin(double tieMargin) {
-            return new Options(spread, trust, tieMargin, window);
+            return new Options(spread, trust, tieMargin, window, selection);
         }
+
+        public Options withSelection(Selection selection) {
+            return new Options(spread, trust, tieMargin, window, selection);
+        }
+
+        public Options withWindow(int window) {
+            return new Options(spread, trust, tieMargin, window, selection);
+        }
+    }
+
+    /** Which variance of the difference d = s_a − s_b the expected information of a pair is computed with. */
+    public enum Selection {
+        /**
+         * v_a + v_b: the items' variances, as if independent (every pair a candidate up to 640 items). The default,
+         * which the rater page uses: {@link #JOINT} was not better in the simulation (bench/README.md).
+         */
+        MARGINAL,
+        /**
+         * Σ_aa + Σ_bb − 2·Σ_ab from the full covariance Σ of the Laplace posterior ({@link ActivePairs#refit}; then
+         * kept by full-covariance ADF until the next refit), up to {@value ActivePairs#ALL_PAIRS_MAX} items: the
+         * correlations carry the transitive evidence (a ≻ b, b ≻ c make a ≻ c nearly certain, where the marginals
+         * still overlap), so pairs whose order the other answers already imply stop looking informative. Candidates:
+         * the pairs within {@link Options#window} positions in the order of means.
+         */
+        JOINT
     }
 
     /** Up to this many items every pair is a candidate, its information cached (n²/2 doubles: 1.6 MB at 640). */
@@ -84,6 +121,12 @@ public final class ActivePairs {
     private final double[] var;
     private final int[] comparisons;
     private Pair last;
+    /**
+     * {@link Selection#JOINT}: the posterior covariance, n × n row-major, from the last {@link #refit} and the
+     * judgements recorded since (full-covariance ADF); null before the first refit (or when n is too large), when
+     * the diagonal {@link #var} stands in for it.
+     */
+    private double[] cov;
 
     private ActivePairs(double[] z, Options options) {
         this.options = options;
@@ -91,7 +134,7 @@ public final class ActivePairs {
         mean = new double[n];
         var = new double[n];
         comparisons = new int[n];
-        info = n <= ALL_PAIRS_MAX ? new double[n * (n - 1) / 2] : null;
+        info = n <= ALL_PAIRS_MAX && options.selection() == Selection.MARGINAL ? new double[n * (n - 1) / 2] : null;
         stale = new boolean[n];
         Arrays.fill(stale, true);
         double s = options.spread();
@@ -132,7 +175,18 @@ public final class ActivePairs {
         return mean.clone();
     }
 
-    /** Posterior variances v_i. A copy. */
+    /**
+     * The posterior covariance of s_a and s_b: with {@link Selection#JOINT} after a {@link #refit}, the full
+     * covariance's entry; otherwise v_a when a = b and 0 (independent) when not.
+     */
+    public double covariance(int a, int b) {
+        if (cov != null) {
+            return cov[a * size() + b];
+        }
+        return a == b ? var[a] : 0;
+    }
+
+    /** Posterior variances v_i (with {@link Selection#JOINT} after a refit, the diagonal of the covariance). A copy. */
     public double[] variances() {
         return var.clone();
     }
@@ -153,8 +207,10 @@ public final class ActivePairs {
         if (a >= size() || b >= size()) {
             throw new IllegalArgumentException("judgement on items " + a + ", " + b + " outside 0.." + (size() - 1));
         }
+        int n = size();
         double m = mean[a] - mean[b];
-        double v = var[a] + var[b];
+        double v = cov != null ? cov[a * n + a] + cov[b * n + b] - 2 * cov[a * n + b] : var[a] + var[b];
+        v = Math.max(v, 1e-12);
         double sd = Math.sqrt(v);
         GaussHermite q = GaussHermite.UPDATE;
         double z0 = 0;
@@ -172,13 +228,33 @@ public final class ActivePairs {
         double tVar = Math.max(z2 / z0 - tMean * tMean, 0);
         double dm = sd * tMean;
         double dv = v * (tVar - 1);
-        double ka = var[a] / v;
-        double kb = var[b] / v;
-        mean[a] += ka * dm;
-        mean[b] -= kb * dm;
-        // Floors keep a variance positive after many agreeing judgements (quadrature error at extreme ratios).
-        var[a] = Math.max(var[a] + ka * ka * dv, 1e-9);
-        var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
+        if (cov != null) {
+            // Full-covariance ADF: with g = Σ(e_a − e_b), μ += g·dm/v and Σ += g·gᵀ·dv/v² (every item correlated
+            // with a or b moves too).
+            double[] g = new double[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = cov[i * n + a] - cov[i * n + b];
+            }
+            double gm = dm / v;
+            double gv = dv / (v * v);
+            for (int i = 0; i < n; i++) {
+                mean[i] += g[i] * gm;
+                double gi = g[i] * gv;
+                int row = i * n;
+                for (int k = 0; k < n; k++) {
+                    cov[row + k] += gi * g[k];
+                }
+                var[i] = Math.max(cov[row + i], 1e-9);
+            }
+        } else {
+            double ka = var[a] / v;
+            double kb = var[b] / v;
+            mean[a] += ka * dm;
+            mean[b] -= kb * dm;
+            // Floors keep a variance positive after many agreeing judgements (quadrature error at extreme ratios).
+            var[a] = Math.max(var[a] + ka * ka * dv, 1e-9);
+            var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
+        }
         comparisons[a]++;
         comparisons[b]++;
         judgements.add(a, b, j.outcome());
@@ -189,10 +265,12 @@ public final class ActivePairs {
 
     /**
      * Replaces the posterior by its Laplace approximation: the means become the maximum a posteriori scores given
-     * the prior and every judgement recorded so far ({@link BradleyTerryFit}), each variance 1 / (the diagonal of the
-     * negative Hessian there). Unlike the one-pass ADF updates of {@link #record}, this lets every judgement act
-     * through every other (a ≻ b and b ≻ c move a relative to c whatever their order). Later judgements are again
-     * added by ADF until the next refit. Cost O(judgements) per conjugate-gradient iteration.
+     * the prior and every judgement recorded so far ({@link BradleyTerryFit}); with {@link Selection#MARGINAL} each
+     * variance is 1 / (the diagonal of the negative Hessian there), with {@link Selection#JOINT} (up to
+     * {@value #ALL_PAIRS_MAX} items) the covariance is the inverse of the whole negative Hessian (O(n³)). Unlike the
+     * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c
+     * move a relative to c whatever their order). Later judgements are again added by ADF until the next refit. Cost
+     * O(judgements) per conjugate-gradient iteration.
      */
     public void refit() {
         if (judgements.size() == 0) {
@@ -200,9 +278,13 @@ public final class ActivePairs {
         }
         double[] precision = new double[size()];
         double[] map = BradleyTerryFit.fit(mean, priorMean, priorVar, judgements, options.tieMargin(), precision);
-        for (int i = 0; i < size(); i++) {
+        int n = size();
+        if (options.selection() == Selection.JOINT && n <= ALL_PAIRS_MAX) {
+            cov = BradleyTerryFit.covariance(map, priorVar, judgements, options.tieMargin());
+        }
+        for (int i = 0; i < n; i++) {
             mean[i] = map[i];
-            var[i] = 1 / precision[i];
+            var[i] = cov != null ? cov[i * n + i] : 1 / precision[i];
         }
         Arrays.fill(stale, true);
     }
@@ -284,7 +366,9 @@ public final class ActivePairs {
     /** I(Y; s_a, s_b) in nats under the current posterior (see the class comment). */
     public double information(int a, int b) {
         double m = mean[a] - mean[b];
-        double sd = Math.sqrt(var[a] + var[b]);
+        int n = size();
+        double sd = Math.sqrt(Math.max(cov != null ? cov[a * n + a] + cov[b * n + b] - 2 * cov[a * n + b]
+                : var[a] + var[b], 1e-12));
         double eps = options.tieMargin();
         GaussHermite q = GaussHermite.SELECT;
         double pf = 0;

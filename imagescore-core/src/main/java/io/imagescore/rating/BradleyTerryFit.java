@@ -1,5 +1,8 @@
 package io.imagescore.rating;
 
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+
 import java.util.Arrays;
 
 /**
@@ -88,6 +91,36 @@ final class BradleyTerryFit {
             }
         }
         return s;
+    }
+
+    /**
+     * The Laplace covariance at {@code s} (the maximum): (−∇²F)⁻¹ = (P + Σ_j w_j (e_a − e_b)(e_a − e_b)ᵀ)⁻¹, P the
+     * prior precisions, n × n row-major. Dense Cholesky inversion, O(n³) (about 0.05 s at 500 items).
+     */
+    static double[] covariance(double[] s, double[] priorVar, Judgements js, double tieMargin) {
+        int n = s.length;
+        DMatrixRMaj h = new DMatrixRMaj(n, n);
+        double[] d = h.data;
+        for (int i = 0; i < n; i++) {
+            d[i * n + i] = 1 / priorVar[i];
+        }
+        double[] ll = new double[3];
+        for (int j = 0; j < js.size; j++) {
+            int a = js.first[j];
+            int b = js.second[j];
+            BradleyTerry.logLikelihood(OUTCOMES[js.outcome[j]], s[a] - s[b], tieMargin, ll);
+            double w = -ll[2];
+            d[a * n + a] += w;
+            d[b * n + b] += w;
+            d[a * n + b] -= w;
+            d[b * n + a] -= w;
+        }
+        DMatrixRMaj inverse = new DMatrixRMaj(n, n);
+        if (!CommonOps_DDRM.invertSPD(h, inverse)) {
+            // cannot happen for positive prior variances (P is positive definite, each w_j ≥ 0); kept explicit
+            throw new IllegalStateException("the posterior precision is not positive definite");
+        }
+        return inverse.data;
     }
 
     /** F(s); when {@code grad} is given also ∇F, the weights w_j and the diagonal of −∇²F. */

@@ -80,30 +80,9 @@ class ActivePairsTest {
     @Test
     void information_matches_entropy_difference_by_direct_integration() {
         ActivePairs model = ActivePairs.seeded(new double[] {2, 1, 0});
-        double[] mu = model.means();
         double[] v = model.variances();
         // I = H(E[p]) − E[H(p)] with d ~ N(μ_0 − μ_1, v_0 + v_1), by the trapezoid rule on ±10 sd
-        double m = mu[0] - mu[1];
-        double sv = v[0] + v[1];
-        int steps = 20001;
-        double lo = m - 10 * Math.sqrt(sv);
-        double h = 20 * Math.sqrt(sv) / (steps - 1);
-        double pf = 0, ps = 0, condH = 0, total = 0;
-        for (int k = 0; k < steps; k++) {
-            double d = lo + k * h;
-            double w = Math.exp(-0.5 * (d - m) * (d - m) / sv) * (k == 0 || k == steps - 1 ? 0.5 : 1);
-            double f = 1 / (1 + Math.exp(-(d - 0.4)));
-            double s = 1 / (1 + Math.exp(d + 0.4));
-            double t = 1 - f - s;
-            total += w;
-            pf += w * f;
-            ps += w * s;
-            condH += w * -(f * Math.log(f) + s * Math.log(s) + t * Math.log(t));
-        }
-        pf /= total;
-        ps /= total;
-        double pt = 1 - pf - ps;
-        double expected = -(pf * Math.log(pf) + ps * Math.log(ps) + pt * Math.log(pt)) - condH / total;
+        double expected = informationWith(model, 0, 1, v[0] + v[1]);
         // the selection rule uses 16 nodes: close to, not exactly, the integral
         assertThat(model.information(0, 1)).isEqualTo(expected, within(2e-3));
         assertThat(model.information(0, 1)).isGreaterThan(model.information(0, 2));
@@ -243,14 +222,16 @@ class ActivePairsTest {
     }
 
     /**
-     * After {@link ActivePairs#refit} the means maximise the log posterior and each variance is 1 / its curvature
-     * there: both checked by finite differences of the log posterior written out here (prior of the default
-     * options, Rao–Kupper likelihood as 1 − P(first) − P(second) for a tie).
+     * After {@link ActivePairs#refit} the means maximise the log posterior, and the covariance is the inverse of its
+     * negative Hessian there (JOINT) or each variance 1 / its curvature (MARGINAL): checked by finite differences of
+     * the log posterior written out here (prior of the default options, Rao–Kupper likelihood as
+     * 1 − P(first) − P(second) for a tie).
      */
-    @Test
-    void refit_is_the_maximum_a_posteriori_with_diagonal_laplace_variances() {
+    @ParameterizedTest
+    @EnumSource(ActivePairs.Selection.class)
+    void refit_is_the_maximum_a_posteriori_with_laplace_covariance(ActivePairs.Selection selection) {
         double[] prior = {1.0, 0.2, Double.NaN, -0.7};
-        ActivePairs model = ActivePairs.seeded(prior);
+        ActivePairs model = ActivePairs.seeded(prior, ActivePairs.Options.DEFAULT.withSelection(selection));
         double[] mu0 = model.means();
         double[] v0 = model.variances();
         List<PairJudgement> js = List.of(new PairJudgement(0, 1, PairOutcome.SECOND), new PairJudgement(1, 2, PairOutcome.TIE),
@@ -280,7 +261,9 @@ class ActivePairsTest {
             return f;
         };
         double h = 1e-4;
-        for (int i = 0; i < s.length; i++) {
+        int n = s.length;
+        double[][] hessian = new double[n][n]; // of −log posterior
+        for (int i = 0; i < n; i++) {
             double[] up = s.clone();
             double[] down = s.clone();
             up[i] += h;
@@ -289,9 +272,70 @@ class ActivePairsTest {
             double fu = logPost.applyAsDouble(up);
             double fd = logPost.applyAsDouble(down);
             assertThat((fu - fd) / (2 * h)).as("gradient %d", i).isEqualTo(0, within(1e-6));
-            assertThat(var[i]).as("variance %d", i).isEqualTo(h * h / (2 * f0 - fu - fd), within(1e-5));
+            hessian[i][i] = (2 * f0 - fu - fd) / (h * h);
+            for (int k = 0; k < i; k++) {
+                double[] pp = s.clone();
+                double[] pm = s.clone();
+                double[] mp = s.clone();
+                double[] mm = s.clone();
+                pp[i] += h; pp[k] += h;
+                pm[i] += h; pm[k] -= h;
+                mp[i] -= h; mp[k] += h;
+                mm[i] -= h; mm[k] -= h;
+                hessian[i][k] = -(logPost.applyAsDouble(pp) - logPost.applyAsDouble(pm) - logPost.applyAsDouble(mp)
+                        + logPost.applyAsDouble(mm)) / (4 * h * h);
+                hessian[k][i] = hessian[i][k];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (selection == ActivePairs.Selection.MARGINAL) {
+                assertThat(var[i]).as("variance %d", i).isEqualTo(1 / hessian[i][i], within(1e-5));
+            } else {
+                assertThat(var[i]).isEqualTo(model.covariance(i, i));
+                for (int j = 0; j < n; j++) {
+                    double product = 0; // (H Σ)_ij = δ_ij
+                    for (int k = 0; k < n; k++) {
+                        product += hessian[i][k] * model.covariance(k, j);
+                    }
+                    assertThat(product).as("(HΣ)[%d][%d]", i, j).isEqualTo(i == j ? 1 : 0, within(1e-4));
+                }
+            }
         }
         assertThat(s).isNotEqualTo(adf);
+    }
+
+    /**
+     * With a chain of answers 0 ≻ 1 ≻ 2 the joint covariance knows that 0 ≻ 2 (the two differences add up, so
+     * Var(s_0 − s_2) is below v_0 + v_2): the pair (0, 2), never asked, carries far less information than the
+     * marginal variances say, and the items' covariances along the chain are positive. One judgement recorded after
+     * the refit (full-covariance ADF) moves item 0, which it does not name, through that correlation.
+     */
+    @Test
+    void joint_covariance_carries_a_chain_to_the_pair_it_implies() {
+        ActivePairs joint = ActivePairs.flat(4, ActivePairs.Options.DEFAULT.withSelection(ActivePairs.Selection.JOINT));
+        ActivePairs marginal = ActivePairs.flat(4, ActivePairs.Options.DEFAULT.withSelection(ActivePairs.Selection.MARGINAL));
+        for (ActivePairs m : List.of(joint, marginal)) {
+            for (int k = 0; k < 4; k++) {
+                m.record(new PairJudgement(0, 1, PairOutcome.FIRST));
+                m.record(new PairJudgement(2, 1, PairOutcome.SECOND));
+            }
+            m.refit();
+        }
+        assertThat(joint.means()).containsExactly(marginal.means(), within(1e-12));
+        assertThat(joint.covariance(0, 2)).isGreaterThan(0);
+        assertThat(joint.covariance(0, 3)).isEqualTo(0, within(1e-12)); // 3 was never compared
+        double vJoint = joint.covariance(0, 0) + joint.covariance(2, 2) - 2 * joint.covariance(0, 2);
+        assertThat(vJoint).isLessThan(0.8 * (joint.covariance(0, 0) + joint.covariance(2, 2)));
+        // the information uses that variance: equal to the formula's value with it, not with the independent sum
+        assertThat(joint.information(0, 2)).isLessThan(informationWith(joint, 0, 2,
+                joint.covariance(0, 0) + joint.covariance(2, 2)));
+        // the marginal selection's diagonal variances are 1 / curvature, below the joint marginals
+        assertThat(marginal.variances()[0]).isLessThan(joint.variances()[0]);
+        double before = joint.means()[0];
+        joint.record(new PairJudgement(1, 3, PairOutcome.SECOND)); // 1 is worse than 3: 1 moves down, 0 with it
+        assertThat(joint.means()[0]).isLessThan(before);
+        marginal.record(new PairJudgement(1, 3, PairOutcome.SECOND));
+        assertThat(marginal.means()[0]).isEqualTo(before, within(1e-12));
     }
 
     /**
@@ -325,6 +369,30 @@ class ActivePairsTest {
         forward.refit(); // at the maximum already: nothing moves
         assertThat(forward.means()).containsExactly(map, within(1e-9));
         assertThat(forward.variances()).containsExactly(var, within(1e-9));
+    }
+
+    /** I(Y; d) for d ~ N(μ_a − μ_b, v) by the trapezoid rule, the check of the information test above in one place. */
+    private static double informationWith(ActivePairs model, int a, int b, double v) {
+        double m = model.means()[a] - model.means()[b];
+        int steps = 20001;
+        double lo = m - 10 * Math.sqrt(v);
+        double h = 20 * Math.sqrt(v) / (steps - 1);
+        double pf = 0, ps = 0, condH = 0, total = 0;
+        for (int k = 0; k < steps; k++) {
+            double d = lo + k * h;
+            double w = Math.exp(-0.5 * (d - m) * (d - m) / v) * (k == 0 || k == steps - 1 ? 0.5 : 1);
+            double f = 1 / (1 + Math.exp(-(d - 0.4)));
+            double s = 1 / (1 + Math.exp(d + 0.4));
+            double t = 1 - f - s;
+            total += w;
+            pf += w * f;
+            ps += w * s;
+            condH += w * -(f * Math.log(f) + s * Math.log(s) + t * Math.log(t));
+        }
+        pf /= total;
+        ps /= total;
+        double pt = 1 - pf - ps;
+        return -(pf * Math.log(pf) + ps * Math.log(ps) + pt * Math.log(pt)) - condH / total;
     }
 
     private static double[] ascending(int n) {
