@@ -94,6 +94,10 @@ abstract class CampaignStoreContract {
         assertThat(again.list("nobody")).isEmpty();
         assertThat(again.image("acme", hb)).isEqualTo(b);
         assertThat(again.judgements("acme", "photos")).containsExactly(j1, j2, j3);
+        assertThat(again.judgementsAfter("acme", "photos", 1)).containsExactly(j2, j3);
+        assertThat(again.judgementsAfter("acme", "photos", 3)).isEmpty();
+        assertThatThrownBy(() -> again.judgementsAfter("acme", "missing", 0)).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
         assertThat(new JudgementLog(again.judgements("acme", "photos")).answers()).containsExactly(j3);
         assertThat(again.judgements("globex", "photos")).hasSize(1).first()
                 .satisfies(j -> assertThat(j.rating()).isEqualTo(4));
@@ -101,6 +105,34 @@ abstract class CampaignStoreContract {
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
         assertThatThrownBy(() -> again.append("acme", "missing", Judgement.rate("r1", 0, 1)))
                 .isInstanceOfSatisfying(ImageScoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+    }
+
+    /** A create carries its new images: stored with the campaign, or (name taken, image missing) not at all. */
+    @Test
+    void a_create_stores_its_images_with_the_campaign_or_none_of_them() throws Exception {
+        CampaignStore store = open();
+        byte[] a = Shared.bytes("data/clive/images/1006.JPG");
+        byte[] b = Shared.bytes("data/clive/images/1007.JPG");
+        byte[] c = Shared.bytes("data/clive/images/1008.JPG");
+        String ha = io.imagescore.score.ScoringPipeline.sha256(a);
+        String hb = io.imagescore.score.ScoringPipeline.sha256(b);
+        String hc = io.imagescore.score.ScoringPipeline.sha256(c);
+        store.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)), java.util.Map.of(ha, a, hb, b));
+        assertThat(open().image("acme", hb)).isEqualTo(b);
+        assertThat(store.imageBytes("acme")).isEqualTo(a.length + b.length);
+
+        assertThatThrownBy(() -> store.create("acme", campaign("first", Campaign.Task.PAIRWISE, List.of(ha, hc)),
+                java.util.Map.of(hc, c))).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CAMPAIGN_EXISTS));
+        String missing = "f".repeat(64);
+        assertThatThrownBy(() -> store.create("acme", campaign("second", Campaign.Task.PAIRWISE, List.of(hc, missing)),
+                java.util.Map.of(hc, c))).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_STORED));
+        CampaignStore again = open();
+        assertThat(again.image("acme", hc)).as("a refused create's upload").isNull();
+        assertThat(again.imageBytes("acme")).isEqualTo(a.length + b.length);
+        assertThat(again.list("acme")).containsExactly("first");
+        assertThat(again.get("acme", "first").task()).isEqualTo(Campaign.Task.RATING);
     }
 
     @Test

@@ -31,7 +31,8 @@ class RatingResourceTest {
     public static class SmallLimits implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3");
+            return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3",
+                    "imagescore.quotas.campaign-raters", "2", "imagescore.quotas.campaign-rater-tokens", "3");
         }
     }
 
@@ -79,6 +80,22 @@ class RatingResourceTest {
         // the images were stored: a campaign may name them by hash alone
         String sha = given().get(API + "/" + name + "/state").then().statusCode(200).extract().path("item.sha256");
         post("", campaign(name + "-b", "pairwise", List.of(Map.of("sha256", sha), photo(2)))).statusCode(201);
+    }
+
+    /** Raters per campaign: active ones at creation and when added, and every token issued (revoked ones included). */
+    @Test
+    void raters_per_campaign_are_bounded() {
+        String name = "r" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Object> three = new java.util.HashMap<>(campaign(name, "rating", List.of(photo(5), photo(6))));
+        three.put("raters", 3);
+        refused(post("", three), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-raters");
+        three.put("raters", 2);
+        post("", three).statusCode(201).body("raters.rater", equalTo(List.of("r1", "r2")));
+        refused(post("/" + name + "/raters?count=1", Map.of()), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-raters");
+        post("/" + name + "/raters/r1/revoke", Map.of()).statusCode(200);
+        post("/" + name + "/raters?count=1", Map.of()).statusCode(200).body("raters[0].rater", equalTo("r3"));
+        post("/" + name + "/raters/r2/revoke", Map.of()).statusCode(200);
+        refused(post("/" + name + "/raters?count=1", Map.of()), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-rater-tokens");
     }
 
     @Test
