@@ -54,6 +54,13 @@ public interface CampaignStore {
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);
 
+    /** A campaign and its newest activity: its creation or its newest log entry (the clock of campaign retention). */
+    record Activity(String tenant, String name, java.time.Instant last) {
+    }
+
+    /** Every tenant's campaigns with their newest activity. */
+    List<Activity> activity();
+
     /** The tenant's campaign names, sorted. */
     List<String> list(String tenant);
 

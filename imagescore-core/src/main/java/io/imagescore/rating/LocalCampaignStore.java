@@ -175,6 +175,31 @@ public final class LocalCampaignStore implements CampaignStore {
     }
 
     @Override
+    public List<Activity> activity() {
+        List<Activity> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        try (Stream<Path> tenants = Files.list(root)) {
+            for (String tenant : tenants.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(TenantNames::isValid).sorted().toList()) {
+                for (String name : list(tenant)) {
+                    Instant last = Instant.parse(get(tenant, name).created());
+                    List<Path> log = seqFiles(campaignDir(tenant, name).resolve("judgements"));
+                    List<Judgement> newest = new ArrayList<>();
+                    if (!log.isEmpty() && read(log.getLast(), newest) && !newest.isEmpty()) {
+                        last = java.util.Collections.max(List.of(last, Instant.parse(newest.getFirst().created())));
+                    }
+                    out.add(new Activity(tenant, name, last));
+                }
+            }
+        } catch (IOException e) {
+            throw io("list the campaigns' activity", e);
+        }
+        return out;
+    }
+
+    @Override
     public List<String> list(String tenant) {
         Path dir = root.resolve(TenantNames.check("tenant", tenant)).resolve("campaigns");
         if (!Files.isDirectory(dir)) {

@@ -30,18 +30,19 @@ class CampaignPosteriorsTest {
     private Path dataDir;
     private List<Double> mos;
     private List<String> hashes;
+    /** The photos by SHA-256, stored with the first campaign made of them (a store sweeps images no campaign names). */
+    private final java.util.Map<String, byte[]> photos = new java.util.LinkedHashMap<>();
 
     @BeforeEach
     void setUp() throws Exception {
         dataDir = Files.createTempDirectory("imagescore-posteriors-");
         mos = new ArrayList<>();
         hashes = new ArrayList<>();
-        CampaignStore store = new LocalCampaignStore(dataDir);
         for (String line : Files.readAllLines(Shared.path("data/clive/mos.csv")).subList(1, 41)) {
             String[] f = line.split(",");
             byte[] photo = Shared.bytes("data/clive/images/" + f[0]);
             hashes.add(ScoringPipeline.sha256(photo));
-            store.putImage("acme", hashes.getLast(), photo);
+            photos.put(hashes.getLast(), photo);
             mos.add(Double.parseDouble(f[1]));
         }
     }
@@ -97,7 +98,7 @@ class CampaignPosteriorsTest {
 
     private void runCampaign(Campaign c, int steps) throws Exception {
         CampaignStore truth = new LocalCampaignStore(dataDir);
-        truth.create("acme", c);
+        truth.create("acme", c, photos);
         AtomicLong readA = new AtomicLong();
         AtomicLong readB = new AtomicLong();
         // two replicas (processes) on one store: r1, r2 ask replica A, r3 asks replica B
@@ -178,7 +179,7 @@ class CampaignPosteriorsTest {
         List<Campaign> all = new ArrayList<>();
         for (int k = 0; k < 6; k++) {
             Campaign c = campaign("c" + k, Campaign.Task.PAIRWISE, 60);
-            store.create("acme", c);
+            store.create("acme", c, photos);
             store.append("acme", c.name(), Judgement.pair("r1", 0, 1, PairOutcome.FIRST));
             all.add(c);
         }

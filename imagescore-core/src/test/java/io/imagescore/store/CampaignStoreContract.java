@@ -95,6 +95,10 @@ abstract class CampaignStoreContract {
         assertThat(again.image("acme", hb)).isEqualTo(b);
         assertThat(again.judgements("acme", "photos")).containsExactly(j1, j2, j3);
         assertThat(again.judgementsAfter("acme", "photos", 1)).containsExactly(j2, j3);
+        Judgement g1 = again.judgements("globex", "photos").getFirst();
+        assertThat(again.activity()).as("the newest entry's time").containsExactly(
+                new CampaignStore.Activity("acme", "photos", java.time.Instant.parse(j3.created())),
+                new CampaignStore.Activity("globex", "photos", java.time.Instant.parse(g1.created())));
         assertThat(again.judgementsAfter("acme", "photos", 3)).isEmpty();
         assertThatThrownBy(() -> again.judgementsAfter("acme", "missing", 0)).isInstanceOfSatisfying(ImageScoreException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
@@ -133,6 +137,8 @@ abstract class CampaignStoreContract {
         assertThat(again.imageBytes("acme")).isEqualTo(a.length + b.length);
         assertThat(again.list("acme")).containsExactly("first");
         assertThat(again.get("acme", "first").task()).isEqualTo(Campaign.Task.RATING);
+        assertThat(again.activity()).as("no entries: the creation time").containsExactly(
+                new CampaignStore.Activity("acme", "first", java.time.Instant.parse("2026-12-06T00:00:00Z")));
     }
 
     @Test
@@ -178,7 +184,7 @@ abstract class CampaignStoreContract {
         }
         store.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
         store.create("acme", campaign("second", Campaign.Task.PAIRWISE, List.of(hb, hc)));
-        store.create("globex", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
+        store.create("globex", campaign("first", Campaign.Task.RATING, List.of(ha, hb, hc)));
         store.append("acme", "first", Judgement.rate("r1", 0, 3));
         store.append("acme", "first", Judgement.rate("r1", 1, 2));
         store.append("globex", "first", Judgement.rate("r1", 0, 1));

@@ -32,7 +32,8 @@ class RatingResourceTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3",
-                    "imagescore.quotas.campaign-raters", "2", "imagescore.quotas.campaign-rater-tokens", "3");
+                    "imagescore.quotas.campaign-raters", "2", "imagescore.quotas.campaign-rater-tokens", "3",
+                    "imagescore.retention.campaign-idle", "P30D");
         }
     }
 
@@ -80,6 +81,43 @@ class RatingResourceTest {
         // the images were stored: a campaign may name them by hash alone
         String sha = given().get(API + "/" + name + "/state").then().statusCode(200).extract().path("item.sha256");
         post("", campaign(name + "-b", "pairwise", List.of(Map.of("sha256", sha), photo(2)))).statusCode(201);
+    }
+
+    @jakarta.inject.Inject
+    CampaignRetention retention;
+    @jakarta.inject.Inject
+    io.imagescore.rating.CampaignStore store;
+
+    /**
+     * imagescore.retention.campaign-idle (30 days here): a campaign created 40 days ago and never answered is deleted
+     * with its own photo; one as old but answered today, and a new one, stay.
+     */
+    @Test
+    void campaigns_idle_past_the_retention_are_deleted() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        byte[] own = Shared.bytes("data/clive/images/1040.JPG");
+        byte[] shared = Shared.bytes("data/clive/images/1041.JPG");
+        String ownSha = io.imagescore.score.ScoringPipeline.sha256(own);
+        String sharedSha = io.imagescore.score.ScoringPipeline.sha256(shared);
+        String longAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(40)).toString();
+        for (String name : List.of("idle-" + suffix, "answered-" + suffix)) {
+            List<String> images = name.startsWith("idle") ? List.of(ownSha, sharedSha) : List.of(sharedSha);
+            store.create("default", new io.imagescore.rating.Campaign(name, name, io.imagescore.rating.Campaign.Task.RATING,
+                    "mobilenetv2-default", "quality_fast", List.of("1", "2", "3", "4"),
+                    images.stream().map(h -> new io.imagescore.rating.Campaign.Image(h, h, 0)).toList(),
+                    List.of(), 0, longAgo), Map.of(ownSha, own, sharedSha, shared));
+        }
+        store.append("default", "answered-" + suffix, io.imagescore.rating.Judgement.rate("owner", 0, 3));
+        post("", campaign("new-" + suffix, "rating", List.of(photo(7), photo(8)))).statusCode(201);
+
+        List<String> deleted = retention.expire(java.time.Instant.now());
+        org.assertj.core.api.Assertions.assertThat(deleted).contains("default/idle-" + suffix)
+                .doesNotContain("default/answered-" + suffix, "default/new-" + suffix);
+        org.assertj.core.api.Assertions.assertThat(store.list("default")).doesNotContain("idle-" + suffix)
+                .contains("answered-" + suffix, "new-" + suffix);
+        org.assertj.core.api.Assertions.assertThat(store.image("default", ownSha)).isNull();
+        org.assertj.core.api.Assertions.assertThat(store.image("default", sharedSha)).isEqualTo(shared);
+        refused(given().get(API + "/idle-" + suffix).then(), 404, "UNKNOWN_CAMPAIGN", "idle-" + suffix);
     }
 
     /** Raters per campaign: active ones at creation and when added, and every token issued (revoked ones included). */

@@ -187,6 +187,28 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
+    public List<Activity> activity() {
+        return PgJdbc.inTransaction(ds, "list the campaigns' activity", c -> {
+            List<Activity> out = new ArrayList<>();
+            // the newest entry is the one numbered last_seq (numbers are gap-free); none before the first answer
+            try (PreparedStatement ps = c.prepareStatement("SELECT c.tenant, c.name, c.campaign::jsonb ->> 'created',"
+                    + " j.judgement::jsonb ->> 'created' FROM rating_campaigns c LEFT JOIN rating_judgements j"
+                    + " ON j.tenant = c.tenant AND j.campaign = c.name AND j.seq = c.last_seq"
+                    + " ORDER BY c.tenant COLLATE \"C\", c.name COLLATE \"C\"");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Instant last = Instant.parse(rs.getString(3));
+                    if (rs.getString(4) != null && Instant.parse(rs.getString(4)).isAfter(last)) {
+                        last = Instant.parse(rs.getString(4));
+                    }
+                    out.add(new Activity(rs.getString(1), rs.getString(2), last));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public List<String> list(String tenant) {
         TenantNames.check("tenant", tenant);
         return PgJdbc.inTransaction(ds, "list campaigns of " + tenant, c -> {
