@@ -144,7 +144,8 @@ class CampaignPosteriorsTest {
         CampaignPosteriors restarted = new CampaignPosteriors(new LocalCampaignStore(dataDir), 64 << 20);
         for (String rater : List.of("r1", "r2", "r3")) {
             RaterQueue kept = a.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, rater, posterior));
-            assertThat(restarted.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, rater, posterior))).isEqualTo(kept);
+            RaterQueue again = restarted.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, rater, posterior));
+            assertThat(again).isEqualTo(kept);
         }
     }
 
@@ -186,7 +187,8 @@ class CampaignPosteriorsTest {
         // 40 images: 780 pairs of 8 bytes + 1 KB + 64 bytes per image + one entry ≈ 10 KB each; room for 2
         CampaignPosteriors kept = new CampaignPosteriors(store, 21_000);
         for (Campaign c : all) {
-            assertThat(kept.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, "r2", posterior).item())).isNotNegative();
+            int item = kept.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, "r2", posterior).item());
+            assertThat(item).isNotNegative();
             assertThat(kept.size()).isLessThanOrEqualTo(2);
         }
         CampaignPosteriors roomy = new CampaignPosteriors(store, 64 << 20);
