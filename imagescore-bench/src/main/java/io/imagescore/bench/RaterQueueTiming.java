@@ -57,9 +57,11 @@ public final class RaterQueueTiming {
                     entries + 10 * requests, "2026-12-06T21:00:00Z");
             store.create("bench", c);
             SplittableRandom rng = new SplittableRandom(1);
-            for (int k = 0; k < entries; k++) { // the log so far: random pairs (its content does not change the cost)
-                int a = rng.nextInt(n);
-                int b = (a + 1 + rng.nextInt(n - 1)) % n;
+            // the log so far: a ring through every photo (so coverage is done and every answer moves the whole posterior,
+            // the costly case), then random pairs
+            for (int k = 0; k < entries; k++) {
+                int a = k < n ? k : rng.nextInt(n);
+                int b = k < n ? (k + 1) % n : (a + 1 + rng.nextInt(n - 1)) % n;
                 store.append("bench", c.name(), answer("r1", a, b, mos, rng));
             }
             CampaignPosteriors kept = new CampaignPosteriors(store, 256L << 20);
