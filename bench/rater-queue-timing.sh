@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
-mkdir -p bench/out
-. bin/lib/find-java.sh
-./mvnw -q -B -DskipTests package dependency:build-classpath -pl imagescore-bench -am \
-  -Dmdep.outputFile="$PWD/bench/out/runtime-cp.txt" -Dmdep.includeScope=runtime >/dev/null
-CP="imagescore-bench/target/classes:$(cat bench/out/runtime-cp.txt)"
-exec "$java_bin" $jvm_flags -Djava.util.logging.manager=java.util.logging.LogManager -cp "$CP" io.imagescore.bench.RaterQueueTiming "$SHARED" bench/rater-sim/quality_fast-oof.csv \
-  "${IMAGES:-500}" "${ENTRIES:-1000}" "${REQUESTS:-20}" 2> >(grep -v -e 'incubator modules' >&2)
+. bench/lib/bench-classes.sh
+exec "$JAVA" $JVM_FLAGS -Djava.util.logging.manager=java.util.logging.LogManager -cp "$CP" io.imagescore.bench.RaterQueueTiming \
+  "$SHARED" bench/rater-sim/quality_fast-oof.csv "${IMAGES:-500}" "${ENTRIES:-1000}" "${REQUESTS:-20}" \
+  2> >(grep -v -e 'incubator modules' >&2)
