@@ -33,11 +33,13 @@ class RatingResourceTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3",
                     "imagescore.quotas.campaign-raters", "2", "imagescore.quotas.campaign-rater-tokens", "3",
-                    "imagescore.retention.campaign-idle", "P30D");
+                    "imagescore.retention.campaign-idle", "P30D", "imagescore.quotas.rating-image-bytes", Long.toString(IMAGE_BYTES));
         }
     }
 
     private static final String API = "/rating/api/default/campaigns";
+    /** The rating-image-bytes quota here: above the ~370 KB of photos the other tests store in tenant "default". */
+    static final long IMAGE_BYTES = 450_000;
 
     static Map<String, String> photo(int i) {
         return Map.of("name", "p" + i + ".jpg", "data", Base64.getEncoder().encodeToString(
@@ -118,6 +120,42 @@ class RatingResourceTest {
         org.assertj.core.api.Assertions.assertThat(store.image("default", ownSha)).isNull();
         org.assertj.core.api.Assertions.assertThat(store.image("default", sharedSha)).isEqualTo(shared);
         refused(given().get(API + "/idle-" + suffix).then(), 404, "UNKNOWN_CAMPAIGN", "idle-" + suffix);
+    }
+
+    /**
+     * imagescore.quotas.rating-image-bytes: campaigns of 3 new CLIVE photos each in a fresh tenant are created until
+     * their bytes would pass the quota; exactly that campaign is refused, and none of its photos is stored (a campaign
+     * naming one of them by hash then gets NOT_STORED).
+     */
+    @Test
+    void rating_image_bytes_are_a_quota() {
+        String tenant = "bytes-" + UUID.randomUUID().toString().substring(0, 8);
+        String api = "/rating/api/" + tenant + "/campaigns";
+        long stored = 0;
+        for (int k = 0; ; k++) {
+            List<Map<String, String>> images = new ArrayList<>();
+            long bytes = 0;
+            for (int i = 0; i < 3; i++) {
+                String name = (1050 + 3 * k + i) + ".JPG";
+                byte[] b = Shared.bytes("data/clive/images/" + name);
+                bytes += b.length;
+                images.add(Map.of("name", name, "data", Base64.getEncoder().encodeToString(b)));
+            }
+            ValidatableResponse r = given().contentType(ContentType.JSON).body(campaign("c" + k, "pairwise", images)).post(api).then();
+            if (stored + bytes <= IMAGE_BYTES) {
+                r.statusCode(201);
+                stored += bytes;
+                continue;
+            }
+            refused(r, 429, "QUOTA_EXCEEDED", "imagescore.quotas.rating-image-bytes");
+            r.body("error.metadata.limit", equalTo(Long.toString(IMAGE_BYTES)));
+            String sha = io.imagescore.score.ScoringPipeline.sha256(Base64.getDecoder().decode(images.getFirst().get("data")));
+            String kept = io.imagescore.score.ScoringPipeline.sha256(Shared.bytes("data/clive/images/1050.JPG"));
+            refused(given().contentType(ContentType.JSON).body(campaign("named", "pairwise", List.of(Map.of("sha256", kept),
+                    Map.of("sha256", sha)))).post(api).then(), 404, "NOT_STORED", sha);
+            org.assertj.core.api.Assertions.assertThat(k).as("campaigns before the quota").isGreaterThan(2);
+            return;
+        }
     }
 
     /** Raters per campaign: active ones at creation and when added, and every token issued (revoked ones included). */
