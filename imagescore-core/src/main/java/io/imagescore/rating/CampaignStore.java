@@ -22,7 +22,17 @@ public interface CampaignStore {
      * not stored (checked in the same step as the insert, so a concurrent {@link #delete} cannot take an image away
      * from a campaign being created).
      */
-    void create(String tenant, Campaign campaign);
+    default void create(String tenant, Campaign campaign) {
+        create(tenant, campaign, java.util.Map.of());
+    }
+
+    /**
+     * Stores the images of {@code uploads} (SHA-256 → bytes) and then the new campaign, as {@link #create(String,
+     * Campaign)}; a refused campaign (CAMPAIGN_EXISTS, NOT_STORED) stores none of them. PostgreSQL: one transaction.
+     * Local: under the tenant's lock, the name checked before any image is written; a crash between the images and the
+     * campaign leaves images that the next start sweeps.
+     */
+    void create(String tenant, Campaign campaign, java.util.Map<String, byte[]> uploads);
 
     /**
      * Replaces the campaign with {@code change} applied to its stored state, atomically against other updates and
@@ -44,6 +54,13 @@ public interface CampaignStore {
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);
 
+    /** A campaign and its newest activity: its creation or its newest log entry (the clock of campaign retention). */
+    record Activity(String tenant, String name, java.time.Instant last) {
+    }
+
+    /** Every tenant's campaigns with their newest activity. */
+    List<Activity> activity();
+
     /** The tenant's campaign names, sorted. */
     List<String> list(String tenant);
 
@@ -61,4 +78,12 @@ public interface CampaignStore {
 
     /** The campaign's log in sequence order. */
     List<Judgement> judgements(String tenant, String campaign);
+
+    /**
+     * The campaign's entries numbered after {@code seq}, in sequence order (what a reader holding the log up to
+     * {@code seq} lacks); UNKNOWN_CAMPAIGN when the tenant has none of that name.
+     */
+    default List<Judgement> judgementsAfter(String tenant, String campaign, long seq) {
+        return judgements(tenant, campaign).stream().filter(j -> j.seq() > seq).toList();
+    }
 }

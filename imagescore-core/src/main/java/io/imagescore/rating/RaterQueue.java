@@ -6,11 +6,14 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
- * What one rater sees next, rebuilt from the stored log on every request (campaigns are small): the posterior of
- * {@link ActiveRatings} or {@link ActivePairs}, seeded by the campaign's prior scores, fed every answer in force of
- * every rater (pairs: then refitted, {@link ActivePairs#refit}), asked for the most informative item or pair this rater has not answered or skipped. The random choices
+ * What one rater sees next: the campaign's posterior ({@link CampaignPosterior}: {@link ActiveRatings} or
+ * {@link ActivePairs}, seeded by the campaign's prior scores, fed every answer in force of every rater; pairs: then
+ * refitted, {@link ActivePairs#refit}), asked for the most informative item or pair this rater has not answered or
+ * skipped. The rater page keeps that posterior per campaign ({@link CampaignPosteriors}); {@link #of(Campaign,
+ * JudgementLog, String)} rebuilds it from the log. The random choices
  * are seeded by (campaign, rater, the rater's log length), so a reload shows the same item. After an undo the
  * withdrawn item is shown again.
  *
@@ -23,7 +26,16 @@ public record RaterQueue(int done, int total, int item, int second, boolean canU
         return item < 0;
     }
 
+    /** From a posterior rebuilt from {@code log}. */
     public static RaterQueue of(Campaign c, JudgementLog log, String rater) {
+        return of(c, log, rater, () -> CampaignPosterior.of(c, log.answers()));
+    }
+
+    /**
+     * From {@code posterior}, the posterior of {@code log}'s answers (asked for only when the rater has something left
+     * to do and no withdrawn item to see again).
+     */
+    public static RaterQueue of(Campaign c, JudgementLog log, String rater, Supplier<CampaignPosterior> posterior) {
         int done = log.of(rater).size();
         int total = c.perRater();
         boolean canUndo = log.last(rater) != null;
@@ -41,18 +53,12 @@ public record RaterQueue(int done, int total, int item, int second, boolean canU
         long mine = log.all().stream().filter(j -> j.rater().equals(rater)).count();
         SplittableRandom rng = new SplittableRandom(Objects.hash(c.name(), c.created(), rater, mine));
         if (c.task() == Campaign.Task.RATING) {
-            ActiveRatings model = ActiveRatings.seeded(c.priors());
-            log.answers().forEach(j -> model.record(j.item(), j.rating()));
-            OptionalInt next = model.next(rng, log.itemsDone(rater));
+            OptionalInt next = posterior.get().nextItem(rng, log.itemsDone(rater));
             return next.isPresent() ? new RaterQueue(done, total, next.getAsInt(), -1, canUndo)
                     : new RaterQueue(done, total, -1, -1, canUndo);
         }
-        ActivePairs model = ActivePairs.seeded(c.priors());
-        log.answers().forEach(j -> model.record(new PairJudgement(j.item(), j.second(), j.outcome())));
-        // the whole log is at hand, so the posterior is the Laplace fit of every answer rather than one ADF pass
-        model.refit();
         Set<Pair> exclude = new HashSet<>(log.pairsDone(rater));
-        Optional<Pair> next = model.next(rng, exclude);
+        Optional<Pair> next = posterior.get().nextPair(rng, exclude);
         if (next.isEmpty()) {
             return new RaterQueue(done, total, -1, -1, canUndo);
         }

@@ -94,6 +94,14 @@ abstract class CampaignStoreContract {
         assertThat(again.list("nobody")).isEmpty();
         assertThat(again.image("acme", hb)).isEqualTo(b);
         assertThat(again.judgements("acme", "photos")).containsExactly(j1, j2, j3);
+        assertThat(again.judgementsAfter("acme", "photos", 1)).containsExactly(j2, j3);
+        Judgement g1 = again.judgements("globex", "photos").getFirst();
+        assertThat(again.activity()).as("the newest entry's time").containsExactly(
+                new CampaignStore.Activity("acme", "photos", java.time.Instant.parse(j3.created())),
+                new CampaignStore.Activity("globex", "photos", java.time.Instant.parse(g1.created())));
+        assertThat(again.judgementsAfter("acme", "photos", 3)).isEmpty();
+        assertThatThrownBy(() -> again.judgementsAfter("acme", "missing", 0)).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
         assertThat(new JudgementLog(again.judgements("acme", "photos")).answers()).containsExactly(j3);
         assertThat(again.judgements("globex", "photos")).hasSize(1).first()
                 .satisfies(j -> assertThat(j.rating()).isEqualTo(4));
@@ -101,6 +109,36 @@ abstract class CampaignStoreContract {
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
         assertThatThrownBy(() -> again.append("acme", "missing", Judgement.rate("r1", 0, 1)))
                 .isInstanceOfSatisfying(ImageScoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
+    }
+
+    /** A create carries its new images: stored with the campaign, or (name taken, image missing) not at all. */
+    @Test
+    void a_create_stores_its_images_with_the_campaign_or_none_of_them() throws Exception {
+        CampaignStore store = open();
+        byte[] a = Shared.bytes("data/clive/images/1006.JPG");
+        byte[] b = Shared.bytes("data/clive/images/1007.JPG");
+        byte[] c = Shared.bytes("data/clive/images/1008.JPG");
+        String ha = io.imagescore.score.ScoringPipeline.sha256(a);
+        String hb = io.imagescore.score.ScoringPipeline.sha256(b);
+        String hc = io.imagescore.score.ScoringPipeline.sha256(c);
+        store.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)), java.util.Map.of(ha, a, hb, b));
+        assertThat(open().image("acme", hb)).isEqualTo(b);
+        assertThat(store.imageBytes("acme")).isEqualTo(a.length + b.length);
+
+        assertThatThrownBy(() -> store.create("acme", campaign("first", Campaign.Task.PAIRWISE, List.of(ha, hc)),
+                java.util.Map.of(hc, c))).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CAMPAIGN_EXISTS));
+        String missing = "f".repeat(64);
+        assertThatThrownBy(() -> store.create("acme", campaign("second", Campaign.Task.PAIRWISE, List.of(hc, missing)),
+                java.util.Map.of(hc, c))).isInstanceOfSatisfying(ImageScoreException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_STORED));
+        CampaignStore again = open();
+        assertThat(again.image("acme", hc)).as("a refused create's upload").isNull();
+        assertThat(again.imageBytes("acme")).isEqualTo(a.length + b.length);
+        assertThat(again.list("acme")).containsExactly("first");
+        assertThat(again.get("acme", "first").task()).isEqualTo(Campaign.Task.RATING);
+        assertThat(again.activity()).as("no entries: the creation time").containsExactly(
+                new CampaignStore.Activity("acme", "first", java.time.Instant.parse("2026-12-06T00:00:00Z")));
     }
 
     @Test
@@ -146,7 +184,7 @@ abstract class CampaignStoreContract {
         }
         store.create("acme", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
         store.create("acme", campaign("second", Campaign.Task.PAIRWISE, List.of(hb, hc)));
-        store.create("globex", campaign("first", Campaign.Task.RATING, List.of(ha, hb)));
+        store.create("globex", campaign("first", Campaign.Task.RATING, List.of(ha, hb, hc)));
         store.append("acme", "first", Judgement.rate("r1", 0, 3));
         store.append("acme", "first", Judgement.rate("r1", 1, 2));
         store.append("globex", "first", Judgement.rate("r1", 0, 1));

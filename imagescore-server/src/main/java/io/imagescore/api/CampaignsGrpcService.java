@@ -8,7 +8,10 @@ import io.imagescore.api.v1.AddRatersResponse;
 import io.imagescore.api.v1.CampaignJudgement;
 import io.imagescore.api.v1.CampaignRater;
 import io.imagescore.api.v1.CampaignSummary;
+import io.imagescore.api.v1.CampaignImage;
 import io.imagescore.api.v1.CampaignsGrpc;
+import io.imagescore.api.v1.CreateCampaignRequest;
+import io.imagescore.api.v1.CreateCampaignResponse;
 import io.imagescore.api.v1.DeleteCampaignRequest;
 import io.imagescore.api.v1.DeleteCampaignResponse;
 import io.imagescore.api.v1.ExportJudgementsRequest;
@@ -52,6 +55,37 @@ public class CampaignsGrpcService extends CampaignsGrpc.CampaignsImplBase {
     RatingService rating;
     @Inject
     ScoreMetrics metrics;
+
+    @Override
+    @Blocking
+    public void createCampaign(CreateCampaignRequest request, StreamObserver<CreateCampaignResponse> out) {
+        GrpcErrors.answer(metrics, "CreateCampaign", out, () -> {
+            String tenant = TenantNames.tenant(request.getTenant());
+            List<RatingService.ImageSource> images = request.getImagesList().stream().map(CampaignsGrpcService::image).toList();
+            // proto3's zeros are "not given": the same defaults as the JSON API's absent fields
+            RatingService.Spec spec = new RatingService.Spec(request.getName(), request.getTitle(), request.getTask(),
+                    request.getPack(), request.getHead(), request.getAnchorsList(),
+                    request.getRaters() == 0 ? null : request.getRaters(),
+                    request.getComparisons() == 0 ? null : request.getComparisons(), images);
+            // the RPC does not know the HTTP address clients reach the page at: the path alone
+            RatingService.Created created = rating.create(tenant, spec, "");
+            CreateCampaignResponse.Builder b = CreateCampaignResponse.newBuilder().setCampaign(summary(created.campaign()));
+            created.raters().forEach(l -> b.addRaters(token(l)));
+            return b.build();
+        });
+    }
+
+    private static RatingService.ImageSource image(CampaignImage im) {
+        return switch (im.getSourceCase()) {
+            case DATA -> new RatingService.ImageSource(im.getName(), im.getData().toByteArray(), null);
+            case SHA256 -> new RatingService.ImageSource(im.getName(), null, im.getSha256());
+            case SOURCE_NOT_SET -> new RatingService.ImageSource(im.getName(), null, null);
+        };
+    }
+
+    private static RaterToken token(RatingService.RaterLink l) {
+        return RaterToken.newBuilder().setRater(l.rater()).setToken(l.token()).setPath(l.url()).build();
+    }
 
     @Override
     @Blocking
@@ -155,9 +189,7 @@ public class CampaignsGrpcService extends CampaignsGrpc.CampaignsImplBase {
             String tenant = TenantNames.tenant(request.getTenant());
             AddRatersResponse.Builder b = AddRatersResponse.newBuilder();
             // the RPC does not know the HTTP address clients reach the page at: the path alone
-            for (RatingService.RaterLink l : rating.addRaters(tenant, request.getCampaign(), request.getCount(), "")) {
-                b.addRaters(RaterToken.newBuilder().setRater(l.rater()).setToken(l.token()).setPath(l.url()));
-            }
+            rating.addRaters(tenant, request.getCampaign(), request.getCount(), "").forEach(l -> b.addRaters(token(l)));
             return b.build();
         });
     }

@@ -52,6 +52,14 @@ public interface QuotaConfig {
     @WithDefault("20000")
     int campaignJudgements();
 
+    /** Active raters (tokens not revoked) per rating campaign, at creation and after AddRaters. */
+    @WithDefault("100")
+    int campaignRaters();
+
+    /** Rater tokens ever issued per rating campaign, revoked ones included (their ids stay in the exports). */
+    @WithDefault("1000")
+    int campaignRaterTokens();
+
     /** Bytes of rating-campaign images per tenant (stored once per content hash). */
     @WithDefault("1073741824")
     long ratingImageBytes();

@@ -98,12 +98,27 @@ public class Quotas {
         require(bytesStored(tenant), config.bytesStored(), "bytes stored by tenant '" + tenant + "'", "bytes_stored");
     }
 
-    /** Before a new campaign of {@code images} images adding {@code newBytes} bytes of images the tenant lacks. */
-    public void checkCampaign(String tenant, int images, long newBytes) {
+    /**
+     * Before a new campaign of {@code images} images and {@code raters} raters, ahead of any decoding or scoring: the
+     * tenant's campaigns, the images per campaign and the raters per campaign.
+     */
+    public void checkCampaign(String tenant, int images, int raters) {
         require(campaigns.list(tenant).size(), config.campaigns(), "rating campaigns of tenant '" + tenant + "'", "campaigns");
         atMost(images, config.campaignImages(), "images of a rating campaign", "campaign_images");
+        atMost(raters, config.campaignRaters(), "active raters of a rating campaign", "campaign_raters");
+    }
+
+    /** Before storing {@code newBytes} bytes of campaign images the tenant lacks. */
+    public void checkRatingImageBytes(String tenant, long newBytes) {
         atMost(campaigns.imageBytes(tenant) + newBytes, config.ratingImageBytes(),
                 "bytes of rating images of tenant '" + tenant + "'", "rating_image_bytes");
+    }
+
+    /** Before {@code adding} raters to a campaign with {@code active} active raters and {@code tokens} issued in all. */
+    public void checkRaters(String campaign, int active, int tokens, int adding) {
+        atMost((long) active + adding, config.campaignRaters(), "active raters of campaign '" + campaign + "'", "campaign_raters");
+        atMost((long) tokens + adding, config.campaignRaterTokens(),
+                "rater tokens issued for campaign '" + campaign + "' (revoked ones included)", "campaign_rater_tokens");
     }
 
     /** Before one more entry in a campaign's judgement log that holds {@code entries}. */

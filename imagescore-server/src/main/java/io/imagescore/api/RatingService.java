@@ -20,6 +20,8 @@ import io.imagescore.prompt.LabelTuner;
 import io.imagescore.prompt.LabelTuning;
 import io.imagescore.rating.Agreement;
 import io.imagescore.rating.Campaign;
+import io.imagescore.rating.CampaignPosterior;
+import io.imagescore.rating.CampaignPosteriors;
 import io.imagescore.rating.CampaignStore;
 import io.imagescore.rating.Judgement;
 import io.imagescore.rating.JudgementLog;
@@ -57,14 +59,14 @@ import java.util.regex.Pattern;
 public class RatingService {
     static final String TOKEN_PREFIX = "rtk_";
     static final String DEFAULT_HEAD = "quality_fast";
-    static final int MAX_RATERS = 100;
-    /** Raters a campaign keeps, revoked ones included (their ids stay in the exports). */
-    static final int MAX_RATER_ENTRIES = 1000;
     static final int MAX_TEXT = 500;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     @Inject
     CampaignStore store;
+    /** Each campaign's log and posterior between requests; the store's log stays the truth. */
+    @Inject
+    CampaignPosteriors posteriors;
     @Inject
     Quotas quotas;
     @Inject
@@ -95,7 +97,8 @@ public class RatingService {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Created(String name, String task, int images, List<RaterLink> raters) {
+    public record Created(String name, String task, int images, List<RaterLink> raters,
+                          @com.fasterxml.jackson.annotation.JsonIgnore Campaign campaign) {
     }
 
     /** The anchors of the 1–4 scale when the creator gives none. */
@@ -103,17 +106,59 @@ public class RatingService {
             "Poor: visible problems (blur, exposure, clutter)", "Good: usable, minor flaws",
             "Excellent: sharp, well lit, the product stands out");
 
+    /**
+     * One image of a new campaign, from either edge: its encoded bytes ({@code data}) or the SHA-256 of an image the
+     * tenant stored with an earlier campaign; exactly one of them.
+     */
+    public record ImageSource(String name, byte[] data, String sha256) {
+    }
+
+    /**
+     * A new campaign as both edges give it (the JSON API, CreateCampaign): null or empty = the default, checked only
+     * by {@link #create(String, Spec, String)}.
+     */
+    public record Spec(String name, String title, String task, String pack, String head, List<String> anchors,
+                       Integer raters, Integer comparisons, List<ImageSource> images) {
+    }
+
+    /** The JSON API's create: base64 images decoded here (a bad one names its field), then {@link #create(String, Spec, String)}. */
     public Created create(String tenant, NewCampaign req, String baseUrl) {
         if (req == null) {
             throw invalid("body", "send the campaign as JSON: name, task, images");
         }
+        List<ImageSource> images = new ArrayList<>();
+        List<NewImage> given = req.images() == null ? List.of() : req.images();
+        // the count first: a body of a million images is refused before any of them is decoded
+        quotas.checkCampaign(tenant, given.size(), req.raters() == null ? 1 : req.raters());
+        for (int i = 0; i < given.size(); i++) {
+            NewImage im = given.get(i);
+            byte[] data = null;
+            if (im != null && im.data() != null) {
+                try {
+                    data = Base64.getMimeDecoder().decode(im.data());
+                } catch (IllegalArgumentException e) {
+                    throw invalid("images[" + i + "]", "images[" + i + "].data is not base64");
+                }
+            }
+            images.add(im == null ? null : new ImageSource(im.name(), data, im.sha256()));
+        }
+        return create(tenant, new Spec(req.name(), req.title(), req.task(), req.pack(), req.head(), req.anchors(),
+                req.raters(), req.comparisons(), images), baseUrl);
+    }
+
+    /**
+     * Creates a campaign (both edges): checks every field and the quotas before any work, decodes nothing twice, scores
+     * the prior through the pipeline, and only then stores the new images and the campaign. {@code baseUrl} prefixes the
+     * raters' links (empty: the path alone).
+     */
+    public Created create(String tenant, Spec req, String baseUrl) {
         String name = TenantNames.check("name", req.name());
         Campaign.Task task = switch (req.task() == null ? "" : req.task().toLowerCase(Locale.ROOT)) {
             case "rating" -> Campaign.Task.RATING;
             case "pairwise" -> Campaign.Task.PAIRWISE;
             default -> throw invalid("task", "task must be 'rating' (1–4 with anchors) or 'pairwise' (which is better)");
         };
-        List<NewImage> images = req.images() == null ? List.of() : req.images();
+        List<ImageSource> images = req.images() == null ? List.of() : req.images();
         if (images.size() < 2) {
             throw invalid("images", "a campaign needs at least 2 images, got " + images.size());
         }
@@ -121,41 +166,47 @@ public class RatingService {
         if (task == Campaign.Task.RATING && anchors.size() != 4) {
             throw invalid("anchors", "a 1–4 rating needs 4 anchor descriptions, got " + anchors.size());
         }
+        if (task == Campaign.Task.PAIRWISE && req.anchors() != null && !req.anchors().isEmpty()) {
+            throw invalid("anchors", "anchors describe the 1–4 rating scale; a pairwise campaign has none");
+        }
         anchors.forEach(a -> text("anchors", a));
         int raters = req.raters() == null ? 1 : req.raters();
-        if (raters < 1 || raters > MAX_RATERS) {
-            throw invalid("raters", "raters must be 1–" + MAX_RATERS + ", got " + raters);
+        if (raters < 1) {
+            throw invalid("raters", "raters must be at least 1, got " + raters);
         }
         long allPairs = (long) images.size() * (images.size() - 1) / 2;
+        if (task == Campaign.Task.RATING && req.comparisons() != null) {
+            throw invalid("comparisons", "comparisons is the pairs per rater of a pairwise campaign; a rating campaign"
+                    + " asks each rater for every image once");
+        }
         int comparisons = req.comparisons() == null ? (int) Math.min(allPairs, 2L * images.size()) : req.comparisons();
         if (task == Campaign.Task.PAIRWISE && (comparisons < 1 || comparisons > allPairs)) {
             throw invalid("comparisons", "comparisons per rater must be 1–" + allPairs + " (the pairs of " + images.size()
                     + " images), got " + comparisons);
         }
+        String title = req.title() == null || req.title().isBlank() ? name : text("title", req.title());
+        quotas.checkCampaign(tenant, images.size(), raters);
         String headName = req.head() == null || req.head().isEmpty() ? DEFAULT_HEAD : req.head();
         ModelPack pack = packs.get(tenant, req.pack() == null ? "" : req.pack());
         List<ScoringPipeline.Selection> selection = ScoringPipeline.select(pack, List.of(headName));
 
-        // decode and check the images before anything is stored
+        // hash and check the images before anything is stored
         Map<String, byte[]> uploads = new LinkedHashMap<>();
         List<String> hashes = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            NewImage im = images.get(i);
+            ImageSource im = images.get(i);
             String field = "images[" + i + "]";
-            if (im == null || (im.data() == null) == (im.sha256() == null)) {
-                throw invalid(field, field + " needs exactly one of data (base64) or sha256 (an image stored before)");
+            if (im == null || (im.data() == null) == (im.sha256() == null || im.sha256().isEmpty())) {
+                throw invalid(field, field + " needs exactly one of data (the image) or sha256 (an image stored before)");
             }
             String sha;
             if (im.data() != null) {
-                byte[] bytes;
-                try {
-                    bytes = Base64.getMimeDecoder().decode(im.data());
-                } catch (IllegalArgumentException e) {
-                    throw invalid(field, field + ".data is not base64");
+                if (im.data().length == 0) {
+                    throw invalid(field, field + ".data is empty");
                 }
-                sha = ScoringPipeline.sha256(bytes);
-                uploads.putIfAbsent(sha, bytes);
+                sha = ScoringPipeline.sha256(im.data());
+                uploads.putIfAbsent(sha, im.data());
             } else {
                 sha = im.sha256();
                 if (!SHA256.matcher(sha).matches()) {
@@ -172,7 +223,7 @@ public class RatingService {
         for (var e : uploads.entrySet()) {
             newBytes += store.image(tenant, e.getKey()) == null ? e.getValue().length : 0;
         }
-        quotas.checkCampaign(tenant, images.size(), newBytes);
+        quotas.checkRatingImageBytes(tenant, newBytes);
         if (store.list(tenant).contains(name)) {
             throw Campaign.exists(name);
         }
@@ -187,20 +238,16 @@ public class RatingService {
         }
         double[] priors = priors(pack, selection, names, content);
 
-        for (var e : uploads.entrySet()) {
-            store.putImage(tenant, e.getKey(), e.getValue());
-        }
         List<Campaign.Rater> stored = new ArrayList<>();
         List<RaterLink> links = newRaters(tenant, name, stored, raters, baseUrl);
         List<Campaign.Image> campaignImages = new ArrayList<>();
         for (int i = 0; i < hashes.size(); i++) {
             campaignImages.add(new Campaign.Image(hashes.get(i), names.get(i), priors[i]));
         }
-        Campaign c = new Campaign(name, req.title() == null || req.title().isBlank() ? name : text("title", req.title()),
-                task, pack.name(), headName, task == Campaign.Task.RATING ? anchors : List.of(), campaignImages, stored,
-                task == Campaign.Task.PAIRWISE ? comparisons : 0, Instant.now().toString());
-        store.create(tenant, c);
-        return new Created(name, task.name().toLowerCase(Locale.ROOT), hashes.size(), links);
+        Campaign c = new Campaign(name, title, task, pack.name(), headName, task == Campaign.Task.RATING ? anchors : List.of(),
+                campaignImages, stored, task == Campaign.Task.PAIRWISE ? comparisons : 0, Instant.now().toString());
+        store.create(tenant, c, uploads);
+        return new Created(name, task.name().toLowerCase(Locale.ROOT), hashes.size(), links, c);
     }
 
     /** Appends {@code count} raters with fresh tokens to {@code raters}; returns their links (the only copy of the tokens). */
@@ -216,22 +263,16 @@ public class RatingService {
     }
 
     /**
-     * New raters for a campaign ({@code baseUrl} prefixes their links; empty gives the path alone). Bounded: at most
-     * {@link #MAX_RATERS} active raters and {@link #MAX_RATER_ENTRIES} in all, revoked ones included.
+     * New raters for a campaign ({@code baseUrl} prefixes their links; empty gives the path alone). Bounded by
+     * imagescore.quotas.campaign-raters active raters and .campaign-rater-tokens in all, revoked ones included.
      */
     public List<RaterLink> addRaters(String tenant, String name, int count, String baseUrl) {
-        if (count < 1 || count > MAX_RATERS) {
-            throw invalid("count", "count must be 1–" + MAX_RATERS + ", got " + count);
+        if (count < 1) {
+            throw invalid("count", "count must be at least 1, got " + count);
         }
         java.util.concurrent.atomic.AtomicReference<List<RaterLink>> links = new java.util.concurrent.atomic.AtomicReference<>();
         store.update(tenant, TenantNames.check("campaign", name), c -> {
-            long active = c.raters().stream().filter(Campaign.Rater::active).count();
-            if (active + count > MAX_RATERS || c.raters().size() + count > MAX_RATER_ENTRIES) {
-                throw new ImageScoreException(ErrorCode.QUOTA_EXCEEDED, "campaign '" + name + "' may have at most " + MAX_RATERS
-                        + " active raters and " + MAX_RATER_ENTRIES + " in all (revoked included); it has " + active + " and "
-                        + c.raters().size(), Map.of("quota", "campaign_raters", "limit", Integer.toString(MAX_RATERS),
-                        "used", Long.toString(active)), null);
-            }
+            quotas.checkRaters(name, (int) c.raters().stream().filter(Campaign.Rater::active).count(), c.raters().size(), count);
             List<Campaign.Rater> raters = new ArrayList<>(c.raters());
             links.set(newRaters(tenant, name, raters, count, baseUrl));
             return c.withRaters(raters);
@@ -241,6 +282,7 @@ public class RatingService {
 
     /** Revokes the rater's token (the page then answers RATER_REVOKED); their answers stay. Revoking twice changes nothing. */
     public Campaign revokeRater(String tenant, String name, String rater) {
+        posteriors.invalidate(tenant, name);
         return store.update(tenant, TenantNames.check("campaign", name), c -> {
             if (c.raters().stream().noneMatch(r -> r.id().equals(rater))) {
                 throw invalid("rater", "campaign '" + name + "' has no rater " + TenantNames.quote(rater) + "; its raters are "
@@ -260,6 +302,7 @@ public class RatingService {
         try {
             return store.delete(tenant, campaign);
         } finally {
+            posteriors.invalidate(tenant, campaign);
             lock.unlock();
             appendLocks.remove(tenant + "/" + campaign, lock);
         }
@@ -270,6 +313,9 @@ public class RatingService {
         double[] out = new double[content.size()];
         int chunk = 32;
         for (int from = 0; from < content.size(); from += chunk) {
+            if (io.grpc.Context.current().isCancelled()) {
+                throw new ImageScoreException(ErrorCode.CANCELLED, "the caller cancelled the campaign's creation");
+            }
             List<ImageInput> batch = new ArrayList<>();
             for (int i = from; i < Math.min(content.size(), from + chunk); i++) {
                 batch.add(new ImageInput(names.get(i), ByteBuffer.wrap(content.get(i))));
@@ -330,11 +376,11 @@ public class RatingService {
     }
 
     public RaterState state(String tenant, Campaign c, String rater) {
-        return state(c, new JudgementLog(store.judgements(tenant, c.name())), rater);
+        return posteriors.use(tenant, c, (log, posterior) -> state(c, log, rater, posterior));
     }
 
-    private static RaterState state(Campaign c, JudgementLog log, String rater) {
-        RaterQueue q = RaterQueue.of(c, log, rater);
+    private static RaterState state(Campaign c, JudgementLog log, String rater, java.util.function.Supplier<CampaignPosterior> posterior) {
+        RaterQueue q = RaterQueue.of(c, log, rater, posterior);
         return new RaterState(c.name(), c.title(), c.task().name().toLowerCase(Locale.ROOT), rater, q.done(), q.total(),
                 q.finished(), q.canUndo(), q.item() < 0 ? null : shown(c, q.item()), q.second() < 0 ? null : shown(c, q.second()),
                 c.anchors());
@@ -385,8 +431,8 @@ public class RatingService {
                 j = Judgement.pair(rater, item, second, o);
             }
         }
-        return append(tenant, c, rater, log -> {
-            RaterQueue q = RaterQueue.of(c, log, rater);
+        return append(tenant, c, rater, (log, posterior) -> {
+            RaterQueue q = RaterQueue.of(c, log, rater, posterior);
             if (q.finished()) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "rater " + rater + " has finished campaign '" + c.name() + "'",
                         Map.of("field", "item"), null);
@@ -402,7 +448,7 @@ public class RatingService {
     }
 
     public RaterState undo(String tenant, Campaign c, String rater) {
-        return append(tenant, c, rater, log -> {
+        return append(tenant, c, rater, (log, posterior) -> {
             Judgement last = log.last(rater);
             if (last == null) {
                 throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "rater " + rater + " has nothing to undo");
@@ -411,16 +457,22 @@ public class RatingService {
         });
     }
 
-    private RaterState append(String tenant, Campaign c, String rater, java.util.function.Function<JudgementLog, Judgement> make) {
+    /**
+     * Stores the entry {@code make} derives from the log (and posterior) in force, after the judgements quota; replies
+     * with the rater's new state, chosen from the posterior with that entry in.
+     */
+    private RaterState append(String tenant, Campaign c, String rater,
+                              java.util.function.BiFunction<JudgementLog, java.util.function.Supplier<CampaignPosterior>, Judgement> make) {
         ReentrantLock lock = appendLock(tenant, c.name());
         lock.lock();
         try {
-            JudgementLog log = new JudgementLog(store.judgements(tenant, c.name()));
-            Judgement j = make.apply(log);
-            quotas.checkJudgement(c.name(), log.all().size());
-            List<Judgement> after = new ArrayList<>(log.all());
-            after.add(store.append(tenant, c.name(), j));
-            return state(c, new JudgementLog(after), rater);
+            Judgement j = posteriors.use(tenant, c, (log, posterior) -> {
+                Judgement next = make.apply(log, posterior);
+                quotas.checkJudgement(c.name(), log.all().size());
+                return next;
+            });
+            store.append(tenant, c.name(), j);
+            return state(tenant, c, rater);
         } finally {
             lock.unlock();
         }

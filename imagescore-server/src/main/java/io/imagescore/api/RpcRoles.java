@@ -36,6 +36,7 @@ final class RpcRoles {
             Map.entry("Experiments/ListExperiments", Role.SCORE),
             Map.entry("Experiments/CompareVariants", Role.SCORE),
             // the campaign owner's side, like the rater page's owner API: configure
+            Map.entry("Campaigns/CreateCampaign", Role.CONFIGURE),
             Map.entry("Campaigns/ListCampaigns", Role.CONFIGURE),
             Map.entry("Campaigns/ExportJudgements", Role.CONFIGURE),
             Map.entry("Campaigns/FitCampaignHead", Role.CONFIGURE),

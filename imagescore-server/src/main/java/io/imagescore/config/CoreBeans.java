@@ -57,6 +57,12 @@ public class CoreBeans {
                 image.regionDecode());
     }
 
+    @Produces
+    @Singleton
+    io.imagescore.rating.CampaignPosteriors campaignPosteriors(io.imagescore.rating.CampaignStore store, ImageScoreConfig config) {
+        return new io.imagescore.rating.CampaignPosteriors(store, config.rating().posteriorCacheBytes());
+    }
+
     /** Chosen by {@code imagescore.backend.kind}. */
     @Produces
     @ApplicationScoped

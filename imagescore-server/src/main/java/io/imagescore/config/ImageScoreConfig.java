@@ -47,6 +47,8 @@ public interface ImageScoreConfig {
 
     Fit fit();
 
+    Rating rating();
+
     @WithName("turbojpeg")
     TurboJpeg turboJpeg();
 
@@ -85,6 +87,17 @@ public interface ImageScoreConfig {
 
         /** Optional directory mirroring the cache across restarts. */
         Optional<Path> cacheDir();
+    }
+
+    /** Rating campaigns (docs/rating.md). */
+    interface Rating {
+        /**
+         * Heap bound (an estimate) of the campaigns' judgement logs and selection posteriors kept in memory between a
+         * rater's requests (core rating/CampaignPosteriors); a 500-image pairwise campaign with 20,000 entries is ~5 MB.
+         * 0 keeps none: every request rebuilds them from the store.
+         */
+        @WithDefault("67108864")
+        long posteriorCacheBytes();
     }
 
     /** JPEG decoding through libjpeg-turbo (docs/architecture.md). */

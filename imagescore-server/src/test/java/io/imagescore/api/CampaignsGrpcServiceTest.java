@@ -4,7 +4,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.imagescore.api.v1.AddRatersRequest;
+import com.google.rpc.ErrorInfo;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.imagescore.api.v1.CampaignImage;
 import io.imagescore.api.v1.CampaignJudgement;
+import io.imagescore.api.v1.CampaignRater;
+import io.imagescore.api.v1.CreateCampaignRequest;
+import io.imagescore.api.v1.CreateCampaignResponse;
 import io.imagescore.api.v1.CampaignSummary;
 import io.imagescore.api.v1.CampaignsGrpc;
 import io.imagescore.api.v1.CreatePromptSetVersionRequest;
@@ -211,9 +218,9 @@ class CampaignsGrpcServiceTest {
         assertStatus(() -> campaigns.get(OWNER).revokeRater(RevokeRaterRequest.newBuilder().setCampaign("lifecycle").setRater("r9").build()),
                 Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "no rater 'r9'");
         assertStatus(() -> campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(0).build()),
-                Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "count must be 1–100");
+                Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "count must be at least 1");
         assertStatus(() -> campaigns.get(OWNER).addRaters(AddRatersRequest.newBuilder().setCampaign("lifecycle").setCount(99).build()),
-                Status.Code.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", "at most 100 active raters");
+                Status.Code.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", "active raters of campaign 'lifecycle' are limited to 100 (imagescore.quotas.campaign-raters)");
 
         // another campaign shares one image: deleting 'lifecycle' keeps it, deletes the other two
         create("keeper", "rating", List.of(paths.get(2), "data/clive/images/1013.JPG"), 1);
@@ -235,6 +242,104 @@ class CampaignsGrpcServiceTest {
                         Shared.bytes(paths.get(1))))))).post("/rating/api/tenant-a/campaigns").then(), 404, "NOT_STORED", "upload its data");
         // the page's JSON API deletes too
         owner().delete("/rating/api/tenant-a/campaigns/keeper").then().statusCode(200).body("images", equalTo(2)).body("judgements", equalTo(0));
+    }
+
+    static CampaignImage upload(String path) {
+        return CampaignImage.newBuilder().setName(path.substring(path.lastIndexOf('/') + 1))
+                .setData(com.google.protobuf.ByteString.copyFrom(Shared.bytes(path))).build();
+    }
+
+    /** The ErrorInfo of a refused call: its reason and metadata. */
+    static ErrorInfo errorInfo(Runnable call) {
+        StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class, call::run);
+        assertThat(e).isNotNull();
+        return StatusProto.fromThrowable(e).getDetailsList().stream().filter(a -> a.is(ErrorInfo.class)).map(a -> {
+            try {
+                return a.unpack(ErrorInfo.class);
+            } catch (com.google.protobuf.InvalidProtocolBufferException x) {
+                throw new AssertionError(x);
+            }
+        }).findFirst().orElseThrow();
+    }
+
+    /**
+     * CreateCampaign runs the page's create: uploaded photos and photos named by SHA-256, both tasks, the raters' tokens
+     * opening the page's API; each refusal has its status, reason and field, and nothing is stored by a refused call.
+     */
+    @Test
+    void create_campaign_rpc_makes_what_the_page_makes_and_refuses_precisely() throws IOException {
+        List<String> paths = rooms().subList(8, 14);
+        CampaignsGrpc.CampaignsBlockingStub owner = campaigns.get(OWNER);
+        CreateCampaignRequest.Builder pairs = CreateCampaignRequest.newBuilder().setName("rpc-pairs").setTitle("Which room photo is better?")
+                .setTask("pairwise").setRaters(2);
+        paths.forEach(p -> pairs.addImages(upload(p)));
+        CreateCampaignResponse created = owner.createCampaign(pairs.build());
+        CampaignSummary summary = created.getCampaign();
+        assertThat(summary.getName()).isEqualTo("rpc-pairs");
+        assertThat(summary.getTask()).isEqualTo("pairwise");
+        assertThat(summary.getHead()).isEqualTo("quality_fast");
+        assertThat(summary.getImages()).isEqualTo(6);
+        assertThat(summary.getPerRater()).isEqualTo(12); // min(2n, n(n−1)/2)
+        assertThat(summary.getRatersList()).extracting(CampaignRater::getId).containsExactly("r1", "r2");
+        assertThat(created.getRatersList()).hasSize(2).allSatisfy(t -> {
+            assertThat(t.getToken()).startsWith("rtk_");
+            assertThat(t.getPath()).isEqualTo("/rating/tenant-a/rpc-pairs?token=" + t.getToken());
+        });
+        assertThat(owner.listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
+                .filteredOn(c -> c.getName().equals("rpc-pairs")).containsExactly(summary);
+        String sha = given().get("/rating/api/tenant-a/campaigns/rpc-pairs/state?token=" + created.getRaters(1).getToken())
+                .then().statusCode(200).body("rater", equalTo("r2")).body("title", equalTo("Which room photo is better?"))
+                .extract().path("item.sha256");
+
+        // a rating campaign naming a stored photo by its hash, with its own anchors
+        List<String> anchors = List.of("unusable", "weak", "fine", "great");
+        CreateCampaignResponse rating = owner.createCampaign(CreateCampaignRequest.newBuilder().setName("rpc-rating").setTask("rating")
+                .addAllAnchors(anchors).addImages(CampaignImage.newBuilder().setSha256(sha)).addImages(upload("data/clive/images/1030.JPG"))
+                .build());
+        assertThat(rating.getCampaign().getImages()).isEqualTo(2);
+        given().get("/rating/api/tenant-a/campaigns/rpc-rating/state?token=" + rating.getRaters(0).getToken()).then().statusCode(200)
+                .body("anchors", equalTo(anchors)).body("total", equalTo(2));
+
+        CampaignImage one = upload("data/clive/images/1031.JPG");
+        CampaignImage two = upload("data/clive/images/1032.JPG");
+        java.util.function.Function<CreateCampaignRequest.Builder, ErrorInfo> refuse = b -> errorInfo(() -> owner.createCampaign(b.build()));
+        CreateCampaignRequest.Builder ok = CreateCampaignRequest.newBuilder().setName("rpc-refused").setTask("rating").addImages(one).addImages(two);
+        assertStatus(() -> owner.createCampaign(ok.clone().setTask("stars").build()), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST",
+                "task must be 'rating'");
+        assertThat(refuse.apply(ok.clone().setTask("stars")).getMetadataMap()).containsEntry("field", "task");
+        assertThat(refuse.apply(ok.clone().addAllAnchors(List.of("a", "b", "c"))).getMetadataMap()).containsEntry("field", "anchors");
+        assertThat(refuse.apply(ok.clone().setTask("pairwise").addAnchors("x")).getMetadataMap()).containsEntry("field", "anchors");
+        assertThat(refuse.apply(ok.clone().setTask("pairwise").setComparisons(2)).getMetadataMap()).as("1 pair of 2 images")
+                .containsEntry("field", "comparisons");
+        assertThat(refuse.apply(ok.clone().clearImages().addImages(one)).getMetadataMap()).containsEntry("field", "images");
+        assertThat(refuse.apply(ok.clone().addImages(CampaignImage.newBuilder().setName("empty"))).getMetadataMap())
+                .containsEntry("field", "images[2]");
+        assertThat(refuse.apply(ok.clone().addImages(one)).getMetadataMap()).containsEntry("field", "images[2]");
+        assertThat(refuse.apply(ok.clone().setName("Bad Name")).getReason()).isEqualTo("INVALID_REQUEST");
+        assertStatus(() -> owner.createCampaign(ok.clone().addImages(CampaignImage.newBuilder().setSha256("0".repeat(64))).build()),
+                Status.Code.NOT_FOUND, "NOT_STORED", "upload its data");
+        assertStatus(() -> owner.createCampaign(ok.clone().addImages(CampaignImage.newBuilder()
+                        .setData(com.google.protobuf.ByteString.copyFromUtf8("not an image"))).build()),
+                Status.Code.INVALID_ARGUMENT, "UNSUPPORTED_FORMAT", "images[2]");
+        assertStatus(() -> owner.createCampaign(ok.clone().setHead("nope").build()), Status.Code.NOT_FOUND, "UNKNOWN_SCORE", "nope");
+        assertStatus(() -> owner.createCampaign(ok.clone().setName("rpc-pairs").build()), Status.Code.ALREADY_EXISTS,
+                "CAMPAIGN_EXISTS", "rpc-pairs");
+        assertStatus(() -> owner.createCampaign(ok.clone().setRaters(101).build()), Status.Code.RESOURCE_EXHAUSTED,
+                "QUOTA_EXCEEDED", "imagescore.quotas.campaign-raters");
+        assertThat(refuse.apply(ok.clone().setRaters(101)).getMetadataMap()).containsEntry("quota", "campaign_raters")
+                .containsEntry("limit", "100");
+        // past the images per campaign: refused on the count, before any image is hashed or scored
+        CreateCampaignRequest.Builder many = ok.clone().clearImages();
+        for (int i = 0; i < 501; i++) {
+            many.addImages(CampaignImage.newBuilder().setSha256(String.format("%064x", i)));
+        }
+        assertThat(refuse.apply(many).getMetadataMap()).containsEntry("quota", "campaign_images").containsEntry("limit", "500");
+        assertStatus(() -> campaigns.get(OTHER).createCampaign(ok.clone().setTenant("tenant-a").build()), Status.Code.PERMISSION_DENIED,
+                "TENANT_MISMATCH", "tenant-b");
+        assertStatus(() -> campaigns.get(READER).createCampaign(ok.build()), Status.Code.PERMISSION_DENIED, "ROLE_REQUIRED", "configure");
+        assertThat(owner.listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
+                .extracting(CampaignSummary::getName).doesNotContain("rpc-refused");
+        given().get("/rating/api/tenant-a/campaigns/rpc-refused/state?token=x").then().statusCode(404);
     }
 
     @Test

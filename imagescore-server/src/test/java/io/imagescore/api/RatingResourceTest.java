@@ -31,11 +31,15 @@ class RatingResourceTest {
     public static class SmallLimits implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3");
+            return Map.of("imagescore.quotas.campaign-images", "3", "imagescore.quotas.campaign-judgements", "3",
+                    "imagescore.quotas.campaign-raters", "2", "imagescore.quotas.campaign-rater-tokens", "3",
+                    "imagescore.retention.campaign-idle", "P30D", "imagescore.quotas.rating-image-bytes", Long.toString(IMAGE_BYTES));
         }
     }
 
     private static final String API = "/rating/api/default/campaigns";
+    /** The rating-image-bytes quota here: above the ~370 KB of photos the other tests store in tenant "default". */
+    static final long IMAGE_BYTES = 450_000;
 
     static Map<String, String> photo(int i) {
         return Map.of("name", "p" + i + ".jpg", "data", Base64.getEncoder().encodeToString(
@@ -79,6 +83,95 @@ class RatingResourceTest {
         // the images were stored: a campaign may name them by hash alone
         String sha = given().get(API + "/" + name + "/state").then().statusCode(200).extract().path("item.sha256");
         post("", campaign(name + "-b", "pairwise", List.of(Map.of("sha256", sha), photo(2)))).statusCode(201);
+    }
+
+    @jakarta.inject.Inject
+    CampaignRetention retention;
+    @jakarta.inject.Inject
+    io.imagescore.rating.CampaignStore store;
+
+    /**
+     * imagescore.retention.campaign-idle (30 days here): a campaign created 40 days ago and never answered is deleted
+     * with its own photo; one as old but answered today, and a new one, stay.
+     */
+    @Test
+    void campaigns_idle_past_the_retention_are_deleted() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        byte[] own = Shared.bytes("data/clive/images/1040.JPG");
+        byte[] shared = Shared.bytes("data/clive/images/1041.JPG");
+        String ownSha = io.imagescore.score.ScoringPipeline.sha256(own);
+        String sharedSha = io.imagescore.score.ScoringPipeline.sha256(shared);
+        String longAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(40)).toString();
+        for (String name : List.of("idle-" + suffix, "answered-" + suffix)) {
+            List<String> images = name.startsWith("idle") ? List.of(ownSha, sharedSha) : List.of(sharedSha);
+            store.create("default", new io.imagescore.rating.Campaign(name, name, io.imagescore.rating.Campaign.Task.RATING,
+                    "mobilenetv2-default", "quality_fast", List.of("1", "2", "3", "4"),
+                    images.stream().map(h -> new io.imagescore.rating.Campaign.Image(h, h, 0)).toList(),
+                    List.of(), 0, longAgo), Map.of(ownSha, own, sharedSha, shared));
+        }
+        store.append("default", "answered-" + suffix, io.imagescore.rating.Judgement.rate("owner", 0, 3));
+        post("", campaign("new-" + suffix, "rating", List.of(photo(7), photo(8)))).statusCode(201);
+
+        List<String> deleted = retention.expire(java.time.Instant.now());
+        org.assertj.core.api.Assertions.assertThat(deleted).contains("default/idle-" + suffix)
+                .doesNotContain("default/answered-" + suffix, "default/new-" + suffix);
+        org.assertj.core.api.Assertions.assertThat(store.list("default")).doesNotContain("idle-" + suffix)
+                .contains("answered-" + suffix, "new-" + suffix);
+        org.assertj.core.api.Assertions.assertThat(store.image("default", ownSha)).isNull();
+        org.assertj.core.api.Assertions.assertThat(store.image("default", sharedSha)).isEqualTo(shared);
+        refused(given().get(API + "/idle-" + suffix).then(), 404, "UNKNOWN_CAMPAIGN", "idle-" + suffix);
+    }
+
+    /**
+     * imagescore.quotas.rating-image-bytes: campaigns of 3 new CLIVE photos each in a fresh tenant are created until
+     * their bytes would pass the quota; exactly that campaign is refused, and none of its photos is stored (a campaign
+     * naming one of them by hash then gets NOT_STORED).
+     */
+    @Test
+    void rating_image_bytes_are_a_quota() {
+        String tenant = "bytes-" + UUID.randomUUID().toString().substring(0, 8);
+        String api = "/rating/api/" + tenant + "/campaigns";
+        long stored = 0;
+        for (int k = 0; ; k++) {
+            List<Map<String, String>> images = new ArrayList<>();
+            long bytes = 0;
+            for (int i = 0; i < 3; i++) {
+                String name = (1050 + 3 * k + i) + ".JPG";
+                byte[] b = Shared.bytes("data/clive/images/" + name);
+                bytes += b.length;
+                images.add(Map.of("name", name, "data", Base64.getEncoder().encodeToString(b)));
+            }
+            ValidatableResponse r = given().contentType(ContentType.JSON).body(campaign("c" + k, "pairwise", images)).post(api).then();
+            if (stored + bytes <= IMAGE_BYTES) {
+                r.statusCode(201);
+                stored += bytes;
+                continue;
+            }
+            refused(r, 429, "QUOTA_EXCEEDED", "imagescore.quotas.rating-image-bytes");
+            r.body("error.metadata.limit", equalTo(Long.toString(IMAGE_BYTES)));
+            String sha = io.imagescore.score.ScoringPipeline.sha256(Base64.getDecoder().decode(images.getFirst().get("data")));
+            String kept = io.imagescore.score.ScoringPipeline.sha256(Shared.bytes("data/clive/images/1050.JPG"));
+            refused(given().contentType(ContentType.JSON).body(campaign("named", "pairwise", List.of(Map.of("sha256", kept),
+                    Map.of("sha256", sha)))).post(api).then(), 404, "NOT_STORED", sha);
+            org.assertj.core.api.Assertions.assertThat(k).as("campaigns before the quota").isGreaterThan(2);
+            return;
+        }
+    }
+
+    /** Raters per campaign: active ones at creation and when added, and every token issued (revoked ones included). */
+    @Test
+    void raters_per_campaign_are_bounded() {
+        String name = "r" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Object> three = new java.util.HashMap<>(campaign(name, "rating", List.of(photo(5), photo(6))));
+        three.put("raters", 3);
+        refused(post("", three), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-raters");
+        three.put("raters", 2);
+        post("", three).statusCode(201).body("raters.rater", equalTo(List.of("r1", "r2")));
+        refused(post("/" + name + "/raters?count=1", Map.of()), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-raters");
+        post("/" + name + "/raters/r1/revoke", Map.of()).statusCode(200);
+        post("/" + name + "/raters?count=1", Map.of()).statusCode(200).body("raters[0].rater", equalTo("r3"));
+        post("/" + name + "/raters/r2/revoke", Map.of()).statusCode(200);
+        refused(post("/" + name + "/raters?count=1", Map.of()), 429, "QUOTA_EXCEEDED", "imagescore.quotas.campaign-rater-tokens");
     }
 
     @Test

@@ -35,11 +35,14 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
-    public void create(String tenant, Campaign campaign) {
+    public void create(String tenant, Campaign campaign, java.util.Map<String, byte[]> uploads) {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", campaign.name());
-        boolean created = PgJdbc.inTransaction(ds, "store campaign " + tenant + "/" + campaign.name(), c -> {
+        PgJdbc.inTransaction(ds, "store campaign " + tenant + "/" + campaign.name(), c -> {
             lockTenant(c, tenant);
+            for (var e : uploads.entrySet()) {
+                insertImage(c, tenant, e.getKey(), e.getValue());
+            }
             List<String> hashes = campaign.images().stream().map(Campaign.Image::sha256).toList();
             java.util.Set<String> stored = new java.util.HashSet<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT sha256 FROM rating_images WHERE tenant = ? AND sha256 = ANY (?)")) {
@@ -61,11 +64,21 @@ public final class PgCampaignStore implements CampaignStore {
                 ps.setString(1, tenant);
                 ps.setString(2, campaign.name());
                 ps.setString(3, json(campaign));
-                return ps.executeUpdate() == 1;
+                if (ps.executeUpdate() != 1) {
+                    throw Campaign.exists(campaign.name()); // rolls the images back too
+                }
             }
+            return null;
         });
-        if (!created) {
-            throw Campaign.exists(campaign.name());
+    }
+
+    private static void insertImage(java.sql.Connection c, String tenant, String sha256, byte[] content) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO rating_images (tenant, sha256, content)"
+                + " VALUES (?, ?, ?) ON CONFLICT (tenant, sha256) DO NOTHING")) {
+            ps.setString(1, tenant);
+            ps.setString(2, sha256);
+            ps.setBytes(3, content);
+            ps.executeUpdate();
         }
     }
 
@@ -174,6 +187,28 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
+    public List<Activity> activity() {
+        return PgJdbc.inTransaction(ds, "list the campaigns' activity", c -> {
+            List<Activity> out = new ArrayList<>();
+            // the newest entry is the one numbered last_seq (numbers are gap-free); none before the first answer
+            try (PreparedStatement ps = c.prepareStatement("SELECT c.tenant, c.name, c.campaign::jsonb ->> 'created',"
+                    + " j.judgement::jsonb ->> 'created' FROM rating_campaigns c LEFT JOIN rating_judgements j"
+                    + " ON j.tenant = c.tenant AND j.campaign = c.name AND j.seq = c.last_seq"
+                    + " ORDER BY c.tenant COLLATE \"C\", c.name COLLATE \"C\"");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Instant last = Instant.parse(rs.getString(3));
+                    if (rs.getString(4) != null && Instant.parse(rs.getString(4)).isAfter(last)) {
+                        last = Instant.parse(rs.getString(4));
+                    }
+                    out.add(new Activity(rs.getString(1), rs.getString(2), last));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public List<String> list(String tenant) {
         TenantNames.check("tenant", tenant);
         return PgJdbc.inTransaction(ds, "list campaigns of " + tenant, c -> {
@@ -195,13 +230,8 @@ public final class PgCampaignStore implements CampaignStore {
     public void putImage(String tenant, String sha256, byte[] content) {
         TenantNames.check("tenant", tenant);
         PgJdbc.inTransaction(ds, "store an image of " + tenant, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO rating_images (tenant, sha256, content)"
-                    + " VALUES (?, ?, ?) ON CONFLICT (tenant, sha256) DO NOTHING")) {
-                ps.setString(1, tenant);
-                ps.setString(2, sha256);
-                ps.setBytes(3, content);
-                return ps.executeUpdate();
-            }
+            insertImage(c, tenant, sha256, content);
+            return null;
         });
     }
 
@@ -270,13 +300,19 @@ public final class PgCampaignStore implements CampaignStore {
 
     @Override
     public List<Judgement> judgements(String tenant, String campaign) {
+        return judgementsAfter(tenant, campaign, 0);
+    }
+
+    @Override
+    public List<Judgement> judgementsAfter(String tenant, String campaign, long after) {
         get(tenant, campaign);
         return PgJdbc.inTransaction(ds, "read the judgements of " + tenant + "/" + campaign, c -> {
             List<Judgement> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT seq, judgement FROM rating_judgements"
-                    + " WHERE tenant = ? AND campaign = ? ORDER BY seq")) {
+                    + " WHERE tenant = ? AND campaign = ? AND seq > ? ORDER BY seq")) {
                 ps.setString(1, tenant);
                 ps.setString(2, campaign);
+                ps.setLong(3, after);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         try {
