@@ -23,9 +23,10 @@ import java.util.logging.Logger;
 
 /**
  * SHA-256 of files, through OpenSSL's libcrypto ({@value #LIBRARY}, FFM) when it loads, else the JDK's
- * {@link MessageDigest}: the same digest either way. The reason is start-up: the JDK's SHA-256 runs interpreted and
- * in C1 code until C2 has compiled its intrinsic, about 13 MB/s, so hashing a pack's 8 MB was the largest CPU cost of
- * a cold start (0.6–0.7 s); libcrypto runs its SHA-NI/AVX2 code from the first byte (bench/README.md, "Cold start").
+ * {@link MessageDigest}: the same digest either way. The reason is start-up: in a cold JVM the JDK's SHA-256 runs
+ * interpreted and in C1 code until C2 has compiled its intrinsic, while libcrypto runs its SHA-NI/AVX2 code from the
+ * first byte. A start hashes the pack (8 MB) and checks the cached optimised graph (7 MB); measured, this saves tens
+ * of milliseconds of CPU, not more (bench/README.md, "Cold start").
  * Files are read with ordinary reads in {@link #CHUNK} pieces (no mapping: a file truncated while mapped would crash
  * the process inside native code).
  */
