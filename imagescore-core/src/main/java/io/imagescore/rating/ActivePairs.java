@@ -31,9 +31,11 @@ import java.util.random.RandomGenerator;
  * the full Laplace covariance after a {@link #refit} (kept by full-covariance ADF for judgements recorded after it),
  * so a pair whose order other answers already imply transitively looks less informative. Coverage:
  * while some item has never been compared, the pair contains the uncompared item of highest variance (ties by rng)
- * and its most informative partner. After coverage every pair is a candidate when n ≤ {@value #ALL_PAIRS_MAX} (the
- * information of each pair is cached and recomputed for the pairs of the two items a judgement changes) with
- * {@link Selection#MARGINAL}; above that, and always with {@link Selection#JOINT} (a judgement moves every item),
+ * and its most informative partner. After coverage every pair is a candidate when n ≤ {@value #ALL_PAIRS_MAX} with
+ * {@link Selection#MARGINAL}: the information of each pair is cached, recomputed for the pairs of the two items a
+ * judgement changes and of the items a refit moved by more than {@value #STALE_TOLERANCE} (in mean or variance) since
+ * their pairs were computed, and the pairs cached within twice the resulting bound of the best are recomputed before
+ * choosing, so the choice is that of a full recompute; above that, and always with {@link Selection#JOINT} (a judgement moves every item),
  * the pairs within {@link Options#window} positions of each other in the current posterior-mean order (information
  * falls with |m|, so the best pairs are near each other in that order). The pair last recorded and the
  * caller's exclusions are never returned. Ties in information are broken uniformly by {@code rng}, so the sequence
