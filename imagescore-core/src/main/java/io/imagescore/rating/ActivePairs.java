@@ -1,6 +1,8 @@
 package io.imagescore.rating;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.random.RandomGenerator;
@@ -340,7 +342,7 @@ public final class ActivePairs {
             }
         }
         if (info != null) {
-            return Optional.ofNullable(bestCached(best, skip));
+            return Optional.ofNullable(bestCached(rng, skip));
         }
         int[] order = byMean();
         int window = options.window();
@@ -363,11 +365,12 @@ public final class ActivePairs {
     /**
      * The most informative allowed pair by the current posterior, found from the cache: every cached value is within
      * {@link #staleBound} of the current one, so no pair cached below (best allowed cached value − 2·bound) can be
-     * the current maximum; the pairs above it are recomputed from the current posterior and offered in the order a
-     * full scan would, so the choice equals that of a full recompute (up to the fit's own tolerance and, for exact
-     * ties, the random tie-break's draws).
+     * the current maximum; the pairs above it are recomputed from the current posterior, and the best of them is
+     * taken, ties (within 1e-12 relative) by one draw among all the tied pairs, so that neither which pairs were near
+     * the top in the cache nor the order they were met in changes the draw: the choice equals that of a full
+     * recompute (up to the fit's own tolerance).
      */
-    private Pair bestCached(Best best, Set<Pair> skip) {
+    private Pair bestCached(RandomGenerator rng, Set<Pair> skip) {
         int n = size();
         double top = Double.NEGATIVE_INFINITY;
         for (int b = 1; b < n; b++) {
@@ -383,15 +386,27 @@ public final class ActivePairs {
             return null;
         }
         double floor = top - 2 * staleBound() - 1e-12 * Math.abs(top);
+        List<Pair> near = new ArrayList<>();
+        List<Double> fresh = new ArrayList<>();
+        double max = Double.NEGATIVE_INFINITY;
         for (int b = 1; b < n; b++) {
             int row = b * (b - 1) / 2;
             for (int a = 0; a < b; a++) {
                 if (info[row + a] >= floor && allowed(a, b, skip)) {
-                    best.offer(Pair.of(a, b), information(a, b));
+                    double v = information(a, b);
+                    near.add(Pair.of(a, b));
+                    fresh.add(v);
+                    max = Math.max(max, v);
                 }
             }
         }
-        return best.pair;
+        List<Pair> tied = new ArrayList<>();
+        for (int k = 0; k < near.size(); k++) {
+            if (fresh.get(k) >= max - 1e-12 * Math.abs(max)) {
+                tied.add(near.get(k));
+            }
+        }
+        return tied.size() == 1 ? tied.getFirst() : tied.get(rng.nextInt(tied.size()));
     }
 
     private boolean allowed(int a, int b, Set<Pair> skip) {
