@@ -52,6 +52,8 @@ import static org.assertj.core.api.Assertions.within;
 @QuarkusTest
 @TestProfile(ClipPackProfile.class)
 class PromptSetsGrpcServiceTest {
+    @jakarta.inject.Inject
+    java.util.Optional<io.imagescore.scorecache.ScoreStore> store;
     ManagedChannel channel;
     ImageScoreGrpc.ImageScoreBlockingStub score;
     PromptSetsGrpc.PromptSetsBlockingStub sets;
@@ -133,6 +135,12 @@ class PromptSetsGrpcServiceTest {
             assertThat(r.getScores().getEmbeddingCount()).as("embedding only on request").isZero();
         }
         assertThat(scalars(r1.getResults(0)).get("good")).isNotCloseTo(scalars(r1.getResults(2)).get("good"), within(1e-4));
+        // the same request again (a prompt set, no score named: every score of the set) is answered from the store
+        double hits = store.orElseThrow().hits();
+        assertThat(scoreRooms("acme", "listing", "", List.of())).isEqualTo(r1);
+        assertThat(store.get().hits()).isEqualTo(hits + 3);
+        assertThat(scoreRooms("acme", "listing", "", List.of("good")).getResults(0).getScores().getScoresList())
+                .as("one prompt score named: another key").extracting(s -> s.getName()).containsExactly("good");
 
         // v2 swaps the poles: P(positive) becomes 1 - P(old positive). Activate it; v1 stays reachable when pinned.
         PromptSetVersion v2 = sets.createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setTenant("acme")
