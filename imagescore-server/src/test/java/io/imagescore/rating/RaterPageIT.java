@@ -2,6 +2,20 @@ package io.imagescore.rating;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.imagescore.api.v1.CreatePromptSetVersionRequest;
+import io.imagescore.api.v1.ImageInput;
+import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.PromptAttribute;
+import io.imagescore.api.v1.PromptPair;
+import io.imagescore.api.v1.PromptSetSpec;
+import io.imagescore.api.v1.PromptSetsGrpc;
+import io.imagescore.api.v1.ScoreOptions;
+import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.tenant.ApiKeys;
 import io.imagescore.tenant.Role;
 import io.imagescore.testing.ServerProcess;
@@ -46,8 +60,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * packaged server as a child process ({@link ServerProcess}): a 20-image rating campaign created with a
  * {@code configure} API key, rated by keyboard only (1–4, S skip, U undo), the page reloaded half-way, the server
  * restarted, and then every answer found in the CSV and JSONL exports and the page; the fit button publishes a head
- * version. Basic accessibility is asserted on the way (every button and image named, a visible focus outline). A
- * screenshot goes to {@code target/failsafe-reports/}. Without Chromium the test is skipped, unless {@code CI} is set.
+ * version, and the tune button a prompt-set version (the ratings follow one of the candidate wordings). Basic
+ * accessibility is asserted on the way (every button and image named, a visible focus outline). A screenshot goes to
+ * {@code target/failsafe-reports/}. Without Chromium the test is skipped, unless {@code CI} is set.
  */
 class RaterPageIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -81,7 +96,7 @@ class RaterPageIT {
         }
         assertThat(present).as("CI installs chromium and chromium-driver (.ci/run)").isTrue();
 
-        ApiKeys.NewKey owner = ApiKeys.create("acme", Set.of(Role.CONFIGURE));
+        ApiKeys.NewKey owner = ApiKeys.create("acme", Set.of(Role.CONFIGURE, Role.SCORE));
         ApiKeys.NewKey other = ApiKeys.create("other", Set.of(Role.CONFIGURE));
         Path keys = tmp.resolve("keys");
         Files.writeString(keys, owner.line() + "\n" + other.line() + "\n");
@@ -98,6 +113,7 @@ class RaterPageIT {
                 images.add(Map.of("name", p.getFileName().toString(), "data", Base64.getEncoder().encodeToString(Files.readAllBytes(p))));
             }
         }
+        int[] planted = ratingsFollowingBrightness(owner.key(), images);
         JsonNode created = call("POST", "/rating/api/acme/campaigns", owner.key(), Map.of("name", "photos", "title",
                 "Product photos", "task", "rating", "raters", 1, "images", images), 201);
         String token = created.path("raters").get(0).path("token").asText();
@@ -127,7 +143,7 @@ class RaterPageIT {
 
         Map<Integer, Integer> expected = new LinkedHashMap<>();
         for (int i = 0; i < 10; i++) {
-            rate(expected, i);
+            rate(expected, planted);
         }
         // skip, then undo the skip: the same photo comes back
         int skipped = shownIndex();
@@ -151,7 +167,7 @@ class RaterPageIT {
                 .executeScript("const i = document.getElementById('img-first'); return i.complete && i.naturalWidth > 0;"));
         screenshot("RaterPageIT-rating.png");
         for (int i = 10; i < 20; i++) {
-            rate(expected, i);
+            rate(expected, planted);
         }
         assertThat(browser.findElement(By.id("finished")).isDisplayed()).isTrue();
         assertThat(expected).hasSize(20);
@@ -200,14 +216,17 @@ class RaterPageIT {
         assertThat(browser.findElement(By.id("status")).getText()).startsWith("Fitted head photos version 1 (regression, 20 examples");
 
         // the tune button (keyboard: focus it, Enter) runs label tuning on the ratings and shows the prompt set's new
-        // version, or why there is none: these ratings (i % 4 + 1 in showing order) need not follow any wording
+        // version: the ratings follow the brightness wording, which is one of the candidates
         browser.findElement(By.id("tune-pack")).sendKeys("clip-tiny");
+        WebElement candidates = browser.findElement(By.id("tune-candidates"));
+        candidates.clear();
+        candidates.sendKeys("Good photo. / Bad photo.\nBright photo. / Dark photo.");
         WebElement tune = browser.findElement(By.cssSelector("button[aria-label='Tune prompt wordings on the ratings of photos']"));
         assertThat(tune.getAccessibleName()).isNotBlank();
         tune.sendKeys(Keys.ENTER);
         new WebDriverWait(browser, Duration.ofSeconds(120)).until(d -> d.findElement(By.id("status")).getText().matches("(Tuned|No new).*"));
-        assertThat(browser.findElement(By.id("status")).getText()).matches(
-                "Tuned prompt set rated version 1 \\(reliable: .*|No new version of prompt set rated: no reliable pair: .*");
+        assertThat(browser.findElement(By.id("status")).getText())
+                .matches("Tuned prompt set rated version 1 \\(reliable: cross-validated SRCC 0\\.\\d+ \\(p=.*, 20 images\\); chosen \\d pair\\(s\\)\\)");
         screenshot("RaterPageIT-owner.png");
 
         // the owner adds a rater (the new link is shown once) and revokes r1, by keyboard on the page
@@ -264,15 +283,47 @@ class RaterPageIT {
         assertThat(call("GET", "/rating/api/acme/campaigns", owner.key(), null, 200).path("campaigns").toString()).isEqualTo("[\"photos\"]");
     }
 
+    /**
+     * Ratings 1–4 by the quartile of each image's clip-tiny score for "Bright photo." against "Dark photo." (a prompt
+     * set made for the probe, scored by the server under test), so that label tuning must find that wording reliable.
+     */
+    private int[] ratingsFollowingBrightness(String key, List<Map<String, String>> images) {
+        Metadata md = new Metadata();
+        md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+        try {
+            var auth = MetadataUtils.newAttachHeadersInterceptor(md);
+            PromptSetsGrpc.newBlockingStub(channel).withInterceptors(auth).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .createPromptSetVersion(CreatePromptSetVersionRequest.newBuilder().setName("probe").setSpec(PromptSetSpec.newBuilder()
+                            .addAttributes(PromptAttribute.newBuilder().setName("bright")
+                                    .addPairs(PromptPair.newBuilder().setPositive("Bright photo.").setNegative("Dark photo.")))).build());
+            ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().setPack("clip-tiny").setPromptSet("probe"));
+            images.forEach(i -> req.addImages(ImageInput.newBuilder().setId(i.get("name"))
+                    .setData(ByteString.copyFrom(Base64.getDecoder().decode(i.get("data"))))));
+            double[] bright = ImageScoreGrpc.newBlockingStub(channel).withInterceptors(auth).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .score(req.build()).getResultsList().stream().mapToDouble(r -> r.getScores().getScoresList().stream()
+                            .filter(s -> s.getName().equals("bright")).findFirst().orElseThrow().getValue()).toArray();
+            double[] sorted = bright.clone();
+            java.util.Arrays.sort(sorted);
+            int[] ratings = new int[bright.length];
+            for (int i = 0; i < bright.length; i++) {
+                ratings[i] = 1 + java.util.Arrays.binarySearch(sorted, bright[i]) * 4 / bright.length;
+            }
+            return ratings;
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     private void screenshot(String name) throws Exception {
         Path reports = Shared.root().resolve("imagescore-server/target/failsafe-reports");
         Files.createDirectories(reports);
         Files.write(reports.resolve(name), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
-    private void rate(Map<Integer, Integer> expected, int i) {
+    private void rate(Map<Integer, Integer> expected, int[] planted) {
         int item = shownIndex();
-        int rating = i % 4 + 1;
+        int rating = planted[item];
         press(Integer.toString(rating));
         waitForDone(expected.size() + 1);
         assertThat(expected.put(item, rating)).as("photo %d shown twice", item).isNull();
