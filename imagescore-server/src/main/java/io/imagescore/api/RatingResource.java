@@ -127,9 +127,16 @@ public class RatingResource {
     @GET
     @Path("api/{tenant}/campaigns")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, List<String>> list(@PathParam("tenant") String tenant) {
+    public RatingService.CampaignPage list(@PathParam("tenant") String tenant, @QueryParam("page_size") String pageSize,
+                                           @QueryParam("page_token") String pageToken) {
         owner(tenant);
-        return Map.of("campaigns", rating.list(tenant));
+        int size;
+        try {
+            size = pageSize == null || pageSize.isEmpty() ? 0 : Integer.parseInt(pageSize);
+        } catch (NumberFormatException e) {
+            throw RatingService.invalid("page_size", "page_size must be a whole number 0–" + PageTokens.MAX_SIZE);
+        }
+        return rating.list(tenant, size, pageToken);
     }
 
     @GET
