@@ -49,15 +49,17 @@ public interface CampaignStore {
      * UNKNOWN_CAMPAIGN when the tenant has none of that name. A judgement appended concurrently is either deleted with
      * the campaign or refused with UNKNOWN_CAMPAIGN, never kept for a later campaign of the same name.
      */
-    Deleted delete(String tenant, String name);
+    default Deleted delete(String tenant, String name) {
+        return delete(tenant, name, null);
+    }
 
     /**
-     * Retention's delete: as {@link #delete}, but only when the campaign's newest activity ({@link #activity}) is still
-     * before {@code cutoff}, decided in the same atomic step as the delete, against appends. So an entry appended after
-     * a sweep listed the campaign as idle keeps it, and an append either is acknowledged and kept or finds no campaign.
-     * Returns null when the campaign was active since; UNKNOWN_CAMPAIGN when it is gone.
+     * As {@link #delete(String, String)}; with a non-null {@code idleBefore} (retention) only when the campaign's newest
+     * activity ({@link #activity}) is still before it, decided in the same atomic step as the delete, against appends.
+     * So an entry appended after a sweep listed the campaign as idle keeps it, and an append is either acknowledged and
+     * kept or refused. Returns null when the campaign was active since.
      */
-    Deleted deleteIfIdle(String tenant, String name, java.time.Instant cutoff);
+    Deleted delete(String tenant, String name, java.time.Instant idleBefore);
 
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);

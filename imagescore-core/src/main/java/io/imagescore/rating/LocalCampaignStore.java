@@ -133,18 +133,9 @@ public final class LocalCampaignStore implements CampaignStore {
         }, "update campaign " + tenant + "/" + name);
     }
 
+    /** Under the tenant's lock, which appends take too: the idle check sees every acknowledged entry. */
     @Override
-    public Deleted delete(String tenant, String name) {
-        return delete(tenant, name, null);
-    }
-
-    @Override
-    public Deleted deleteIfIdle(String tenant, String name, Instant cutoff) {
-        return delete(tenant, name, java.util.Objects.requireNonNull(cutoff));
-    }
-
-    /** Deletes under the tenant's lock, which appends take too: the idle check ({@code cutoff} non-null) sees every acknowledged entry. */
-    private Deleted delete(String tenant, String name, Instant cutoff) {
+    public Deleted delete(String tenant, String name, Instant cutoff) {
         return locked(tenant, () -> {
             Campaign c = get(tenant, name);
             if (cutoff != null && !lastActivity(tenant, c).isBefore(cutoff)) {

@@ -300,19 +300,19 @@ public class RatingService {
     }
 
     /**
-     * Retention's delete ({@link CampaignStore#deleteIfIdle}): only while the campaign's newest activity is before
-     * {@code cutoff}, checked atomically with the delete; null when it was active since.
+     * Retention's delete ({@link CampaignStore#delete(String, String, Instant)}): only while the campaign's newest
+     * activity is before {@code cutoff}, checked atomically with the delete; null when it was active since.
      */
     public CampaignStore.Deleted deleteIfIdle(String tenant, String name, Instant cutoff) {
         return delete(tenant, name, java.util.Objects.requireNonNull(cutoff));
     }
 
-    private CampaignStore.Deleted delete(String tenant, String name, Instant idleCutoff) {
+    private CampaignStore.Deleted delete(String tenant, String name, Instant idleBefore) {
         String campaign = TenantNames.check("campaign", name);
         ReentrantLock lock = appendLock(tenant, campaign);
         lock.lock();
         try {
-            return idleCutoff == null ? store.delete(tenant, campaign) : store.deleteIfIdle(tenant, campaign, idleCutoff);
+            return store.delete(tenant, campaign, idleBefore);
         } finally {
             posteriors.invalidate(tenant, campaign);
             lock.unlock();

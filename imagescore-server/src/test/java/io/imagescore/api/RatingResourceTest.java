@@ -125,7 +125,7 @@ class RatingResourceTest {
     /**
      * imagescore.quotas.rating-image-bytes: campaigns of 3 new CLIVE photos each in a fresh tenant are created until
      * their bytes would pass the quota; exactly that campaign is refused, and none of its photos is stored (a campaign
-     * naming one of them by hash then gets NOT_STORED).
+     * naming one of them by hash then gets NOT_STORED). Photos uploaded again while stored add no bytes.
      */
     @Test
     void rating_image_bytes_are_a_quota() {
@@ -154,6 +154,18 @@ class RatingResourceTest {
             refused(given().contentType(ContentType.JSON).body(campaign("named", "pairwise", List.of(Map.of("sha256", kept),
                     Map.of("sha256", sha)))).post(api).then(), 404, "NOT_STORED", sha);
             org.assertj.core.api.Assertions.assertThat(k).as("campaigns before the quota").isGreaterThan(2);
+            // the photos of campaign c1 uploaded again: stored already, so they add no bytes
+            List<Map<String, String>> again = new ArrayList<>();
+            long againBytes = 0;
+            for (int i = 3; i < 6; i++) {
+                byte[] b = Shared.bytes("data/clive/images/" + (1050 + i) + ".JPG");
+                againBytes += b.length;
+                again.add(Map.of("data", Base64.getEncoder().encodeToString(b)));
+            }
+            org.assertj.core.api.Assertions.assertThat(stored + againBytes).as("counted again, they would pass the quota")
+                    .isGreaterThan(IMAGE_BYTES);
+            given().contentType(ContentType.JSON).body(campaign("again", "rating", again)).post(api).then().statusCode(201);
+            org.assertj.core.api.Assertions.assertThat(store.imageBytes(tenant)).isEqualTo(stored);
             return;
         }
     }

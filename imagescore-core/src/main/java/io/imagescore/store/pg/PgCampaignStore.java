@@ -99,16 +99,7 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
-    public Deleted delete(String tenant, String name) {
-        return delete(tenant, name, null);
-    }
-
-    @Override
-    public Deleted deleteIfIdle(String tenant, String name, Instant cutoff) {
-        return delete(tenant, name, java.util.Objects.requireNonNull(cutoff));
-    }
-
-    private Deleted delete(String tenant, String name, Instant cutoff) {
+    public Deleted delete(String tenant, String name, Instant cutoff) {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", name);
         return PgJdbc.inTransaction(ds, "delete campaign " + tenant + "/" + name, c -> {
@@ -269,28 +260,30 @@ public final class PgCampaignStore implements CampaignStore {
 
     @Override
     public byte[] image(String tenant, String sha256) {
-        TenantNames.check("tenant", tenant);
-        return PgJdbc.inTransaction(ds, "read an image of " + tenant, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT content FROM rating_images WHERE tenant = ? AND sha256 = ?")) {
-                ps.setString(1, tenant);
-                ps.setString(2, sha256);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getBytes(1) : null;
-                }
-            }
-        });
+        return imageValue(tenant, sha256, "content", "read an image", rs -> rs.getBytes(1));
     }
 
     @Override
     public long imageSize(String tenant, String sha256) {
-        TenantNames.check("tenant", tenant);
         // octet_length of a bytea reads its stored length, not the (TOASTed) value
-        return PgJdbc.inTransaction(ds, "measure an image of " + tenant, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT octet_length(content) FROM rating_images WHERE tenant = ? AND sha256 = ?")) {
+        Long size = imageValue(tenant, sha256, "octet_length(content)", "measure an image", rs -> rs.getLong(1));
+        return size == null ? -1 : size;
+    }
+
+    @FunctionalInterface
+    private interface Column<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** One value ({@code select}) of the tenant's image with this SHA-256, or null when it has none. */
+    private <T> T imageValue(String tenant, String sha256, String select, String what, Column<T> column) {
+        TenantNames.check("tenant", tenant);
+        return PgJdbc.inTransaction(ds, what + " of " + tenant, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + select + " FROM rating_images WHERE tenant = ? AND sha256 = ?")) {
                 ps.setString(1, tenant);
                 ps.setString(2, sha256);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : -1L;
+                    return rs.next() ? column.read(rs) : null;
                 }
             }
         });
