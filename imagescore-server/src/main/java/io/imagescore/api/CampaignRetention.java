@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Time-based retention of rating campaigns ({@code imagescore.retention.campaign-idle}, docs/rating.md): a campaign
- * idle for longer (no creation, answer, skip or undo since) is deleted through {@link RatingService#deleteIfIdle}, as its
- * owner would delete it, but only if it is still idle when the delete runs (checked atomically with it, so an answer
- * acknowledged after the sweep listed the campaign keeps it). Runs a minute after start and then hourly on one daemon thread; every replica may run it (deleting a
- * campaign another replica deleted first is a no-op). Off when the key is unset.
+ * idle for longer (no creation, answer, skip or undo since) is deleted through {@link RatingService#deleteIfIdle}, as
+ * its owner would delete it, but only if it is still idle when the delete runs (checked atomically with it, so an
+ * answer acknowledged after the sweep listed the campaign keeps it). Runs a minute after start and then hourly on one
+ * daemon thread; every replica may run it (deleting a campaign another replica deleted first is a no-op). Off when the
+ * key is unset.
  */
 @Startup
 @ApplicationScoped

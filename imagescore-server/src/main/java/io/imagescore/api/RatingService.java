@@ -311,12 +311,20 @@ public class RatingService {
         String campaign = TenantNames.check("campaign", name);
         ReentrantLock lock = appendLock(tenant, campaign);
         lock.lock();
+        boolean kept = false;
         try {
-            return store.delete(tenant, campaign, idleBefore);
+            CampaignStore.Deleted deleted = store.delete(tenant, campaign, idleBefore);
+            kept = deleted == null;
+            return deleted;
         } finally {
-            posteriors.invalidate(tenant, campaign);
+            if (!kept) {
+                posteriors.invalidate(tenant, campaign);
+            }
             lock.unlock();
-            appendLocks.remove(tenant + "/" + campaign, lock);
+            if (!kept) {
+                // a kept campaign keeps its lock: appends waiting on it must not race one on a fresh lock
+                appendLocks.remove(tenant + "/" + campaign, lock);
+            }
         }
     }
 
