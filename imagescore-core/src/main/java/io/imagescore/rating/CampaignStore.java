@@ -49,13 +49,32 @@ public interface CampaignStore {
      * UNKNOWN_CAMPAIGN when the tenant has none of that name. A judgement appended concurrently is either deleted with
      * the campaign or refused with UNKNOWN_CAMPAIGN, never kept for a later campaign of the same name.
      */
-    Deleted delete(String tenant, String name);
+    default Deleted delete(String tenant, String name) {
+        return delete(tenant, name, null);
+    }
+
+    /**
+     * As {@link #delete(String, String)}; with a non-null {@code idleBefore} (retention) only when the campaign's newest
+     * activity ({@link #activity}) is still before it, decided in the same atomic step as the delete, against appends.
+     * So an entry appended after a sweep listed the campaign as idle keeps it, and an append is either acknowledged and
+     * kept or refused. Returns null when the campaign was active since.
+     */
+    Deleted delete(String tenant, String name, java.time.Instant idleBefore);
 
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);
 
     /** A campaign and its newest activity: its creation or its newest log entry (the clock of campaign retention). */
     record Activity(String tenant, String name, java.time.Instant last) {
+        /** The newer of the campaign's creation and its newest log entry's time (null: no entry yet), both ISO-8601. */
+        public static java.time.Instant last(String created, String newestEntry) {
+            java.time.Instant c = java.time.Instant.parse(created);
+            if (newestEntry == null) {
+                return c;
+            }
+            java.time.Instant e = java.time.Instant.parse(newestEntry);
+            return e.isAfter(c) ? e : c;
+        }
     }
 
     /** Every tenant's campaigns with their newest activity. */
@@ -64,11 +83,22 @@ public interface CampaignStore {
     /** The tenant's campaign names, sorted. */
     List<String> list(String tenant);
 
+    /**
+     * At most {@code limit} of the tenant's campaign names after {@code after} (null: from the first), in the order of
+     * {@link #list(String)}: one page of a listing (names are ASCII, so code-unit and byte order agree).
+     */
+    default List<String> list(String tenant, String after, int limit) {
+        return list(tenant).stream().filter(n -> after == null || n.compareTo(after) > 0).limit(limit).toList();
+    }
+
     /** Stores an image of the tenant under its SHA-256 (content-addressed: storing it again changes nothing). */
     void putImage(String tenant, String sha256, byte[] content);
 
     /** The tenant's image with this SHA-256, or null. */
     byte[] image(String tenant, String sha256);
+
+    /** The size in bytes of the tenant's image with this SHA-256, or −1 when it is not stored; reads no image bytes. */
+    long imageSize(String tenant, String sha256);
 
     /** Bytes of all the tenant's stored images (the rating-image-bytes quota). */
     long imageBytes(String tenant);

@@ -133,10 +133,14 @@ public final class LocalCampaignStore implements CampaignStore {
         }, "update campaign " + tenant + "/" + name);
     }
 
+    /** Under the tenant's lock, which appends take too: the idle check sees every acknowledged entry. */
     @Override
-    public Deleted delete(String tenant, String name) {
+    public Deleted delete(String tenant, String name, Instant cutoff) {
         return locked(tenant, () -> {
             Campaign c = get(tenant, name);
+            if (cutoff != null && !lastActivity(tenant, c).isBefore(cutoff)) {
+                return null;
+            }
             long entries = seqFiles(campaignDir(tenant, name).resolve("judgements")).size();
             // one rename takes the campaign and its log away together; a crash after it leaves a temporary only
             DurableFiles.deleteDirectory(campaignDir(tenant, name));
@@ -184,19 +188,21 @@ public final class LocalCampaignStore implements CampaignStore {
             for (String tenant : tenants.filter(Files::isDirectory).map(p -> p.getFileName().toString())
                     .filter(TenantNames::isValid).sorted().toList()) {
                 for (String name : list(tenant)) {
-                    Instant last = Instant.parse(get(tenant, name).created());
-                    List<Path> log = seqFiles(campaignDir(tenant, name).resolve("judgements"));
-                    List<Judgement> newest = new ArrayList<>();
-                    if (!log.isEmpty() && read(log.getLast(), newest) && !newest.isEmpty()) {
-                        last = java.util.Collections.max(List.of(last, Instant.parse(newest.getFirst().created())));
-                    }
-                    out.add(new Activity(tenant, name, last));
+                    out.add(new Activity(tenant, name, lastActivity(tenant, get(tenant, name))));
                 }
             }
         } catch (IOException e) {
             throw io("list the campaigns' activity", e);
         }
         return out;
+    }
+
+    /** The campaign's creation or its newest log entry's time, whichever is later. */
+    private Instant lastActivity(String tenant, Campaign c) {
+        List<Path> log = seqFiles(campaignDir(tenant, c.name()).resolve("judgements"));
+        List<Judgement> newest = new ArrayList<>();
+        boolean entry = !log.isEmpty() && read(log.getLast(), newest) && !newest.isEmpty();
+        return Activity.last(c.created(), entry ? newest.getFirst().created() : null);
     }
 
     @Override
@@ -229,6 +235,18 @@ public final class LocalCampaignStore implements CampaignStore {
             return Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
         } catch (IOException e) {
             throw io("read an image of " + tenant, e);
+        }
+    }
+
+    @Override
+    public long imageSize(String tenant, String sha256) {
+        Path f = imageFile(tenant, sha256);
+        try {
+            return Files.size(f);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return -1;
+        } catch (IOException e) {
+            throw io("measure an image of " + tenant, e);
         }
     }
 

@@ -19,9 +19,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Time-based retention of rating campaigns ({@code imagescore.retention.campaign-idle}, docs/rating.md): a campaign
- * idle for longer (no creation, answer, skip or undo since) is deleted through {@link RatingService#delete}, as its
- * owner would. Runs a minute after start and then hourly on one daemon thread; every replica may run it (deleting a
- * campaign another replica deleted first is a no-op). Off when the key is unset.
+ * idle for longer (no creation, answer, skip or undo since) is deleted through {@link RatingService#deleteIfIdle}, as
+ * its owner would delete it, but only if it is still idle when the delete runs (checked atomically with it, so an
+ * answer acknowledged after the sweep listed the campaign keeps it). Runs a minute after start and then hourly on one
+ * daemon thread; every replica may run it (deleting a campaign another replica deleted first is a no-op). Off when the
+ * key is unset.
  */
 @Startup
 @ApplicationScoped
@@ -74,7 +76,11 @@ public class CampaignRetention {
         for (CampaignStore.Activity a : store.activity()) {
             if (a.last().isBefore(cutoff)) {
                 try {
-                    rating.delete(a.tenant(), a.name());
+                    // the listing may be stale by now: the store checks idleness again, atomically with the delete
+                    if (rating.deleteIfIdle(a.tenant(), a.name(), cutoff) == null) {
+                        LOG.debugf("campaign retention: %s/%s was answered since it was listed; kept", a.tenant(), a.name());
+                        continue;
+                    }
                     deleted.add(a.tenant() + "/" + a.name());
                     LOG.infof("campaign retention: deleted %s/%s, idle since %s (imagescore.retention.campaign-idle=%s)",
                             a.tenant(), a.name(), a.last(), idle);

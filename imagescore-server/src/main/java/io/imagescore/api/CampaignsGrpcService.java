@@ -50,6 +50,11 @@ import java.util.Locale;
 public class CampaignsGrpcService extends CampaignsGrpc.CampaignsImplBase {
     /** Answers per streamed export message: well below gRPC's default 4 MB message limit. */
     static final int EXPORT_CHUNK = 1000;
+    /**
+     * Summary bytes per ListCampaigns page: a summary lists every rater token ever issued (up to 1,000 of ~40 bytes), so
+     * 500 of them could pass gRPC's default 4 MiB message limit.
+     */
+    static final int MAX_LIST_BYTES = 1 << 20;
 
     @Inject
     RatingService rating;
@@ -92,9 +97,27 @@ public class CampaignsGrpcService extends CampaignsGrpc.CampaignsImplBase {
     public void listCampaigns(ListCampaignsRequest request, StreamObserver<ListCampaignsResponse> out) {
         GrpcErrors.answer(metrics, "ListCampaigns", out, () -> {
             String tenant = TenantNames.tenant(request.getTenant());
-            ListCampaignsResponse.Builder b = ListCampaignsResponse.newBuilder();
-            for (String name : rating.list(tenant)) {
-                b.addCampaigns(summary(rating.campaign(tenant, name)));
+            RatingService.CampaignPage page = rating.list(tenant, request.getPageSize(), request.getPageToken());
+            ListCampaignsResponse.Builder b = ListCampaignsResponse.newBuilder().setNextPageToken(page.nextPageToken());
+            long bytes = 0;
+            for (String name : page.campaigns()) {
+                Campaign c;
+                try {
+                    c = rating.campaign(tenant, name);
+                } catch (ImageScoreException e) {
+                    if (e.code() == ErrorCode.UNKNOWN_CAMPAIGN) {
+                        continue; // deleted since the page was listed
+                    }
+                    throw e;
+                }
+                CampaignSummary s = summary(c);
+                bytes += com.google.protobuf.CodedOutputStream.computeMessageSize(ListCampaignsResponse.CAMPAIGNS_FIELD_NUMBER, s);
+                if (b.getCampaignsCount() > 0 && bytes > MAX_LIST_BYTES) {
+                    // the rest of this page starts the next one
+                    b.setNextPageToken(RatingService.nextPage(tenant, b.getCampaigns(b.getCampaignsCount() - 1).getName()));
+                    break;
+                }
+                b.addCampaigns(s);
             }
             return b.build();
         });

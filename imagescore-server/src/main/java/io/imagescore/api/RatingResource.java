@@ -118,8 +118,7 @@ public class RatingResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response create(@PathParam("tenant") String tenant, RatingService.NewCampaign body) {
         owner(tenant);
-        String scheme = request.isSSL() ? "https" : "http";
-        RatingService.Created created = rating.create(tenant, body, scheme + "://" + request.authority());
+        RatingService.Created created = rating.create(tenant, body, baseUrl());
         metrics.request("RatingCreateCampaign", "ok");
         return Response.status(201).entity(created).build();
     }
@@ -127,9 +126,16 @@ public class RatingResource {
     @GET
     @Path("api/{tenant}/campaigns")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, List<String>> list(@PathParam("tenant") String tenant) {
+    public RatingService.CampaignPage list(@PathParam("tenant") String tenant, @QueryParam("page_size") String pageSize,
+                                           @QueryParam("page_token") String pageToken) {
         owner(tenant);
-        return Map.of("campaigns", rating.list(tenant));
+        int size;
+        try {
+            size = pageSize == null || pageSize.isEmpty() ? 0 : Integer.parseInt(pageSize);
+        } catch (NumberFormatException e) {
+            throw RatingService.invalid("page_size", "page_size must be a whole number 0–" + PageTokens.MAX_SIZE);
+        }
+        return rating.list(tenant, size, pageToken);
     }
 
     @GET
@@ -228,8 +234,12 @@ public class RatingResource {
     public Map<String, List<RatingService.RaterLink>> addRaters(@PathParam("tenant") String tenant, @PathParam("campaign") String campaign,
                                                                @QueryParam("count") Integer count) {
         owner(tenant);
-        String scheme = request.isSSL() ? "https" : "http";
-        return Map.of("raters", rating.addRaters(tenant, campaign, count == null ? 1 : count, scheme + "://" + request.authority()));
+        return Map.of("raters", rating.addRaters(tenant, campaign, count == null ? 1 : count, baseUrl()));
+    }
+
+    /** This server as the caller reached it (scheme and authority): the prefix of the rater links it hands out. */
+    private String baseUrl() {
+        return (request.isSSL() ? "https" : "http") + "://" + request.authority();
     }
 
     /** Revokes a rater's token; their answers stay. Replies with the campaign's summary. */

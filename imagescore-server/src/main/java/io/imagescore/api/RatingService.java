@@ -221,7 +221,7 @@ public class RatingService {
         }
         long newBytes = 0;
         for (var e : uploads.entrySet()) {
-            newBytes += store.image(tenant, e.getKey()) == null ? e.getValue().length : 0;
+            newBytes += store.imageSize(tenant, e.getKey()) < 0 ? e.getValue().length : 0;
         }
         quotas.checkRatingImageBytes(tenant, newBytes);
         if (store.list(tenant).contains(name)) {
@@ -296,15 +296,35 @@ public class RatingService {
 
     /** Deletes the campaign, its log and the images no other campaign of the tenant uses. */
     public CampaignStore.Deleted delete(String tenant, String name) {
+        return delete(tenant, name, null);
+    }
+
+    /**
+     * Retention's delete ({@link CampaignStore#delete(String, String, Instant)}): only while the campaign's newest
+     * activity is before {@code cutoff}, checked atomically with the delete; null when it was active since.
+     */
+    public CampaignStore.Deleted deleteIfIdle(String tenant, String name, Instant cutoff) {
+        return delete(tenant, name, java.util.Objects.requireNonNull(cutoff));
+    }
+
+    private CampaignStore.Deleted delete(String tenant, String name, Instant idleBefore) {
         String campaign = TenantNames.check("campaign", name);
         ReentrantLock lock = appendLock(tenant, campaign);
         lock.lock();
+        boolean kept = false;
         try {
-            return store.delete(tenant, campaign);
+            CampaignStore.Deleted deleted = store.delete(tenant, campaign, idleBefore);
+            kept = deleted == null;
+            return deleted;
         } finally {
-            posteriors.invalidate(tenant, campaign);
+            if (!kept) {
+                posteriors.invalidate(tenant, campaign);
+            }
             lock.unlock();
-            appendLocks.remove(tenant + "/" + campaign, lock);
+            if (!kept) {
+                // a kept campaign keeps its lock: appends waiting on it must not race one on a fresh lock
+                appendLocks.remove(tenant + "/" + campaign, lock);
+            }
         }
     }
 
@@ -338,8 +358,27 @@ public class RatingService {
         return store.get(tenant, TenantNames.check("campaign", name));
     }
 
-    public List<String> list(String tenant) {
-        return store.list(tenant);
+    /** One page of a tenant's campaign names, by name, and the token of the next page (empty: this is the last). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record CampaignPage(List<String> campaigns, String nextPageToken) {
+    }
+
+    private static final String CAMPAIGNS = "campaigns";
+
+    /** A page of the tenant's campaigns ({@link PageTokens}: the size and token rules); the store reads one page more by one name. */
+    public CampaignPage list(String tenant, int pageSize, String pageToken) {
+        PageTokens.Page p = PageTokens.read(CAMPAIGNS, tenant, pageSize, pageToken);
+        List<String> names = store.list(tenant, p.after(), p.size() + 1);
+        if (names.size() <= p.size()) {
+            return new CampaignPage(names, "");
+        }
+        List<String> page = names.subList(0, p.size());
+        return new CampaignPage(page, nextPage(tenant, page.getLast()));
+    }
+
+    /** The page token that lists the tenant's campaigns after {@code last}. */
+    static String nextPage(String tenant, String last) {
+        return PageTokens.next(CAMPAIGNS, tenant, last);
     }
 
     /**

@@ -31,10 +31,17 @@
 
   async function refresh(quiet) {
     try {
-      const list = await call('GET', '');
+      // the list comes in pages: follow next_page_token to the last one
+      const names = [];
+      let token = '';
+      do {
+        const page = await call('GET', token ? '?page_token=' + encodeURIComponent(token) : '');
+        names.push(...page.campaigns);
+        token = page.next_page_token;
+      } while (token);
       const body = $('campaigns');
       body.replaceChildren();
-      for (const name of list.campaigns) {
+      for (const name of names) {
         const s = await call('GET', '/' + name);
         const tr = document.createElement('tr');
         const a = s.agreement;
@@ -64,7 +71,7 @@
         actions.append(' ', button('Delete', 'Delete campaign ' + s.name, () => remove(s.name)));
         body.append(tr);
       }
-      if (quiet !== true) say(list.campaigns.length + ' campaign(s)');
+      if (quiet !== true) say(names.length + ' campaign(s)');
     } catch (e) {
       say(e.message, true);
     }

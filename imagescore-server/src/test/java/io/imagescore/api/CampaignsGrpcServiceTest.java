@@ -22,6 +22,7 @@ import io.imagescore.api.v1.FitCampaignHeadRequest;
 import io.imagescore.api.v1.FitCampaignHeadResponse;
 import io.imagescore.api.v1.ImageScoreGrpc;
 import io.imagescore.api.v1.ListCampaignsRequest;
+import io.imagescore.api.v1.ListCampaignsResponse;
 import io.imagescore.api.v1.PromptPair;
 import io.imagescore.api.v1.PromptSetSpec;
 import io.imagescore.api.v1.PromptSetsGrpc;
@@ -383,5 +384,113 @@ class CampaignsGrpcServiceTest {
         // still there, untouched
         assertThat(campaigns.get(OWNER).listCampaigns(ListCampaignsRequest.getDefaultInstance()).getCampaignsList())
                 .extracting(CampaignSummary::getName).contains("private");
+    }
+
+    @jakarta.inject.Inject
+    io.imagescore.rating.CampaignStore store;
+
+    /** A campaign of two one-byte images stored straight into the store (no prior to score), with {@code raters} revoked raters. */
+    private void stored(String tenant, String name, int raters) {
+        List<io.imagescore.rating.Campaign.Rater> rs = new ArrayList<>();
+        for (int r = 1; r <= raters; r++) {
+            rs.add(new io.imagescore.rating.Campaign.Rater("r" + r, String.format("%064x", r), "2026-12-06T23:00:00.123456Z"));
+        }
+        store.create(tenant, new io.imagescore.rating.Campaign(name, name, io.imagescore.rating.Campaign.Task.RATING,
+                "mobilenetv2-default", "quality_fast", List.of("1", "2", "3", "4"),
+                List.of(new io.imagescore.rating.Campaign.Image("0".repeat(64), "a", 0), new io.imagescore.rating.Campaign.Image("1".repeat(64), "b", 0)),
+                rs, 0, java.time.Instant.now().toString()), Map.of("0".repeat(64), new byte[] {0}, "1".repeat(64), new byte[] {1}));
+    }
+
+    private static List<ListCampaignsResponse> pages(CampaignsGrpc.CampaignsBlockingStub stub, String tenant, int size) {
+        List<ListCampaignsResponse> out = new ArrayList<>();
+        String token = "";
+        do {
+            ListCampaignsResponse page = stub.listCampaigns(ListCampaignsRequest.newBuilder().setTenant(tenant).setPageSize(size)
+                    .setPageToken(token).build());
+            out.add(page);
+            token = page.getNextPageToken();
+        } while (!token.isEmpty() && out.size() < 100);
+        return out;
+    }
+
+    /**
+     * ListCampaigns in pages: by name, the cursor stable while campaigns come and go between pages, a page cut at about
+     * 1 MiB of summaries, the same pages on the JSON API; a token of another tenant, a garbage token and a size out of
+     * range are INVALID_ARGUMENT with their field.
+     */
+    @Test
+    void list_campaigns_pages_by_name_and_a_token_serves_only_its_tenant() {
+        String suffix = java.util.UUID.randomUUID().toString().substring(0, 8);
+        String tenant = "pages-" + suffix;
+        List<String> names = new ArrayList<>(List.of("m", "c", "x", "a", "q", "f", "t"));
+        names.forEach(n -> stored(tenant, n, 1));
+        java.util.Collections.sort(names);
+        CampaignsGrpc.CampaignsBlockingStub admin = as(TenancyTest.KEY_ADMIN, CampaignsGrpc.newBlockingStub(channel));
+
+        List<ListCampaignsResponse> pages = pages(admin, tenant, 3);
+        assertThat(pages).extracting(ListCampaignsResponse::getCampaignsCount).containsExactly(3, 3, 1);
+        assertThat(pages.stream().flatMap(p -> p.getCampaignsList().stream()).map(CampaignSummary::getName)).containsExactlyElementsOf(names);
+        assertThat(pages.getLast().getNextPageToken()).isEmpty();
+        assertThat(pages.getFirst().getCampaigns(0)).isEqualTo(CampaignsGrpcService.summary(store.get(tenant, "a")));
+        ListCampaignsResponse all = admin.listCampaigns(ListCampaignsRequest.newBuilder().setTenant(tenant).build());
+        assertThat(all.getCampaignsList()).extracting(CampaignSummary::getName).as("0 = 100 per page").containsExactlyElementsOf(names);
+        assertThat(all.getNextPageToken()).isEmpty();
+
+        // between pages: the next page's first campaign is deleted and one sorting before the cursor is created
+        String token = pages.getFirst().getNextPageToken(); // after "f"
+        store.delete(tenant, "m");
+        stored(tenant, "b", 1);
+        ListCampaignsResponse second = admin.listCampaigns(ListCampaignsRequest.newBuilder().setTenant(tenant).setPageSize(3)
+                .setPageToken(token).build());
+        assertThat(second.getCampaignsList()).extracting(CampaignSummary::getName).containsExactly("q", "t", "x");
+        assertThat(second.getNextPageToken()).as("x is the last").isEmpty();
+
+        // the same pages on the page's JSON API
+        List<String> json = new ArrayList<>();
+        String next = "";
+        do {
+            var body = given().header("Authorization", "Bearer " + TenancyTest.KEY_ADMIN).queryParam("page_size", 2)
+                    .queryParam("page_token", next).get("/rating/api/" + tenant + "/campaigns").then().statusCode(200).extract().jsonPath();
+            assertThat(body.getList("campaigns", String.class)).hasSizeLessThanOrEqualTo(2);
+            json.addAll(body.getList("campaigns", String.class));
+            next = body.getString("next_page_token");
+        } while (!next.isEmpty());
+        assertThat(json).containsExactly("a", "b", "c", "f", "q", "t", "x");
+        RatingResourceTest.refused(given().header("Authorization", "Bearer " + TenancyTest.KEY_ADMIN).queryParam("page_size", "ten")
+                .get("/rating/api/" + tenant + "/campaigns").then(), 400, "INVALID_REQUEST", "page_size must be a whole number 0–500");
+        RatingResourceTest.refused(owner().queryParam("page_token", token).get("/rating/api/tenant-a/campaigns").then(), 400,
+                "INVALID_REQUEST", "another tenant's campaigns");
+
+        // a token is bound to its tenant: tenant-b's owner and the admin listing another tenant are refused
+        for (Runnable call : List.<Runnable>of(
+                () -> campaigns.get(OTHER).listCampaigns(ListCampaignsRequest.newBuilder().setPageToken(token).build()),
+                () -> admin.listCampaigns(ListCampaignsRequest.newBuilder().setTenant("tenant-b").setPageToken(token).build()))) {
+            assertStatus(call, Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "page_token belongs to another tenant's campaigns");
+            assertThat(errorInfo(call).getMetadataMap()).containsEntry("field", "page_token");
+        }
+        for (String bad : List.of("not a token", "eHl6", java.util.Base64.getUrlEncoder().encodeToString("p1\nregulations\n".concat(tenant).concat("\nf").getBytes()))) {
+            Runnable call = () -> admin.listCampaigns(ListCampaignsRequest.newBuilder().setTenant(tenant).setPageToken(bad).build());
+            assertStatus(call, Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "page_token is not a campaigns page token");
+            assertThat(errorInfo(call).getMetadataMap()).containsEntry("field", "page_token");
+        }
+        for (int size : new int[] {-1, 501}) {
+            Runnable call = () -> admin.listCampaigns(ListCampaignsRequest.newBuilder().setTenant(tenant).setPageSize(size).build());
+            assertStatus(call, Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST", "page_size must be 0 (= 100) to 500, got " + size);
+            assertThat(errorInfo(call).getMetadataMap()).containsEntry("field", "page_size");
+        }
+
+        // summaries listing 1,000 revoked raters each (~40 KB): a page of 500 stops at about 1 MiB and goes on from there
+        String big = "pages-big-" + suffix;
+        List<String> bigNames = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            bigNames.add(String.format("c%02d", i));
+            stored(big, bigNames.getLast(), 1000);
+        }
+        List<ListCampaignsResponse> cut = pages(admin, big, 500);
+        assertThat(cut).hasSizeGreaterThan(1).allSatisfy(p -> assertThat(p.getSerializedSize())
+                .isLessThanOrEqualTo(CampaignsGrpcService.MAX_LIST_BYTES + 128));
+        assertThat(cut.getFirst().getCampaignsCount()).isBetween(20, 29);
+        assertThat(cut.stream().flatMap(p -> p.getCampaignsList().stream()).map(CampaignSummary::getName)).containsExactlyElementsOf(bigNames);
+        assertThat(cut.getFirst().getCampaigns(0).getRatersCount()).isEqualTo(1000);
     }
 }

@@ -89,10 +89,13 @@ class RatingResourceTest {
     CampaignRetention retention;
     @jakarta.inject.Inject
     io.imagescore.rating.CampaignStore store;
+    @jakarta.inject.Inject
+    RatingService rating;
 
     /**
      * imagescore.retention.campaign-idle (30 days here): a campaign created 40 days ago and never answered is deleted
-     * with its own photo; one as old but answered today, and a new one, stay.
+     * with its own photo; one as old but answered today, and a new one, stay. Retention's delete with the answer's own time
+     * as cutoff (a sweep that listed the campaign just before the answer) keeps it.
      */
     @Test
     void campaigns_idle_past_the_retention_are_deleted() {
@@ -109,7 +112,7 @@ class RatingResourceTest {
                     images.stream().map(h -> new io.imagescore.rating.Campaign.Image(h, h, 0)).toList(),
                     List.of(), 0, longAgo), Map.of(ownSha, own, sharedSha, shared));
         }
-        store.append("default", "answered-" + suffix, io.imagescore.rating.Judgement.rate("owner", 0, 3));
+        io.imagescore.rating.Judgement answer = store.append("default", "answered-" + suffix, io.imagescore.rating.Judgement.rate("owner", 0, 3));
         post("", campaign("new-" + suffix, "rating", List.of(photo(7), photo(8)))).statusCode(201);
 
         List<String> deleted = retention.expire(java.time.Instant.now());
@@ -120,12 +123,16 @@ class RatingResourceTest {
         org.assertj.core.api.Assertions.assertThat(store.image("default", ownSha)).isNull();
         org.assertj.core.api.Assertions.assertThat(store.image("default", sharedSha)).isEqualTo(shared);
         refused(given().get(API + "/idle-" + suffix).then(), 404, "UNKNOWN_CAMPAIGN", "idle-" + suffix);
+        // a sweep that listed 'answered' before its answer: the delete checks again and keeps it
+        org.assertj.core.api.Assertions.assertThat(rating.deleteIfIdle("default", "answered-" + suffix,
+                java.time.Instant.parse(answer.created()))).isNull();
+        org.assertj.core.api.Assertions.assertThat(store.judgements("default", "answered-" + suffix)).containsExactly(answer);
     }
 
     /**
      * imagescore.quotas.rating-image-bytes: campaigns of 3 new CLIVE photos each in a fresh tenant are created until
      * their bytes would pass the quota; exactly that campaign is refused, and none of its photos is stored (a campaign
-     * naming one of them by hash then gets NOT_STORED).
+     * naming one of them by hash then gets NOT_STORED). Photos uploaded again while stored add no bytes.
      */
     @Test
     void rating_image_bytes_are_a_quota() {
@@ -154,6 +161,18 @@ class RatingResourceTest {
             refused(given().contentType(ContentType.JSON).body(campaign("named", "pairwise", List.of(Map.of("sha256", kept),
                     Map.of("sha256", sha)))).post(api).then(), 404, "NOT_STORED", sha);
             org.assertj.core.api.Assertions.assertThat(k).as("campaigns before the quota").isGreaterThan(2);
+            // the photos of campaign c1 uploaded again: stored already, so they add no bytes
+            List<Map<String, String>> again = new ArrayList<>();
+            long againBytes = 0;
+            for (int i = 3; i < 6; i++) {
+                byte[] b = Shared.bytes("data/clive/images/" + (1050 + i) + ".JPG");
+                againBytes += b.length;
+                again.add(Map.of("data", Base64.getEncoder().encodeToString(b)));
+            }
+            org.assertj.core.api.Assertions.assertThat(stored + againBytes).as("counted again, they would pass the quota")
+                    .isGreaterThan(IMAGE_BYTES);
+            given().contentType(ContentType.JSON).body(campaign("again", "rating", again)).post(api).then().statusCode(201);
+            org.assertj.core.api.Assertions.assertThat(store.imageBytes(tenant)).isEqualTo(stored);
             return;
         }
     }

@@ -99,13 +99,25 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
-    public Deleted delete(String tenant, String name) {
+    public Deleted delete(String tenant, String name, Instant cutoff) {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", name);
         return PgJdbc.inTransaction(ds, "delete campaign " + tenant + "/" + name, c -> {
             lockTenant(c, tenant);
             // the row lock first: an append in flight (it updates last_seq) finishes before, or finds no campaign after
             Campaign deleted = lockedCampaign(c, tenant, name);
+            if (cutoff != null) {
+                // read under the row lock (a new snapshot per statement): every acknowledged entry is seen
+                try (PreparedStatement ps = c.prepareStatement(ACTIVITY + " WHERE c.tenant = ? AND c.name = ?")) {
+                    ps.setString(1, tenant);
+                    ps.setString(2, name);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next() && !activity(rs).last().isBefore(cutoff)) {
+                            return null;
+                        }
+                    }
+                }
+            }
             long judgements;
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM rating_judgements WHERE tenant = ? AND campaign = ?")) {
                 ps.setString(1, tenant);
@@ -190,32 +202,43 @@ public final class PgCampaignStore implements CampaignStore {
     public List<Activity> activity() {
         return PgJdbc.inTransaction(ds, "list the campaigns' activity", c -> {
             List<Activity> out = new ArrayList<>();
-            // the newest entry is the one numbered last_seq (numbers are gap-free); none before the first answer
-            try (PreparedStatement ps = c.prepareStatement("SELECT c.tenant, c.name, c.campaign::jsonb ->> 'created',"
-                    + " j.judgement::jsonb ->> 'created' FROM rating_campaigns c LEFT JOIN rating_judgements j"
-                    + " ON j.tenant = c.tenant AND j.campaign = c.name AND j.seq = c.last_seq"
-                    + " ORDER BY c.tenant COLLATE \"C\", c.name COLLATE \"C\"");
+            try (PreparedStatement ps = c.prepareStatement(ACTIVITY + " ORDER BY c.tenant COLLATE \"C\", c.name COLLATE \"C\"");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Instant last = Instant.parse(rs.getString(3));
-                    if (rs.getString(4) != null && Instant.parse(rs.getString(4)).isAfter(last)) {
-                        last = Instant.parse(rs.getString(4));
-                    }
-                    out.add(new Activity(rs.getString(1), rs.getString(2), last));
+                    out.add(activity(rs));
                 }
             }
             return out;
         });
     }
 
+    /**
+     * Campaigns with their creation time and their newest entry's: the one numbered last_seq (numbers are gap-free);
+     * none before the first answer.
+     */
+    private static final String ACTIVITY = "SELECT c.tenant, c.name, c.campaign::jsonb ->> 'created',"
+            + " j.judgement::jsonb ->> 'created' FROM rating_campaigns c LEFT JOIN rating_judgements j"
+            + " ON j.tenant = c.tenant AND j.campaign = c.name AND j.seq = c.last_seq";
+
+    private static Activity activity(ResultSet rs) throws SQLException {
+        return new Activity(rs.getString(1), rs.getString(2), Activity.last(rs.getString(3), rs.getString(4)));
+    }
+
     @Override
     public List<String> list(String tenant) {
+        return list(tenant, null, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public List<String> list(String tenant, String after, int limit) {
         TenantNames.check("tenant", tenant);
         return PgJdbc.inTransaction(ds, "list campaigns of " + tenant, c -> {
             List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT name FROM rating_campaigns WHERE tenant = ? ORDER BY name COLLATE \"C\"")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT name FROM rating_campaigns WHERE tenant = ?"
+                    + " AND name COLLATE \"C\" > ? ORDER BY name COLLATE \"C\" LIMIT ?")) {
                 ps.setString(1, tenant);
+                ps.setString(2, after == null ? "" : after);
+                ps.setInt(3, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(rs.getString(1));
@@ -237,13 +260,30 @@ public final class PgCampaignStore implements CampaignStore {
 
     @Override
     public byte[] image(String tenant, String sha256) {
+        return imageValue(tenant, sha256, "content", "read an image", rs -> rs.getBytes(1));
+    }
+
+    @Override
+    public long imageSize(String tenant, String sha256) {
+        // octet_length of a bytea reads its stored length, not the (TOASTed) value
+        Long size = imageValue(tenant, sha256, "octet_length(content)", "measure an image", rs -> rs.getLong(1));
+        return size == null ? -1 : size;
+    }
+
+    @FunctionalInterface
+    private interface Column<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** One value ({@code select}) of the tenant's image with this SHA-256, or null when it has none. */
+    private <T> T imageValue(String tenant, String sha256, String select, String what, Column<T> column) {
         TenantNames.check("tenant", tenant);
-        return PgJdbc.inTransaction(ds, "read an image of " + tenant, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT content FROM rating_images WHERE tenant = ? AND sha256 = ?")) {
+        return PgJdbc.inTransaction(ds, what + " of " + tenant, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + select + " FROM rating_images WHERE tenant = ? AND sha256 = ?")) {
                 ps.setString(1, tenant);
                 ps.setString(2, sha256);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getBytes(1) : null;
+                    return rs.next() ? column.read(rs) : null;
                 }
             }
         });
