@@ -193,6 +193,19 @@ class TritonBackendTest {
         }
     }
 
+    @Test
+    void a_repository_without_the_mirrored_model_runs_not_ready_and_names_it() {
+        ModelSpec encoder = new PackLoader(TritonTestModels.SHARED).load(Path.of("packs/mobilenetv2-default")).encoder();
+        try (TritonTestServer old = TritonTestServer.start()
+                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(), 64);
+             TritonBackend b = new TritonBackend(TritonConfig.defaults(List.of(old.target())), new SimpleMeterRegistry())) {
+            b.load(encoder); // not a mismatch: Triton may still be loading it, so start-up goes on, not ready
+            assertThat(b.ready()).isFalse();
+            assertThat(b.notReadyReason()).contains("Triton model 'mobilenetv2-default-mirrored' for "
+                    + "mobilenetv2-default/encoder-mirrored is not ready");
+        }
+    }
+
     /** NCHW pixels with every row reversed: what a {@code *_flip} view holds. */
     private static Tensor mirrorWidth(Tensor pixels) {
         byte[] in = pixels.bytes();
