@@ -287,9 +287,9 @@ public class ScoringPipeline {
         Set<View> mirroredInModel = mirrored == null ? Set.of() : views.stream()
                 .filter(v -> !v.isFlip() && views.contains(v.flipped()))
                 .collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(View.class)));
-        List<View> sent = views.stream().filter(v -> !mirroredInModel.contains(v.base()) || !v.isFlip()).toList();
         Encoding encoding = new Encoding(pack, views, mirroredInModel, mirrored, outputs, scope, images.size(), input,
                 rawPixels);
+        List<View> sent = views.stream().filter(v -> encoding.sentAs(v) == v).toList(); // the views preprocessed
         // Two groups in flight: while the model encodes one group's tensors, the pool decodes the next, so neither the
         // cores nor the model wait for the other (decoding a group and then encoding it left cores idle in turns).
         Decoding next = null;
