@@ -273,6 +273,14 @@ public final class TritonTestServer implements AutoCloseable {
         return inferRequestBytes.get();
     }
 
+    /** Rows {@code model} has inferred since the start or the last {@link #resetStatistics()} (Triton's inference_count). */
+    public long inferenceCount(String model) {
+        Model m = models.get(model);
+        synchronized (m) {
+            return m.inferenceCount;
+        }
+    }
+
     /** ModelInfer calls received (answered, failed or held). */
     public int inferCalls() {
         return inferCalls.get();

@@ -83,7 +83,8 @@ class TritonWireBytesTest {
         server.close();
     }
 
-    record Measured(List<Outcome<ScoredImage>> results, double bytesPerImage) {
+    /** Rows per image each Triton model inferred. */
+    record Measured(List<Outcome<ScoredImage>> results, double bytesPerImage, double plainRows, double mirroredRows) {
     }
 
     static List<Outcome<ScoredImage>> score(ScoringPipeline p, ModelPack pack, List<String> scores) {
@@ -99,7 +100,9 @@ class TritonWireBytesTest {
         server.resetStatistics();
         List<Outcome<ScoredImage>> results = score(pipeline, pack, scores);
         server.awaitIdle();
-        return new Measured(results, (double) server.inferRequestBytes() / PHOTOS.size());
+        return new Measured(results, (double) server.inferRequestBytes() / PHOTOS.size(),
+                (double) server.inferenceCount("mobilenetv2-default") / PHOTOS.size(),
+                (double) server.inferenceCount("mobilenetv2-default-mirrored") / PHOTOS.size());
     }
 
     static void assertSameScores(String what, List<Outcome<ScoredImage>> expected, List<Outcome<ScoredImage>> actual) {
@@ -141,6 +144,12 @@ class TritonWireBytesTest {
             // the views' values plus the request's framing (names, shapes, ids: well under 1 %)
             assertThat(before.bytesPerImage()).as(set.name()).isBetween((double) set.views() * VIEW, set.views() * VIEW * 1.01);
             assertThat(after.bytesPerImage()).as(set.name()).isBetween((double) set.sent() * VIEW, set.sent() * VIEW * 1.01);
+            // each view sent once is a pair; a request without pairs never reaches the mirrored model
+            int pairs = set.views() - set.sent();
+            assertThat(after.mirroredRows()).as(set.name() + ": rows to the mirrored model").isEqualTo(pairs);
+            assertThat(after.plainRows()).as(set.name() + ": rows to the plain model").isEqualTo(set.sent() - pairs);
+            assertThat(before.plainRows()).isEqualTo(set.views());
+            assertThat(before.mirroredRows()).isZero();
             table.add(String.format(Locale.ROOT, "| %s | %s | %s |", set.name(), mb(before), mb(after)));
         }
         System.out.println("ModelInfer request bytes per image (" + PHOTOS.size() + " photos):\n" + String.join("\n", table));
