@@ -558,7 +558,9 @@ def main(argv=None) -> int:
     p.add_argument("--overwrite-config", action="store_true", help="replace existing config.pbtxt files")
     p.add_argument("--copy-mobilenet", type=Path, metavar="ONNX",
                    help="also copy the default pack's Triton model (packs/mobilenetv2-default/models/"
-                        "mobilenetv2-12-int8-spatial-u8.onnx) to <triton-repo>/mobilenetv2-default/1/model.onnx")
+                        "mobilenetv2-12-int8-spatial-u8.onnx) to <triton-repo>/mobilenetv2-default/1/model.onnx, and "
+                        "its mirrored variant beside it (<ONNX stem>-mirrored.onnx) to "
+                        "<triton-repo>/mobilenetv2-default-mirrored/1/model.onnx")
     p.add_argument("--manifest-only", action="store_true",
                    help="write only the pack files (pack.json, heads, pack-manifest-template.json) into --pack-dir, "
                         "without exporting: a Triton-only pack (no torch needed)")
@@ -655,10 +657,14 @@ def main(argv=None) -> int:
                     provenance.setdefault("heads", {})[head.model_key] = golden
 
         if args.copy_mobilenet:
-            target = args.triton_repo / "mobilenetv2-default" / "1" / "model.onnx"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(args.copy_mobilenet, target)
-            print(f"  copied {args.copy_mobilenet} -> {target}")
+            mirrored = args.copy_mobilenet.with_name(args.copy_mobilenet.stem + "-mirrored.onnx")
+            if not mirrored.is_file():
+                sys.exit(f"--copy-mobilenet: {mirrored} (the mirrored variant the pack names) is missing")
+            for model, src in (("mobilenetv2-default", args.copy_mobilenet), ("mobilenetv2-default-mirrored", mirrored)):
+                target = args.triton_repo / model / "1" / "model.onnx"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+                print(f"  copied {src} -> {target}")
 
         out = args.pack_dir / "pack-manifest-template.json"
         towers_here = any(r.model_key == "image" for r in results)

@@ -262,7 +262,7 @@ public class Preprocessor {
         List<RgbImage> grid = gridCrops;
         for (View view : views) {
             List<byte[]> tensors = new ArrayList<>(view.tensorCount());
-            boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
+            boolean flip = view.isFlip();
             switch (view) {
                 case CENTER, CENTER_FLIP -> {
                     centre = centre != null ? centre : centre(img, spec);
@@ -295,7 +295,7 @@ public class Preprocessor {
     /** The windows of {@code view}'s tensors on a {@code width}×{@code height} image, in tensor order (the same geometry as {@link #views}). */
     public static List<Window> windows(int width, int height, PreprocessSpec spec, View view) {
         int s = spec.size();
-        boolean flip = view == View.CENTER_FLIP || view == View.WHOLE_FLIP || view == View.GRID3_FLIP;
+        boolean flip = view.isFlip();
         List<Window> out = new ArrayList<>(view.tensorCount());
         switch (view) {
             case WHOLE, WHOLE_FLIP -> out.add(new Window(0, 0, width, height, flip));

@@ -21,6 +21,31 @@ public enum View {
         return this == GRID3 || this == GRID3_FLIP;
     }
 
+    /** Whether this is a {@code *_FLIP} view: its base view's pixels mirrored left-right. */
+    public boolean isFlip() {
+        return this == CENTER_FLIP || this == WHOLE_FLIP || this == GRID3_FLIP;
+    }
+
+    /** The {@code *_FLIP} view of a base view (CENTER → CENTER_FLIP); null for a flip view. */
+    public View flipped() {
+        return switch (this) {
+            case CENTER -> CENTER_FLIP;
+            case WHOLE -> WHOLE_FLIP;
+            case GRID3 -> GRID3_FLIP;
+            default -> null;
+        };
+    }
+
+    /** The base view of a {@code *_FLIP} view (CENTER_FLIP → CENTER); a base view itself. */
+    public View base() {
+        return switch (this) {
+            case CENTER_FLIP -> CENTER;
+            case WHOLE_FLIP -> WHOLE;
+            case GRID3_FLIP -> GRID3;
+            default -> this;
+        };
+    }
+
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

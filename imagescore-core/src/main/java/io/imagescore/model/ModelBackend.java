@@ -19,6 +19,16 @@ public interface ModelBackend extends AutoCloseable {
         return model.inputs();
     }
 
+    /**
+     * The variant of {@code model} this backend serves that returns every output for each row as sent and mirrored
+     * left-right ({@link ModelSpec#mirrored()}: outputs [N, 2, …]), so a caller sends a view once for it and its
+     * {@code *_flip} view; null when there is none. The embedded backend has none: it has no wire, and the flipped
+     * tensor costs no more than the second row would.
+     */
+    default ModelSpec mirroredVariant(ModelSpec model) {
+        return null;
+    }
+
     /** Prepares a model (creates the session, or checks Triton's metadata against the spec). Called once at start-up. */
     void load(ModelSpec model);
 

@@ -89,7 +89,7 @@ public final class PackLoader {
         hashed.put(MANIFEST, manifestFile);
 
         Fields enc = top.object("encoder", Set.of("file", "triton_model", "triton_version", "max_batch", "input",
-                "triton_input", "outputs", "embedding_output", "preprocessing"));
+                "triton_input", "triton_mirrored_model", "outputs", "embedding_output", "preprocessing"));
         Path modelFile = enc.has("file") ? resolveFile(dir, manifestFile, enc.text("file")) : null;
         if (modelFile != null) {
             hashed.put("encoder", modelFile);
@@ -115,8 +115,15 @@ public final class PackLoader {
         if (tritonInput.type() == Tensor.DataType.INT64) {
             throw invalid(manifestFile, "encoder.triton_input must be UINT8 (pixels) or FP32 (normalised), got INT64");
         }
+        int maxBatch = enc.integer("max_batch");
+        // the Triton model that also computes each row mirrored (outputs [N, 2, …]): a flip view then travels with its
+        // base view; half the max batch, as each of its rows is two rows of work
+        ModelSpec mirrored = enc.has("triton_mirrored_model") ? new ModelSpec(name + "/encoder-mirrored", null,
+                enc.text("triton_mirrored_model"), tritonVersion, List.of(tritonInput),
+                outputs.stream().map(PackLoader::withOrientationAxis).toList(), Math.max(1, maxBatch / 2),
+                List.of(tritonInput), null) : null;
         ModelSpec encoder = new ModelSpec(name + "/encoder", modelFile, tritonName, tritonVersion, List.of(input),
-                outputs, enc.integer("max_batch"), List.of(tritonInput));
+                outputs, maxBatch, List.of(tritonInput), mirrored);
         PreprocessSpec preprocessing = preprocessSpec(enc.object("preprocessing",
                 Set.of("size", "resize", "mean", "std", "color_order", "views")));
         if (!input.shape().equals(List.of(-1L, 3L, (long) preprocessing.size(), (long) preprocessing.size()))) {
@@ -446,6 +453,13 @@ public final class PackLoader {
         } catch (IllegalArgumentException e) {
             throw invalid(file, e.getMessage());
         }
+    }
+
+    /** {@code out} with an orientation axis of 2 after the batch: [N, …] → [N, 2, …]. */
+    private static TensorSpec withOrientationAxis(TensorSpec out) {
+        List<Long> shape = new ArrayList<>(out.shape());
+        shape.add(1, 2L);
+        return new TensorSpec(out.name(), out.type(), shape);
     }
 
     private TensorSpec tensorSpec(Fields f) {

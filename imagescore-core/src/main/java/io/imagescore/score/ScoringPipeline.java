@@ -13,6 +13,7 @@ import io.imagescore.image.StageClock;
 import io.imagescore.image.Preprocessor;
 import io.imagescore.image.View;
 import io.imagescore.model.ModelBackend;
+import io.imagescore.model.ModelSpec;
 import io.imagescore.model.Tensor;
 import io.imagescore.pack.HeadVersion;
 import io.imagescore.pack.ModelPack;
@@ -281,12 +282,19 @@ public class ScoringPipeline {
         // a model that normalises inside its graph (the Triton UINT8 variants) gets the pixels: 1 byte per value
         TensorSpec input = backend.inputs(pack.encoder()).getFirst();
         boolean rawPixels = input.type() == Tensor.DataType.UINT8;
-        Encoding encoding = new Encoding(pack, views, outputs, scope, images.size(), input, rawPixels);
+        // with a mirrored variant of the model (Triton), a view and its *_flip view travel once, as the view
+        ModelSpec mirrored = backend.mirroredVariant(pack.encoder());
+        Set<View> mirroredInModel = mirrored == null ? Set.of() : views.stream()
+                .filter(v -> !v.isFlip() && views.contains(v.flipped()))
+                .collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(View.class)));
+        Encoding encoding = new Encoding(pack, views, mirroredInModel, mirrored, outputs, scope, images.size(), input,
+                rawPixels);
+        List<View> sent = views.stream().filter(v -> encoding.sentAs(v) == v).toList(); // the views preprocessed
         // Two groups in flight: while the model encodes one group's tensors, the pool decodes the next, so neither the
         // cores nor the model wait for the other (decoding a group and then encoding it left cores idle in turns).
         Decoding next = null;
         try {
-            next = decodeGroup(pack, images, 0, Math.min(images.size(), group), cost, rejected, views, mode, rawPixels,
+            next = decodeGroup(pack, images, 0, Math.min(images.size(), group), cost, rejected, sent, mode, rawPixels,
                     scope);
             for (int start = 0; start < images.size(); start += group) {
                 Decoding current = next;
@@ -299,7 +307,7 @@ public class ScoringPipeline {
                 if (nextStart < images.size()) {
                     scope.check("decoding images " + nextStart + ".." + (Math.min(images.size(), nextStart + group) - 1));
                     next = decodeGroup(pack, images, nextStart, Math.min(images.size(), nextStart + group), cost,
-                            rejected, views, mode, rawPixels, scope);
+                            rejected, sent, mode, rawPixels, scope);
                 }
                 encoding.run(false);
             }
@@ -432,7 +440,9 @@ public class ScoringPipeline {
     /**
      * The encoder side of one call: every tensor of every view of every good image, in request order (image, view,
      * tensor: a fixed order), goes into full model batches that may span images; an image's outputs are averaged per
-     * view as soon as its last tensor is back, and its tensors are dropped once they are in a batch.
+     * view as soon as its last tensor is back, and its tensors are dropped once they are in a batch. A view whose
+     * {@code *_flip} view is also wanted goes, with a mirrored variant of the model, to that model's lane instead:
+     * one tensor sent, both orientations' outputs back.
      */
     private final class Encoding {
         /**
@@ -462,32 +472,55 @@ public class ScoringPipeline {
             }
         }
 
-        /** {@code tensor}: float[] normalised, or byte[] pixels ({@code rawPixels}). */
-        private record Queued(Pending owner, int slot, Object tensor) {
+        /**
+         * {@code tensor}: float[] normalised, or byte[] pixels ({@code rawPixels}). {@code mirrorSlot}: where the
+         * mirrored orientation's outputs go (the mirrored lane), else -1.
+         */
+        private record Queued(Pending owner, int slot, int mirrorSlot, Object tensor) {
+        }
+
+        /** The tensors queued for one model: the encoder, or its mirrored variant (outputs [N, 2, …]). */
+        private record Lane(String modelId, int maxBatch, int orientations, java.util.ArrayDeque<Queued> queue) {
+            Lane(ModelSpec model, int orientations) {
+                this(model.id(), model.maxBatch(), orientations, new java.util.ArrayDeque<>());
+            }
+
+            boolean full() {
+                return queue.size() >= maxBatch;
+            }
         }
 
         final ModelPack pack;
         final List<View> views;
+        /** Base views sent once for themselves and their flip view (to {@link #mirrored}). */
+        final Set<View> mirroredInModel;
         final Set<String> outputs;
         final CallScope scope;
         final List<Outcome<EncodedImage>> out;
-        final java.util.ArrayDeque<Queued> queue = new java.util.ArrayDeque<>();
-        final int maxBatch;
+        final Lane plain;
+        final Lane mirrored;
         final String inputName;
         final boolean rawPixels;
         final int size;
 
-        Encoding(ModelPack pack, List<View> views, Set<String> outputs, CallScope scope, int images, TensorSpec input,
-                 boolean rawPixels) {
+        Encoding(ModelPack pack, List<View> views, Set<View> mirroredInModel, ModelSpec mirroredModel,
+                 Set<String> outputs, CallScope scope, int images, TensorSpec input, boolean rawPixels) {
             this.pack = pack;
             this.views = views;
+            this.mirroredInModel = mirroredInModel;
             this.outputs = outputs;
             this.scope = scope;
             this.out = new ArrayList<>(java.util.Collections.nCopies(images, null));
-            this.maxBatch = pack.encoder().maxBatch();
+            this.plain = new Lane(pack.encoder(), 1);
+            this.mirrored = mirroredInModel.isEmpty() ? null : new Lane(mirroredModel, 2);
             this.inputName = input.name();
             this.rawPixels = rawPixels;
             this.size = pack.preprocessing().size();
+        }
+
+        /** The view whose tensors are sent for {@code v}: its base view when the model mirrors that one. */
+        private View sentAs(View v) {
+            return v.isFlip() && mirroredInModel.contains(v.base()) ? v.base() : v;
         }
 
         void add(int index, ImageInput image, Decoded decoded, ImageScoreException error) {
@@ -496,34 +529,52 @@ public class ScoringPipeline {
                 return;
             }
             int tensors = 0;
+            Map<View, Integer> first = new EnumMap<>(View.class);
             for (View v : views) {
-                tensors += decoded.image().tensorCount(v);
+                first.put(v, tensors);
+                tensors += decoded.image().tensorCount(sentAs(v));
             }
             Pending p = new Pending(index, image, decoded, tensors);
-            int slot = 0;
             for (View v : views) {
+                p.counts.put(v, decoded.image().tensorCount(sentAs(v)));
+                if (sentAs(v) != v) {
+                    continue; // computed with its base view
+                }
                 List<?> ts = rawPixels ? decoded.image().pixels().get(v) : decoded.image().views().get(v);
-                p.counts.put(v, ts.size());
-                for (Object t : ts) {
-                    queue.add(new Queued(p, slot++, t));
+                boolean both = mirroredInModel.contains(v);
+                Lane lane = both ? mirrored : plain;
+                for (int k = 0; k < ts.size(); k++) {
+                    lane.queue().add(new Queued(p, first.get(v) + k, both ? first.get(v.flipped()) + k : -1, ts.get(k)));
                 }
             }
         }
 
-        /** Runs every full batch queued; with {@code flush} also the last, partial one. */
+        /** Runs every full batch queued; with {@code flush} also the last, partial ones. */
         void run(boolean flush) {
-            while (queue.size() >= maxBatch || (flush && !queue.isEmpty())) {
-                batch(chunk(Math.min(maxBatch, queue.size()), scope.remainingNanos(), pace.get(pack.encoder().id())));
+            for (Lane lane = next(flush); lane != null; lane = next(flush)) {
+                batch(lane, chunk(Math.min(lane.maxBatch(), lane.queue().size()), scope.remainingNanos(),
+                        pace.get(lane.modelId())));
             }
         }
 
-        private void batch(int n) {
+        /** A lane with a full batch queued, else (with {@code flush}) one with any; null when none. */
+        private Lane next(boolean flush) {
+            if (plain.full() || (mirrored != null && mirrored.full())) {
+                return plain.full() ? plain : mirrored;
+            }
+            if (flush) {
+                return !plain.queue().isEmpty() ? plain : mirrored != null && !mirrored.queue().isEmpty() ? mirrored : null;
+            }
+            return null;
+        }
+
+        private void batch(Lane lane, int n) {
             scope.check("a model call");
             int per = 3 * size * size;
             Object batch = rawPixels ? new byte[n * per] : new float[n * per];
             Queued[] members = new Queued[n];
             for (int j = 0; j < n; j++) {
-                members[j] = queue.poll();
+                members[j] = lane.queue().poll();
                 System.arraycopy(members[j].tensor(), 0, batch, j * per, per);
             }
             Map<String, Tensor> result;
@@ -533,8 +584,8 @@ public class ScoringPipeline {
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
                     Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32,
                             new long[] {n, 3, size, size}, batch);
-                    result = backend.infer(pack.encoder().id(), Map.of(inputName, batchTensor), outputs, scope.deadline());
-                    pace.observe(pack.encoder().id(), System.nanoTime() - began, n);
+                    result = backend.infer(lane.modelId(), Map.of(inputName, batchTensor), outputs, scope.deadline());
+                    pace.observe(lane.modelId(), System.nanoTime() - began, n);
                 } catch (ImageScoreException e) {
                     // a backend failing because the call ended (a cancelled RPC, a remote backend giving up at the
                     // deadline less its margin) reports the call's end
@@ -547,20 +598,26 @@ public class ScoringPipeline {
                     throw e;
                 }
             }
+            int orientations = lane.orientations();
             for (String o : outputs) {
                 Tensor t = result.get(o);
-                if (t == null || t.batchSize() != n) {
+                if (t == null || t.batchSize() != n || t.rowLength() % orientations != 0) {
                     throw new ImageScoreException(ErrorCode.MODEL_OUTPUT_MISMATCH, "encoder of " + pack.name()
                             + " returned no output '" + o + "' for a batch of " + n);
                 }
-                int len = t.rowLength();
+                // a mirrored lane's row j is [as sent, mirrored]
+                int len = t.rowLength() / orientations;
                 for (int j = 0; j < n; j++) {
-                    members[j].owner().rows.get(o)[members[j].slot()] =
-                            java.util.Arrays.copyOfRange(t.floats(), j * len, (j + 1) * len);
+                    int at = j * orientations * len;
+                    members[j].owner().rows.get(o)[members[j].slot()] = java.util.Arrays.copyOfRange(t.floats(), at, at + len);
+                    if (orientations == 2) {
+                        members[j].owner().rows.get(o)[members[j].mirrorSlot()] =
+                                java.util.Arrays.copyOfRange(t.floats(), at + len, at + 2 * len);
+                    }
                 }
             }
             for (Queued q : members) {
-                if (--q.owner().remaining == 0) {
+                if ((q.owner().remaining -= orientations) == 0) {
                     finish(q.owner());
                 }
             }

@@ -27,6 +27,16 @@ public class ForwardingBackend implements ModelBackend {
     }
 
     @Override
+    public java.util.List<io.imagescore.model.TensorSpec> inputs(ModelSpec model) {
+        return inner.inputs(model);
+    }
+
+    @Override
+    public ModelSpec mirroredVariant(ModelSpec model) {
+        return inner.mirroredVariant(model);
+    }
+
+    @Override
     public boolean ready() {
         return inner.ready();
     }

@@ -37,6 +37,11 @@ public final class Shared {
         return root().resolve("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial-u8.onnx");
     }
 
+    /** The default pack's mirrored Triton model (outputs [N, 2, …]: each view as sent and mirrored). */
+    public static Path defaultPackMirroredTritonModel() {
+        return root().resolve("packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial-u8-mirrored.onnx");
+    }
+
     public static Path path(String relative) {
         return dir().resolve(relative);
     }

@@ -103,8 +103,7 @@ class TritonReadinessQuarkusTest {
             String early = ready();
             assertThat(early).startsWith("503").contains("localhost:" + LateTriton.port).contains("UNAVAILABLE");
 
-            triton = TritonTestServer.start(LateTriton.port).addModel("mobilenetv2-default",
-                    io.imagescore.testing.Shared.defaultPackTritonModel(), 32);
+            triton = TritonTestServer.start(LateTriton.port).addDefaultPackModels();
             // gRPC health alone
             assertThat(await(5_000, () -> grpcHealth(ch, ""), s -> s == ServingStatus.SERVING)).isEqualTo(ServingStatus.SERVING);
             assertThat(grpcHealth(ch, "imagescore.v1.ImageScore")).isEqualTo(ServingStatus.SERVING);

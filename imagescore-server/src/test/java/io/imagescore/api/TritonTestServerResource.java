@@ -15,8 +15,7 @@ public class TritonTestServerResource implements QuarkusTestResourceLifecycleMan
 
     @Override
     public Map<String, String> start() {
-        server = TritonTestServer.start().addModel("mobilenetv2-default",
-                io.imagescore.testing.Shared.defaultPackTritonModel(), 32);
+        server = TritonTestServer.start().addDefaultPackModels();
         return Map.of("imagescore.backend.kind", "triton", "imagescore.backend.triton.endpoints", server.target());
     }
 

@@ -239,8 +239,7 @@ class DeployBootIT {
         List<String> local = new ArrayList<>();
         for (String endpoint : endpoints.split(",")) {
             assertThat(endpoint.trim()).matches("[a-z0-9.-]+:\\d+");
-            TritonTestServer t = TritonTestServer.start().addModel("mobilenetv2-default",
-                    Shared.defaultPackTritonModel(), 32);
+            TritonTestServer t = TritonTestServer.start().addDefaultPackModels();
             started.add(t);
             local.add(t.target());
         }

@@ -65,7 +65,13 @@ class DeployManifestsTest {
                         List.of(new Io("pixels", "TYPE_UINT8", List.of(3L, 224L, 224L))),
                         List.of(new Io("output", "TYPE_FP32", List.of(1000L)),
                                 new Io("features", "TYPE_FP32", List.of(1280L)),
-                                new Io("spatial", "TYPE_FP32", List.of(1280L, 7L, 7L)))));
+                                new Io("spatial", "TYPE_FP32", List.of(1280L, 7L, 7L)))),
+                // each output per orientation: [2, …] after the batch (0 = as sent, 1 = mirrored)
+                new Expected("mobilenetv2-default-mirrored",
+                        List.of(new Io("pixels", "TYPE_UINT8", List.of(3L, 224L, 224L))),
+                        List.of(new Io("output", "TYPE_FP32", List.of(2L, 1000L)),
+                                new Io("features", "TYPE_FP32", List.of(2L, 1280L)),
+                                new Io("spatial", "TYPE_FP32", List.of(2L, 1280L, 7L, 7L)))));
     }
 
     private static final ObjectMapper YAML = new YAMLMapper();
@@ -482,6 +488,20 @@ class DeployManifestsTest {
     void mobilenet_config_matches_the_pack_onnx_file_it_serves() throws Exception {
         Map<String, List<Object>> config = pbtxt("mobilenetv2-default");
         assertOnnxMatches(io.imagescore.testing.Shared.defaultPackTritonModel(), config, true);
+        assertOnnxMatches(io.imagescore.testing.Shared.defaultPackMirroredTritonModel(),
+                pbtxt("mobilenetv2-default-mirrored"), true);
+    }
+
+    @Test
+    void default_pack_addresses_both_mobilenet_models_as_configured() throws IOException {
+        ModelSpec encoder = new PackLoader(SHARED).load(Shared.root().resolve("packs/mobilenetv2-default")).encoder();
+        for (ModelSpec model : List.of(encoder, encoder.mirrored())) {
+            Map<String, List<Object>> config = pbtxt(model.tritonName());
+            assertThat(model.maxBatch()).as(model.id()).isBetween(1, Integer.parseInt(one(config, "max_batch_size")));
+            assertThat(model.tritonInputs()).map(DeployManifestsTest::asIo).containsExactlyElementsOf(tensors(config, "input"));
+            assertThat(model.outputs()).map(DeployManifestsTest::asIo).containsExactlyInAnyOrderElementsOf(tensors(config, "output"));
+        }
+        assertThat(encoder.mirrored().tritonName()).isEqualTo("mobilenetv2-default-mirrored");
     }
 
     @Test

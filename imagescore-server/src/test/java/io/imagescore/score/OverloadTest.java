@@ -147,7 +147,7 @@ class OverloadTest {
         pipeline.encode(pack, photos.subList(0, 4), HEAVY, Set.of(pack.embeddingOutput()), PreprocessMode.EXACT, null);
 
         ModelSpec encoder = pack.encoder();
-        triton = TritonTestServer.start().addModel(encoder.tritonName(), Shared.defaultPackTritonModel(), encoder.maxBatch());
+        triton = TritonTestServer.start().addDefaultPackModels();
         tritonBackend = new TritonBackend(TritonConfig.defaults(List.of(triton.target())), new SimpleMeterRegistry());
         tritonBackend.load(encoder);
         tritonPipeline = new ScoringPipeline(tritonBackend, preprocessor, new ScoreMetrics(new SimpleMeterRegistry()));

@@ -98,16 +98,29 @@ public final class TritonBackend implements ModelBackend {
         return model.tritonInputs();
     }
 
+    /** The pack's mirrored Triton model ({@link ModelSpec#mirrored()}), loaded and validated with {@code model}. */
+    @Override
+    public ModelSpec mirroredVariant(ModelSpec model) {
+        return model.mirrored();
+    }
+
     // ---------------------------------------------------------------- start-up checks
 
     /**
      * Validates {@code spec} on every endpoint that answers. A model that is there but does not match the pack throws
      * INVALID_PACK (start-up stops with the list of differences); an unreachable or not-ready endpoint or model does
      * not throw: the backend is not ready, says why in {@link #notReadyReason()}, and the prober validates the model
-     * when Triton appears.
+     * when Triton appears. A mirrored variant ({@link ModelSpec#mirrored()}) is loaded and checked the same way.
      */
     @Override
     public void load(ModelSpec spec) {
+        loadOne(spec);
+        if (spec.mirrored() != null) {
+            loadOne(spec.mirrored());
+        }
+    }
+
+    private void loadOne(ModelSpec spec) {
         if (spec.maxBatch() < 1) {
             throw new ImageScoreException(ErrorCode.INVALID_PACK,
                     "model " + spec.id() + " declares max batch " + spec.maxBatch() + "; the Triton backend needs >= 1");

@@ -57,7 +57,7 @@ class TritonBackendTest {
                 .addModel("mobilenet", TritonTestModels.MOBILENET, 8)
                 .addModel("mobilenet_fp16", TritonTestModels.MOBILENET, 8, Set.of("input"))
                 .addModel("clip_text", TritonTestModels.CLIP_TEXT, 16)
-                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(), maxBatchSizeOf("mobilenetv2-default"));
+                .addDefaultPackModels();
         photos = TritonTestModels.roomPhotos(4);
         photosDirect = directOrt(TritonTestModels.MOBILENET, "input", photos);
     }
@@ -145,9 +145,78 @@ class TritonBackendTest {
         }
     }
 
-    /** max_batch_size from the project's own Triton model repository, so the stand-in serves what Triton would. */
-    private static int maxBatchSizeOf(String model) {
-        return TritonTestModels.maxBatchSize(Path.of("triton-model-repo", model));
+    @Test
+    void the_mirrored_model_answers_each_view_as_sent_and_mirrored_bit_for_bit() {
+        ModelSpec encoder = new PackLoader(TritonTestModels.SHARED).load(Path.of("packs/mobilenetv2-default")).encoder();
+        TritonBackend triton = backend(c -> c);
+        triton.load(encoder); // loads and validates the mirrored variant with it
+        ModelSpec mirrored = triton.mirroredVariant(encoder);
+        assertThat(mirrored.tritonName()).isEqualTo("mobilenetv2-default-mirrored");
+        assertThat(mirrored.maxBatch()).isEqualTo(encoder.maxBatch() / 2);
+        Tensor pixels = TritonTestModels.roomPixels(4);
+        Map<String, Tensor> both = triton.infer(mirrored.id(), Map.of("pixels", pixels), Set.of(), in(30_000));
+        Map<String, Tensor> asSent = triton.infer(encoder.id(), Map.of("pixels", pixels), Set.of(), in(30_000));
+        Map<String, Tensor> flipped = triton.infer(encoder.id(), Map.of("pixels", mirrorWidth(pixels)), Set.of(), in(30_000));
+        for (String output : List.of("features", "output", "spatial")) {
+            Tensor b = both.get(output);
+            int len = asSent.get(output).rowLength();
+            assertThat(b.shape()[0]).isEqualTo(4);
+            assertThat(b.shape()[1]).isEqualTo(2);
+            assertThat(b.rowLength()).isEqualTo(2 * len);
+            for (int j = 0; j < 4; j++) {
+                float[] sent = java.util.Arrays.copyOfRange(b.floats(), 2 * j * len, (2 * j + 1) * len);
+                float[] mirror = java.util.Arrays.copyOfRange(b.floats(), (2 * j + 1) * len, (2 * j + 2) * len);
+                assertThat(sent).as(output + " row " + j + " as sent")
+                        .isEqualTo(KserveTensors.sliceRows(asSent.get(output), j, 1).floats());
+                assertThat(mirror).as(output + " row " + j + " mirrored")
+                        .isEqualTo(KserveTensors.sliceRows(flipped.get(output), j, 1).floats());
+                assertThat(mirror).as("a room photo is not its own mirror image").isNotEqualTo(sent);
+            }
+        }
+    }
+
+    @Test
+    void a_mirrored_model_without_the_orientation_axis_stops_start_up_precisely() {
+        ModelSpec encoder = new PackLoader(TritonTestModels.SHARED).load(Path.of("packs/mobilenetv2-default")).encoder();
+        // the repository as it was before: the plain model, here also served under the mirrored model's name
+        try (TritonTestServer old = TritonTestServer.start()
+                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(), 64)
+                .addModel("mobilenetv2-default-mirrored", io.imagescore.testing.Shared.defaultPackTritonModel(), 64);
+             TritonBackend b = new TritonBackend(TritonConfig.defaults(List.of(old.target())), new SimpleMeterRegistry())) {
+            ImageScoreException e = failure(() -> b.load(encoder));
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PACK);
+            assertThat(e.getMessage()).isEqualTo("model mobilenetv2-default/encoder-mirrored does not match Triton model"
+                    + " 'mobilenetv2-default-mirrored' at " + old.target()
+                    + ": output 'features' has shape [-1, 1280] on Triton, the pack declares [-1, 2, 1280]"
+                    + "; output 'output' has shape [-1, 1000] on Triton, the pack declares [-1, 2, 1000]"
+                    + "; output 'spatial' has shape [-1, 1280, 7, 7] on Triton, the pack declares [-1, 2, 1280, 7, 7]");
+        }
+    }
+
+    @Test
+    void a_repository_without_the_mirrored_model_runs_not_ready_and_names_it() {
+        ModelSpec encoder = new PackLoader(TritonTestModels.SHARED).load(Path.of("packs/mobilenetv2-default")).encoder();
+        try (TritonTestServer old = TritonTestServer.start()
+                .addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(), 64);
+             TritonBackend b = new TritonBackend(TritonConfig.defaults(List.of(old.target())), new SimpleMeterRegistry())) {
+            b.load(encoder); // not a mismatch: Triton may still be loading it, so start-up goes on, not ready
+            assertThat(b.ready()).isFalse();
+            assertThat(b.notReadyReason()).contains("Triton model 'mobilenetv2-default-mirrored' for "
+                    + "mobilenetv2-default/encoder-mirrored is not ready");
+        }
+    }
+
+    /** NCHW pixels with every row reversed: what a {@code *_flip} view holds. */
+    private static Tensor mirrorWidth(Tensor pixels) {
+        byte[] in = pixels.bytes();
+        byte[] out = new byte[in.length];
+        int w = (int) pixels.shape()[3];
+        for (int row = 0; row < in.length / w; row++) {
+            for (int x = 0; x < w; x++) {
+                out[row * w + x] = in[row * w + w - 1 - x];
+            }
+        }
+        return Tensor.ofUnsignedBytes(pixels.shape(), out);
     }
 
     @Test

@@ -193,6 +193,18 @@ public final class TritonTestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The default pack's Triton models as triton-model-repo serves them (names and max_batch_size from its configs):
+     * {@code mobilenetv2-default} and {@code mobilenetv2-default-mirrored}.
+     */
+    public TritonTestServer addDefaultPackModels() {
+        Path repo = io.imagescore.testing.Shared.root().resolve("triton-model-repo");
+        return addModel("mobilenetv2-default", io.imagescore.testing.Shared.defaultPackTritonModel(),
+                TritonTestModels.maxBatchSize(repo.resolve("mobilenetv2-default")))
+                .addModel("mobilenetv2-default-mirrored", io.imagescore.testing.Shared.defaultPackMirroredTritonModel(),
+                        TritonTestModels.maxBatchSize(repo.resolve("mobilenetv2-default-mirrored")));
+    }
+
     /** Serves {@code onnx} as {@code name} version 1; {@code maxBatchSize} as in config.pbtxt (0 = no batch dim). */
     public TritonTestServer addModel(String name, Path onnx, int maxBatchSize) {
         return addModel(name, onnx, maxBatchSize, Set.of());
@@ -259,6 +271,14 @@ public final class TritonTestServer implements AutoCloseable {
      */
     public long inferRequestBytes() {
         return inferRequestBytes.get();
+    }
+
+    /** Rows {@code model} has inferred since the start or the last {@link #resetStatistics()} (Triton's inference_count). */
+    public long inferenceCount(String model) {
+        Model m = models.get(model);
+        synchronized (m) {
+            return m.inferenceCount;
+        }
     }
 
     /** ModelInfer calls received (answered, failed or held). */
