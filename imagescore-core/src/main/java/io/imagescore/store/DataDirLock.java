@@ -17,7 +17,8 @@ import java.nio.file.StandardOpenOption;
  * no campaign names, which another writer may be storing). The operating system drops the lock when the process dies,
  * kill -9 included, so a crash never leaves the directory locked. The file stays (removing it would let a second
  * process lock a new file while the first still holds the old one); it holds the holder's process id, for the message
- * another process gets.
+ * another process gets. Holders in this JVM are refused before any second channel opens the file: closing any channel
+ * on a file drops all of the process's locks on it (POSIX record locks), the first holder's included.
  */
 public final class DataDirLock implements AutoCloseable {
     public static final String FILE = "imagescore.lock";
@@ -29,11 +30,16 @@ public final class DataDirLock implements AutoCloseable {
         }
     }
 
+    /** The directories (real paths) locked by this JVM. */
+    private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private final Path dir;
     private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private DataDirLock(Path file, FileChannel channel, FileLock lock) {
+    private DataDirLock(Path dir, Path file, FileChannel channel, FileLock lock) {
+        this.dir = dir;
         this.file = file;
         this.channel = channel;
         this.lock = lock;
@@ -47,26 +53,35 @@ public final class DataDirLock implements AutoCloseable {
     public static DataDirLock acquire(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
         Path file = abs.resolve(FILE);
-        FileChannel channel = null;
+        Path real;
         try {
             Files.createDirectories(abs);
+            real = abs.toRealPath();
+        } catch (IOException e) {
+            throw cannotLock(abs, file, e);
+        }
+        if (!HELD.add(real)) {
+            throw held(abs, file, Long.toString(ProcessHandle.current().pid()));
+        }
+        FileChannel channel = null;
+        try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
-                lock = null; // held by this JVM (a second server instance in one process: tests)
+                lock = null; // this JVM, through another spelling of the directory than HELD knows
             }
             if (lock == null) {
                 String holder = holder(channel);
                 channel.close();
-                throw new HeldException(abs + " is in use by another process" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
-                        + ", which holds the lock on " + file);
+                HELD.remove(real);
+                throw held(abs, file, holder);
             }
             channel.truncate(0);
             channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
             channel.force(true);
-            return new DataDirLock(file, channel, lock);
+            return new DataDirLock(real, file, channel, lock);
         } catch (IOException e) {
             if (channel != null) {
                 try {
@@ -75,8 +90,18 @@ public final class DataDirLock implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            throw new UncheckedIOException("cannot lock " + abs + " (lock file " + file + "): " + e, e);
+            HELD.remove(real);
+            throw cannotLock(abs, file, e);
         }
+    }
+
+    private static HeldException held(Path dir, Path file, String pid) {
+        return new HeldException(dir + " is in use by another process" + (pid.isEmpty() ? "" : " (pid " + pid + ")")
+                + ", which holds the lock on " + file);
+    }
+
+    private static UncheckedIOException cannotLock(Path dir, Path file, IOException e) {
+        return new UncheckedIOException("cannot lock " + dir + " (lock file " + file + "): " + e, e);
     }
 
     /** The process id the holder wrote, or "" when there is none yet (it is locking right now) or it is unreadable. */
@@ -105,6 +130,8 @@ public final class DataDirLock implements AutoCloseable {
             channel.close();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot release the lock on " + file, e);
+        } finally {
+            HELD.remove(dir);
         }
     }
 }

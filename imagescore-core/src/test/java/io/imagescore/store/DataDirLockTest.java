@@ -19,13 +19,25 @@ class DataDirLockTest {
     Path tmp;
 
     @Test
-    void a_second_holder_is_refused_until_the_first_closes() {
+    void a_second_holder_is_refused_until_the_first_closes() throws Exception {
         Path dir = tmp.resolve("data"); // created by the lock
         DataDirLock first = DataDirLock.acquire(dir);
         assertThat(first.file()).isEqualTo(dir.toAbsolutePath().resolve(DataDirLock.FILE)).isRegularFile();
         assertThatThrownBy(() -> DataDirLock.acquire(dir)).isInstanceOf(DataDirLock.HeldException.class)
                 .hasMessage(dir.toAbsolutePath() + " is in use by another process (pid " + ProcessHandle.current().pid()
                         + "), which holds the lock on " + first.file());
+        Path link = java.nio.file.Files.createSymbolicLink(tmp.resolve("link"), dir);
+        assertThatThrownBy(() -> DataDirLock.acquire(link)).as("another spelling").isInstanceOf(DataDirLock.HeldException.class);
+        // the refusals did not drop the OS lock (closing any channel on the file would): another process is refused too
+        Process other = holder(dir);
+        try {
+            assertThat(other.waitFor(60, TimeUnit.SECONDS)).as("the other process is refused and exits").isTrue();
+            assertThat(new String(other.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).startsWith("refused: "
+                    + dir.toAbsolutePath() + " is in use by another process (pid " + ProcessHandle.current().pid() + ")");
+            assertThat(other.exitValue()).isEqualTo(3);
+        } finally {
+            other.destroyForcibly();
+        }
         first.close();
         DataDirLock again = DataDirLock.acquire(dir.resolve("..").resolve("data")); // the same directory, spelt otherwise
         assertThatThrownBy(() -> DataDirLock.acquire(dir)).isInstanceOf(DataDirLock.HeldException.class);
@@ -37,9 +49,7 @@ class DataDirLockTest {
     @Test
     void another_process_holds_it_until_killed() throws Exception {
         Path dir = tmp.resolve("shared-data");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process holder = new ProcessBuilder(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-                Holder.class.getName(), dir.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process holder = holder(dir);
         try {
             var out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.US_ASCII));
             assertThat(out.readLine()).isEqualTo("locked");
@@ -59,10 +69,23 @@ class DataDirLockTest {
                 .hasMessageStartingWith("cannot lock " + file.toAbsolutePath());
     }
 
-    /** Holds the lock on args[0], says "locked", then waits to be killed. */
+    static Process holder(Path dir) throws java.io.IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx64m", "-cp", System.getProperty("java.class.path"), Holder.class.getName(),
+                dir.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** Holds the lock on args[0], says "locked", then waits to be killed; says "refused: why" and exits 3 if refused. */
     public static final class Holder {
         public static void main(String[] args) throws Exception {
-            DataDirLock lock = DataDirLock.acquire(Path.of(args[0]));
+            DataDirLock lock;
+            try {
+                lock = DataDirLock.acquire(Path.of(args[0]));
+            } catch (DataDirLock.HeldException e) {
+                System.out.println("refused: " + e.getMessage());
+                System.exit(3);
+                return;
+            }
             System.out.println("locked");
             System.out.flush();
             Thread.sleep(TimeUnit.MINUTES.toMillis(5));
