@@ -54,17 +54,30 @@ public interface CampaignStore {
     }
 
     /**
-     * As {@link #delete(String, String)}; with a non-null {@code idleBefore} (retention) only when the campaign's newest
-     * activity ({@link #activity}) is still before it, decided in the same atomic step as the delete, against appends.
-     * So an entry appended after a sweep listed the campaign as idle keeps it, and an append is either acknowledged and
-     * kept or refused. Returns null when the campaign was active since.
+     * As {@link #delete(String, String)}; with a non-null {@code idle} (retention) only when the campaign's newest
+     * activity ({@link #activity}) is more than {@code idle} before {@link #now()}, decided in the same atomic step as
+     * the delete, against appends, on the store's own clock. So an entry appended after a sweep listed the campaign as
+     * idle keeps it, an append is either acknowledged and kept or refused, and replicas whose clocks disagree still
+     * agree on what is idle. Returns null when the campaign was active since.
      */
-    Deleted delete(String tenant, String name, java.time.Instant idleBefore);
+    Deleted delete(String tenant, String name, java.time.Duration idle);
+
+    /**
+     * The store's clock: what activity times are written with and idleness is measured against. The local store's is
+     * this process's (one writing process per data directory); PostgreSQL's is the database's, the same for every
+     * replica, so a replica's skewed clock can neither age nor refresh a campaign.
+     */
+    default java.time.Instant now() {
+        return java.time.Instant.now();
+    }
 
     /** UNKNOWN_CAMPAIGN when the tenant has none of that name. */
     Campaign get(String tenant, String name);
 
-    /** A campaign and its newest activity: its creation or its newest log entry (the clock of campaign retention). */
+    /**
+     * A campaign and its newest activity: its creation or its newest log entry (the clock of campaign retention), both
+     * times of {@link #now()}.
+     */
     record Activity(String tenant, String name, java.time.Instant last) {
         /** The newer of the campaign's creation and its newest log entry's time (null: no entry yet), both ISO-8601. */
         public static java.time.Instant last(String created, String newestEntry) {

@@ -135,10 +135,10 @@ public final class LocalCampaignStore implements CampaignStore {
 
     /** Under the tenant's lock, which appends take too: the idle check sees every acknowledged entry. */
     @Override
-    public Deleted delete(String tenant, String name, Instant cutoff) {
+    public Deleted delete(String tenant, String name, java.time.Duration idle) {
         return locked(tenant, () -> {
             Campaign c = get(tenant, name);
-            if (cutoff != null && !lastActivity(tenant, c).isBefore(cutoff)) {
+            if (idle != null && !lastActivity(tenant, c).isBefore(now().minus(idle))) {
                 return null;
             }
             long entries = seqFiles(campaignDir(tenant, name).resolve("judgements")).size();
@@ -279,7 +279,7 @@ public final class LocalCampaignStore implements CampaignStore {
         try {
             long next = lastSeq(dir) + 1;
             for (int attempt = 0; attempt < 1000; attempt++, next++) {
-                Judgement stored = j.stored(next, Instant.now().toString());
+                Judgement stored = j.stored(next, now().toString());
                 if (DurableFiles.createFile(dir.resolve(next + ".json"), JSON.writeValueAsBytes(stored))) {
                     return stored;
                 }

@@ -274,24 +274,29 @@ abstract class CampaignStoreContract {
             store.create("acme", campaign(name, Campaign.Task.RATING, List.of("0".repeat(64), "1".repeat(64))),
                     java.util.Map.of("0".repeat(64), new byte[] {0}, "1".repeat(64), new byte[] {1}));
         }
-        java.time.Instant cutoff = java.time.Instant.now(); // both were created long before (2026-12-06T00:00:00Z)
-        assertThat(store.activity()).allSatisfy(a -> assertThat(a.last()).isBefore(cutoff));
+        java.time.Instant now = store.now();
+        assertThat(store.activity()).as("created 2026-12-06T00:00:00Z: idle for more than an hour")
+                .allSatisfy(a -> assertThat(a.last()).isBefore(now.minus(IDLE)));
         Judgement answer = store.append("acme", "answered", Judgement.rate("r1", 0, 4)); // between listing and delete
+        assertThat(java.time.Instant.parse(answer.created())).as("timed on the store's clock").isBetween(now, store.now());
 
-        assertThat(open().delete("acme", "answered", cutoff)).as("answered since the listing: kept").isNull();
-        assertThat(open().delete("acme", "quiet", cutoff)).isEqualTo(new CampaignStore.Deleted(0, 0, 0));
+        assertThat(open().delete("acme", "answered", IDLE)).as("answered since the listing: kept").isNull();
+        assertThat(open().delete("acme", "quiet", IDLE)).isEqualTo(new CampaignStore.Deleted(0, 0, 0));
         CampaignStore again = open();
         assertThat(again.list("acme")).containsExactly("answered");
         assertThat(again.judgements("acme", "answered")).containsExactly(answer);
         assertThat(again.image("acme", "0".repeat(64))).as("still named by 'answered'").isNotNull();
-        assertThatThrownBy(() -> again.delete("acme", "quiet", cutoff)).isInstanceOfSatisfying(ImageScoreException.class,
+        assertThatThrownBy(() -> again.delete("acme", "quiet", IDLE)).isInstanceOfSatisfying(ImageScoreException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_CAMPAIGN));
-        // idle again once the cutoff passes the answer
-        CampaignStore.Deleted d = again.delete("acme", "answered", java.time.Instant.parse(answer.created()).plusNanos(1000));
+        // idle once the answer is older than the idle time (here: any time at all)
+        CampaignStore.Deleted d = again.delete("acme", "answered", java.time.Duration.ZERO);
         assertThat(d.judgements()).isEqualTo(1);
         assertThat(d.images()).isEqualTo(2);
         assertThat(open().list("acme")).isEmpty();
     }
+
+    /** Retention's idle time in these tests: the campaigns were created long before it (2026-12-06T00:00:00Z). */
+    static final java.time.Duration IDLE = java.time.Duration.ofHours(1);
 
     /**
      * The same race run for real, 20 times: an answer and retention's delete start together. Either the answer is
@@ -309,7 +314,6 @@ abstract class CampaignStoreContract {
                 // its images with it: a round that deletes the campaign deletes them too
                 store.create("acme", campaign(name, Campaign.Task.RATING, List.of("0".repeat(64), "1".repeat(64))),
                         java.util.Map.of("0".repeat(64), new byte[] {0}, "1".repeat(64), new byte[] {1}));
-                java.time.Instant cutoff = java.time.Instant.now();
                 java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
                 Future<Judgement> answer = pool.submit(() -> {
                     start.await();
@@ -322,7 +326,7 @@ abstract class CampaignStoreContract {
                 });
                 Future<CampaignStore.Deleted> sweep = pool.submit(() -> {
                     start.await();
-                    return store.delete("acme", name, cutoff);
+                    return store.delete("acme", name, IDLE);
                 });
                 Judgement acknowledged = answer.get();
                 CampaignStore.Deleted deleted = sweep.get();

@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
  * Time-based retention of rating campaigns ({@code imagescore.retention.campaign-idle}, docs/rating.md): a campaign
  * idle for longer (no creation, answer, skip or undo since) is deleted through {@link RatingService#deleteIfIdle}, as
  * its owner would delete it, but only if it is still idle when the delete runs (checked atomically with it, so an
- * answer acknowledged after the sweep listed the campaign keeps it). Runs a minute after start and then hourly on one
- * daemon thread; every replica may run it (deleting a campaign another replica deleted first is a no-op). Off when the
- * key is unset.
+ * answer acknowledged after the sweep listed the campaign keeps it). Idleness is measured on the store's clock
+ * ({@link CampaignStore#now()}: the database's with PostgreSQL), so a replica whose clock is off neither deletes an
+ * active campaign nor keeps an idle one. Runs a minute after start and then hourly on one daemon thread; every replica
+ * may run it (deleting a campaign another replica deleted first is a no-op). Off when the key is unset.
  */
 @Startup
 @ApplicationScoped
@@ -51,7 +52,7 @@ public class CampaignRetention {
         });
         timer.scheduleWithFixedDelay(() -> {
             try {
-                expire(Instant.now());
+                expire();
             } catch (RuntimeException e) {
                 LOG.warnf("campaign retention: the sweep failed and runs again in an hour: %s", e.toString());
             }
@@ -65,19 +66,19 @@ public class CampaignRetention {
         }
     }
 
-    /** Deletes the campaigns idle since before {@code now} − campaign-idle; returns them as tenant/name. */
-    public List<String> expire(Instant now) {
+    /** Deletes the campaigns with no activity for longer than campaign-idle; returns them as tenant/name. */
+    public List<String> expire() {
         List<String> deleted = new ArrayList<>();
         Duration idle = config.campaignIdle().orElse(null);
         if (idle == null) {
             return deleted;
         }
-        Instant cutoff = now.minus(idle);
+        Instant cutoff = store.now().minus(idle);
         for (CampaignStore.Activity a : store.activity()) {
             if (a.last().isBefore(cutoff)) {
                 try {
                     // the listing may be stale by now: the store checks idleness again, atomically with the delete
-                    if (rating.deleteIfIdle(a.tenant(), a.name(), cutoff) == null) {
+                    if (rating.deleteIfIdle(a.tenant(), a.name(), idle) == null) {
                         LOG.debugf("campaign retention: %s/%s was answered since it was listed; kept", a.tenant(), a.name());
                         continue;
                     }

@@ -245,7 +245,8 @@ public class RatingService {
             campaignImages.add(new Campaign.Image(hashes.get(i), names.get(i), priors[i]));
         }
         Campaign c = new Campaign(name, title, task, pack.name(), headName, task == Campaign.Task.RATING ? anchors : List.of(),
-                campaignImages, stored, task == Campaign.Task.PAIRWISE ? comparisons : 0, Instant.now().toString());
+                campaignImages, stored, task == Campaign.Task.PAIRWISE ? comparisons : 0,
+                store.now().toString()); // the store's clock, as every activity time: retention measures idleness on it
         store.create(tenant, c, uploads);
         return new Created(name, task.name().toLowerCase(Locale.ROOT), hashes.size(), links, c);
     }
@@ -300,20 +301,21 @@ public class RatingService {
     }
 
     /**
-     * Retention's delete ({@link CampaignStore#delete(String, String, Instant)}): only while the campaign's newest
-     * activity is before {@code cutoff}, checked atomically with the delete; null when it was active since.
+     * Retention's delete ({@link CampaignStore#delete(String, String, java.time.Duration)}): only while the campaign has
+     * had no activity for longer than {@code idle} on the store's clock, checked atomically with the delete; null when
+     * it was active since.
      */
-    public CampaignStore.Deleted deleteIfIdle(String tenant, String name, Instant cutoff) {
-        return delete(tenant, name, java.util.Objects.requireNonNull(cutoff));
+    public CampaignStore.Deleted deleteIfIdle(String tenant, String name, java.time.Duration idle) {
+        return delete(tenant, name, java.util.Objects.requireNonNull(idle));
     }
 
-    private CampaignStore.Deleted delete(String tenant, String name, Instant idleBefore) {
+    private CampaignStore.Deleted delete(String tenant, String name, java.time.Duration idle) {
         String campaign = TenantNames.check("campaign", name);
         ReentrantLock lock = appendLock(tenant, campaign);
         lock.lock();
         boolean kept = false;
         try {
-            CampaignStore.Deleted deleted = store.delete(tenant, campaign, idleBefore);
+            CampaignStore.Deleted deleted = store.delete(tenant, campaign, idle);
             kept = deleted == null;
             return deleted;
         } finally {

@@ -20,7 +20,10 @@ import java.util.Optional;
 @ConfigMapping(prefix = "imagescore")
 public interface ImageScoreConfig {
 
-    /** Writable state of the local store (fitted heads, prompt sets, regulations, experiments). */
+    /**
+     * Writable state of the local store (fitted heads, prompt sets, regulations, experiments, rating campaigns); one
+     * server per directory, locked at start ({@code imagescore.lock}, {@link StateStores}).
+     */
     @WithDefault("data")
     Path dataDir();
 

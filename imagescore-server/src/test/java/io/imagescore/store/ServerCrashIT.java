@@ -129,10 +129,38 @@ class ServerCrashIT {
             assertThat(ack.headVersions).as("some head fits were acknowledged").isNotEmpty();
             assertThat(ack.promptVersions).isNotEmpty();
             assertThat(ack.regulationVersions).isNotEmpty();
+            if (store.isEmpty()) {
+                aSecondServerOnTheDataDirectoryStopsItsStart(last, dir.resolve("data"), props);
+            }
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             last.process().destroyForcibly();
             last.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * One writing server per local data directory: a second server on the running one's directory exits at once with
+     * status 1 and one message naming the directory, the holder and the way out, no stack trace. (Every round above
+     * restarts on the directory after kill -9: the OS dropped the killed server's lock.)
+     */
+    void aSecondServerOnTheDataDirectoryStopsItsStart(ServerProcess running, Path dataDir, Map<String, String> props) throws Exception {
+        Map<String, String> same = new HashMap<>(props);
+        same.put("imagescore.data-dir", dataDir.toString());
+        long t0 = System.nanoTime();
+        ServerProcess second = ServerProcess.launch(tmp.resolve("second"), same);
+        try {
+            assertThat(second.process().waitFor(120, TimeUnit.SECONDS)).as("the second server exits by itself").isTrue();
+            System.out.printf("ServerCrashIT: a second server on the data directory exited with %d after %d ms%n",
+                    second.process().exitValue(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            String log = second.output();
+            assertThat(second.process().exitValue()).as(log).isEqualTo(1);
+            assertThat(log).contains("imagescore.data-dir " + dataDir + " is in use by another process (pid "
+                            + running.process().pid() + ")", "imagescore.store.kind=postgresql")
+                    .as("no stack trace").doesNotContain("\tat ");
+            assertThat(running.readiness()).as("the first server serves on").isEqualTo(200);
+        } finally {
+            second.process().destroyForcibly();
         }
     }
 

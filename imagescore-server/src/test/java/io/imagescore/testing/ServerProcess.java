@@ -37,10 +37,29 @@ public record ServerProcess(Process process, Path dir, Path log, int port) {
     }
 
     /**
-     * Starts the server in {@code dir} (data directory {@code dir/data}) with {@code properties} as -D options and waits
+     * Starts the server in {@code dir} (data directory {@code dir/data}, unless {@code properties} set
+     * imagescore.data-dir: a later -D wins) with {@code properties} as -D options and waits
      * up to 120 s until it is ready; fails the test with its output when it exits or never gets ready.
      */
     public static ServerProcess start(Path dir, Map<String, String> properties) throws Exception {
+        ServerProcess server = launch(dir, properties);
+        Process p = server.process();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (server.readiness() != 200) {
+            if (!p.isAlive()) {
+                fail("server exited with %d before it was ready:\n%s", p.exitValue(), server.output());
+            }
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                fail("server not ready after 120 s:\n%s", server.output());
+            }
+            Thread.sleep(50);
+        }
+        return server;
+    }
+
+    /** Starts the server as {@link #start} does, without waiting for anything (a start that must fail). */
+    public static ServerProcess launch(Path dir, Map<String, String> properties) throws Exception {
         Path jar = repo().resolve("imagescore-server/target/quarkus-app/quarkus-run.jar");
         assertThat(jar).as("run ./mvnw package (or verify) first").exists();
         Files.createDirectories(dir);
@@ -58,19 +77,7 @@ public record ServerProcess(Process process, Path dir, Path log, int port) {
         Path log = dir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        ServerProcess server = new ServerProcess(p, dir, log, port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (server.readiness() != 200) {
-            if (!p.isAlive()) {
-                fail("server exited with %d before it was ready:\n%s", p.exitValue(), server.output());
-            }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("server not ready after 120 s:\n%s", server.output());
-            }
-            Thread.sleep(50);
-        }
-        return server;
+        return new ServerProcess(p, dir, log, port);
     }
 
     public String output() {

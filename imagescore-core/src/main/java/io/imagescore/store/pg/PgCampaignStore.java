@@ -23,7 +23,8 @@ import java.util.function.UnaryOperator;
  * Rating campaigns in PostgreSQL ({@code V4__rating.sql}): a judgement's number is taken from its campaign's row
  * ({@code UPDATE … SET last_seq = last_seq + 1 RETURNING}, under the row lock, so numbers are distinct and gap-free
  * across replicas) and the judgement inserted in the same transaction. Reads go to the database every time, so every
- * replica sees a judgement as soon as it is acknowledged.
+ * replica sees a judgement as soon as it is acknowledged. Times come from the database's clock ({@link #now()}, a
+ * judgement's {@code created}, the idle check of retention's delete), never a replica's.
  */
 public final class PgCampaignStore implements CampaignStore {
     private static final Logger LOG = Logger.getLogger(PgCampaignStore.class);
@@ -99,20 +100,22 @@ public final class PgCampaignStore implements CampaignStore {
     }
 
     @Override
-    public Deleted delete(String tenant, String name, Instant cutoff) {
+    public Deleted delete(String tenant, String name, java.time.Duration idle) {
         TenantNames.check("tenant", tenant);
         TenantNames.check("campaign", name);
         return PgJdbc.inTransaction(ds, "delete campaign " + tenant + "/" + name, c -> {
             lockTenant(c, tenant);
             // the row lock first: an append in flight (it updates last_seq) finishes before, or finds no campaign after
             Campaign deleted = lockedCampaign(c, tenant, name);
-            if (cutoff != null) {
-                // read under the row lock (a new snapshot per statement): every acknowledged entry is seen
-                try (PreparedStatement ps = c.prepareStatement(ACTIVITY + " WHERE c.tenant = ? AND c.name = ?")) {
+            if (idle != null) {
+                // read under the row lock (a new snapshot per statement): every acknowledged entry is seen; idle since
+                // before the database's clock at this moment, not this replica's
+                try (PreparedStatement ps = c.prepareStatement("SELECT " + ACTIVITY_COLUMNS + ", clock_timestamp()"
+                        + ACTIVITY_FROM + " WHERE c.tenant = ? AND c.name = ?")) {
                     ps.setString(1, tenant);
                     ps.setString(2, name);
                     try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next() && !activity(rs).last().isBefore(cutoff)) {
+                        if (rs.next() && !activity(rs).last().isBefore(instant(rs, 5).minus(idle))) {
                             return null;
                         }
                     }
@@ -216,12 +219,28 @@ public final class PgCampaignStore implements CampaignStore {
      * Campaigns with their creation time and their newest entry's: the one numbered last_seq (numbers are gap-free);
      * none before the first answer.
      */
-    private static final String ACTIVITY = "SELECT c.tenant, c.name, c.campaign::jsonb ->> 'created',"
-            + " j.judgement::jsonb ->> 'created' FROM rating_campaigns c LEFT JOIN rating_judgements j"
+    private static final String ACTIVITY_COLUMNS = "c.tenant, c.name, c.campaign::jsonb ->> 'created',"
+            + " j.judgement::jsonb ->> 'created'";
+    private static final String ACTIVITY_FROM = " FROM rating_campaigns c LEFT JOIN rating_judgements j"
             + " ON j.tenant = c.tenant AND j.campaign = c.name AND j.seq = c.last_seq";
+    private static final String ACTIVITY = "SELECT " + ACTIVITY_COLUMNS + ACTIVITY_FROM;
 
     private static Activity activity(ResultSet rs) throws SQLException {
         return new Activity(rs.getString(1), rs.getString(2), Activity.last(rs.getString(3), rs.getString(4)));
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        return rs.getObject(column, java.time.OffsetDateTime.class).toInstant();
+    }
+
+    @Override
+    public Instant now() {
+        return PgJdbc.inTransaction(ds, "read the database's clock", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return instant(rs, 1);
+            }
+        });
     }
 
     @Override
@@ -310,8 +329,10 @@ public final class PgCampaignStore implements CampaignStore {
         TenantNames.check("campaign", campaign);
         Judgement stored = PgJdbc.inTransaction(ds, "store a judgement of " + tenant + "/" + campaign, c -> {
             long seq;
+            Instant at;
+            // numbered and timed under the campaign's row lock, on the database's clock
             try (PreparedStatement ps = c.prepareStatement("UPDATE rating_campaigns SET last_seq = last_seq + 1"
-                    + " WHERE tenant = ? AND name = ? RETURNING last_seq")) {
+                    + " WHERE tenant = ? AND name = ? RETURNING last_seq, clock_timestamp()")) {
                 ps.setString(1, tenant);
                 ps.setString(2, campaign);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -319,9 +340,10 @@ public final class PgCampaignStore implements CampaignStore {
                         return null;
                     }
                     seq = rs.getLong(1);
+                    at = instant(rs, 2);
                 }
             }
-            Judgement s = j.stored(seq, Instant.now().toString());
+            Judgement s = j.stored(seq, at.toString());
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO rating_judgements (tenant, campaign, seq, judgement) VALUES (?, ?, ?, ?)")) {
                 ps.setString(1, tenant);
