@@ -1,5 +1,6 @@
 package io.imagescore.cli;
 
+import io.imagescore.store.DataDirLock;
 import io.imagescore.score.Engine;
 import io.imagescore.fit.Calibrate;
 import io.imagescore.fit.FitKind;
@@ -68,7 +69,8 @@ final class FitCommand implements Callable<Integer> {
                 folds, classes, calibration, hidden, tieMargin, description, unit,
                 !lowerIsBetter, engine.preprocessMode(), classifier);
         List<LabelledImage> images = set.images();
-        try (Engine e = engine.open()) {
+        // writing into the data directory: a server on it would be a second writer of its heads (version numbers)
+        try (DataDirLock lock = out == null ? DataDirLock.acquire(engine.dataDir) : null; Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);
             FitService service = engine.fitService(e);
             long t0 = System.nanoTime();
@@ -89,6 +91,10 @@ final class FitCommand implements Callable<Integer> {
             if (report.cvCalibrated() != null) {
                 printMetrics("cv (calibrated)", report.cvCalibrated());
             }
+        } catch (DataDirLock.HeldException held) {
+            System.err.println("imagescore fit: " + held.getMessage() + "; stop that server first, fit through its FitHead RPC,"
+                    + " or write elsewhere with --out");
+            return 1;
         }
         return 0;
     }

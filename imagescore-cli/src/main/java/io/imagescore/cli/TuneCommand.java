@@ -1,5 +1,6 @@
 package io.imagescore.cli;
 
+import io.imagescore.store.DataDirLock;
 import io.imagescore.batch.EngineOptions;
 import io.imagescore.score.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -73,7 +74,8 @@ public final class TuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Engine engine = engineOptions.open()) {
+        // a server on the same data directory would be a second writer of its prompt-set store: refused at once
+        try (DataDirLock lock = dataDir == null ? null : DataDirLock.acquire(dataDir); Engine engine = engineOptions.open()) {
             ModelPack p = engine.pack();
             engine.backend().load(TextEmbedder.textEncoder(p).model());
             LabelTuner.Options options = new LabelTuner.Options(folds, maxPairs, seed, scaleMin, scaleMax, 0.005, 0.1, 0.01);
@@ -102,6 +104,9 @@ public final class TuneCommand implements Callable<Integer> {
             return 0;
         } catch (ImageScoreException e) {
             System.err.println("imagescore tune: " + e.code() + ": " + e.getMessage());
+            return 1;
+        } catch (DataDirLock.HeldException e) {
+            System.err.println("imagescore tune: " + e.getMessage() + "; stop that server first, or store through its TuneLabels RPC");
             return 1;
         }
     }

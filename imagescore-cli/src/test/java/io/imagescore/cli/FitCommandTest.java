@@ -28,6 +28,29 @@ class FitCommandTest {
     }
 
     @Test
+    void fit_into_a_data_directory_a_server_holds_is_refused_at_once(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        java.nio.file.Path data = tmp.resolve("data");
+        try (var held = io.imagescore.store.DataDirLock.acquire(data)) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream oldErr = System.err;
+            System.setErr(new java.io.PrintStream(err, true));
+            int rc;
+            try {
+                rc = ImageScoreCli.commandLine(new ImageScoreCli()).execute("fit", "--name", "rooms", "--kind", "classes",
+                        "--class-dirs", io.imagescore.testing.Shared.path("data/rooms/eval").toString(),
+                        "--pack", io.imagescore.testing.Shared.root().resolve("packs/mobilenetv2-default").toString(),
+                        "--shared", io.imagescore.testing.Shared.dir().toString(), "--data-dir", data.toString());
+            } finally {
+                System.setErr(oldErr);
+            }
+            assertThat(rc).isEqualTo(1);
+            assertThat(err.toString()).startsWith("imagescore fit: " + data + " is in use by another process")
+                    .contains("write elsewhere with --out");
+            assertThat(data.resolve("heads")).as("nothing written").doesNotExist();
+        }
+    }
+
+    @Test
     void choice_options_take_any_case() {
         CommandLine.ParseResult parsed = ImageScoreCli.commandLine(new ImageScoreCli()).parseArgs("fit", "--name", "x",
                 "--kind", "Classes", "--classifier", "KERNEL", "--calibration", "isotonic", "--mode", "fast", "--class-dirs", "d");

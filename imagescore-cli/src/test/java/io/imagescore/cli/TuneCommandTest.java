@@ -96,6 +96,21 @@ class TuneCommandTest {
                 "--ratings", tmp.resolve("ratings.csv").toString(), "--images", Shared.dir().toString(),
                 "--viewpoints", tmp.resolve("viewpoints.json").toString(), "--seed", "3", "--threads", "1",
                 "--data-dir", tmp.resolve("data").toString(), "--tenant", "acme", "--prompt-set", "listing", "--out"};
+        // while a server holds the data directory, tune refuses at once and stores nothing
+        try (var held = io.imagescore.store.DataDirLock.acquire(tmp.resolve("data"))) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream oldErr = System.err;
+            System.setErr(new java.io.PrintStream(err, true));
+            try {
+                assertThat(ImageScoreCli.commandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out0").toString()))).isEqualTo(1);
+            } finally {
+                System.setErr(oldErr);
+            }
+            assertThat(err.toString()).startsWith("imagescore tune: " + tmp.resolve("data") + " is in use by another process")
+                    .contains("stop that server first");
+            assertThat(tmp.resolve("out0")).doesNotExist();
+            assertThat(tmp.resolve("data/prompt-sets")).doesNotExist();
+        }
         int exit = ImageScoreCli.commandLine(new ImageScoreCli()).execute(concat(args, tmp.resolve("out1").toString()));
         assertThat(exit).isZero();
 
