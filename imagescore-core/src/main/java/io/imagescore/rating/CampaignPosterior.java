@@ -17,12 +17,19 @@ import java.util.random.RandomGenerator;
  * <p>Not thread-safe: callers serialise access (one instance per campaign).
  */
 public final class CampaignPosterior {
+    /**
+     * The pairs' options: the defaults, with the prior's spread S estimated by every refit from the campaign's
+     * judgements (from 1.5; docs/rating.md, "the prior's spread"). The estimate depends on the answers in log order
+     * only, so a kept posterior and one rebuilt from the log agree.
+     */
+    public static final ActivePairs.Options PAIR_OPTIONS = ActivePairs.Options.DEFAULT.withEstimateSpread(true);
+
     private final ActiveRatings ratings;
     private final ActivePairs pairs;
 
     private CampaignPosterior(Campaign c) {
         ratings = c.task() == Campaign.Task.RATING ? ActiveRatings.seeded(c.priors()) : null;
-        pairs = c.task() == Campaign.Task.PAIRWISE ? ActivePairs.seeded(c.priors()) : null;
+        pairs = c.task() == Campaign.Task.PAIRWISE ? ActivePairs.seeded(c.priors(), PAIR_OPTIONS) : null;
     }
 
     /** The posterior of {@code answers} (ratings and pair answers in force, log order: {@link JudgementLog#answers}). */
@@ -68,5 +75,10 @@ public final class CampaignPosterior {
     /** Pairs: the posterior variances (a copy). */
     double[] pairVariances() {
         return pairs.variances();
+    }
+
+    /** Pairs: the prior's spread S, as estimated by the last refit. */
+    double pairSpread() {
+        return pairs.spread();
     }
 }
