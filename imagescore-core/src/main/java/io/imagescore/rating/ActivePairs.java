@@ -24,7 +24,9 @@ import java.util.random.RandomGenerator;
  * <p><b>Prior.</b> With z the standardised prior scores, s_i = S·(ρ·z_i + √(1 − ρ²)·e_i), e_i ~ N(0, 1): μ_i = S·ρ·z_i,
  * v_i = S²·(1 − ρ²), where S is the assumed spread (sd) of true scores and ρ ∈ [0, 1) the trust in the prior (its
  * assumed correlation with the raters' order). An item without a prior score (NaN), and every item of a constant
- * prior, gets the flat prior N(0, S²).
+ * prior, gets the flat prior N(0, S²). With {@link Options#estimateSpread} every {@link #refit} first sets S to the
+ * maximum of the ADF approximation of the judgements' marginal likelihood times a weak hyperprior at the configured S
+ * ({@link #spreadObjective}; docs/rating.md), a function of the judgements in their order only.
  *
  * <p><b>Selection.</b> The next pair maximises the mutual information between the answer Y and the two scores,
  * I(Y; s_a, s_b) = I(Y; d) = H(E_d[P(Y | d)]) − E_d[H(P(Y | d))], d ~ N(m, v) (BALD), the expected reduction of
@@ -497,7 +499,8 @@ public final class ActivePairs {
      * {@value #ALL_PAIRS_MAX} items) the covariance is the inverse of the whole negative Hessian (O(n³)). Unlike the
      * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c
      * move a relative to c whatever their order). Later judgements are again added by ADF until the next refit. Cost
-     * O(judgements) per conjugate-gradient iteration.
+     * O(judgements) per conjugate-gradient iteration. With {@link Options#estimateSpread} the prior's S is first
+     * re-estimated from all the judgements ({@link #estimateSpread}: 22 ADF passes over them).
      */
     public void refit() {
         if (judgements.size() == 0) {

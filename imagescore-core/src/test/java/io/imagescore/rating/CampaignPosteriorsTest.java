@@ -114,8 +114,9 @@ class CampaignPosteriorsTest {
             RaterQueue kept = replica.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, rater, posterior));
             RaterQueue rebuilt = RaterQueue.of(c, new JudgementLog(truth.judgements("acme", c.name())), rater);
             assertThat(kept).as("step %d, %s", step, rater).isEqualTo(rebuilt);
-            if (c.task() == Campaign.Task.PAIRWISE) {
-                // the estimated prior spread is state the kept posterior carries: the same as the rebuilt one's
+            if (c.task() == Campaign.Task.PAIRWISE && step % 5 == 0) {
+                // the estimated prior spread is state the kept posterior carries: the same as the rebuilt one's (every
+                // 5th step: one more rebuild each)
                 double keptSpread = replica.use("acme", c, (log, posterior) -> posterior.get().pairSpread());
                 double rebuiltSpread = CampaignPosterior.of(c, new JudgementLog(truth.judgements("acme", c.name())).answers()).pairSpread();
                 assertThat(keptSpread).as("step %d", step).isEqualTo(rebuiltSpread);
