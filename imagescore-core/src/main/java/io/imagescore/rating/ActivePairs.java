@@ -68,8 +68,8 @@ public final class ActivePairs {
                 throw new IllegalArgumentException("spread must be in (0, 100), got " + spread);
             }
             if (estimateSpread && !(spread >= ActivePairs.SPREAD_MIN && spread <= ActivePairs.SPREAD_MAX)) {
-                throw new IllegalArgumentException("an estimated spread starts in [" + ActivePairs.SPREAD_MIN + ", " + ActivePairs.SPREAD_MAX
-                        + "], got " + spread);
+                throw new IllegalArgumentException("an estimated spread starts in [" + ActivePairs.SPREAD_MIN + ", "
+                        + ActivePairs.SPREAD_MAX + "], got " + spread);
             }
             PriorScores.checkTrust(trust);
             if (!(tieMargin >= 0 && tieMargin < 10)) {
@@ -170,6 +170,8 @@ public final class ActivePairs {
     private final double[] z;
     /** The current S: the configured one, or the estimate of the last refit with {@link Options#estimateSpread}. */
     private double spread;
+    /** How many judgements (the first ones recorded) the current S was estimated from; -1: not estimated. */
+    private int estimatedOn = -1;
     private double[] priorMean;
     private double[] priorVar;
     private final BradleyTerryFit.Judgements judgements = new BradleyTerryFit.Judgements();
@@ -370,17 +372,17 @@ public final class ActivePairs {
     }
 
     /**
-     * The log marginal likelihood of the judgements under the prior of spread {@code s}, by one diagonal ADF pass in
-     * the order recorded: log p(y | S) = Σ_j log p(y_j | y_1..y_{j−1}, S) ≈ Σ_j log Z_j, Z_j the mass of the tilted
+     * The log marginal likelihood of the first {@code count} judgements under the prior of spread {@code s}, by one
+     * diagonal ADF pass in the order recorded: log p(y | S) = Σ_j log p(y_j | y_1..y_{j−1}, S) ≈ Σ_j log Z_j, Z_j the mass of the tilted
      * density of judgement j under the ADF posterior of the judgements before it (the predictive probability of its
      * answer).
      */
-    double logEvidence(double s) {
+    double logEvidence(double s, int count) {
         double[][] p = prior(s);
         double[] m = p[0];
         double[] v = p[1];
         double sum = 0;
-        for (int j = 0; j < judgements.size(); j++) {
+        for (int j = 0; j < count; j++) {
             int a = judgements.first(j);
             int b = judgements.second(j);
             double vd = Math.max(v[a] + v[b], 1e-12);
@@ -455,38 +457,52 @@ public final class ActivePairs {
     /**
      * What the estimate of S maximises: {@link #logEvidence} plus the hyperprior, −ν0·log S − ν0·S0² / (2S²).
      */
-    double spreadObjective(double s) {
+    double spreadObjective(double s, int count) {
         double s0 = options.spread();
-        return logEvidence(s) - SPREAD_PRIOR_WEIGHT * (Math.log(s) + s0 * s0 / (2 * s * s));
+        return logEvidence(s, count) - SPREAD_PRIOR_WEIGHT * (Math.log(s) + s0 * s0 / (2 * s * s));
     }
 
     /**
-     * The empirical-Bayes S: the maximum of {@link #spreadObjective} over [{@value #SPREAD_MIN},
-     * {@value #SPREAD_MAX}], by {@value #SPREAD_STEPS} golden-section steps over log S from that whole range. A
+     * How many of the first judgements S is estimated from when there are {@code judgements}: all of them below 100,
+     * then the count rounded down to two significant digits (a new estimate every 10 judgements from 100, every 100
+     * from 1,000, every 1,000 from 10,000), so the estimate's cost, 22 passes over the judgements, is paid about
+     * once per 1–10 % of new judgements rather than after each one. Still a function of the judgements in order.
+     */
+    static int estimateCount(int judgements) {
+        int unit = 1;
+        while (judgements / unit >= 100) {
+            unit *= 10;
+        }
+        return judgements / unit * unit;
+    }
+
+    /**
+     * The empirical-Bayes S from the first {@code count} judgements: the maximum of {@link #spreadObjective} over
+     * [{@value #SPREAD_MIN}, {@value #SPREAD_MAX}], by {@value #SPREAD_STEPS} golden-section steps over log S from that whole range. A
      * function of the judgements in their order only (not of the current S, the means or when refits ran), so a
      * posterior refitted after every answer and one rebuilt from the log reach the same S bit for bit.
      */
-    private double estimateSpread() {
+    private double estimateSpread(int count) {
         double ratio = (Math.sqrt(5) - 1) / 2;
         double lo = Math.log(SPREAD_MIN);
         double hi = Math.log(SPREAD_MAX);
         double x1 = hi - ratio * (hi - lo);
         double x2 = lo + ratio * (hi - lo);
-        double f1 = spreadObjective(Math.exp(x1));
-        double f2 = spreadObjective(Math.exp(x2));
+        double f1 = spreadObjective(Math.exp(x1), count);
+        double f2 = spreadObjective(Math.exp(x2), count);
         for (int k = 0; k < SPREAD_STEPS; k++) {
             if (f1 >= f2) {
                 hi = x2;
                 x2 = x1;
                 f2 = f1;
                 x1 = hi - ratio * (hi - lo);
-                f1 = spreadObjective(Math.exp(x1));
+                f1 = spreadObjective(Math.exp(x1), count);
             } else {
                 lo = x1;
                 x1 = x2;
                 f1 = f2;
                 x2 = lo + ratio * (hi - lo);
-                f2 = spreadObjective(Math.exp(x2));
+                f2 = spreadObjective(Math.exp(x2), count);
             }
         }
         return Math.clamp(Math.exp((lo + hi) / 2), SPREAD_MIN, SPREAD_MAX);
@@ -500,14 +516,19 @@ public final class ActivePairs {
      * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c
      * move a relative to c whatever their order). Later judgements are again added by ADF until the next refit. Cost
      * O(judgements) per conjugate-gradient iteration. With {@link Options#estimateSpread} the prior's S is first
-     * re-estimated from all the judgements ({@link #estimateSpread}: 22 ADF passes over them).
+     * re-estimated ({@link #estimateSpread}: 22 ADF passes) from the first {@link #estimateCount} judgements, when
+     * that count changed since the last estimate.
      */
     public void refit() {
         if (judgements.size() == 0) {
             return;
         }
         if (options.estimateSpread()) {
-            setPrior(estimateSpread());
+            int count = estimateCount(judgements.size());
+            if (count != estimatedOn) {
+                setPrior(estimateSpread(count));
+                estimatedOn = count;
+            }
         }
         double[] precision = new double[size()];
         double[] map = BradleyTerryFit.fit(mean, priorMean, priorVar, judgements, options.tieMargin(), precision);

@@ -549,7 +549,7 @@ class ActivePairsTest {
     /**
      * With a handful of judgements on 200 items the estimate stays near where it started, whether the true spread is
      * far below, near or far above it: neither collapsed to the lower clamp nor blown up (1 or 5 judgements: within
-     * 5 %; 20: within 25 %, measured 1.38–1.80 from 1.5 and 4.9–6.2 from 6).
+     * 5 %; 20: within 25 %, measured 1.38–1.80 from 1.5 and 5.0–6.5 from 6).
      */
     @ParameterizedTest
     @ValueSource(doubles = {1.5, 6})
@@ -607,8 +607,14 @@ class ActivePairsTest {
             assertThat(m1[i]).as("mean %d", i).isCloseTo(m2[i], within(1e-6));
         }
         double s = once.spread();
-        assertThat(once.spreadObjective(s)).isGreaterThanOrEqualTo(once.spreadObjective(s * 0.99))
-                .isGreaterThanOrEqualTo(once.spreadObjective(s * 1.01));
+        int count = ActivePairs.estimateCount(300);
+        assertThat(count).isEqualTo(300);
+        assertThat(once.spreadObjective(s, count)).isGreaterThan(once.spreadObjective(s * 0.99, count))
+                .isGreaterThan(once.spreadObjective(s * 1.01, count));
+        // the schedule of re-estimates: every judgement below 100, then two significant digits
+        assertThat(List.of(ActivePairs.estimateCount(0), ActivePairs.estimateCount(99), ActivePairs.estimateCount(105),
+                ActivePairs.estimateCount(1234), ActivePairs.estimateCount(20_000), ActivePairs.estimateCount(20_999)))
+                .containsExactly(0, 99, 100, 1200, 20_000, 20_000);
     }
 
     /**
@@ -642,7 +648,7 @@ class ActivePairsTest {
                 double w = (k == 0 || k == steps - 1 ? 0.5 : 1) * h;
                 integral += w * Math.exp(-0.5 * (d - m) * (d - m) / v) / Math.sqrt(2 * Math.PI * v) * like;
             }
-            assertThat(model.logEvidence(s)).as("S = %.1f", s).isCloseTo(Math.log(integral), within(1e-5));
+            assertThat(model.logEvidence(s, 1)).as("S = %.1f", s).isCloseTo(Math.log(integral), within(1e-5));
         }
     }
 }
