@@ -11,7 +11,9 @@ import java.util.random.RandomGenerator;
  * refit (pairs), seeded by the campaign's prior scores and fed its answers in force in log order. Built once from the
  * log ({@link #of}) and then advanced by {@link #add} with each new answer: the ratings' posterior is a sum of counts,
  * and the pairs' refit is the unique maximum of a strictly concave function, warm-started from the previous one (a few
- * Newton steps), so an advanced posterior equals one rebuilt from the whole log up to the fit's tolerance. An undo
+ * Newton steps), and the prior's estimated spread is a function of the answers in log order
+ * ({@link ActivePairs#spread}), so an advanced posterior equals one rebuilt from the whole log up to the fit's
+ * tolerance (the spread bit for bit). An undo
  * withdraws an answer, which neither can do: the owner of the posterior rebuilds it then ({@link CampaignPosteriors}).
  *
  * <p>Not thread-safe: callers serialise access (one instance per campaign).
