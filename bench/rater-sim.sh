@@ -8,7 +8,9 @@
 #   PRIORS (flat,head): flat, and/or the head's out-of-fold scores; SELECTIONS (random,marginal): random pairs and/or
 #   ActivePairs with marginal or joint (full-covariance) expected information, or insertion (a binary insertion
 #   sort, then joint); POSTERIORS may also be map (τ of the MAP fit at every check, every arm) and laplace (map, and
-#   the MAP fit before every active choice, as the rater page does). JAVA_OPTS: -Dspread=S, -Dwindow=W,
+#   the MAP fit before every active choice, as the rater page does). SPREADS (fixed): the prior's spread S fixed,
+#   and/or estimated by every refit from the judgements (ActivePairs.Options.estimateSpread, starting at S; with
+#   adf alone there is no refit, so no estimate). JAVA_OPTS: -Dspread=S (the fixed S and the estimate's start), -Dwindow=W,
 #   -Dbuckets=B for experiments.
 # The prior, bench/rater-sim/quality_fast-oof.csv, is committed; REBUILD_PRIOR=1 recomputes it (about 1 minute:
 # the default pack's encoder on all 627 photos, then the quality_fast ridge recipe in nested 5-fold CV).
@@ -26,4 +28,4 @@ if [ "${REBUILD_PRIOR:-0}" = 1 ]; then
 fi
 exec "$java_bin" $jvm_flags ${JAVA_OPTS:-} -cp "$CP" io.imagescore.bench.RaterSim run "$SHARED" "$PRIOR" "${ITEMS:-100}" "${SEEDS:-5}" \
   "${SCALES:-0,8,4,2,1}" "${POSTERIORS:-adf,refit}" "${THREADS:-2}" \
-  "${PRIORS:-flat,head}" "${SELECTIONS:-random,marginal}" 2> >(grep -v -e 'incubator modules' >&2)
+  "${PRIORS:-flat,head}" "${SELECTIONS:-random,marginal}" "${SPREADS:-fixed}" 2> >(grep -v -e 'incubator modules' >&2)

@@ -55,11 +55,12 @@ public final class RaterSim {
                     Integer.parseInt(args[4]), Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray(),
                     methods(List.of(args.length > 6 ? args[6].split(",") : new String[] {"adf"}),
                             List.of(args.length > 8 ? args[8].split(",") : new String[] {"flat", "head"}),
-                            List.of(args.length > 9 ? args[9].split(",") : new String[] {"random", "marginal"})),
+                            List.of(args.length > 9 ? args[9].split(",") : new String[] {"random", "marginal"}),
+                            List.of(args.length > 10 ? args[10].split(",") : new String[] {"fixed"})),
                     args.length > 7 ? Integer.parseInt(args[7]) : 2);
             default -> throw new IllegalArgumentException("usage: RaterSim prior SHARED PACK OUT.csv"
                     + " | run SHARED PRIOR.csv SIZES SEEDS SCALES [POSTERIORS: adf,refit,map,laplace] [THREADS] [PRIORS: flat,head]"
-                    + " [SELECTIONS: random,marginal,joint]");
+                    + " [SELECTIONS: random,marginal,joint] [SPREADS: fixed,estimated]");
         }
     }
 
@@ -100,9 +101,10 @@ public final class RaterSim {
      * (every n / 10 judgements), so τ is always that of the MAP fit of all judgements, whatever the arm (choices in
      * between from the ADF-updated posterior: diagonal, or full-covariance with the joint selection); {@code laplace}:
      * as {@code map}, and refitted before every choice of an active arm, i.e. what the rater page does (RaterQueue
-     * refits after replaying the log on every request).
+     * refits after replaying the log on every request). Spread: the prior's S fixed at {@link #OPTIONS}' spread, or
+     * {@code estimated} by each refit from the judgements ({@link ActivePairs.Options#estimateSpread}, from that S).
      */
-    record Method(String selection, boolean seeded, String posterior) {
+    record Method(String selection, boolean seeded, String posterior, boolean estimated) {
         boolean active() {
             return !selection.equals("random");
         }
@@ -131,33 +133,45 @@ public final class RaterSim {
             };
         }
 
+        String spreadLabel() {
+            return String.format(Locale.ROOT, estimated ? "estimated from %.1f" : "%.1f", OPTIONS.spread());
+        }
+
         ActivePairs.Options options() {
             // random pairs keep the diagonal posterior of the earlier tables (with "map" and "laplace" their τ is the
             // MAP's either way)
             boolean joint = selection.equals("joint") || selection.equals("insertion");
-            return OPTIONS.withSelection(joint ? ActivePairs.Selection.JOINT : ActivePairs.Selection.MARGINAL);
+            return OPTIONS.withSelection(joint ? ActivePairs.Selection.JOINT : ActivePairs.Selection.MARGINAL)
+                    .withEstimateSpread(estimated);
         }
 
-        /** The random-pairs arm with the same prior and posterior. */
+        /** The random-pairs arm with the same prior, posterior and spread. */
         Method baseline() {
-            return new Method("random", seeded, posterior);
+            return new Method("random", seeded, posterior, estimated);
         }
     }
 
-    static List<Method> methods(List<String> posteriors, List<String> priors, List<String> selections) {
+    static List<Method> methods(List<String> posteriors, List<String> priors, List<String> selections, List<String> spreads) {
         List<Method> out = new ArrayList<>();
-        for (String p : posteriors) {
-            for (String selection : selections) {
-                for (String prior : priors) {
-                    boolean seeded = switch (prior) {
-                        case "flat" -> false;
-                        case "head" -> true;
-                        default -> throw new IllegalArgumentException("prior is flat or head, got " + prior);
-                    };
-                    Method m = new Method(selection, seeded, p);
-                    m.selectionLabel();
-                    m.posteriorLabel();
-                    out.add(m);
+        for (String spread : spreads) {
+            boolean estimated = switch (spread) {
+                case "fixed" -> false;
+                case "estimated" -> true;
+                default -> throw new IllegalArgumentException("spread is fixed or estimated, got " + spread);
+            };
+            for (String p : posteriors) {
+                for (String selection : selections) {
+                    for (String prior : priors) {
+                        boolean seeded = switch (prior) {
+                            case "flat" -> false;
+                            case "head" -> true;
+                            default -> throw new IllegalArgumentException("prior is flat or head, got " + prior);
+                        };
+                        Method m = new Method(selection, seeded, p, estimated);
+                        m.selectionLabel();
+                        m.posteriorLabel();
+                        out.add(m);
+                    }
                 }
             }
         }
@@ -185,9 +199,9 @@ public final class RaterSim {
                         + " P(A) = σ((MOS_A − MOS_B)/T − ε), P(B) = σ((MOS_B − MOS_A)/T − ε), else \"can't tell\""
                         + " (ε = %.1f: %.0f %% for equal photos); τ checked every n/10 comparisons, cap 200·n%n%n",
                 mosAll.size(), SUBSET_SEED, seeds, RATER_TIE_MARGIN, 100 * (2 / (1 + Math.exp(-RATER_TIE_MARGIN)) - 1));
-        System.out.println("| n | rater noise T (MOS points) | selection | prior | posterior | comparisons to τ ≥ 0.9, mean ± sd"
-                + " | min–max | per photo | random / this (same prior, posterior) | ms per comparison |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| n | rater noise T (MOS points) | selection | prior | posterior | spread S | comparisons to τ ≥ 0.9, mean ± sd"
+                + " | min–max | per photo | random / this (same prior, posterior, S) | S at the end, mean (min–max) | ms per comparison |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (int items : sizes) {
             List<String> subset = names.subList(0, Math.min(items, names.size()));
             int n = subset.size();
@@ -204,16 +218,20 @@ public final class RaterSim {
                     strength[i] = (mos[i] - mean) / scale;
                 }
                 Map<Method, int[]> results = new LinkedHashMap<>();
+                Map<Method, double[]> spreads = new LinkedHashMap<>();
                 Map<Method, Double> millis = new LinkedHashMap<>();
                 for (Method m : methods) {
                     int[] counts = new int[seeds];
+                    double[] spread = new double[seeds];
                     long[] nanos = new long[seeds];
                     List<Future<?>> runs = new ArrayList<>();
                     for (int s = 0; s < seeds; s++) {
                         int seed = s;
                         runs.add(pool.submit(() -> {
                             long t0 = System.nanoTime();
-                            counts[seed] = comparisonsToTarget(m, strength, mos, prior, seed, cap, check);
+                            ActivePairs[] end = new ActivePairs[1];
+                            counts[seed] = comparisonsToTarget(m, strength, mos, prior, seed, cap, check, end);
+                            spread[seed] = end[0].spread();
                             nanos[seed] = System.nanoTime() - t0;
                         }));
                     }
@@ -222,6 +240,7 @@ public final class RaterSim {
                     }
                     millis.put(m, Arrays.stream(nanos).sum() / 1e6 / Arrays.stream(counts).sum());
                     results.put(m, counts);
+                    spreads.put(m, spread);
                 }
                 for (Map.Entry<Method, int[]> e : results.entrySet()) {
                     int[] c = e.getValue();
@@ -231,21 +250,26 @@ public final class RaterSim {
                     int[] base = results.get(e.getKey().baseline());
                     String ratio = base == null ? "–" : String.format(Locale.ROOT, "%.1f×",
                             Arrays.stream(base).average().orElseThrow() / avg);
-                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %s | %s%.0f ± %.0f | %d–%d | %.1f | %s | %.2f |%n", n,
+                    double[] sp = spreads.get(e.getKey());
+                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %s | %s | %s%.0f ± %.0f | %d–%d | %.1f | %s | %.2f (%.2f–%.2f) | %.2f |%n", n,
                             given > 0 ? String.format(Locale.ROOT, "%.0f", scale) : String.format(Locale.ROOT, "%.1f (single-rating sd)", scale),
-                            e.getKey().selectionLabel(), e.getKey().prior(), e.getKey().posteriorLabel(), capped ? "≥ " : "", avg, sd,
+                            e.getKey().selectionLabel(), e.getKey().prior(), e.getKey().posteriorLabel(), e.getKey().spreadLabel(),
+                            capped ? "≥ " : "", avg, sd,
                             Arrays.stream(c).min().orElseThrow(), Arrays.stream(c).max().orElseThrow(), avg / n, ratio,
-                            millis.get(e.getKey()));
+                            Arrays.stream(sp).average().orElseThrow(), Arrays.stream(sp).min().orElseThrow(),
+                            Arrays.stream(sp).max().orElseThrow(), millis.get(e.getKey()));
                 }
                 System.out.flush();
             }
         }
     }
 
-    /** Comparisons until Kendall τ(posterior means, MOS) ≥ 0.9 at a check, or {@code cap}. */
-    static int comparisonsToTarget(Method method, double[] strength, double[] mos, double[] prior, long seed, int cap, int check) {
+    /** Comparisons until Kendall τ(posterior means, MOS) ≥ 0.9 at a check, or {@code cap}; the posterior then in {@code end[0]}. */
+    static int comparisonsToTarget(Method method, double[] strength, double[] mos, double[] prior, long seed, int cap, int check,
+                                   ActivePairs[] end) {
         int n = strength.length;
         ActivePairs model = method.seeded() ? ActivePairs.seeded(prior, method.options()) : ActivePairs.flat(n, method.options());
+        end[0] = model;
         SplittableRandom chooser = new SplittableRandom(seed * 1_000_003L + 17);
         SplittableRandom rater = new SplittableRandom(seed * 7_919L + 5);
         boolean laplace = method.posterior().equals("laplace");

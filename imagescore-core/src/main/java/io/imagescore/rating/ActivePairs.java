@@ -24,7 +24,9 @@ import java.util.random.RandomGenerator;
  * <p><b>Prior.</b> With z the standardised prior scores, s_i = S·(ρ·z_i + √(1 − ρ²)·e_i), e_i ~ N(0, 1): μ_i = S·ρ·z_i,
  * v_i = S²·(1 − ρ²), where S is the assumed spread (sd) of true scores and ρ ∈ [0, 1) the trust in the prior (its
  * assumed correlation with the raters' order). An item without a prior score (NaN), and every item of a constant
- * prior, gets the flat prior N(0, S²).
+ * prior, gets the flat prior N(0, S²). With {@link Options#estimateSpread} every {@link #refit} first sets S to the
+ * maximum of the ADF approximation of the judgements' marginal likelihood times a weak hyperprior at the configured S
+ * ({@link #spreadObjective}; docs/rating.md), a function of the judgements in their order only.
  *
  * <p><b>Selection.</b> The next pair maximises the mutual information between the answer Y and the two scores,
  * I(Y; s_a, s_b) = I(Y; d) = H(E_d[P(Y | d)]) − E_d[H(P(Y | d))], d ~ N(m, v) (BALD), the expected reduction of
@@ -48,18 +50,26 @@ import java.util.random.RandomGenerator;
 public final class ActivePairs {
     /**
      * @param spread    S, the assumed sd of the items' true scores in logits (1.5: the best and worst of a set differ
-     *                  by ~6 logits, i.e. the better one is chosen with probability ~0.998)
+     *                  by ~6 logits, i.e. the better one is chosen with probability ~0.998); with
+     *                  {@code estimateSpread} the start of the estimate and the centre of its hyperprior
      * @param trust     ρ ∈ [0, 1), the assumed correlation between the prior scores and the raters' order
      * @param tieMargin ε ≥ 0; P(tie | equal items) = 2σ(ε) − 1 (0.4 → ~0.2)
      * @param window    candidate pairs after coverage when n > {@value ActivePairs#ALL_PAIRS_MAX}: items at most this
      *                  many positions apart in mean order
+     * @param estimateSpread whether {@link ActivePairs#refit} also estimates S from the judgements (empirical Bayes,
+     *                  {@link ActivePairs#spread()}); otherwise S stays {@code spread}
      */
-    public record Options(double spread, double trust, double tieMargin, int window, Selection selection) {
-        public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16, Selection.MARGINAL);
+    public record Options(double spread, double trust, double tieMargin, int window, Selection selection,
+                          boolean estimateSpread) {
+        public static final Options DEFAULT = new Options(1.5, 0.5, 0.4, 16, Selection.MARGINAL, false);
 
         public Options {
             if (!(spread > 0 && spread < 100)) {
                 throw new IllegalArgumentException("spread must be in (0, 100), got " + spread);
+            }
+            if (estimateSpread && !(spread >= ActivePairs.SPREAD_MIN && spread <= ActivePairs.SPREAD_MAX)) {
+                throw new IllegalArgumentException("an estimated spread starts in [" + ActivePairs.SPREAD_MIN + ", "
+                        + ActivePairs.SPREAD_MAX + "], got " + spread);
             }
             PriorScores.checkTrust(trust);
             if (!(tieMargin >= 0 && tieMargin < 10)) {
@@ -73,25 +83,33 @@ public final class ActivePairs {
             }
         }
 
-        /** The default selection rule ({@link Selection#MARGINAL}). */
+        /** The default selection rule ({@link Selection#MARGINAL}), S fixed. */
         public Options(double spread, double trust, double tieMargin, int window) {
-            this(spread, trust, tieMargin, window, Selection.MARGINAL);
+            this(spread, trust, tieMargin, window, Selection.MARGINAL, false);
         }
 
         public Options withTrust(double trust) {
-            return new Options(spread, trust, tieMargin, window, selection);
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
         }
 
         public Options withTieMargin(double tieMargin) {
-            return new Options(spread, trust, tieMargin, window, selection);
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
         }
 
         public Options withSelection(Selection selection) {
-            return new Options(spread, trust, tieMargin, window, selection);
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
         }
 
         public Options withWindow(int window) {
-            return new Options(spread, trust, tieMargin, window, selection);
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
+        }
+
+        public Options withSpread(double spread) {
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
+        }
+
+        public Options withEstimateSpread(boolean estimateSpread) {
+            return new Options(spread, trust, tieMargin, window, selection, estimateSpread);
         }
     }
 
@@ -132,9 +150,30 @@ public final class ActivePairs {
     static final double LIPSCHITZ_MEAN = 0.2;
     static final double LIPSCHITZ_VAR = 0.15;
 
+    /**
+     * The range an estimated spread S is kept in (logits): below 0.5 the best and worst of a set would be hard to tell
+     * apart (a 4-sd gap is chosen with probability 0.88), above 10 the prior stops mattering against any answer.
+     */
+    public static final double SPREAD_MIN = 0.5;
+    public static final double SPREAD_MAX = 10;
+    /**
+     * ν0, the weight of the hyperprior that keeps an estimated S near the configured S0 while the judgements say
+     * little: log p(S) = −ν0·log S − ν0·S0² / (2S²), maximal at S0 (in log S about a normal of sd 1/√(2ν0) = 0.32
+     * near S0, with a long tail to large S).
+     */
+    static final double SPREAD_PRIOR_WEIGHT = 5;
+    /** Golden-section steps of the estimate over log S in [log 0.5, log 10]: the bracket ends 2·10⁻⁴ wide. */
+    static final int SPREAD_STEPS = 20;
+
     private final Options options;
-    private final double[] priorMean;
-    private final double[] priorVar;
+    /** The standardised prior scores (NaN: no prior score). */
+    private final double[] z;
+    /** The current S: the configured one, or the estimate of the last refit with {@link Options#estimateSpread}. */
+    private double spread;
+    /** How many judgements (the first ones recorded) the current S was estimated from; -1: not estimated. */
+    private int estimatedOn = -1;
+    private double[] priorMean;
+    private double[] priorVar;
     private final BradleyTerryFit.Judgements judgements = new BradleyTerryFit.Judgements();
     private final double[] info;
     private final boolean[] stale;
@@ -167,15 +206,32 @@ public final class ActivePairs {
         Arrays.fill(stale, true);
         cachedMean = new double[n];
         cachedVar = new double[n];
-        double s = options.spread();
+        this.z = z;
+        setPrior(options.spread());
+        System.arraycopy(priorMean, 0, mean, 0, n);
+        System.arraycopy(priorVar, 0, var, 0, n);
+    }
+
+    /** Makes the prior that of spread {@code s} (see {@link #prior}). */
+    private void setPrior(double s) {
+        double[][] p = prior(s);
+        priorMean = p[0];
+        priorVar = p[1];
+        spread = s;
+    }
+
+    /** The prior of every item for spread {@code s}: N(s·ρ·z_i, s²(1 − ρ²)), or N(0, s²) without a prior score. */
+    private double[][] prior(double s) {
+        int n = z.length;
         double rho = options.trust();
+        double[] m = new double[n];
+        double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             boolean known = !Double.isNaN(z[i]);
-            mean[i] = known ? s * rho * z[i] : 0;
-            var[i] = known ? s * s * (1 - rho * rho) : s * s;
+            m[i] = known ? s * rho * z[i] : 0;
+            v[i] = known ? s * s * (1 - rho * rho) : s * s;
         }
-        priorMean = mean.clone();
-        priorVar = var.clone();
+        return new double[][] {m, v};
     }
 
     /** A posterior seeded by {@code priorScores} (any scale; NaN for an unscored item) with the default options. */
@@ -230,6 +286,14 @@ public final class ActivePairs {
         return options;
     }
 
+    /**
+     * The spread S of the current prior (logits): {@link Options#spread} unless {@link Options#estimateSpread}, then
+     * the estimate of the last {@link #refit} (see there).
+     */
+    public double spread() {
+        return spread;
+    }
+
     /** Updates the posterior with one judgement (assumed-density filtering, see the class comment). */
     public void record(PairJudgement j) {
         int a = j.first();
@@ -241,23 +305,9 @@ public final class ActivePairs {
         double m = mean[a] - mean[b];
         double v = cov != null ? cov[a * n + a] + cov[b * n + b] - 2 * cov[a * n + b] : var[a] + var[b];
         v = Math.max(v, 1e-12);
-        double sd = Math.sqrt(v);
-        GaussHermite q = GaussHermite.UPDATE;
-        double z0 = 0;
-        double z1 = 0;
-        double z2 = 0;
-        for (int k = 0; k < q.size(); k++) {
-            double t = q.node(k);
-            double w = q.weight(k) * BradleyTerry.likelihood(j.outcome(), m + sd * t, options.tieMargin());
-            z0 += w;
-            z1 += w * t;
-            z2 += w * t * t;
-        }
-        // Moments of the tilted density in units of the prior's sd: d = m + sd·t.
-        double tMean = z1 / z0;
-        double tVar = Math.max(z2 / z0 - tMean * tMean, 0);
-        double dm = sd * tMean;
-        double dv = v * (tVar - 1);
+        double[] tilted = tilt(j.outcome(), m, v, options.tieMargin());
+        double dm = tilted[1];
+        double dv = tilted[2];
         if (cov != null) {
             // Full-covariance ADF: with g = Σ(e_a − e_b), μ += g·dm/v and Σ += g·gᵀ·dv/v² (every item correlated
             // with a or b moves too).
@@ -277,13 +327,7 @@ public final class ActivePairs {
                 var[i] = Math.max(cov[row + i], 1e-9);
             }
         } else {
-            double ka = var[a] / v;
-            double kb = var[b] / v;
-            mean[a] += ka * dm;
-            mean[b] -= kb * dm;
-            // Floors keep a variance positive after many agreeing judgements (quadrature error at extreme ratios).
-            var[a] = Math.max(var[a] + ka * ka * dv, 1e-9);
-            var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
+            adf(mean, var, a, b, v, dm, dv);
         }
         comparisons[a]++;
         comparisons[b]++;
@@ -294,17 +338,197 @@ public final class ActivePairs {
     }
 
     /**
+     * The tilted density N(d; m, v)·P(y | d) by Gauss–Hermite quadrature: {its mass Z = E[P(y | d)], m' − m, v' − v}
+     * with m', v' its mean and variance.
+     */
+    private static double[] tilt(PairOutcome y, double m, double v, double tieMargin) {
+        double sd = Math.sqrt(v);
+        GaussHermite q = GaussHermite.UPDATE;
+        double z0 = 0;
+        double z1 = 0;
+        double z2 = 0;
+        for (int k = 0; k < q.size(); k++) {
+            double t = q.node(k);
+            double w = q.weight(k) * BradleyTerry.likelihood(y, m + sd * t, tieMargin);
+            z0 += w;
+            z1 += w * t;
+            z2 += w * t * t;
+        }
+        // Moments of the tilted density in units of the prior's sd: d = m + sd·t.
+        double tMean = z1 / z0;
+        double tVar = Math.max(z2 / z0 - tMean * tMean, 0);
+        return new double[] {z0, sd * tMean, v * (tVar - 1)};
+    }
+
+    /** The diagonal ADF update of a and b by the tilted moments of their difference (v = v_a + v_b). */
+    private static void adf(double[] mean, double[] var, int a, int b, double v, double dm, double dv) {
+        double ka = var[a] / v;
+        double kb = var[b] / v;
+        mean[a] += ka * dm;
+        mean[b] -= kb * dm;
+        // Floors keep a variance positive after many agreeing judgements (quadrature error at extreme ratios).
+        var[a] = Math.max(var[a] + ka * ka * dv, 1e-9);
+        var[b] = Math.max(var[b] + kb * kb * dv, 1e-9);
+    }
+
+    /**
+     * The log marginal likelihood of the first {@code count} judgements under the prior of spread {@code s}, by one
+     * diagonal ADF pass in the order recorded: log p(y | S) = Σ_j log p(y_j | y_1..y_{j−1}, S) ≈ Σ_j log Z_j, Z_j the mass of the tilted
+     * density of judgement j under the ADF posterior of the judgements before it (the predictive probability of its
+     * answer).
+     */
+    double logEvidence(double s, int count) {
+        double[][] p = prior(s);
+        double[] m = p[0];
+        double[] v = p[1];
+        double sum = 0;
+        for (int j = 0; j < count; j++) {
+            int a = judgements.first(j);
+            int b = judgements.second(j);
+            double vd = Math.max(v[a] + v[b], 1e-12);
+            double[] tilted = tilt(judgements.outcome(j), m[a] - m[b], vd, options.tieMargin());
+            sum += Math.log(predictive(judgements.outcome(j), m[a] - m[b], vd, options.tieMargin(), tilted[0]));
+            adf(m, v, a, b, vd, tilted[1], tilted[2]);
+        }
+        return sum;
+    }
+
+    /**
+     * Nodes and weights of E[g(L)] for L standard logistic and g smooth: the trapezoid rule with step ¾ on [−21, 21]
+     * (57 nodes). For an analytic integrand that decays at both ends the trapezoid rule converges geometrically: the
+     * logistic density's nearest poles at ±iπ bound the error by ~e^(−2π²/h) ≈ 4e-12 at h = ¾, and the cut tails
+     * hold 2e^(−21) ≈ 2e-9.
+     */
+    private static final double[] LOGISTIC_NODES = new double[57];
+    private static final double[] LOGISTIC_WEIGHTS = new double[57];
+
+    static {
+        for (int k = 0; k < LOGISTIC_NODES.length; k++) {
+            double l = -21 + 0.75 * k;
+            double p = BradleyTerry.sigmoid(l);
+            LOGISTIC_NODES[k] = l;
+            LOGISTIC_WEIGHTS[k] = 0.75 * p * (1 - p);
+        }
+    }
+
+    /**
+     * P(y) = E[P(y | d)] for d ~ N(m, v). For sd ≤ 2 the Gauss–Hermite mass {@code hermite} of {@link #tilt} (error
+     * ~1e-6 there); wider, a tie's narrow likelihood falls between the Gauss–Hermite nodes (0.064 off in log at sd
+     * 8.6), so the mass is taken from the logistic side: E[σ(x)] for x ~ N(μ, s²) is P(L ≤ x) = E_L[Φ((μ − L)/s)], L
+     * standard logistic, whose integrand is smooth on the scale s ≥ 2; P(FIRST) = E[σ(d − ε)], P(SECOND) =
+     * E[σ(−d − ε)], P(TIE) the rest.
+     */
+    static double predictive(PairOutcome y, double m, double v, double eps, double hermite) {
+        double sd = Math.sqrt(v);
+        if (sd <= 2) {
+            return hermite;
+        }
+        double first = logisticNormal(m - eps, sd);
+        double second = logisticNormal(-m - eps, sd);
+        return switch (y) {
+            case FIRST -> first;
+            case SECOND -> second;
+            case TIE -> Math.max(1 - first - second, Double.MIN_NORMAL);
+        };
+    }
+
+    /** E[σ(x)], x ~ N(mu, sd²), as E_L[Φ((mu − L)/sd)]. */
+    private static double logisticNormal(double mu, double sd) {
+        double sum = 0;
+        for (int k = 0; k < LOGISTIC_NODES.length; k++) {
+            sum += LOGISTIC_WEIGHTS[k] * 0.5 * erfc((LOGISTIC_NODES[k] - mu) / (sd * Math.sqrt(2)));
+        }
+        return sum;
+    }
+
+    /**
+     * The complementary error function by the Chebyshev fit of Numerical Recipes (erfcc; relative error below
+     * 1.2e-7 everywhere): one exp, where Hipparchus' Erf goes through the incomplete gamma function (~20× slower).
+     */
+    static double erfc(double x) {
+        double z = Math.abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
+    }
+
+    /**
+     * What the estimate of S maximises: {@link #logEvidence} plus the hyperprior, −ν0·log S − ν0·S0² / (2S²).
+     */
+    double spreadObjective(double s, int count) {
+        double s0 = options.spread();
+        return logEvidence(s, count) - SPREAD_PRIOR_WEIGHT * (Math.log(s) + s0 * s0 / (2 * s * s));
+    }
+
+    /**
+     * How many of the first judgements S is estimated from when there are {@code judgements}: all of them below 100,
+     * then the count rounded down to two significant digits (a new estimate every 10 judgements from 100, every 100
+     * from 1,000, every 1,000 from 10,000), so the estimate's cost, 22 passes over the judgements, is paid about
+     * once per 1–10 % of new judgements rather than after each one. Still a function of the judgements in order.
+     */
+    static int estimateCount(int judgements) {
+        int unit = 1;
+        while (judgements / unit >= 100) {
+            unit *= 10;
+        }
+        return judgements / unit * unit;
+    }
+
+    /**
+     * The empirical-Bayes S from the first {@code count} judgements: the maximum of {@link #spreadObjective} over
+     * [{@value #SPREAD_MIN}, {@value #SPREAD_MAX}], by {@value #SPREAD_STEPS} golden-section steps over log S from that whole range. A
+     * function of the judgements in their order only (not of the current S, the means or when refits ran), so a
+     * posterior refitted after every answer and one rebuilt from the log reach the same S bit for bit.
+     */
+    private double estimateSpread(int count) {
+        double ratio = (Math.sqrt(5) - 1) / 2;
+        double lo = Math.log(SPREAD_MIN);
+        double hi = Math.log(SPREAD_MAX);
+        double x1 = hi - ratio * (hi - lo);
+        double x2 = lo + ratio * (hi - lo);
+        double f1 = spreadObjective(Math.exp(x1), count);
+        double f2 = spreadObjective(Math.exp(x2), count);
+        for (int k = 0; k < SPREAD_STEPS; k++) {
+            if (f1 >= f2) {
+                hi = x2;
+                x2 = x1;
+                f2 = f1;
+                x1 = hi - ratio * (hi - lo);
+                f1 = spreadObjective(Math.exp(x1), count);
+            } else {
+                lo = x1;
+                x1 = x2;
+                f1 = f2;
+                x2 = lo + ratio * (hi - lo);
+                f2 = spreadObjective(Math.exp(x2), count);
+            }
+        }
+        return Math.clamp(Math.exp((lo + hi) / 2), SPREAD_MIN, SPREAD_MAX);
+    }
+
+    /**
      * Replaces the posterior by its Laplace approximation: the means become the maximum a posteriori scores given
      * the prior and every judgement recorded so far ({@link BradleyTerryFit}); with {@link Selection#MARGINAL} each
      * variance is 1 / (the diagonal of the negative Hessian there), with {@link Selection#JOINT} (up to
      * {@value #ALL_PAIRS_MAX} items) the covariance is the inverse of the whole negative Hessian (O(n³)). Unlike the
      * one-pass ADF updates of {@link #record}, this lets every judgement act through every other (a ≻ b and b ≻ c
      * move a relative to c whatever their order). Later judgements are again added by ADF until the next refit. Cost
-     * O(judgements) per conjugate-gradient iteration.
+     * O(judgements) per conjugate-gradient iteration. With {@link Options#estimateSpread} the prior's S is first
+     * re-estimated ({@link #estimateSpread}: 22 ADF passes) from the first {@link #estimateCount} judgements, when
+     * that count changed since the last estimate.
      */
     public void refit() {
         if (judgements.size() == 0) {
             return;
+        }
+        if (options.estimateSpread()) {
+            int count = estimateCount(judgements.size());
+            if (count != estimatedOn) {
+                setPrior(estimateSpread(count));
+                estimatedOn = count;
+            }
         }
         double[] precision = new double[size()];
         double[] map = BradleyTerryFit.fit(mean, priorMean, priorVar, judgements, options.tieMargin(), precision);

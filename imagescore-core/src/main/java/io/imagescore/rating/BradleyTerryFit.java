@@ -48,6 +48,18 @@ final class BradleyTerryFit {
         int size() {
             return size;
         }
+
+        int first(int j) {
+            return first[j];
+        }
+
+        int second(int j) {
+            return second[j];
+        }
+
+        PairOutcome outcome(int j) {
+            return OUTCOMES[outcome[j]];
+        }
     }
 
     private static final PairOutcome[] OUTCOMES = PairOutcome.values();

@@ -107,12 +107,21 @@ class CampaignPosteriorsTest {
         SplittableRandom raters = new SplittableRandom(11);
         int appended = 0;
         int undos = 0;
+        java.util.Set<Double> spreads = new java.util.HashSet<>();
         for (int step = 0; step < steps; step++) {
             String rater = "r" + (1 + step % 3);
             CampaignPosteriors replica = rater.equals("r3") ? b : a;
             RaterQueue kept = replica.use("acme", c, (log, posterior) -> RaterQueue.of(c, log, rater, posterior));
             RaterQueue rebuilt = RaterQueue.of(c, new JudgementLog(truth.judgements("acme", c.name())), rater);
             assertThat(kept).as("step %d, %s", step, rater).isEqualTo(rebuilt);
+            if (c.task() == Campaign.Task.PAIRWISE && step % 5 == 0) {
+                // the estimated prior spread is state the kept posterior carries: the same as the rebuilt one's (every
+                // 5th step: one more rebuild each)
+                double keptSpread = replica.use("acme", c, (log, posterior) -> posterior.get().pairSpread());
+                double rebuiltSpread = CampaignPosterior.of(c, new JudgementLog(truth.judgements("acme", c.name())).answers()).pairSpread();
+                assertThat(keptSpread).as("step %d", step).isEqualTo(rebuiltSpread);
+                spreads.add(keptSpread);
+            }
             assertThat(kept.finished()).isFalse();
             Judgement j;
             if (step % 13 == 5 && kept.canUndo()) {
@@ -134,6 +143,9 @@ class CampaignPosteriorsTest {
             appended++;
         }
         assertThat(undos).isGreaterThan(5);
+        if (c.task() == Campaign.Task.PAIRWISE) {
+            assertThat(spreads).as("the estimate moved with the answers").hasSizeGreaterThan(10);
+        }
         // one more use each, then every entry has been read exactly once by each replica: no replay of the log
         a.use("acme", c, (log, posterior) -> log.all().size());
         b.use("acme", c, (log, posterior) -> log.all().size());
@@ -168,6 +180,7 @@ class CampaignPosteriorsTest {
         double[] m2 = whole.pairMeans();
         double[] v1 = advanced.pairVariances();
         double[] v2 = whole.pairVariances();
+        assertThat(advanced.pairSpread()).isEqualTo(whole.pairSpread());
         for (int i = 0; i < m1.length; i++) {
             assertThat(m1[i]).as("mean %d", i).isCloseTo(m2[i], within(1e-6));
             assertThat(v1[i]).as("variance %d", i).isCloseTo(v2[i], within(1e-6));
