@@ -16,12 +16,13 @@ commutes with per-channel arithmetic). Deterministic (onnx 1.12, Debian python3-
         packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial-u8.onnx \\
         packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial-u8-mirrored.onnx
 """
-import hashlib
 import sys
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from onnx_save import check_and_save
 
 SUFFIX = "_both"  # the original tensors, now over both orientations ([2N, ...])
 
@@ -84,10 +85,7 @@ def main(src, dst):
     g.node.extend(nodes)
     del g.output[:]
     g.output.extend(new_outputs)
-    onnx.checker.check_model(model)
-    onnx.save(model, dst)
-    with open(dst, "rb") as f:
-        print(f"{dst}: sha256 {hashlib.sha256(f.read()).hexdigest()}")
+    check_and_save(model, dst)
 
 
 if __name__ == "__main__":

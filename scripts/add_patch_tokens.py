@@ -18,13 +18,14 @@ refuse any other graph shape instead of guessing.
 
 scripts/export_clip_onnx.py --patch-tokens exports the same output straight from PyTorch for our own CLIP exports.
 """
-import hashlib
 import math
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_save import check_and_save
 
 EMBEDS = "image_embeds"
 OUTPUT = "spatial"
@@ -86,10 +87,7 @@ def main(src, dst):
     ])
     batch = g.output[0].type.tensor_type.shape.dim[0].dim_param or "N"
     g.output.append(helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [batch, dim, grid, grid]))
-    onnx.checker.check_model(model)
-    onnx.save(model, dst)
-    with open(dst, "rb") as f:
-        print(f"{dst}: {OUTPUT} [{batch},{dim},{grid},{grid}], sha256 {hashlib.sha256(f.read()).hexdigest()}")
+    check_and_save(model, dst, f"{OUTPUT} [{batch},{dim},{grid},{grid}]")
 
 
 if __name__ == "__main__":

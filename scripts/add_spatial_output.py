@@ -11,11 +11,12 @@ gives the same bytes (onnx 1.12, Debian python3-onnx).
         ../shared/models/mobilenetv2/mobilenetv2-12-int8-features.onnx \
         packs/mobilenetv2-default/models/mobilenetv2-12-int8-spatial.onnx
 """
-import hashlib
 import sys
 
 import onnx
 from onnx import TensorProto, helper
+
+from onnx_save import check_and_save
 
 SOURCE_TENSOR = "627"  # DequantizeLinear(627_quantized): the map QLinearGlobalAveragePool reads
 OUTPUT = "spatial"
@@ -34,10 +35,7 @@ def main(src, dst):
         sys.exit(f"{src}: '{SOURCE_TENSOR}' is not the dequantized input of the global average pool")
     g.node.append(helper.make_node("Identity", [SOURCE_TENSOR], [OUTPUT], name="spatial_output"))
     g.output.append(helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["N", 1280, 7, 7]))
-    onnx.checker.check_model(model)
-    onnx.save(model, dst)
-    with open(dst, "rb") as f:
-        print(f"{dst}: sha256 {hashlib.sha256(f.read()).hexdigest()}")
+    check_and_save(model, dst)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ input out), which tests run to compare its floats with the front end's bit for b
     /usr/bin/python3 scripts/add_uint8_input.py packs/mobilenetv2-default/pack.json --prefix-only \
         imagescore-core/src/test/resources/uint8-input/mobilenetv2-default-prefix.onnx
 """
-import hashlib
 import json
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_save import check_and_save
 
 PIXELS = "pixels"
 
@@ -85,10 +86,7 @@ def main(pack_json, src, dst):
     nodes = prefix_nodes(input_name) + list(g.node)
     del g.node[:]
     g.node.extend(nodes)
-    onnx.checker.check_model(model)
-    onnx.save(model, dst)
-    with open(dst, "rb") as f:
-        print(f"{dst}: sha256 {hashlib.sha256(f.read()).hexdigest()}")
+    check_and_save(model, dst)
 
 
 if __name__ == "__main__":
