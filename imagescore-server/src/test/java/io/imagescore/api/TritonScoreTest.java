@@ -94,10 +94,13 @@ class TritonScoreTest {
         Thread.sleep(100); // the server span ends last; let the batch processor hand over any straggler
         List<SpanData> tree = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(trace)).toList();
         Map<String, List<SpanData>> byName = tree.stream().collect(Collectors.groupingBy(SpanData::getName));
+        // on failure, the whole tree (name, id, parent): a stage once hung under another span of the trace in CI
+        String treeText = tree.stream().map(s -> s.getName() + " " + s.getSpanId() + " <- " + s.getParentSpanId())
+                .collect(Collectors.joining("; "));
 
         // every stage is a child of the RPC: two images → two decodes and two preprocess passes; one encoder batch
         for (String stage : List.of("decode", "preprocess", "inference", "heads")) {
-            assertThat(byName.get(stage)).as("%s spans in %s", stage, byName.keySet()).isNotEmpty()
+            assertThat(byName.get(stage)).as("%s spans, parent %s, in the tree %s", stage, server.getSpanId(), treeText).isNotEmpty()
                     .allSatisfy(s -> assertThat(s.getParentSpanId()).isEqualTo(server.getSpanId()));
         }
         assertThat(byName.get("decode")).hasSize(2);
