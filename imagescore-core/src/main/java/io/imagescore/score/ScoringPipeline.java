@@ -580,6 +580,15 @@ public class ScoringPipeline {
             Map<String, Tensor> result;
             try (FairBudget.Grant slot = inference.acquire(scope, 1)) {
                 scope.check("a model call"); // the wait may have outlived the call
+                // a call with less time left than one tensor takes at the recent pace could only be terminated at the
+                // deadline (and, should the check above and the start straddle it, would begin after it): not started
+                long perTensor = pace.get(lane.modelId());
+                long remaining = scope.remainingNanos();
+                if (perTensor > 0 && remaining < perTensor) {
+                    throw new ImageScoreException(ErrorCode.DEADLINE_EXCEEDED, String.format(java.util.Locale.ROOT,
+                            "the deadline was %.1f ms away, less than one tensor's model time at the recent pace (%.1f ms);"
+                                    + " no further model call was started", remaining / 1e6, perTensor / 1e6));
+                }
                 long began = System.nanoTime();
                 try (StageClock.Timing ignored = metrics.begin("inference")) {
                     Tensor batchTensor = Tensor.of(rawPixels ? Tensor.DataType.UINT8 : Tensor.DataType.FP32,
