@@ -18,9 +18,14 @@ import java.util.Set;
  * the prompt scores appended to each image's head scores, computed from the same image embedding.
  *
  * @param prompts the resolved prompt-set version
- * @param wanted  prompt scores to compute; null = all of the set
+ * @param wanted  prompt scores to compute, by name (never null: "all of the set" is spelled out, so that every user of
+ *                the record, such as the score store's key, sees what is computed)
  */
 public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
+
+    public PromptScoring {
+        java.util.Objects.requireNonNull(wanted, "wanted");
+    }
 
     /** Wanted names split into head names and prompt scores. */
     public record Split(List<String> heads, PromptScoring prompts) {
@@ -40,7 +45,7 @@ public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
             }
         }
         if (wanted.isEmpty()) {
-            return new Split(List.of(), new PromptScoring(prompts, null));
+            return new Split(List.of(), new PromptScoring(prompts, Set.copyOf(names)));
         }
         List<String> heads = new ArrayList<>();
         Set<String> promptScores = new LinkedHashSet<>();

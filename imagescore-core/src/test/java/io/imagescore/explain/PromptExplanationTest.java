@@ -96,7 +96,7 @@ class PromptExplanationTest {
         try {
             List<Outcome<ScoredImage>> out = pipeline.score(pack, photos.stream().map(p -> new ImageInput(p, Shared.bytes(p))).toList(),
                     List.of(), true, true, PreprocessMode.EXACT, Instant.now().plusSeconds(60));
-            return new PromptScoring(prompts, null).apply(out, false, true).stream().map(Outcome::value).toList();
+            return new PromptScoring(prompts, Set.copyOf(prompts.spec().scoreNames())).apply(out, false, true).stream().map(Outcome::value).toList();
         } finally {
             pipeline.stop();
         }

@@ -140,17 +140,10 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             if (promptSet != null) {
                 var r = promptSet.ref();
                 k.append(";prompts=").append(r.tenant()).append('/').append(r.name()).append('@').append(r.version())
-                        .append('#').append(r.contentHash()).append(';').append(promptScoresKey());
+                        .append('#').append(r.contentHash()).append(';')
+                        .append(prompts == null ? "" : new java.util.TreeSet<>(prompts.wanted()));
             }
             return k.toString();
-        }
-
-        /** "" for no prompt score (only heads were named), "*" for every score of the set (no score named). */
-        private String promptScoresKey() {
-            if (prompts == null) {
-                return "";
-            }
-            return prompts.wanted() == null ? "*" : new java.util.TreeSet<>(prompts.wanted()).toString();
         }
     }
 
