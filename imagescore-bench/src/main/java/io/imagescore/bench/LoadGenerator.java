@@ -63,7 +63,7 @@ public final class LoadGenerator implements Callable<Integer> {
     int batch;
     @Option(names = "--channels", defaultValue = "1", description = "connections (stream: one stream each)")
     int channels;
-    @Option(names = "--scores", split = ",", description = "scores wanted (default: all of the pack)")
+    @Option(names = "--scores", split = ",", description = "scores wanted (default: the pack's default set)")
     List<String> scores = List.of();
     @Option(names = "--pack", defaultValue = "")
     String pack;

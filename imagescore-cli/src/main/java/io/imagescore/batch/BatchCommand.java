@@ -63,7 +63,7 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--shared", defaultValue = EngineOptions.SHARED_DEFAULT,
             description = "--embedded: what $${shared} means in a pack (default: $IMAGESCORE_SHARED, else ../shared; here ${DEFAULT-VALUE})")
     Path shared;
-    @Option(names = "--scores", split = ",", description = "scores wanted (name or name@version); default all of the pack")
+    @Option(names = "--scores", split = ",", description = "scores wanted (name or name@version); default: the pack's default set (pack.json default_scores)")
     List<String> scores = List.of();
     @Option(names = "--tenant", defaultValue = "", description = "--target: tenant owning the prompt set (default: the service's \"default\")")
     String tenant;

@@ -40,7 +40,7 @@ public final class ExplainCommand implements Callable<Integer> {
     Path input;
     @Option(names = "--out", required = true, description = "Output folder (created).")
     Path out;
-    @Option(names = "--scores", split = ",", description = "Scores to explain (default: every head score of the pack).")
+    @Option(names = "--scores", split = ",", description = "Scores to explain (default: the pack's default scores, as a Score request naming none).")
     List<String> scores = List.of();
     @Option(names = "--max-side", defaultValue = "512", description = "Long side of the overlays in pixels (default: ${DEFAULT-VALUE}).")
     int maxSide;

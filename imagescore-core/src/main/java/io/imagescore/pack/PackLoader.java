@@ -79,7 +79,7 @@ public final class PackLoader {
         }
         JsonNode m = readJson(manifestFile);
         Fields top = new Fields(manifestFile, m, "", Set.of("name", "version", "description", "encoder", "class_lists",
-                "text_encoder"));
+                "text_encoder", "default_scores"));
         String name = top.text("name");
         if (!name.matches("[a-z0-9][a-z0-9._-]*")) {
             throw invalid(manifestFile, "name '" + name + "' must be lowercase letters, digits, '.', '_' or '-'");
@@ -170,6 +170,8 @@ public final class PackLoader {
             throw invalid(headsDir, "the pack declares no heads (expected heads/<name>/<version>/" + HEAD_MANIFEST
                     + ") and no text_encoder for prompt scores");
         }
+        List<String> defaultScores = top.has("default_scores") ? defaultScores(manifestFile, top.texts("default_scores"), heads.keySet())
+                : List.of();
         java.util.concurrent.CompletableFuture<Map<String, String>> hash = java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> digests(hashed), r -> Thread.ofPlatform().name("pack-hash").daemon().start(r));
         RuntimeException failed = null;
@@ -189,7 +191,21 @@ public final class PackLoader {
         }
         heads.forEach((headName, versions) -> versions.replaceAll((v, hv) -> hv.withContentHash(digests.get(headEntry(headName, v)))));
         return new ModelPack(name, version, top.optText("description", ""), dir, combine(digests), encoder,
-                embeddingOutput, preprocessing, classLists, heads, textEncoder);
+                embeddingOutput, preprocessing, classLists, heads, textEncoder, defaultScores);
+    }
+
+    /** {@code default_scores}: names of the pack's own heads (no version: each is served at its active one), each once. */
+    private static List<String> defaultScores(Path manifestFile, List<String> names, Set<String> heads) {
+        Set<String> seen = new java.util.HashSet<>();
+        for (String n : names) {
+            if (!heads.contains(n)) {
+                throw invalid(manifestFile, "default_scores: '" + n + "' is not a head of the pack; it has " + heads);
+            }
+            if (!seen.add(n)) {
+                throw invalid(manifestFile, "default_scores: '" + n + "' is listed twice");
+            }
+        }
+        return heads.stream().filter(seen::contains).toList(); // the pack's head order, as "every score" has
     }
 
     /** The name a head version's directory has among a pack's hashed entries. */

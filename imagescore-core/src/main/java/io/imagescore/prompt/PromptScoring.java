@@ -33,7 +33,8 @@ public record PromptScoring(CompiledPromptSet prompts, Set<String> wanted) {
 
     /**
      * Splits the request's score names: names of the prompt set's scores go to prompt scoring, the rest are heads. An
-     * empty list means every head and every prompt score. A prompt score may not shadow a head of the pack.
+     * empty list means the pack's default heads ({@link ModelPack#defaultScoreNames}) and every prompt score of the set.
+     * A prompt score may not shadow a head of the pack.
      */
     public static Split split(ModelPack pack, CompiledPromptSet prompts, List<String> wanted) {
         Set<String> names = new LinkedHashSet<>(prompts.spec().scoreNames());

@@ -89,13 +89,14 @@ public class ScoringPipeline {
     }
 
     /**
-     * Resolves "name" or "name@version" ({@link ScoreRef}) against the pack; empty = every score at its active version.
+     * Resolves "name" or "name@version" ({@link ScoreRef}) against the pack; empty = the pack's default scores
+     * ({@link ModelPack#defaultScoreNames}), each at its active version.
      * A malformed reference → INVALID_REQUEST; unknown names → UNKNOWN_SCORE (NOT_FOUND) listing what the pack offers.
      */
     public static List<Selection> select(ModelPack pack, List<String> wanted) {
         List<Selection> out = new ArrayList<>();
         if (wanted.isEmpty()) {
-            pack.heads().forEach((name, versions) -> out.add(new Selection(name, versions.lastEntry().getValue())));
+            pack.defaultScoreNames().forEach(name -> out.add(new Selection(name, pack.heads().get(name).lastEntry().getValue())));
             return out;
         }
         Set<String> seen = new LinkedHashSet<>();

@@ -38,6 +38,26 @@ class PackLoaderTest {
         assertThat(imagenet.spec().kind()).isEqualTo(ScoreSpec.Kind.CLASSES);
         assertThat(imagenet.spec().classes()).hasSize(1000).startsWith("tench", "goldfish");
         assertThat(pack.contentHash()).matches("[0-9a-f]{64}");
+        // a request naming no score gets the two centre-view scores, not the 22 views of every head
+        assertThat(pack.defaultScoreNames()).containsExactly("imagenet", "quality_fast");
+    }
+
+    @Test
+    void default_scores_are_the_packs_own_heads_in_its_order_and_without_them_every_head() throws IOException {
+        Path reordered = copyDefault();
+        replace(reordered.resolve("pack.json"), "[\"imagenet\", \"quality_fast\"]", "[\"quality_fast\", \"apparel\"]");
+        assertThat(loader.load(reordered).defaultScoreNames()).containsExactly("apparel", "quality_fast");
+
+        Path none = copyDefault();
+        replace(none.resolve("pack.json"), "\"default_scores\": [\"imagenet\", \"quality_fast\"],", "");
+        assertThat(loader.load(none).defaultScoreNames()).containsExactly("apparel", "imagenet", "quality", "quality_fast", "room_type");
+
+        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[\"imagenet\", \"sharpness\"]",
+                "pack.json", "default_scores: 'sharpness' is not a head of the pack");
+        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[\"imagenet\", \"imagenet\"]",
+                "pack.json", "default_scores: 'imagenet' is listed twice");
+        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[]",
+                "pack.json", "default_scores: must be a non-empty list of strings");
     }
 
     @Test

@@ -112,7 +112,7 @@ public class ExperimentVariants {
 
     /**
      * Validates a spec and pins every reference to the version it resolves to now: the default pack to its name,
-     * unpinned scores (or "every score") to their active versions, the prompt set and regulation to their current
+     * unpinned scores (or the pack's default scores) to their active versions, the prompt set and regulation to their current
      * versions, an unset mode to "exact". So a stored version resolves to exactly what it pins from then on.
      */
     Experiment pinned(String tenant, io.imagescore.api.v1.ExperimentSpec spec) {

@@ -240,7 +240,7 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
             // (a tenant alone is harmless: CallerInterceptor sets it to the caller's on every request)
             throw new ImageScoreException(ErrorCode.INVALID_REQUEST, "prompt_set_version given without prompt_set");
         }
-        // Only prompt scores wanted: no head runs (an empty head list would otherwise mean "every head").
+        // Only prompt scores wanted: no head runs (an empty head list would otherwise mean the pack's default heads).
         List<ScoringPipeline.Selection> selections = headScores.isEmpty() && !options.getScoresList().isEmpty()
                 ? List.of() : ScoringPipeline.select(pack, headScores);
         return new Prepared(pack, selections, pipeline.preprocessingId(pack, mode),

@@ -16,6 +16,7 @@ import io.imagescore.pack.ModelPack;
 import io.imagescore.score.Outcome;
 import io.imagescore.score.ScoredImage;
 
+import java.util.List;
 import java.util.NavigableMap;
 
 /** Domain ↔ proto for the ImageScore service. */
@@ -69,7 +70,8 @@ final class ScoreMessages {
     static PackDescription describe(ModelPack pack, String backend, String preprocessingId) {
         PackDescription.Builder p = PackDescription.newBuilder().setRef(packRef(pack)).setDescription(pack.description())
                 .setBackend(backend).setPreprocessingId(preprocessingId).setEmbeddingDim(pack.embeddingDim());
-        pack.heads().forEach((name, versions) -> p.addScores(describe(name, versions)));
+        List<String> defaults = pack.defaultScoreNames();
+        pack.heads().forEach((name, versions) -> p.addScores(describe(name, versions).setInDefaultSet(defaults.contains(name))));
         if (pack.textEncoder() != null) {
             var t = pack.textEncoder();
             p.setTextEncoder(io.imagescore.api.v1.TextEncoderDescription.newBuilder()
@@ -79,7 +81,7 @@ final class ScoreMessages {
         return p.build();
     }
 
-    private static ScoreDescription describe(String name, NavigableMap<String, HeadVersion> versions) {
+    private static ScoreDescription.Builder describe(String name, NavigableMap<String, HeadVersion> versions) {
         HeadVersion active = versions.lastEntry().getValue();
         ScoreSpec s = active.spec();
         return ScoreDescription.newBuilder().setName(name)
@@ -87,6 +89,6 @@ final class ScoreMessages {
                 .setRangeMin(s.rangeMin()).setRangeMax(s.rangeMax()).setRangeApproximate(s.rangeApproximate())
                 .setHigherIsBetter(s.higherIsBetter()).setUnit(s.unit()).setDescription(s.description())
                 .setVersion(active.version()).addAllVersions(versions.keySet()).addAllClasses(s.classes())
-                .addAllViews(s.views().stream().map(View::id).toList()).setHead(active.head().type()).build();
+                .addAllViews(s.views().stream().map(View::id).toList()).setHead(active.head().type());
     }
 }

@@ -13,6 +13,9 @@ import io.imagescore.api.v1.DescribePacksResponse;
 import io.imagescore.api.v1.ImageInput;
 import io.imagescore.api.v1.ImageResult;
 import io.imagescore.api.v1.ImageScoreGrpc;
+import io.imagescore.api.v1.ImageScores;
+import io.imagescore.api.v1.NamedScore;
+import io.imagescore.api.v1.ScoreDescription;
 import io.imagescore.api.v1.ScoreKind;
 import io.imagescore.api.v1.ScoreOptions;
 import io.imagescore.api.v1.ScoreRequest;
@@ -75,7 +78,8 @@ class ScoreGrpcServiceTest {
                 .addImages(photo("data/clive/images/1000.JPG"))
                 .addImages(image("text", "this is not an image, just text".getBytes(StandardCharsets.UTF_8)))
                 .addImages(image("empty", new byte[0]))
-                .setOptions(ScoreOptions.newBuilder().setIncludeEmbedding(true))
+                .setOptions(ScoreOptions.newBuilder().setIncludeEmbedding(true).addScores("imagenet").addScores("room_type")
+                        .addScores("apparel"))
                 .build());
 
         assertThat(r.getResultsList()).extracting(ImageResult::getId).containsExactly(
@@ -102,6 +106,17 @@ class ScoreGrpcServiceTest {
         assertThat(r.getPack().getName()).isEqualTo("mobilenetv2-default");
         assertThat(r.getPack().getContentHash()).hasSize(64);
         assertThat(r.getPreprocessingId()).isNotBlank();
+    }
+
+    @Test
+    void a_request_naming_no_score_gets_the_packs_default_set_and_the_same_values_as_naming_them() {
+        ImageInput kitchen = photo("data/rooms/eval/kitchen/Places365_val_00000266.jpg");
+        ImageScores byDefault = stub.score(ScoreRequest.newBuilder().addImages(kitchen).build()).getResults(0).getScores();
+        assertThat(byDefault.getScoresList()).extracting(NamedScore::getName).containsExactly("quality_fast");
+        assertThat(byDefault.getClassesList()).extracting(ClassDistribution::getName).containsExactly("imagenet");
+        ImageScores named = stub.score(ScoreRequest.newBuilder().addImages(kitchen)
+                .setOptions(ScoreOptions.newBuilder().addScores("imagenet").addScores("quality_fast")).build()).getResults(0).getScores();
+        assertThat(byDefault).isEqualTo(named);
     }
 
     static String first(String dir) {
@@ -173,6 +188,8 @@ class ScoreGrpcServiceTest {
         assertThat(imagenet.getClassesCount()).isEqualTo(1000);
         assertThat(imagenet.getClasses(0)).isEqualTo("tench");
         assertThat(imagenet.getHigherIsBetter()).isTrue();
+        assertThat(pack.getScoresList().stream().filter(ScoreDescription::getInDefaultSet).map(ScoreDescription::getName))
+                .containsExactly("imagenet", "quality_fast");
         assertStatus(() -> stub.describePacks(DescribePacksRequest.newBuilder().setPack("nope").build()),
                 Status.Code.NOT_FOUND, "UNKNOWN_PACK", "nope");
     }

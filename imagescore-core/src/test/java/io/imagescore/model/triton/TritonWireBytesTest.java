@@ -71,7 +71,7 @@ class TritonWireBytesTest {
 
     static ModelPack withEncoder(ModelPack p, ModelSpec encoder) {
         return new ModelPack(p.name(), p.version(), p.description(), p.dir(), p.contentHash(), encoder,
-                p.embeddingOutput(), p.preprocessing(), p.classLists(), p.heads(), p.textEncoder());
+                p.embeddingOutput(), p.preprocessing(), p.classLists(), p.heads(), p.textEncoder(), p.defaultScores());
     }
 
     @AfterAll
@@ -125,7 +125,9 @@ class TritonWireBytesTest {
     @Test
     void mirrored_views_halve_the_bytes_of_flip_pairs_and_every_way_scores_like_the_embedded_backend() {
         List<ScoreSet> sets = List.of(
-                new ScoreSet("default (all 6 scores: 22 views)", List.of(), 22, 11),
+                // what a request naming no score gets (pack.json default_scores): #23's goal is ≤ 0.2 MB per image
+                new ScoreSet("default set (no score named: imagenet, quality_fast; center)", List.of(), 1, 1),
+                new ScoreSet("every score (all 6 named: 22 views)", List.copyOf(mirrored.heads().keySet()), 22, 11),
                 new ScoreSet("imagenet (center)", List.of("imagenet"), 1, 1),
                 new ScoreSet("quality_fast (center)", List.of("quality_fast"), 1, 1),
                 new ScoreSet("apparel (center, whole + flips: 4 views)", List.of("apparel"), 4, 2),
@@ -150,6 +152,12 @@ class TritonWireBytesTest {
             assertThat(after.plainRows()).as(set.name() + ": rows to the plain model").isEqualTo(set.sent() - pairs);
             assertThat(before.plainRows()).isEqualTo(set.views());
             assertThat(before.mirroredRows()).isZero();
+            if (set.scores().isEmpty()) {
+                ScoredImage first = after.results().getFirst().value();
+                assertThat(first.scalars()).extracting(ScoredImage.Scalar::name).as("the default set").containsExactly("quality_fast");
+                assertThat(first.classes()).extracting(ScoredImage.Classes::name).as("the default set").containsExactly("imagenet");
+                assertThat(after.bytesPerImage()).as("the default set's bytes per image").isLessThanOrEqualTo(200_000);
+            }
             table.add(String.format(Locale.ROOT, "| %s | %s | %s |", set.name(), mb(before), mb(after)));
         }
         System.out.println("ModelInfer request bytes per image (" + PHOTOS.size() + " photos):\n" + String.join("\n", table));
