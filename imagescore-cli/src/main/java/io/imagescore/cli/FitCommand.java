@@ -69,8 +69,10 @@ final class FitCommand implements Callable<Integer> {
                 folds, classes, calibration, hidden, tieMargin, description, unit,
                 !lowerIsBetter, engine.preprocessMode(), classifier);
         List<LabelledImage> images = set.images();
-        // writing into the data directory: a server on it would be a second writer of its heads (version numbers)
-        try (DataDirLock lock = out == null ? DataDirLock.acquire(engine.dataDir) : null; Engine e = engine.open()) {
+        // writing into a data directory (the default, or an --out inside one): a server on it would be a second writer
+        // of its heads (version numbers)
+        Path lockDir = out == null ? engine.dataDir : DataDirLock.enclosing(out);
+        try (DataDirLock lock = lockDir == null ? null : DataDirLock.acquire(lockDir); Engine e = engine.open()) {
             ModelPack pack = engine.pack(e);
             FitService service = engine.fitService(e);
             long t0 = System.nanoTime();

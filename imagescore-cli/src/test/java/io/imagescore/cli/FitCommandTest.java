@@ -5,6 +5,7 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,22 +32,26 @@ class FitCommandTest {
     void fit_into_a_data_directory_a_server_holds_is_refused_at_once(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         java.nio.file.Path data = tmp.resolve("data");
         try (var held = io.imagescore.store.DataDirLock.acquire(data)) {
-            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-            java.io.PrintStream oldErr = System.err;
-            System.setErr(new java.io.PrintStream(err, true));
-            int rc;
-            try {
-                rc = ImageScoreCli.commandLine(new ImageScoreCli()).execute("fit", "--name", "rooms", "--kind", "classes",
-                        "--class-dirs", io.imagescore.testing.Shared.path("data/rooms/eval").toString(),
-                        "--pack", io.imagescore.testing.Shared.root().resolve("packs/mobilenetv2-default").toString(),
-                        "--shared", io.imagescore.testing.Shared.dir().toString(), "--data-dir", data.toString());
-            } finally {
-                System.setErr(oldErr);
+            // by --data-dir, and by an --out inside it (the heads directory the server serves)
+            for (String[] target : List.of(new String[] {"--data-dir", data.toString()},
+                    new String[] {"--out", data.resolve("heads/mobilenetv2-default").toString()})) {
+                java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+                java.io.PrintStream oldErr = System.err;
+                System.setErr(new java.io.PrintStream(err, true));
+                int rc;
+                try {
+                    rc = ImageScoreCli.commandLine(new ImageScoreCli()).execute("fit", "--name", "rooms", "--kind", "classes",
+                            "--class-dirs", io.imagescore.testing.Shared.path("data/rooms/eval").toString(),
+                            "--pack", io.imagescore.testing.Shared.root().resolve("packs/mobilenetv2-default").toString(),
+                            "--shared", io.imagescore.testing.Shared.dir().toString(), target[0], target[1]);
+                } finally {
+                    System.setErr(oldErr);
+                }
+                assertThat(rc).as(target[0]).isEqualTo(1);
+                assertThat(err.toString()).as(target[0]).startsWith("imagescore fit: " + data + " is in use by another process")
+                        .contains("write elsewhere with --out");
+                assertThat(data.resolve("heads")).as("nothing written").doesNotExist();
             }
-            assertThat(rc).isEqualTo(1);
-            assertThat(err.toString()).startsWith("imagescore fit: " + data + " is in use by another process")
-                    .contains("write elsewhere with --out");
-            assertThat(data.resolve("heads")).as("nothing written").doesNotExist();
         }
     }
 

@@ -95,6 +95,20 @@ public final class DataDirLock implements AutoCloseable {
         }
     }
 
+    /**
+     * The data directory {@code path} lies in: the nearest of it and its parents that has a lock file (a directory a
+     * server or a writing command has held), or null. A writer aiming below a data directory (say {@code fit --out
+     * <data-dir>/heads/<pack>}) locks that directory, as one aiming at it does.
+     */
+    public static Path enclosing(Path path) {
+        for (Path d = path.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve(FILE))) {
+                return d;
+            }
+        }
+        return null;
+    }
+
     private static HeldException held(Path dir, Path file, String pid) {
         return new HeldException(dir + " is in use by another process" + (pid.isEmpty() ? "" : " (pid " + pid + ")")
                 + ", which holds the lock on " + file);
