@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,12 +53,11 @@ class PackLoaderTest {
         replace(none.resolve("pack.json"), "\"default_scores\": [\"imagenet\", \"quality_fast\"],", "");
         assertThat(loader.load(none).defaultScoreNames()).containsExactly("apparel", "imagenet", "quality", "quality_fast", "room_type");
 
-        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[\"imagenet\", \"sharpness\"]",
-                "pack.json", "default_scores: 'sharpness' is not a head of the pack");
-        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[\"imagenet\", \"imagenet\"]",
-                "pack.json", "default_scores: 'imagenet' is listed twice");
-        assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", "[]",
-                "pack.json", "default_scores: must be a non-empty list of strings");
+        Map<String, String> broken = Map.of("[\"imagenet\", \"sharpness\"]", "'sharpness' is not a head of the pack",
+                "[\"imagenet\", \"imagenet\"]", "'imagenet' is listed twice", "[]", "must be a non-empty list of strings");
+        for (var e : broken.entrySet()) {
+            assertEditBreaks("pack.json", "[\"imagenet\", \"quality_fast\"]", e.getKey(), "pack.json", "default_scores: " + e.getValue());
+        }
     }
 
     @Test
