@@ -25,10 +25,11 @@ import java.util.concurrent.TimeUnit;
  * before the server starts). Then sends EXTRA more Scores (training traffic when the server records an AOT cache) and
  * stops it with SIGTERM, waiting for it to exit (a JVM writes its -XX:AOTCacheOutput cache at exit). EXTRA = -1: no
  * Score at all, the server is stopped once ready. Prints wall and server CPU milliseconds from the process start:
- * "ready_ms= first_score_ms= ready_cpu_ms= first_score_cpu_ms=" (-1 for the Score when there was none). Run as a source file on the application's classpath (bin/lib/aot-cache.sh,
- * bench/cold-start.sh).
+ * "ready_ms= first_score_ms= ready_cpu_ms= first_score_cpu_ms=" (-1 for the Score when there was none). Compiled by
+ * the server's build into target/quarkus-app/aot-training/ (a JRE cannot run a source file) and run on the
+ * application's class path (bin/lib/aot-train.sh, bench/cold-start.sh).
  *
- * usage: java ColdStart.java PORT IMAGE EXTRA LOG -- server command...
+ * usage: java -cp APP/aot-training:APP/app/*:APP/lib/main/* ColdStart PORT IMAGE EXTRA LOG -- server command...
  */
 public class ColdStart {
     public static void main(String[] args) throws Exception {
