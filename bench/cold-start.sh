@@ -28,9 +28,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 APP=imagescore-server/target/quarkus-app
 [ -f $APP/quarkus-run.jar ] && [ -f $APP/aot-training/ColdStart.class ] || ./mvnw -q -B package -DskipTests
 . bin/lib/find-java.sh
-CP="$APP/aot-training:$(ls $APP/app/*.jar $APP/lib/main/*.jar | tr '\n' ':')"
-# bin/lib/ColdStart.java as the build compiled it
-client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" ColdStart "$@"; }
+client() { bin/lib/cold-start-client.sh "$java_bin" "$APP" "$@"; }
 # the server command of every variant; only the AOT flag differs
 # every variant loads ONNX Runtime's libraries in place, as bin/serve and the JVM image do
 ort="-Donnxruntime.native.path=$APP/onnxruntime-native"

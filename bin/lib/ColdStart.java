@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  * Score at all, the server is stopped once ready. Prints wall and server CPU milliseconds from the process start:
  * "ready_ms= first_score_ms= ready_cpu_ms= first_score_cpu_ms=" (-1 for the Score when there was none). Compiled by
  * the server's build into target/quarkus-app/aot-training/ (a JRE cannot run a source file) and run on the
- * application's class path (bin/lib/aot-train.sh, bench/cold-start.sh).
+ * application's class path (bin/lib/cold-start-client.sh).
  *
- * usage: java -cp APP/aot-training:APP/app/*:APP/lib/main/* ColdStart PORT IMAGE EXTRA LOG -- server command...
+ * usage: ColdStart PORT IMAGE EXTRA LOG -- server command...
  */
 public class ColdStart {
     public static void main(String[] args) throws Exception {
@@ -54,12 +54,15 @@ public class ColdStart {
         long[] readyAt = {-1};
         long[] readyCpu = {-1};
         Thread readiness = Thread.ofPlatform().start(() -> {
-            while (server.isAlive() && !tryReady(http, ready)) {
+            while (server.isAlive()) {
+                if (tryReady(http, ready)) {
+                    readyAt[0] = System.nanoTime();
+                    readyCpu[0] = cpuMillis(server);
+                    threadCpu(server, log.resolveSibling(log.getFileName() + ".threads"));
+                    return;
+                }
                 sleep();
             }
-            readyAt[0] = System.nanoTime();
-            readyCpu[0] = cpuMillis(server);
-            threadCpu(server, log.resolveSibling(log.getFileName() + ".threads"));
         });
         long scoredAt = -1;
         long scoredCpu = -1;

@@ -8,9 +8,9 @@
 # class path (spelt as here) and module options that trained it. The server runs with it plus -XX:AOTCacheOutput=CACHE,
 # a spare port (AOT_TRAIN_PORT, default 18679) and a throw-away data directory, until its first Score of IMAGE plus
 # AOT_TRAIN_SCORES more (default 30; -1: no Score, stopped once ready), then is stopped: the JVM writes CACHE as it
-# exits. The client is ColdStart (bin/lib/ColdStart.java), compiled by the build into APP/aot-training/ and run by JAVA
-# on APP's class path: a JRE cannot run it as a source file. On failure: exit 1 with the end of the server's log, and no
-# CACHE.
+# exits. The client is ColdStart (bin/lib/cold-start-client.sh: compiled by the build into APP/aot-training/, since a JRE
+# cannot run it as a source file; run by JAVA on APP's class path). On failure: exit 1 with the end of the server's log,
+# and no CACHE.
 set -eu
 usage="usage: aot-train.sh CACHE IMAGE JAVA [JVM OPTIONS...] -jar APP/quarkus-run.jar"
 [ $# -ge 5 ] || { echo "$usage" >&2; exit 2; }
@@ -27,14 +27,10 @@ for a; do
   [ "$i" -gt $((n - 2)) ] || set -- "$@" "$a"
 done
 shift "$n"
-java="$1"
-app="$(dirname "$jar")"
-client_cp="$app/aot-training:$(ls "$app"/app/*.jar "$app"/lib/main/*.jar | tr '\n' ':')"
-[ -f "$app/aot-training/ColdStart.class" ] || { echo "aot-train.sh: $app/aot-training/ColdStart.class missing (built by ./mvnw package)" >&2; exit 1; }
 port="${AOT_TRAIN_PORT:-18679}"
 work="$(mktemp -d)"
 rm -f "$cache"
-if "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$client_cp" ColdStart \
+if sh "$(dirname "$0")/cold-start-client.sh" "$1" "$(dirname "$jar")" \
      "$port" "$image" "${AOT_TRAIN_SCORES:-30}" "$work/server.log" -- \
      "$@" -XX:AOTCacheOutput="$cache" -Dquarkus.http.port="$port" -Dimagescore.data-dir="$work/data" -jar "$jar" >&2 \
    && [ -f "$cache" ]; then
