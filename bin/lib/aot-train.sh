@@ -1,6 +1,7 @@
 #!/bin/sh
-# Trains a JDK AOT cache (JEP 483/514: classes loaded and linked, method profiles) for the imagescore server. The one
-# training of bin/serve (bin/lib/aot-cache.sh), the JVM image (deploy/Containerfile.jvm) and bench/cold-start.sh.
+# Trains a JDK AOT cache (JEP 483/514: classes loaded and linked, method profiles) for the imagescore server: the one
+# training of bin/serve (bin/lib/aot-cache.sh) and of the JVM image (deploy/Containerfile.jvm). bench/cold-start.sh's
+# "score" variant trains the same way (ColdStart, a first Score + 30 more), also for another build's baseline.
 #
 # usage: aot-train.sh CACHE IMAGE JAVA [JVM OPTIONS...] -jar APP/quarkus-run.jar
 #
