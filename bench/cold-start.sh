@@ -2,9 +2,10 @@
 # Cold start of the packaged server: process start → /q/health/ready 200, and → first successful Score (one photo,
 # default scores), measured by bin/lib/ColdStart.java. Variants, alternating within each round:
 #   plain   no cache
-#   ready   JDK AOT cache trained from start to ready, no Score (what deploy/Containerfile.jvm bakes into the image:
-#           the image has no gRPC client to send one)
-#   score   JDK AOT cache trained until the first Score + 30 more (what bin/serve uses, bin/lib/aot-cache.sh)
+#   ready   JDK AOT cache trained from start to ready, no Score (what deploy/Containerfile.jvm trained before it
+#           used bin/lib/aot-train.sh; kept for comparison)
+#   score   JDK AOT cache trained until the first Score + 30 more (what bin/serve and deploy/Containerfile.jvm use,
+#           bin/lib/aot-train.sh)
 # Prints one row per run and a table: median (min–max) over the rounds of wall time and of the server's CPU time (the
 # latter moves less when other work shares the host). See bench/README.md ("Cold start"). Every variant loads ONNX
 # Runtime's libraries from imagescore-server/target/quarkus-app/onnxruntime-native (as bin/serve and the JVM image do);
@@ -24,11 +25,10 @@ SHARED=${SHARED:-$(cd .. && pwd)/shared}
 IMAGE=${IMAGE:-$SHARED/data/clive/images/1000.JPG}
 OUT=bench/out/coldstart
 rm -rf "$OUT" && mkdir -p "$OUT"
-[ -f imagescore-server/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B package -DskipTests
-. bin/lib/find-java.sh
 APP=imagescore-server/target/quarkus-app
-CP="$(ls $APP/app/*.jar $APP/lib/main/*.jar | tr '\n' ':')"
-client() { "$java_bin" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" bin/lib/ColdStart.java "$@"; }
+[ -f $APP/quarkus-run.jar ] && [ -f $APP/aot-training/ColdStart.class ] || ./mvnw -q -B package -DskipTests
+. bin/lib/find-java.sh
+client() { bin/lib/cold-start-client.sh "$java_bin" "$APP" "$@"; }
 # the server command of every variant; only the AOT flag differs
 # every variant loads ONNX Runtime's libraries in place, as bin/serve and the JVM image do
 ort="-Donnxruntime.native.path=$APP/onnxruntime-native"

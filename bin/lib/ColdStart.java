@@ -25,10 +25,11 @@ import java.util.concurrent.TimeUnit;
  * before the server starts). Then sends EXTRA more Scores (training traffic when the server records an AOT cache) and
  * stops it with SIGTERM, waiting for it to exit (a JVM writes its -XX:AOTCacheOutput cache at exit). EXTRA = -1: no
  * Score at all, the server is stopped once ready. Prints wall and server CPU milliseconds from the process start:
- * "ready_ms= first_score_ms= ready_cpu_ms= first_score_cpu_ms=" (-1 for the Score when there was none). Run as a source file on the application's classpath (bin/lib/aot-cache.sh,
- * bench/cold-start.sh).
+ * "ready_ms= first_score_ms= ready_cpu_ms= first_score_cpu_ms=" (-1 for the Score when there was none). Compiled by
+ * the server's build into target/quarkus-app/aot-training/ (a JRE cannot run a source file) and run on the
+ * application's class path (bin/lib/cold-start-client.sh).
  *
- * usage: java ColdStart.java PORT IMAGE EXTRA LOG -- server command...
+ * usage: ColdStart PORT IMAGE EXTRA LOG -- server command...
  */
 public class ColdStart {
     public static void main(String[] args) throws Exception {
@@ -53,12 +54,15 @@ public class ColdStart {
         long[] readyAt = {-1};
         long[] readyCpu = {-1};
         Thread readiness = Thread.ofPlatform().start(() -> {
-            while (server.isAlive() && !tryReady(http, ready)) {
+            while (server.isAlive()) {
+                if (tryReady(http, ready)) {
+                    readyAt[0] = System.nanoTime();
+                    readyCpu[0] = cpuMillis(server);
+                    threadCpu(server, log.resolveSibling(log.getFileName() + ".threads"));
+                    return;
+                }
                 sleep();
             }
-            readyAt[0] = System.nanoTime();
-            readyCpu[0] = cpuMillis(server);
-            threadCpu(server, log.resolveSibling(log.getFileName() + ".threads"));
         });
         long scoredAt = -1;
         long scoredCpu = -1;

@@ -606,8 +606,19 @@ class DeployManifestsTest {
         String jvm = Files.readString(DEPLOY.resolve("Containerfile.jvm"));
         assertThat(jvm).contains("target/quarkus-app/").contains("--enable-native-access=ALL-UNNAMED")
                 .contains("--add-modules=jdk.incubator.vector").contains("-Xss16m").containsPattern("FROM \\S+:25");
-        // the image trains its JDK AOT cache (bench/README.md, "Cold start") and starts with it
-        assertThat(jvm).contains("-XX:AOTCacheOutput=app.aot").contains("-XX:AOTCache=app.aot");
+        // the image trains its JDK AOT cache as bin/serve does (bench/README.md, "Cold start") and starts with it;
+        // .ci/jvm-image-aot-check runs both steps
+        assertThat(jvm).contains("aot-train.sh app.aot").contains("-XX:AOTCache=app.aot");
+        // compose builds the image with every named build context its RUN steps mount
+        JsonNode build = compose().path("services").path("imagescore").path("build");
+        assertThat(build.path("dockerfile").asText()).isEqualTo("deploy/Containerfile.jvm");
+        java.util.regex.Matcher context = java.util.regex.Pattern.compile("--mount=type=bind,from=([\\w-]+)").matcher(jvm);
+        List<String> contexts = new ArrayList<>();
+        while (context.find()) {
+            contexts.add(context.group(1));
+        }
+        assertThat(contexts).contains("shared");
+        contexts.forEach(c -> assertThat(build.path("additional_contexts").has(c)).as("compose build context " + c).isTrue());
         // ONNX Runtime's native library and libturbojpeg need glibc: no musl (Alpine) base image
         assertThat(jvm.lines().filter(l -> l.startsWith("FROM"))).noneMatch(l -> l.toLowerCase().contains("alpine"));
         // the CLI's image: its jar (manifest Class-Path lib/) where the batch job's command looks for it
