@@ -84,36 +84,32 @@ public class RpcSpanInterceptor implements ServerInterceptor, SpanProcessor {
 
         @Override
         public void onMessage(Q message) {
-            try (Scope ignored = rpc.makeCurrent()) {
-                super.onMessage(message);
-            }
+            inSpan(() -> super.onMessage(message));
         }
 
         @Override
         public void onHalfClose() {
-            try (Scope ignored = rpc.makeCurrent()) {
-                super.onHalfClose();
-            }
+            inSpan(super::onHalfClose);
         }
 
         @Override
         public void onCancel() {
-            try (Scope ignored = rpc.makeCurrent()) {
-                super.onCancel();
-            }
+            inSpan(super::onCancel);
         }
 
         @Override
         public void onComplete() {
-            try (Scope ignored = rpc.makeCurrent()) {
-                super.onComplete();
-            }
+            inSpan(super::onComplete);
         }
 
         @Override
         public void onReady() {
+            inSpan(super::onReady);
+        }
+
+        private void inSpan(Runnable event) {
             try (Scope ignored = rpc.makeCurrent()) {
-                super.onReady();
+                event.run();
             }
         }
     }
