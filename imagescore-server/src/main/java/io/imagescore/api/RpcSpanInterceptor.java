@@ -17,7 +17,7 @@ import jakarta.inject.Singleton;
 
 /**
  * Makes each RPC's server span current around every event of its call, wherever the call runs, so that the stage
- * spans (decode, preprocess, inference, heads, reply) and the Triton client spans are its children.
+ * spans (decode, preprocess, inference, heads, reply) are its children.
  *
  * <p>Why: Quarkus keeps the current OpenTelemetry context of a request in the request's Vert.x duplicated context,
  * one slot that the event loop and the {@code @Blocking} worker share. Its gRPC tracing interceptor makes the server
@@ -33,7 +33,7 @@ import jakarta.inject.Singleton;
 @GlobalInterceptor
 @Singleton
 public class RpcSpanInterceptor implements ServerInterceptor, SpanProcessor {
-    /** The last server span started on this thread, taken by the call that started it. */
+    /** The server span started last on this thread and not yet ended, taken by the call that started it. */
     private static final ThreadLocal<Context> STARTED = new ThreadLocal<>();
 
     @Override
@@ -48,13 +48,18 @@ public class RpcSpanInterceptor implements ServerInterceptor, SpanProcessor {
         return true;
     }
 
+    /** Drops a span no call took (the HTTP span, a call rejected before this interceptor) when it ends here. */
     @Override
     public void onEnd(ReadableSpan span) {
+        Context started = STARTED.get();
+        if (started != null && Span.fromContext(started) == span) {
+            STARTED.remove();
+        }
     }
 
     @Override
     public boolean isEndRequired() {
-        return false;
+        return true;
     }
 
     @Override
@@ -69,7 +74,6 @@ public class RpcSpanInterceptor implements ServerInterceptor, SpanProcessor {
     private static Context take(String method) {
         Context started = STARTED.get();
         STARTED.remove();
-        // a span left by a call rejected before reaching this interceptor has ended (rejection closes the call)
         return started != null && Span.fromContext(started) instanceof ReadableSpan s && s.getName().equals(method)
                 && !s.hasEnded() ? started : null;
     }
