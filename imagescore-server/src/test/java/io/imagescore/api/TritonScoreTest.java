@@ -4,12 +4,15 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.imagescore.api.v1.DescribePacksRequest;
 import io.imagescore.api.v1.ImageScoreGrpc;
 import io.imagescore.api.v1.ImageScores;
 import io.imagescore.api.v1.ScoreOptions;
 import io.imagescore.api.v1.ScoreRequest;
 import io.imagescore.api.v1.ScoreResponse;
+import io.imagescore.api.v1.ScoreStreamRequest;
+import io.imagescore.api.v1.ScoreStreamResponse;
 import io.imagescore.score.Engine;
 import io.imagescore.image.PreprocessMode;
 import io.imagescore.model.triton.TritonTestServer;
@@ -82,10 +85,10 @@ class TritonScoreTest {
             ch.shutdownNow();
         }
 
-        List<SpanData> tree = tree(trace);
+        List<SpanData> tree = tree(trace, SCORE);
         Map<String, List<SpanData>> byName = tree.stream().collect(Collectors.groupingBy(SpanData::getName));
         // every stage is a child of the RPC: two images → two decodes and two preprocess passes; one encoder batch
-        assertStagesUnderTheRpc(tree);
+        assertStagesUnderTheRpc(tree, SCORE);
         assertThat(byName.get("decode")).hasSize(2);
         assertThat(byName.get("preprocess")).hasSize(2);
         assertThat(byName.get("heads")).hasSize(1);
@@ -129,11 +132,53 @@ class TritonScoreTest {
             ch.shutdownNow();
         }
         for (String t : traces) {
-            List<SpanData> tree = tree(t);
-            assertStagesUnderTheRpc(tree);
+            List<SpanData> tree = tree(t, SCORE);
+            assertStagesUnderTheRpc(tree, SCORE);
             assertThat(tree).filteredOn(s -> s.getName().equals("decode")).hasSize(2);
         }
     }
+
+    /**
+     * A ScoreStream is one trace too: its batches run on threads of its own (and the pool), all under the stream's
+     * server span.
+     */
+    @Test
+    void a_score_stream_traces_its_stages_under_its_rpc() throws Exception {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel ch = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        String trace = traceId(200);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        try {
+            StreamObserver<ScoreStreamRequest> in = ImageScoreGrpc.newStub(ch).withInterceptors(caller(trace))
+                    .withDeadlineAfter(60, TimeUnit.SECONDS).scoreStream(new StreamObserver<>() {
+                        @Override
+                        public void onNext(ScoreStreamResponse r) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            done.completeExceptionally(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            done.complete(null);
+                        }
+                    });
+            in.onNext(ScoreStreamRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet")).build());
+            PHOTOS.subList(0, 2).forEach(p -> in.onNext(ScoreStreamRequest.newBuilder().setImage(photo(p)).build()));
+            in.onCompleted();
+            done.get(60, TimeUnit.SECONDS);
+        } finally {
+            ch.shutdownNow();
+        }
+        List<SpanData> tree = tree(trace, SCORE_STREAM);
+        assertStagesUnderTheRpc(tree, SCORE_STREAM);
+        assertThat(tree).filteredOn(s -> s.getName().equals("decode")).hasSize(2);
+    }
+
+    static final String SCORE = "imagescore.v1.ImageScore/Score";
+    static final String SCORE_STREAM = "imagescore.v1.ImageScore/ScoreStream";
 
     /** A W3C trace id of its own for each test call (the client's traceparent), so spans of other calls never mix in. */
     private static String traceId(int n) {
@@ -142,32 +187,37 @@ class TritonScoreTest {
 
     /** Scores the first two photos with a client span of trace {@code trace} as the caller. */
     private static void scoreTraced(ManagedChannel ch, String trace) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER), "00-" + trace + "-00f067aa0ba902b7-01");
         ScoreRequest.Builder req = ScoreRequest.newBuilder().setOptions(ScoreOptions.newBuilder().addScores("imagenet"));
         PHOTOS.subList(0, 2).forEach(p -> req.addImages(photo(p)));
-        ImageScoreGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(60, TimeUnit.SECONDS).score(req.build());
+        ImageScoreGrpc.newBlockingStub(ch).withInterceptors(caller(trace)).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .score(req.build());
     }
 
-    /** The spans of {@code trace} once its Score server span (which ends last) has been exported. */
-    private List<SpanData> tree(String trace) throws InterruptedException {
+    /** Sends a client span of trace {@code trace} as the caller ({@code traceparent}). */
+    private static io.grpc.ClientInterceptor caller(String trace) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER), "00-" + trace + "-00f067aa0ba902b7-01");
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    /** The spans of {@code trace} once the server span of {@code rpc} (which ends last) has been exported. */
+    private List<SpanData> tree(String trace, String rpc) throws InterruptedException {
         for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < until; Thread.sleep(20)) {
-            if (spans.getFinishedSpanItems().stream().anyMatch(s -> s.getTraceId().equals(trace) && isScoreServer(s))) {
+            if (spans.getFinishedSpanItems().stream().anyMatch(s -> s.getTraceId().equals(trace) && isServer(s, rpc))) {
                 Thread.sleep(100); // the batch processor may hand a straggler over after the server span
                 return spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(trace)).toList();
             }
         }
-        throw new AssertionError("no Score server span of trace " + trace + " among " + spans.getFinishedSpanItems());
+        throw new AssertionError("no " + rpc + " server span of trace " + trace + " among " + spans.getFinishedSpanItems());
     }
 
-    private static boolean isScoreServer(SpanData s) {
-        return s.getKind() == SpanKind.SERVER && s.getName().equals("imagescore.v1.ImageScore/Score");
+    private static boolean isServer(SpanData s, String rpc) {
+        return s.getKind() == SpanKind.SERVER && s.getName().equals(rpc);
     }
 
-    /** decode, preprocess, inference and heads spans are there, each a child of the trace's Score server span. */
-    private static void assertStagesUnderTheRpc(List<SpanData> tree) {
-        SpanData server = tree.stream().filter(TritonScoreTest::isScoreServer).findFirst().orElseThrow();
+    /** decode, preprocess, inference and heads spans are there, each a child of the trace's server span of {@code rpc}. */
+    private static void assertStagesUnderTheRpc(List<SpanData> tree, String rpc) {
+        SpanData server = tree.stream().filter(s -> isServer(s, rpc)).findFirst().orElseThrow();
         // on failure, the whole tree (name, id, parent)
         String treeText = tree.stream().map(s -> s.getName() + " " + s.getSpanId() + " <- " + s.getParentSpanId())
                 .collect(Collectors.joining("; "));
