@@ -42,6 +42,8 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
 
     private final ArrayDeque<RequestImage> pending = new ArrayDeque<>();
     private final Context.CancellableContext context;
+    /** The stream's trace context (its server span): the batches, on threads of their own, are its children. */
+    private final io.opentelemetry.context.Context trace;
     /** The caller's deadline for the whole stream (null: none); the pipeline caps each batch. */
     private final Instant deadline;
     private ScoreGrpcService.Prepared prepared;
@@ -61,6 +63,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         this.batch = batch;
         this.maxHeldBytes = maxHeldBytes;
         this.context = Context.current().withCancellation();
+        this.trace = io.opentelemetry.context.Context.current();
         this.deadline = ScoreGrpcService.deadline();
         out.disableAutoRequest();
         out.setOnReadyHandler(this::onReady);
@@ -81,7 +84,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
                 }
                 // may read the prompt-set store and run the text encoder: off the event loop. No other message
                 // arrives meanwhile: only this one was requested.
-                WORKERS.submit(context.wrap(() -> prepare(request)));
+                WORKERS.submit(context.wrap(trace.wrap(() -> prepare(request))));
                 return;
             }
             if (!request.hasImage()) {
@@ -145,7 +148,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
         }
         running = true;
         ScoreGrpcService.Prepared p = prepared;
-        WORKERS.submit(context.wrap(() -> runBatch(p, images)));
+        WORKERS.submit(context.wrap(trace.wrap(() -> runBatch(p, images))));
     }
 
     private void runBatch(ScoreGrpcService.Prepared p, List<RequestImage> images) {
