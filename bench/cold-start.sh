@@ -14,7 +14,8 @@
 # application; filled by the first training run). BASELINE_APP=<another build's quarkus-app directory> adds the
 # variants "baseline" (that build started plain) and "baseline-score" (that build with its own AOT cache trained as
 # for "score"), started with the same flags, e.g. a copy of main's imagescore-server/target/quarkus-app, to measure
-# a change before and after in the same run.
+# a change before and after in the same run. BASELINE_FLAGS: flags for the baseline's server only, e.g. its own packs
+# (-Dimagescore.packs.dirs=<its checkout>/packs/mobilenetv2-default) when this checkout's pack.json is newer.
 #   ROUNDS=3 bench/cold-start.sh
 #   BASELINE_APP=/tmp/main-quarkus-app ROUNDS=3 bench/cold-start.sh
 set -eu
@@ -36,7 +37,7 @@ ort="-Donnxruntime.native.path=$APP/onnxruntime-native"
 server() { echo "$java_bin $jvm_flags $ort -Dimagescore.backend.onnx.optimized-model-cache=$OUT/ort-cache -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $APP/quarkus-run.jar"; }
 baseline() {
   b_ort=""; [ ! -d "$BASELINE_APP/onnxruntime-native" ] || [ "${ORT_EXTRACT:-0}" = 1 ] || b_ort="-Donnxruntime.native.path=$BASELINE_APP/onnxruntime-native"
-  echo "$java_bin $jvm_flags $b_ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED $1 -jar $BASELINE_APP/quarkus-run.jar"
+  echo "$java_bin $jvm_flags $b_ort -Dquarkus.http.port=$PORT -Dimagescore.data-dir=$OUT/data -Dimagescore.packs.shared-dir=$SHARED ${BASELINE_FLAGS:-} $1 -jar $BASELINE_APP/quarkus-run.jar"
 }
 variants="plain ready score"
 [ -z "${BASELINE_APP:-}" ] || variants="baseline baseline-score $variants"
