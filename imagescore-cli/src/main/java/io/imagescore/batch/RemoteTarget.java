@@ -149,7 +149,10 @@ final class RemoteTarget implements ScoringTarget {
         }
         List<String> refs = new ArrayList<>(wantedRefs);
         if (refs.isEmpty()) {
-            refs.addAll(heads.keySet());
+            // what the service computes for no names: the pack's default set (a service older than in_default_set
+            // marks none, and computed every score)
+            List<String> defaults = heads.values().stream().filter(ScoreDescription::getInDefaultSet).map(ScoreDescription::getName).toList();
+            refs.addAll(defaults.isEmpty() ? heads.keySet() : defaults);
             refs.addAll(prompts.keySet());
         }
         for (String ref : refs) {

@@ -75,4 +75,34 @@ class BatchRemoteTest {
             }
         }
     }
+    @Test
+    void naming_no_score_writes_the_packs_default_set_remote_and_embedded_alike() throws Exception {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        Path m = BatchFixtures.csv(tmp.resolve("d.csv"), BatchFixtures.photos(2));
+        var remoteSettings = new BatchRunner.Settings(new Input(m, null, null, null), Shard.ALL, tmp.resolve("remote-default"),
+                OutputFormat.CSV, 4, 16, false, List.of(), "exact", Backoff.DEFAULT, Progress.Mode.NONE, 10_000);
+        RemoteTarget remote = new RemoteTarget("localhost:" + port, RemoteTarget.Tls.NONE, 1, 8,
+                ScoreOptions.newBuilder().setTopK(1).build(), Backoff.DEFAULT);
+        assertThat(new BatchRunner(remoteSettings, remote, new PrintStream(new ByteArrayOutputStream())).run().exitCode()).isZero();
+        var embeddedSettings = new BatchRunner.Settings(new Input(m, null, null, null), Shard.ALL, tmp.resolve("embedded-default"),
+                OutputFormat.CSV, 4, 16, false, List.of(), "exact", Backoff.DEFAULT, Progress.Mode.NONE, 10_000);
+        EmbeddedTarget embedded = new EmbeddedTarget(Shared.root().resolve("packs/mobilenetv2-default"), Shared.dir(), 1, 1, 8,
+                List.of(), false, PreprocessMode.EXACT);
+        assertThat(new BatchRunner(embeddedSettings, embedded, new PrintStream(new ByteArrayOutputStream())).run().exitCode()).isZero();
+
+        OutputSchema schema = new OutputSchema(List.of("quality_fast@1"), List.of("imagenet@1"), false);
+        for (String run : List.of("remote-default", "embedded-default")) {
+            var written = RunDirectory.describe(tmp.resolve(run)).get("schema");
+            assertThat(written.get("scalars").toString()).as(run).isEqualTo("[\"quality_fast@1\"]");
+            assertThat(written.get("classes").toString()).as(run).isEqualTo("[\"imagenet@1\"]");
+        }
+        List<BatchRow> r = BatchFixtures.rows(tmp.resolve("remote-default"), OutputFormat.CSV, schema);
+        List<BatchRow> e = BatchFixtures.rows(tmp.resolve("embedded-default"), OutputFormat.CSV, schema);
+        assertThat(r).hasSize(2).hasSameSizeAs(e);
+        for (int i = 0; i < r.size(); i++) {
+            assertThat(r.get(i).scalars().get("quality_fast@1")).as(r.get(i).id())
+                    .isNotNull().isCloseTo(e.get(i).scalars().get("quality_fast@1"), within(1e-3));
+            assertThat(r.get(i).classes().get("imagenet@1").label()).isEqualTo(e.get(i).classes().get("imagenet@1").label());
+        }
+    }
 }
