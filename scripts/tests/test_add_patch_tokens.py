@@ -1,14 +1,11 @@
 """scripts/add_patch_tokens.py on ../shared's tiny CLIP image tower: it reproduces the committed edited model byte for
 byte, and the new output reads the class token's own hidden state, layer norm and projection (the numbers are checked
 in Java: PromptExplanationTest)."""
-import hashlib
-import subprocess
-import sys
-import tempfile
 import unittest
 from pathlib import Path
 
-import onnx
+
+from committed_model import CommittedModel
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -16,22 +13,10 @@ SOURCE = ROOT.parent / "shared" / "models" / "clip-tiny" / "tiny-clip-image.onnx
 COMMITTED = ROOT / "imagescore-core" / "src" / "test" / "resources" / "packs" / "clip-tiny" / "tiny-clip-image-spatial.onnx"
 
 
-class AddPatchTokens(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.out = Path(cls.tmp.name) / "edited.onnx"
-        subprocess.run([sys.executable, str(HERE.parent / "add_patch_tokens.py"), str(SOURCE), str(cls.out)],
-                       check=True, capture_output=True)
-        cls.model = onnx.load(str(cls.out))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def test_the_committed_model_is_what_the_script_writes(self):
-        self.assertEqual(hashlib.sha256(self.out.read_bytes()).hexdigest(),
-                         hashlib.sha256(COMMITTED.read_bytes()).hexdigest())
+class AddPatchTokens(CommittedModel, unittest.TestCase):
+    SCRIPT = "add_patch_tokens.py"
+    SOURCE = SOURCE
+    COMMITTED = COMMITTED
 
     def test_the_patch_path_reuses_the_class_tokens_hidden_state_norm_and_projection(self):
         g = self.model.graph
@@ -53,7 +38,7 @@ class AddPatchTokens(unittest.TestCase):
         dims = [d.dim_value or d.dim_param for d in g.output[-1].type.tensor_type.shape.dim]
         self.assertEqual(dims, ["batch", 16, 7, 7])
         # nothing before the new output changed: the original nodes come first, unchanged
-        original = onnx.load(str(SOURCE)).graph
+        original = self.source.graph
         self.assertEqual(list(g.node)[:len(original.node)], list(original.node))
         self.assertEqual([o.name for o in g.output], ["image_embeds", "spatial"])
 
