@@ -147,12 +147,15 @@ final class RemoteTarget implements ScoringTarget {
             promptSet.getSpec().getAttributesList().forEach(a -> prompts.put(a.getName(), false));
             promptSet.getSpec().getClassifiersList().forEach(c -> prompts.put(c.getName(), true));
         }
+        // with no names, the service says what it computes (the pack's default set, the prompt set's scores); a service
+        // older than StreamHeader.scores computed every score
+        StreamHeader header = wantedRefs.isEmpty() ? probeHeader() : null;
         List<String> refs = new ArrayList<>(wantedRefs);
         if (refs.isEmpty()) {
-            // what the service computes for no names: the pack's default set (a service older than in_default_set
-            // marks none, and computed every score)
-            List<String> defaults = heads.values().stream().filter(ScoreDescription::getInDefaultSet).map(ScoreDescription::getName).toList();
-            refs.addAll(defaults.isEmpty() ? heads.keySet() : defaults);
+            refs.addAll(header.getScoresList());
+        }
+        if (refs.isEmpty()) {
+            refs.addAll(heads.keySet());
             refs.addAll(prompts.keySet());
         }
         for (String ref : refs) {
@@ -175,7 +178,9 @@ final class RemoteTarget implements ScoringTarget {
                         + (promptSet != null ? " and prompt set " + options.getPromptSet() : "") + " have no score '" + name + "'");
             }
         }
-        StreamHeader header = probeHeader();
+        if (header == null) {
+            header = probeHeader();
+        }
         info = new Info(header.getPack().getName(), header.getPack().getVersion(), header.getPack().getContentHash(),
                 header.getPreprocessingId(), List.copyOf(scalars), List.copyOf(classes),
                 promptSet == null ? null : promptSet.getRef().getTenant() + "/" + promptSet.getRef().getName() + "@"

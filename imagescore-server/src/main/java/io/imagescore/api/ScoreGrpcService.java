@@ -132,6 +132,16 @@ public class ScoreGrpcService extends ImageScoreGrpc.ImageScoreImplBase {
                     CompiledPromptSet promptSet,
                     PromptScoring prompts, io.imagescore.api.v1.ExperimentRef experiment, String tenant) {
 
+        /** The scores every result carries: "name@version" of each head, then each prompt score's name (set order). */
+        List<String> resolvedScores() {
+            List<String> scores = new ArrayList<>();
+            selections.forEach(s -> scores.add(s.name() + "@" + s.head().version()));
+            if (prompts != null) {
+                promptSet.spec().scoreNames().stream().filter(prompts.wanted()::contains).forEach(scores::add);
+            }
+            return scores;
+        }
+
         /** What the request chose beyond pack and pixels, for the score store's key. */
         String storeKey() {
             StringBuilder k = new StringBuilder();

@@ -125,7 +125,7 @@ final class ScoreStreamSession implements StreamObserver<ScoreStreamRequest> {
             }
             prepared = p;
             StreamHeader.Builder header = StreamHeader.newBuilder().setPack(ScoreMessages.packRef(p.pack()))
-                    .setPreprocessingId(p.preprocessingId()).setWindow(window);
+                    .setPreprocessingId(p.preprocessingId()).setWindow(window).addAllScores(p.resolvedScores());
             if (p.promptSet() != null) {
                 header.setPromptSet(PromptSetMessages.ref(p.promptSet().ref()));
             }

@@ -83,6 +83,7 @@ class ScoreStreamTest {
         assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
         assertThat(headers).hasSize(1);
         assertThat(headers.getFirst().getHeader().getWindow()).isEqualTo(config.streamWindow());
+        assertThat(headers.getFirst().getHeader().getScoresList()).as("the scores every result carries").containsExactly("imagenet@1");
         assertThat(results).hasSize(n);
         for (int i = 0; i < n; i++) {
             ScoreStreamResponse r = results.get("img-" + i);
